@@ -1,0 +1,3 @@
+"""LearnHub: the backend of an online learning platform."""
+
+__version__ = "0.1.0"

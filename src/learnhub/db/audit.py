@@ -1,0 +1,179 @@
+"""Building and writing audit rows. Used by the session's flush hook and by repositories' bulk
+helpers, so both paths produce the same shape of entry in the same transaction."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Column, Connection, insert, inspect
+from sqlalchemy.orm import Mapper, Session
+
+from learnhub.domain.context import current_actor_id, current_request_id
+from learnhub.domain.enums import AuditAction
+from learnhub.domain.ids import new_id
+from learnhub.models.audit import AuditLog
+from learnhub.models.base import BaseModel
+from learnhub.models.types import utc_now
+
+REDACTED = "[redacted]"
+TRANSACTION_KEY = "audit_transaction_id"
+
+
+def audit_value(value: Any) -> Any:
+    """A JSON-safe rendering, identical for the writer and for `audit verify`."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return value
+    return str(value)
+
+
+@cache
+def entity_type_of(mapper: Mapper[Any]) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", mapper.class_.__name__).lower()
+
+
+@cache
+def audited_columns(mapper: Mapper[Any]) -> tuple[tuple[str, Column[Any]], ...]:
+    """(attribute key, column) of every column whose value the audit trail records."""
+    result = []
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if not isinstance(column, Column) or not column.info.get("audited", True):
+            continue
+        result.append((prop.key, column))
+    return tuple(result)
+
+
+@cache
+def audited_collections(mapper: Mapper[Any]) -> tuple[str, ...]:
+    """Many-to-many collections (e.g. a user's roles): membership changes are audited too."""
+    return tuple(rel.key for rel in mapper.relationships if rel.secondary is not None)
+
+
+def is_audited(obj: object) -> bool:
+    return isinstance(obj, BaseModel)
+
+
+def _render(column: Column[Any], value: Any) -> Any:
+    if column.info.get("secret") and value is not None:
+        return REDACTED
+    return audit_value(value)
+
+
+def _collection_ids(items: Iterable[Any]) -> list[str]:
+    return sorted(str(inspect(item).identity[0]) for item in items if inspect(item).identity)
+
+
+def snapshot_changes(obj: object) -> dict[str, list[Any]]:
+    """A new row: every loaded, non-null audited value as [None, value]."""
+    state = inspect(obj)
+    changes: dict[str, list[Any]] = {}
+    for key, column in audited_columns(state.mapper):
+        value = state.dict.get(key)
+        if value is not None:
+            changes[key] = [None, _render(column, value)]
+    for key in audited_collections(state.mapper):
+        if key in state.dict and state.dict[key]:
+            changes[key] = [None, [str(item.id) for item in state.dict[key]]]
+    return changes
+
+
+def diff_changes(obj: object) -> dict[str, list[Any]]:
+    """A changed row: {field: [old, new]} for audited fields whose value really changed."""
+    state = inspect(obj)
+    changes: dict[str, list[Any]] = {}
+    for key, column in audited_columns(state.mapper):
+        history = state.attrs[key].history
+        if not history.added and not history.deleted:
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if old == new:
+            continue
+        changes[key] = [_render(column, old), _render(column, new)]
+    for key in audited_collections(state.mapper):
+        history = state.attrs[key].history
+        if history.added or history.deleted:
+            old_items = list(history.unchanged) + list(history.deleted)
+            new_items = list(history.unchanged) + list(history.added)
+            changes[key] = [_collection_ids(old_items), _collection_ids(new_items)]
+    return changes
+
+
+def action_for_update(changes: Mapping[str, list[Any]]) -> AuditAction:
+    if "deleted_at" in changes:
+        old, new = changes["deleted_at"]
+        if old is None and new is not None:
+            return AuditAction.SOFT_DELETE
+        if old is not None and new is None:
+            return AuditAction.RESTORE
+    return AuditAction.UPDATE
+
+
+def transaction_id(session: Session) -> uuid.UUID:
+    """One id per database transaction, so a request's changes group together."""
+    tx = session.info.get(TRANSACTION_KEY)
+    if tx is None:
+        tx = session.info[TRANSACTION_KEY] = new_id()
+    return tx  # type: ignore[no-any-return]
+
+
+def audit_row(
+    session: Session,
+    mapper: Mapper[Any],
+    entity_id: uuid.UUID,
+    action: AuditAction,
+    changes: Mapping[str, Any],
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "occurred_at": utc_now(),
+        "actor_id": current_actor_id.get(),
+        "request_id": current_request_id.get(),
+        "transaction_id": transaction_id(session),
+        "entity_type": entity_type_of(mapper),
+        "entity_id": entity_id,
+        "action": action,
+        "changes": dict(changes),
+    }
+
+
+def write_audit_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(insert(AuditLog.__table__), rows)
+
+
+def rows_for_flush(session: Session) -> list[dict[str, Any]]:
+    """Audit rows for everything the current flush wrote through the unit of work."""
+    rows = []
+    for obj in session.new:
+        if is_audited(obj):
+            rows.append(audit_row(session, inspect(obj).mapper, obj.id, AuditAction.CREATE,
+                                  snapshot_changes(obj)))
+    for obj in session.dirty:
+        if not is_audited(obj):
+            continue
+        changes = diff_changes(obj)
+        if changes:
+            rows.append(audit_row(session, inspect(obj).mapper, obj.id,
+                                  action_for_update(changes), changes))
+    for obj in session.deleted:
+        if is_audited(obj):
+            # No snapshot: a hard delete may be an erasure, whose personal data must not reappear.
+            rows.append(audit_row(session, inspect(obj).mapper, obj.id,
+                                  AuditAction.HARD_DELETE, {}))
+    return rows

@@ -1,0 +1,105 @@
+"""Alembic, driven from code: upgrade, downgrade, current revision and drift/validity checks."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+
+from learnhub.db.engine import create_engine
+
+
+def migrations_dir() -> Path:
+    packaged = Path(__file__).resolve().parent.parent / "migrations"  # installed wheel
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "migrations"  # source checkout
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+async def _run(url: str, fn: Any) -> Any:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            result = await connection.run_sync(fn)
+            await connection.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def _with_connection(url: str, action: Any) -> Any:
+    def run(connection: Connection) -> Any:
+        config = alembic_config(url)
+        config.attributes["connection"] = connection
+        return action(config)
+
+    return run
+
+
+async def upgrade(url: str, revision: str = "head") -> None:
+    await _run(url, _with_connection(url, lambda c: command.upgrade(c, revision)))
+
+
+async def downgrade(url: str, revision: str) -> None:
+    await _run(url, _with_connection(url, lambda c: command.downgrade(c, revision)))
+
+
+async def current(url: str) -> str | None:
+    def read(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    return await _run(url, read)  # type: ignore[no-any-return]
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def drift(connection: Connection) -> list[Any]:
+    """Differences between the models and the migrated schema (empty when in step)."""
+    from learnhub.models import Base
+
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+def invalid_indexes(connection: Connection) -> list[str]:
+    """PostgreSQL: indexes left INVALID by a failed CREATE INDEX CONCURRENTLY (pitfall 7)."""
+    if connection.dialect.name != "postgresql":
+        return []
+    rows = connection.execute(text(
+        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE NOT i.indisvalid AND n.nspname = current_schema() ORDER BY 1"
+    ))
+    return [r[0] for r in rows]
+
+
+async def check(url: str) -> dict[str, Any]:
+    def inspect_db(connection: Connection) -> dict[str, Any]:
+        return {
+            "current": MigrationContext.configure(connection).get_current_revision(),
+            "head": head_revision(),
+            "drift": [repr(d) for d in drift(connection)],
+            "invalid_indexes": invalid_indexes(connection),
+        }
+
+    return await _run(url, inspect_db)  # type: ignore[no-any-return]
+
+
+def run_sync(coro: Any) -> Any:
+    return asyncio.run(coro)

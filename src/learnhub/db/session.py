@@ -1,0 +1,66 @@
+"""The project's ORM session class and the global behaviour attached to it.
+
+- soft-delete filtering on every query (db.soft_delete)
+- refusal of unaudited ORM bulk writes on audited models (pitfall 4)
+- created_by / updated_by from the actor context
+- an audit row for every entity change, in the same transaction, during the same flush
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
+
+from learnhub.db.audit import TRANSACTION_KEY, rows_for_flush, write_audit_rows
+from learnhub.db.soft_delete import apply_soft_delete_filter
+from learnhub.domain.context import current_actor_id
+from learnhub.domain.errors import UnauditedWrite
+from learnhub.models.base import AuditActorMixin, BaseModel
+
+AUDITED_BULK = "audited_bulk"
+
+
+class LearnHubSession(Session):
+    """Marker subclass: the listeners below apply to this class only."""
+
+
+@event.listens_for(LearnHubSession, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    if (state.is_insert or state.is_update or state.is_delete) and not state.execution_options.get(
+        AUDITED_BULK, False
+    ):
+        for mapper in state.all_mappers:
+            if issubclass(mapper.class_, BaseModel):
+                raise UnauditedWrite(
+                    f"bulk {'INSERT' if state.is_insert else 'UPDATE/DELETE'} on "
+                    f"{mapper.class_.__name__} outside the repository's audited helpers"
+                )
+    apply_soft_delete_filter(state)
+
+
+@event.listens_for(LearnHubSession, "before_flush")
+def _stamp_actor(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    actor = current_actor_id.get()
+    for obj in session.new:
+        if isinstance(obj, AuditActorMixin):
+            if obj.created_by is None:
+                obj.created_by = actor
+            obj.updated_by = actor if actor is not None else obj.created_by
+    for obj in session.dirty:
+        if isinstance(obj, AuditActorMixin) and session.is_modified(obj):
+            if inspect(obj).attrs["updated_by"].history.has_changes():
+                continue
+            obj.updated_by = actor
+
+
+@event.listens_for(LearnHubSession, "after_flush")
+def _write_audit(session: Session, _ctx: UOWTransaction) -> None:
+    write_audit_rows(session.connection(), rows_for_flush(session))
+
+
+@event.listens_for(LearnHubSession, "after_transaction_end")
+def _forget_transaction_id(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(TRANSACTION_KEY, None)

@@ -1,0 +1,105 @@
+"""Unit of work: one transaction per request or command.
+
+It rolls back unless told to commit; services never commit. Domain events recorded during
+the work are written to the outbox in the same transaction, and dispatched to in-process
+handlers only after the commit succeeded.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from learnhub.domain.errors import ConcurrencyConflict
+from learnhub.events.bus import EventBus
+from learnhub.events.events import DomainEvent
+from learnhub.models.outbox import OutboxMessage
+
+R = TypeVar("R")
+
+
+class RepositoryFactory(Protocol[R]):  # type: ignore[misc]
+    def __call__(self, session: AsyncSession) -> R: ...
+
+
+class AbstractUnitOfWork:
+    """What services see: repositories, event recording, and (for the boundary) commit."""
+
+    events: list[DomainEvent]
+
+    def repo(self, factory: type[R]) -> R:
+        raise NotImplementedError
+
+    def record(self, event: DomainEvent) -> None:
+        raise NotImplementedError
+
+
+class UnitOfWork(AbstractUnitOfWork):
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], bus: EventBus | None = None
+    ) -> None:
+        self._session_factory = session_factory
+        self._bus = bus or EventBus()
+        self._session: AsyncSession | None = None
+        self._repos: dict[type[Any], Any] = {}
+        self.events = []
+        self.committed = False
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        self._session = self._session_factory()
+        self._repos.clear()
+        self.events = []
+        self.committed = False
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self.committed:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+            self._session = None
+
+    def repo(self, factory: type[R]) -> R:
+        if factory not in self._repos:
+            self._repos[factory] = factory(self.session)  # type: ignore[call-arg]
+        return self._repos[factory]  # type: ignore[no-any-return]
+
+    def record(self, event: DomainEvent) -> None:
+        self.events.append(event)
+        self.session.add(
+            OutboxMessage(
+                event_id=event.event_id,
+                event_type=event.event_type,
+                aggregate_type=event.aggregate_type,
+                aggregate_id=event.aggregate_id,
+                payload=event.payload(),
+                occurred_at=event.occurred_at,
+            )
+        )
+
+    async def commit(self) -> None:
+        from sqlalchemy.orm.exc import StaleDataError
+
+        try:
+            await self.session.commit()
+        except StaleDataError as exc:
+            raise ConcurrencyConflict("entity", "?", None, None) from exc
+        self.committed = True
+        events, self.events = self.events, []
+        await self._bus.dispatch(events)
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+        self.events = []

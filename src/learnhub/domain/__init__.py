@@ -1,0 +1,1 @@
+"""Value objects, enums, errors and request context shared by every layer."""

@@ -1,0 +1,75 @@
+"""Domain errors: the only exceptions services and repositories raise on purpose.
+
+The API maps each class to one HTTP status and a stable problem `code`, in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every expected, client-explainable failure."""
+
+    code: str = "domain_error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidValue(DomainError):
+    """A value object or argument was constructed from invalid data."""
+
+    code = "invalid_value"
+
+
+class InvalidCursor(InvalidValue):
+    """A pagination cursor was malformed or belongs to another sort order."""
+
+    code = "invalid_cursor"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+    def __init__(self, entity: str, entity_id: object) -> None:
+        super().__init__(f"{entity} {entity_id} not found", entity=entity, entity_id=str(entity_id))
+
+
+class Conflict(DomainError):
+    """A uniqueness or state rule would be broken (duplicate e-mail, slug, enrolment...)."""
+
+    code = "conflict"
+
+
+class ConcurrencyConflict(Conflict):
+    """Optimistic locking: the row changed since the caller read it."""
+
+    code = "version_conflict"
+
+    def __init__(
+        self, entity: str, entity_id: object, expected: int | None, actual: int | None
+    ) -> None:
+        DomainError.__init__(
+            self,
+            f"{entity} {entity_id} was changed by someone else "
+            f"(expected version {expected}, current {actual})",
+            entity=entity,
+            entity_id=str(entity_id),
+            expected_version=expected,
+            current_version=actual,
+        )
+        self.entity = entity
+
+
+class PermissionDenied(DomainError):
+    code = "forbidden"
+
+
+class UnauditedWrite(RuntimeError):
+    """A bulk ORM write on an audited model bypassed the repository's audited helpers.
+
+    A programming error, not a domain error: it must never reach a client as a 4xx.
+    """

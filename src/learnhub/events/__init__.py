@@ -1,0 +1,1 @@
+"""Domain events, their in-process bus and the outbox relay."""

@@ -1,0 +1,122 @@
+"""Domain events: immutable facts that services record and the outbox carries."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, ClassVar
+
+from learnhub.domain.ids import new_id
+from learnhub.models.types import utc_now
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainEvent:
+    aggregate_type: ClassVar[str] = ""
+
+    event_id: uuid.UUID = field(default_factory=new_id)
+    occurred_at: datetime = field(default_factory=utc_now)
+
+    @property
+    def event_type(self) -> str:
+        return type(self).__name__
+
+    @property
+    def aggregate_id(self) -> uuid.UUID:
+        raise NotImplementedError
+
+    def payload(self) -> dict[str, Any]:
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserEvent(DomainEvent):
+    aggregate_type: ClassVar[str] = "user"
+    user_id: uuid.UUID
+
+    @property
+    def aggregate_id(self) -> uuid.UUID:
+        return self.user_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class CourseEvent(DomainEvent):
+    aggregate_type: ClassVar[str] = "course"
+    course_id: uuid.UUID
+
+    @property
+    def aggregate_id(self) -> uuid.UUID:
+        return self.course_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserRegistered(UserEvent):
+    email: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CoursePublished(CourseEvent):
+    instructor_id: uuid.UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class CourseArchived(CourseEvent):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserEnrolled(CourseEvent):
+    user_id: uuid.UUID
+    enrollment_id: uuid.UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnrollmentCancelled(CourseEvent):
+    user_id: uuid.UUID
+    enrollment_id: uuid.UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class VideoCompleted(CourseEvent):
+    user_id: uuid.UUID
+    video_id: uuid.UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class CourseCompleted(CourseEvent):
+    user_id: uuid.UUID
+    enrollment_id: uuid.UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuizAttemptSubmitted(CourseEvent):
+    user_id: uuid.UUID
+    quiz_id: uuid.UUID
+    attempt_id: uuid.UUID
+    score: Decimal
+    passed: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewPosted(CourseEvent):
+    user_id: uuid.UUID
+    review_id: uuid.UUID
+    rating: int

@@ -1,0 +1,134 @@
+"""Reading the audit trail and checking that it is complete."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+
+from sqlalchemy import Column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapper
+
+from learnhub.db.audit import audit_value, audited_columns, entity_type_of
+from learnhub.db.soft_delete import INCLUDE_DELETED
+from learnhub.domain.enums import AuditAction
+from learnhub.models.audit import AuditLog
+from learnhub.models.base import Base, BaseModel
+from learnhub.repositories.filters import Filter, Page, Sort
+
+AUDIT_SORTS: dict[str, Sort] = {"newest": Sort("newest", AuditLog.occurred_at, descending=True)}
+
+
+@dataclass(frozen=True, slots=True)
+class AuditGap:
+    """An entity row whose current state the audit trail does not explain."""
+
+    entity_type: str
+    entity_id: uuid.UUID
+    problem: str
+
+
+def audited_mappers() -> list[Mapper[Any]]:
+    return sorted(
+        (m for m in Base.registry.mappers if issubclass(m.class_, BaseModel)),
+        key=lambda m: m.class_.__name__,
+    )
+
+
+def _same(column: Column[Any], expected: Any, actual: Any) -> bool:
+    if expected == actual:
+        return True
+    if expected is None or actual is None:
+        return False
+    try:  # numbers rendered with different scales ("19.9" vs "19.90") are the same value
+        return Decimal(str(expected)) == Decimal(str(actual))
+    except InvalidOperation:
+        return False
+
+
+class AuditLogRepository:
+    """Append-only: this repository reads. Writes happen in the session's flush hook."""
+
+    sorts: ClassVar[dict[str, Sort]] = AUDIT_SORTS
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def list(self, filters: Sequence[Filter] = (), limit: int = 50) -> Page[AuditLog]:
+        stmt = (
+            select(AuditLog).where(*(f.clause() for f in filters))
+            .order_by(AuditLog.occurred_at.desc(), AuditLog.id.desc()).limit(limit)
+        )
+        result = await self.session.execute(stmt)
+        return Page(items=list(result.scalars().all()), next_cursor=None)
+
+    async def for_entity(self, entity_type: str, entity_id: uuid.UUID) -> list[AuditLog]:
+        result = await self.session.execute(
+            select(AuditLog)
+            .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == entity_id)
+            .order_by(AuditLog.occurred_at, AuditLog.id)
+        )
+        return list(result.scalars().all())
+
+    async def _replayed_states(self, entity_type: str) -> dict[uuid.UUID, dict[str, Any] | None]:
+        """Each entity's state as the audit trail tells it (None once hard-deleted)."""
+        states: dict[uuid.UUID, dict[str, Any] | None] = {}
+        result = await self.session.stream(
+            select(AuditLog.entity_id, AuditLog.action, AuditLog.changes)
+            .where(AuditLog.entity_type == entity_type)
+            .order_by(AuditLog.entity_id, AuditLog.occurred_at, AuditLog.id)
+            .execution_options(yield_per=5000)
+        )
+        async for entity_id, action, changes in result:
+            if action == AuditAction.HARD_DELETE:
+                states[entity_id] = None
+                continue
+            state = {} if action == AuditAction.CREATE else (states.get(entity_id) or {})
+            for field, (_old, new) in changes.items():
+                state[field] = new
+            states[entity_id] = state
+        return states
+
+    async def verify(self) -> tuple[int, list[AuditGap]]:
+        """Replay the trail for every audited table and compare with the rows.
+
+        Returns (rows checked, gaps). A gap is a row with no entry, a field whose value the
+        trail does not explain (a write that bypassed the audit), or a row that vanished
+        without a hard_delete entry.
+        """
+        checked, gaps = 0, []
+        for mapper in audited_mappers():
+            entity_type = entity_type_of(mapper)
+            states = await self._replayed_states(entity_type)
+            columns = [(k, c) for k, c in audited_columns(mapper) if not c.info.get("secret")]
+            model = mapper.class_
+            result = await self.session.stream(
+                select(*(getattr(model, k) for k, _ in columns))
+                .execution_options(**{INCLUDE_DELETED: True}, yield_per=5000)
+            )
+            seen: set[uuid.UUID] = set()
+            async for row in result:
+                values = dict(zip((k for k, _ in columns), row, strict=True))
+                entity_id = values["id"]
+                seen.add(entity_id)
+                checked += 1
+                state = states.get(entity_id)
+                if state is None:
+                    why = "no audit entry" if entity_id not in states else "hard-deleted in trail"
+                    gaps.append(AuditGap(entity_type, entity_id, why))
+                    continue
+                for key, column in columns:
+                    if not _same(column, state.get(key), audit_value(values[key])):
+                        gaps.append(AuditGap(
+                            entity_type, entity_id,
+                            f"{key} is {audit_value(values[key])!r}, trail says "
+                            f"{state.get(key)!r}",
+                        ))
+                        break
+            for entity_id, state in states.items():
+                if state is not None and entity_id not in seen:
+                    gaps.append(AuditGap(entity_type, entity_id, "row gone without hard_delete"))
+        return checked, gaps

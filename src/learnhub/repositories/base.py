@@ -1,0 +1,390 @@
+"""The generic repository: statement-based, soft-delete aware, audited, optimistic-locked.
+
+Single-entity writes go through the ORM unit of work, so the session's flush hook audits
+them. Bulk writes (cascading soft delete and restore, bulk update) run as ORM bulk
+statements flagged `audited_bulk` and write their own audit rows in the same transaction;
+any other bulk write on an audited model is refused by the session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar, cast
+
+from sqlalchemy import Select, func, inspect, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapper
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.interfaces import ORMOption
+
+from learnhub.db.audit import audit_row, audit_value, write_audit_rows
+from learnhub.db.errors import translate_integrity_error
+from learnhub.db.session import AUDITED_BULK
+from learnhub.db.soft_delete import INCLUDE_DELETED
+from learnhub.domain.context import current_actor_id
+from learnhub.domain.enums import AuditAction
+from learnhub.domain.errors import ConcurrencyConflict, InvalidValue, NotFound
+from learnhub.domain.ids import new_id
+from learnhub.models.base import AuditActorMixin, BaseModel, VersionedModel
+from learnhub.models.types import utc_now
+from learnhub.repositories.filters import (
+    CursorPagination,
+    Filter,
+    OffsetPagination,
+    Page,
+    Sort,
+    decode_cursor,
+    encode_cursor,
+)
+
+T = TypeVar("T", bound=BaseModel)
+
+# Columns a caller may never set through create/update: the repository owns them.
+PROTECTED_FIELDS = frozenset(
+    {"id", "created_at", "updated_at", "deleted_at", "deleted_by", "delete_batch_id",
+     "created_by", "updated_by", "version"}
+)
+
+
+class BaseRepository(Generic[T]):
+    model: ClassVar[type[BaseModel]]
+    sorts: ClassVar[Mapping[str, Sort]] = {}
+    default_sort: ClassVar[str] = "newest"
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # ---- reading -------------------------------------------------------------------------
+
+    @property
+    def entity_name(self) -> str:
+        return self.model.__name__
+
+    def _select(self) -> Select[tuple[T]]:
+        """The base statement; subclasses add loader options for their list views here."""
+        return cast(Select[tuple[T]], select(self.model))
+
+    def _sort(self, name: str | None) -> Sort:
+        sorts = self.sorts or {"newest": Sort("newest", self.model.created_at, descending=True)}
+        key = name or self.default_sort
+        if key not in sorts:
+            raise InvalidValue(f"unknown sort {key!r}; use one of {sorted(sorts)}")
+        return sorts[key]
+
+    async def get_by_id(
+        self, entity_id: uuid.UUID, *, include_deleted: bool = False,
+        options: Sequence[ORMOption] = (),
+    ) -> T | None:
+        # A SELECT, never session.get(): the identity map would hand back a row soft-deleted
+        # earlier in this session (pitfall 1).
+        stmt = self._select().where(self.model.id == entity_id).options(*options)
+        result = await self.session.execute(
+            stmt.execution_options(**{INCLUDE_DELETED: include_deleted})
+        )
+        return result.scalar_one_or_none()
+
+    async def get(self, entity_id: uuid.UUID, *, include_deleted: bool = False) -> T:
+        entity = await self.get_by_id(entity_id, include_deleted=include_deleted)
+        if entity is None:
+            raise NotFound(self.entity_name, entity_id)
+        return entity
+
+    async def get_all(
+        self,
+        filters: Sequence[Filter] = (),
+        pagination: CursorPagination | OffsetPagination | None = None,
+        sort: str | None = None,
+        *,
+        include_deleted: bool = False,
+    ) -> Page[T]:
+        pagination = pagination or CursorPagination()
+        order = self._sort(sort)
+        key, row_id = order.field, self.model.id
+        stmt = self._select().where(*(f.clause() for f in filters))
+        if order.descending:
+            stmt = stmt.order_by(key.desc(), row_id.desc())
+        else:
+            stmt = stmt.order_by(key.asc(), row_id.asc())
+        if isinstance(pagination, OffsetPagination):
+            stmt = stmt.offset(pagination.offset).limit(pagination.limit + 1)
+        else:
+            if pagination.cursor:
+                last_value, last_id = decode_cursor(pagination.cursor, order)
+                boundary = tuple_(key, row_id)
+                after = tuple_(last_value, last_id)
+                stmt = stmt.where(boundary < after if order.descending else boundary > after)
+            stmt = stmt.limit(pagination.limit + 1)
+        result = await self.session.execute(
+            stmt.execution_options(**{INCLUDE_DELETED: include_deleted})
+        )
+        rows = list(result.scalars().all())
+        has_more = len(rows) > pagination.limit
+        items = rows[: pagination.limit]
+        next_cursor = None
+        if has_more and isinstance(pagination, CursorPagination):
+            last = items[-1]
+            next_cursor = encode_cursor(order, getattr(last, key.key), last.id)
+        return Page(items=items, next_cursor=next_cursor)
+
+    async def count(self, filters: Sequence[Filter] = (), *, include_deleted: bool = False) -> int:
+        stmt = select(func.count()).select_from(self.model).where(*(f.clause() for f in filters))
+        result = await self.session.execute(
+            stmt.execution_options(**{INCLUDE_DELETED: include_deleted})
+        )
+        return int(result.scalar_one())
+
+    # ---- single-entity writes (audited by the session's flush hook) ----------------------
+
+    def _check_fields(self, data: Mapping[str, Any]) -> None:
+        columns = {attr.key for attr in inspect(self.model).column_attrs}
+        relationships = {rel.key for rel in inspect(self.model).relationships}
+        for field in data:
+            if field in PROTECTED_FIELDS or field not in columns | relationships:
+                raise InvalidValue(f"{self.entity_name} has no writable field {field!r}")
+
+    async def _flush(self, entity: BaseModel | None = None) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            raise translate_integrity_error(exc, self.entity_name) from exc
+        except StaleDataError as exc:
+            if entity is None:
+                raise
+            # The row changed or vanished since we read it: tell which.
+            entity_id = entity.id
+            current = await self._current_version(entity_id)
+            if current is None:
+                raise NotFound(self.entity_name, entity_id) from exc
+            raise ConcurrencyConflict(self.entity_name, entity_id, None, current) from exc
+
+    async def _current_version(self, entity_id: uuid.UUID) -> int | None:
+        if not issubclass(self.model, VersionedModel):
+            return None
+        await self.session.rollback()
+        result = await self.session.execute(
+            select(self.model.version).where(self.model.id == entity_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def create(self, data: Mapping[str, Any] | T) -> T:
+        if isinstance(data, BaseModel):
+            entity = cast(T, data)
+        else:
+            self._check_fields(data)
+            entity = cast(T, self.model(**data))
+        self.session.add(entity)
+        await self._flush()
+        return entity
+
+    async def update(
+        self, entity_id: uuid.UUID, data: Mapping[str, Any], expected_version: int | None = None
+    ) -> T:
+        self._check_fields(data)
+        entity = await self.get(entity_id)
+        self.check_version(entity, expected_version)
+        for field, value in data.items():
+            setattr(entity, field, value)
+        await self._flush(entity)
+        return entity
+
+    def check_version(self, entity: T, expected_version: int | None) -> None:
+        """Pitfall 5: a client's stale version copied onto a loaded object would be silently
+        overwritten by SQLAlchemy, so the comparison is explicit."""
+        if expected_version is None:
+            return
+        if not isinstance(entity, VersionedModel):
+            raise InvalidValue(f"{self.entity_name} is not versioned")
+        if entity.version != expected_version:
+            raise ConcurrencyConflict(self.entity_name, entity.id, expected_version,
+                                      entity.version)
+
+    # ---- soft delete, restore, hard delete ------------------------------------------------
+
+    async def delete(self, entity_id: uuid.UUID, expected_version: int | None = None) -> T:
+        """Soft delete, cascading to owned children under one delete batch id."""
+        entity = await self.get(entity_id)
+        self.check_version(entity, expected_version)
+        await self._soft_delete_ids(inspect(self.model), [entity.id], new_id(), utc_now(),
+                                    current_actor_id.get())
+        # The identity map still holds the object; drop it so no later load in this session
+        # (a relationship, a session.get) can hand the deleted row back (pitfall 1).
+        self.session.expunge(entity)
+        return entity
+
+    async def bulk_delete(self, filters: Sequence[Filter]) -> int:
+        """Soft delete every live row matching `filters`, with cascades, audited per row."""
+        ids = await self._ids_where(filters)
+        if ids:
+            await self._soft_delete_ids(inspect(self.model), ids, new_id(), utc_now(),
+                                        current_actor_id.get())
+        return len(ids)
+
+    async def restore(self, entity_id: uuid.UUID) -> T:
+        """Undo a soft delete together with exactly the children that went with it."""
+        entity = await self.get(entity_id, include_deleted=True)
+        if entity.deleted_at is None:
+            return entity
+        await self._restore_batch(inspect(self.model), [entity.id], entity.delete_batch_id,
+                                  entity.deleted_at, entity.deleted_by, root=True)
+        return entity
+
+    async def hard_delete(self, entity_id: uuid.UUID) -> None:
+        """Remove a row for good; the database cascades to owned children (ON DELETE CASCADE),
+        and every removed child is audited here first."""
+        entity = await self.get(entity_id, include_deleted=True)
+        await self._audit_owned_descendants(inspect(self.model), [entity.id])
+        await self.session.delete(entity)
+        await self._flush(entity)
+
+    async def bulk_update(self, filters: Sequence[Filter], values: Mapping[str, Any]) -> int:
+        """Update every live row matching `filters`, audited per row with its old values."""
+        self._check_fields(values)
+        fields = list(values)
+        columns = [getattr(self.model, f) for f in fields]
+        result = await self.session.execute(
+            select(self.model.id, *columns).where(*(f.clause() for f in filters))
+        )
+        before = result.all()
+        if not before:
+            return 0
+        ids = [row[0] for row in before]
+        extra = self._actor_values()
+        await self._bulk(
+            update(self.model).where(self.model.id.in_(ids)).values(**values, **extra)
+            .returning(self.model.id)
+        )
+        mapper = inspect(self.model)
+        rows = []
+        for row in before:
+            changes = {
+                f: [audit_value(old), audit_value(values[f])]
+                for f, old in zip(fields, row[1:], strict=True)
+                if old != values[f]
+            }
+            if changes:
+                rows.append(audit_row(self.session.sync_session, mapper, row[0],
+                                      AuditAction.UPDATE, changes))
+        await self._write_audit(rows)
+        return len(ids)
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _actor_values(self, model: type[Any] | None = None) -> dict[str, Any]:
+        model = model or self.model
+        if issubclass(model, AuditActorMixin):
+            return {"updated_by": current_actor_id.get()}
+        return {}
+
+    async def _ids_where(self, filters: Sequence[Filter]) -> list[uuid.UUID]:
+        result = await self.session.execute(
+            select(self.model.id).where(*(f.clause() for f in filters))
+        )
+        return list(result.scalars().all())
+
+    async def _bulk(self, stmt: Any, *, include_deleted: bool = False) -> list[uuid.UUID]:
+        """Run an ORM bulk UPDATE ... RETURNING id that the caller audits itself."""
+        result = await self.session.execute(
+            stmt.execution_options(
+                **{AUDITED_BULK: True, INCLUDE_DELETED: include_deleted},
+                synchronize_session="fetch",
+            )
+        )
+        return list(result.scalars().all())
+
+    async def _write_audit(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            connection = await self.session.connection()
+            await connection.run_sync(write_audit_rows, rows)
+
+    async def _soft_delete_ids(
+        self, mapper: Mapper[Any], ids: list[uuid.UUID], batch: uuid.UUID, now: datetime,
+        actor: uuid.UUID | None,
+    ) -> None:
+        model = mapper.class_
+        stmt = (
+            update(model)
+            .where(model.id.in_(ids))
+            .values(deleted_at=now, deleted_by=actor, delete_batch_id=batch,
+                    **self._actor_values(model))
+            .returning(model.id)
+        )
+        deleted = await self._bulk(stmt)
+        changes = {"deleted_at": [None, audit_value(now)],
+                   "deleted_by": [None, audit_value(actor)],
+                   "delete_batch_id": [None, audit_value(batch)]}
+        await self._write_audit([
+            audit_row(self.session.sync_session, mapper, i, AuditAction.SOFT_DELETE, changes)
+            for i in deleted
+        ])
+        for child_mapper, child_column in _owned_children(mapper):
+            child_ids = await self._child_ids(child_mapper, child_column, deleted)
+            if child_ids:
+                await self._soft_delete_ids(child_mapper, child_ids, batch, now, actor)
+
+    async def _child_ids(
+        self, child_mapper: Mapper[Any], child_column: Any, parent_ids: list[uuid.UUID],
+        *, batch: uuid.UUID | None = None, include_deleted: bool = False,
+    ) -> list[uuid.UUID]:
+        stmt = select(child_mapper.class_.id).where(child_column.in_(parent_ids))
+        if batch is not None:
+            stmt = stmt.where(child_mapper.class_.delete_batch_id == batch)
+        result = await self.session.execute(
+            stmt.execution_options(**{INCLUDE_DELETED: include_deleted})
+        )
+        return list(result.scalars().all())
+
+    async def _restore_batch(
+        self, mapper: Mapper[Any], ids: list[uuid.UUID], batch: uuid.UUID | None,
+        deleted_at: datetime | None, deleted_by: uuid.UUID | None, *, root: bool = False,
+    ) -> None:
+        model = mapper.class_
+        stmt = update(model).where(model.id.in_(ids), model.deleted_at.is_not(None))
+        if not root:
+            stmt = stmt.where(model.delete_batch_id == batch)
+        stmt = stmt.values(deleted_at=None, deleted_by=None, delete_batch_id=None,
+                           **self._actor_values(model)).returning(model.id)
+        try:
+            restored = await self._bulk(stmt, include_deleted=True)
+        except IntegrityError as exc:  # e.g. the e-mail or slug was taken meanwhile
+            raise translate_integrity_error(exc, mapper.class_.__name__) from exc
+        changes = {"deleted_at": [audit_value(deleted_at), None],
+                   "deleted_by": [audit_value(deleted_by), None],
+                   "delete_batch_id": [audit_value(batch), None]}
+        await self._write_audit([
+            audit_row(self.session.sync_session, mapper, i, AuditAction.RESTORE, changes)
+            for i in restored
+        ])
+        if batch is None:
+            return
+        for child_mapper, child_column in _owned_children(mapper):
+            child_ids = await self._child_ids(child_mapper, child_column, restored,
+                                              batch=batch, include_deleted=True)
+            if child_ids:
+                await self._restore_batch(child_mapper, child_ids, batch, deleted_at, deleted_by)
+
+    async def _audit_owned_descendants(self, mapper: Mapper[Any], ids: list[uuid.UUID]) -> None:
+        for child_mapper, child_column in _owned_children(mapper):
+            child_ids = await self._child_ids(child_mapper, child_column, ids,
+                                              include_deleted=True)
+            if child_ids:
+                await self._audit_owned_descendants(child_mapper, child_ids)
+                await self._write_audit([
+                    audit_row(self.session.sync_session, child_mapper, i,
+                              AuditAction.HARD_DELETE, {})
+                    for i in child_ids
+                ])
+
+
+def _owned_children(mapper: Mapper[Any]) -> list[tuple[Mapper[Any], Any]]:
+    """(child mapper, child FK column) for each owned relationship the model declares."""
+    found = []
+    for name in getattr(mapper.class_, "__soft_delete_cascade__", ()):
+        rel = mapper.relationships[name]
+        ((parent_column, child_column),) = rel.local_remote_pairs
+        if parent_column.key != "id":
+            raise TypeError(f"owned relationship {name} must reference the parent's id")
+        found.append((rel.mapper, child_column))
+    return found

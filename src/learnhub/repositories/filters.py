@@ -1,0 +1,177 @@
+"""Typed filter, sort and pagination objects: no stringly-typed SQL reaches a repository."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from learnhub.domain.errors import InvalidCursor, InvalidValue
+
+
+class Filter(ABC):
+    @abstractmethod
+    def clause(self) -> ColumnElement[bool]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Eq(Filter):
+    field: InstrumentedAttribute[Any]
+    value: Any
+
+    def clause(self) -> ColumnElement[bool]:
+        return self.field == self.value
+
+
+@dataclass(frozen=True, slots=True)
+class In(Filter):
+    field: InstrumentedAttribute[Any]
+    values: Sequence[Any]
+
+    def clause(self) -> ColumnElement[bool]:
+        return self.field.in_(list(self.values))
+
+
+@dataclass(frozen=True, slots=True)
+class Range(Filter):
+    """Inclusive bounds; either may be None."""
+
+    field: InstrumentedAttribute[Any]
+    minimum: Any = None
+    maximum: Any = None
+
+    def clause(self) -> ColumnElement[bool]:
+        parts: list[ColumnElement[bool]] = []
+        if self.minimum is not None:
+            parts.append(self.field >= self.minimum)
+        if self.maximum is not None:
+            parts.append(self.field <= self.maximum)
+        return and_(*parts) if parts else and_(True)
+
+
+@dataclass(frozen=True, slots=True)
+class IsNull(Filter):
+    field: InstrumentedAttribute[Any]
+    is_null: bool = True
+
+    def clause(self) -> ColumnElement[bool]:
+        return self.field.is_(None) if self.is_null else self.field.is_not(None)
+
+
+@dataclass(frozen=True, slots=True)
+class Search(Filter):
+    """Case-insensitive substring match over several text fields. LIKE wildcards in the
+    needle are escaped, so user input is always a literal."""
+
+    fields: Sequence[InstrumentedAttribute[Any]]
+    text: str
+
+    def clause(self) -> ColumnElement[bool]:
+        needle = self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{needle}%"
+        return or_(*(f.ilike(pattern, escape="\\") for f in self.fields))
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """A named sort order: one column plus the id as tie-breaker, same direction."""
+
+    name: str
+    field: InstrumentedAttribute[Any]
+    descending: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CursorPagination:
+    limit: int = 20
+    cursor: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= 100:
+            raise InvalidValue("limit must be between 1 and 100")
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetPagination:
+    """For small admin listings only; keyset is the default."""
+
+    limit: int = 20
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= 100:
+            raise InvalidValue("limit must be between 1 and 100")
+        if not 0 <= self.offset <= 10_000:
+            raise InvalidValue("offset must be between 0 and 10000")
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _decode_value(raw: Any, python_type: type[Any]) -> Any:
+    try:
+        if python_type is datetime:
+            parsed = datetime.fromisoformat(raw)
+            if parsed.tzinfo is None:
+                raise ValueError("naive")
+            return parsed
+        if python_type is uuid.UUID:
+            return uuid.UUID(raw)
+        if python_type is Decimal:
+            return Decimal(raw)
+        if python_type is int and not isinstance(raw, bool):
+            return int(raw)
+        if python_type is str and isinstance(raw, str):
+            return raw
+        if issubclass(python_type, Enum):
+            return python_type(raw)
+    except (ValueError, TypeError, InvalidOperation, AttributeError):
+        pass
+    raise InvalidCursor("cursor is malformed")
+
+
+def encode_cursor(sort: Sort, value: Any, row_id: uuid.UUID) -> str:
+    body = json.dumps({"s": sort.name, "v": _encode_value(value), "id": str(row_id)},
+                      separators=(",", ":"))
+    return base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (binascii.Error, ValueError, UnicodeError):
+        raise InvalidCursor("cursor is malformed") from None
+    if not isinstance(data, dict) or set(data) != {"s", "v", "id"}:
+        raise InvalidCursor("cursor is malformed")
+    if data["s"] != sort.name:
+        raise InvalidCursor("cursor belongs to another sort order")
+    python_type = sort.field.property.columns[0].type.python_type
+    return _decode_value(data["v"], python_type), _decode_value(data["id"], uuid.UUID)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from learnhub.models.user import Permission, Role, User
+from learnhub.repositories.base import BaseRepository
+from learnhub.repositories.filters import Sort
+
+
+class UserRepository(BaseRepository[User]):
+    model = User
+    sorts: ClassVar[Mapping[str, Sort]] = {
+        "newest": Sort("newest", User.created_at, descending=True),
+        "email": Sort("email", User.email, descending=False),
+    }
+
+    def _select(self):  # type: ignore[no-untyped-def]
+        # Users are always shown with their roles: load them in one extra query, never lazily.
+        return select(User).options(selectinload(User.roles))
+
+    async def get_by_email(self, email: str) -> User | None:
+        result = await self.session.execute(self._select().where(User.email == email))
+        return result.scalar_one_or_none()
+
+
+class RoleRepository(BaseRepository[Role]):
+    model = Role
+    sorts: ClassVar[Mapping[str, Sort]] = {"name": Sort("name", Role.name, descending=False)}
+    default_sort = "name"
+
+    def _select(self):  # type: ignore[no-untyped-def]
+        return select(Role).options(selectinload(Role.permissions))
+
+    async def get_by_names(self, names: list[str]) -> list[Role]:
+        result = await self.session.execute(self._select().where(Role.name.in_(names)))
+        return list(result.scalars().all())
+
+
+class PermissionRepository(BaseRepository[Permission]):
+    model = Permission
+    sorts: ClassVar[Mapping[str, Sort]] = {"code": Sort("code", Permission.code, descending=False)}
+    default_sort = "code"
+
+    async def get_by_codes(self, codes: list[str]) -> list[Permission]:
+        result = await self.session.execute(select(Permission).where(Permission.code.in_(codes)))
+        return list(result.scalars().all())

@@ -1,0 +1,1 @@
+"""Services: business rules over repositories, inside a unit of work they never commit."""

@@ -1,0 +1,111 @@
+"""Shared fixtures. Integration tests run once per backend (SQLite and PostgreSQL) on a
+schema built by the migrations, each test inside a transaction that is rolled back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from learnhub.db import migrations
+from learnhub.db.engine import create_engine
+from learnhub.db.session import LearnHubSession
+from learnhub.db.uow import UnitOfWork
+from learnhub.events.bus import EventBus
+from learnhub.services.user import RoleService
+from tests.support.databases import database
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+async def prepare(url: str) -> None:
+    """Migrate to head and load the built-in roles, as `learnhub db upgrade` does."""
+    await migrations.upgrade(url)
+    engine = create_engine(url)
+    try:
+        from learnhub.db.engine import create_session_factory
+
+        async with UnitOfWork(create_session_factory(engine)) as uow:
+            await RoleService(uow).ensure_builtin_roles()
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def tmp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("db")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+async def db_url(backend: str, tmp_dir: Path) -> AsyncIterator[str]:
+    """A migrated database for the whole run, one per backend."""
+    async with database(backend, tmp_dir) as url:
+        await prepare(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(db_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One connection per test, inside an outer transaction rolled back at the end."""
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        try:
+            yield conn
+        finally:
+            if outer.is_active:
+                await outer.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    # Commits inside the code under test release a SAVEPOINT; the outer rollback undoes all.
+    return async_sessionmaker(
+        bind=connection,
+        sync_session_class=LearnHubSession,
+        expire_on_commit=False,
+        join_transaction_mode="create_savepoint",
+    )
+
+
+@pytest.fixture
+async def session(session_factory: async_sessionmaker[AsyncSession]
+                  ) -> AsyncIterator[AsyncSession]:
+    async with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+def bus() -> EventBus:
+    return EventBus()
+
+
+@pytest.fixture
+def uow(session_factory: async_sessionmaker[AsyncSession], bus: EventBus) -> UnitOfWork:
+    return UnitOfWork(session_factory, bus)
+
+
+@pytest.fixture(scope="session")
+async def committed_engine(backend: str, tmp_dir: Path) -> AsyncIterator[AsyncEngine]:
+    """A second migrated database whose tests really commit (concurrency, audit verify).
+
+    Nothing is rolled back here, so tests must use unique values."""
+    async with database(backend, tmp_dir, prefix="learnhub_commit") as url:
+        await prepare(url)
+        engine = create_engine(url)
+        yield engine
+        await engine.dispose()
