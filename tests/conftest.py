@@ -20,6 +20,21 @@ from tests.support.databases import database
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`postgres_only` / `sqlite_only` tests run on that backend alone: deselected, not
+    skipped, on the other, since they test one engine's behaviour (row locks, PRAGMAs)."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec is not None else None
+        wrong = (backend == "sqlite" and item.get_closest_marker("postgres_only")) or (
+            backend == "postgresql" and item.get_closest_marker("sqlite_only"))
+        (drop if wrong else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 async def prepare(url: str) -> None:
     """Migrate to head and load the built-in roles, as `learnhub db upgrade` does."""
     await migrations.upgrade(url)

@@ -34,7 +34,9 @@ def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:
     """Pitfall 8: foreign keys on every connection, WAL, and real transactions.
 
     pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; we switch it off
-    and emit BEGIN ourselves (SQLAlchemy's documented recipe).
+    and emit BEGIN ourselves (SQLAlchemy's documented recipe). Transactions begin IMMEDIATE:
+    SQLite has one writer at a time, and a deferred transaction that read first and writes
+    later fails at once with "database is locked" instead of waiting its turn.
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -50,7 +52,7 @@ def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

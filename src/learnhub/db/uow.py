@@ -64,12 +64,13 @@ class UnitOfWork(AbstractUnitOfWork):
         self, exc_type: type[BaseException] | None, exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # close() rolls back whatever was not committed and detaches the objects *without*
+        # expiring them, so what a read-only unit of work loaded stays readable afterwards.
         try:
-            if not self.committed:
-                await self.session.rollback()
-        finally:
             await self.session.close()
+        finally:
             self._session = None
+            self.events = []
 
     def repo(self, factory: type[R]) -> R:
         if factory not in self._repos:

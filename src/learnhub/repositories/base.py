@@ -146,15 +146,16 @@ class BaseRepository(Generic[T]):
                 raise InvalidValue(f"{self.entity_name} has no writable field {field!r}")
 
     async def _flush(self, entity: BaseModel | None = None) -> None:
+        # Read the id now: a failed flush expires every object in the session.
+        entity_id = entity.id if entity is not None else None
         try:
             await self.session.flush()
         except IntegrityError as exc:
             raise translate_integrity_error(exc, self.entity_name) from exc
         except StaleDataError as exc:
-            if entity is None:
+            if entity_id is None:
                 raise
             # The row changed or vanished since we read it: tell which.
-            entity_id = entity.id
             current = await self._current_version(entity_id)
             if current is None:
                 raise NotFound(self.entity_name, entity_id) from exc
