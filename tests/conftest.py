@@ -28,7 +28,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("backend") if callspec is not None else None
         wrong = (backend == "sqlite" and item.get_closest_marker("postgres_only")) or (
-            backend == "postgresql" and item.get_closest_marker("sqlite_only"))
+            backend == "postgresql" and item.get_closest_marker("sqlite_only")
+        )
         (drop if wrong else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
@@ -98,8 +99,7 @@ def session_factory(connection: AsyncConnection) -> async_sessionmaker[AsyncSess
 
 
 @pytest.fixture
-async def session(session_factory: async_sessionmaker[AsyncSession]
-                  ) -> AsyncIterator[AsyncSession]:
+async def session(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with session_factory() as session:
         yield session
 

@@ -18,8 +18,10 @@ def unique_email(prefix: str = "user") -> str:
 async def register(uow: UnitOfWork, email: str | None = None, **kwargs: Any) -> User:
     async with uow:
         user = await UserService(uow).register(
-            email or unique_email(), kwargs.pop("password", "correct horse battery"),
-            kwargs.pop("display_name", "Ada Lovelace"), **kwargs,
+            email or unique_email(),
+            kwargs.pop("password", "correct horse battery"),
+            kwargs.pop("display_name", "Ada Lovelace"),
+            **kwargs,
         )
         await uow.commit()
     return user
@@ -27,7 +29,8 @@ async def register(uow: UnitOfWork, email: str | None = None, **kwargs: Any) -> 
 
 async def audit_entries(session: AsyncSession, entity_id: uuid.UUID) -> list[AuditLog]:
     result = await session.execute(
-        select(AuditLog).where(AuditLog.entity_id == entity_id)
+        select(AuditLog)
+        .where(AuditLog.entity_id == entity_id)
         .order_by(AuditLog.occurred_at, AuditLog.id)
     )
     return list(result.scalars().all())

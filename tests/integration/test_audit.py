@@ -11,7 +11,7 @@ from learnhub.domain.errors import UnauditedWrite
 from learnhub.domain.ids import new_id
 from learnhub.models import AuditLog, User
 from learnhub.repositories.audit import AuditLogRepository
-from learnhub.repositories.filters import Eq, In
+from learnhub.repositories.filters import In
 from learnhub.repositories.user import UserRepository
 from learnhub.services.user import UserService
 from tests.integration.helpers import audit_entries, register, unique_email
@@ -43,7 +43,9 @@ async def test_update_records_only_changed_fields_old_and_new(uow, session):
     entries = await audit_entries(session, user.id)
     assert [e.action for e in entries] == ["create", "update"]
     assert entries[1].changes == {
-        "display_name": ["Old Name", "New Name"], "updated_by": [None, str(editor.id)]}
+        "display_name": ["Old Name", "New Name"],
+        "updated_by": [None, str(editor.id)],
+    }
     assert entries[1].actor_id == editor.id
 
 
@@ -73,7 +75,8 @@ async def test_bulk_update_through_repository_is_audited_per_row(uow, session):
     users = [await register(uow, display_name="Same") for _ in range(3)]
     async with uow:
         changed = await uow.repo(UserRepository).bulk_update(
-            [In(User.id, [u.id for u in users[:2]])], {"display_name": "Renamed"})
+            [In(User.id, [u.id for u in users[:2]])], {"display_name": "Renamed"}
+        )
         await uow.commit()
     assert changed == 2
     for user in users[:2]:
@@ -83,11 +86,14 @@ async def test_bulk_update_through_repository_is_audited_per_row(uow, session):
     assert [e.action for e in await audit_entries(session, users[2].id)] == ["create"]
 
 
-@pytest.mark.parametrize("statement", [
-    lambda: update(User).where(User.display_name == "x").values(display_name="y"),
-    lambda: delete(User).where(User.display_name == "x"),
-    lambda: insert(User).values(email="a@b.co", display_name="x", password_hash="h"),
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        lambda: update(User).where(User.display_name == "x").values(display_name="y"),
+        lambda: delete(User).where(User.display_name == "x"),
+        lambda: insert(User).values(email="a@b.co", display_name="x", password_hash="h"),
+    ],
+)
 async def test_unaudited_orm_bulk_writes_are_refused(session, statement):
     with pytest.raises(UnauditedWrite):
         await session.execute(statement())
@@ -95,12 +101,16 @@ async def test_unaudited_orm_bulk_writes_are_refused(session, statement):
 
 async def test_audit_log_is_append_only_in_the_database(uow, connection):
     user = await register(uow)
-    for sql in ("UPDATE audit_log SET action = 'update' WHERE entity_id = :id",
-                "DELETE FROM audit_log WHERE entity_id = :id"):
+    for sql in (
+        "UPDATE audit_log SET action = 'update' WHERE entity_id = :id",
+        "DELETE FROM audit_log WHERE entity_id = :id",
+    ):
         savepoint = await connection.begin_nested()
         with pytest.raises(DBAPIError, match="append-only"):
-            await connection.execute(text(sql), {"id": user.id if connection.dialect.name ==
-                                                  "postgresql" else user.id.hex})
+            await connection.execute(
+                text(sql),
+                {"id": user.id if connection.dialect.name == "postgresql" else user.id.hex},
+            )
         await savepoint.rollback()
 
 
@@ -113,22 +123,32 @@ async def test_verify_finds_writes_that_bypassed_the_audit(uow, session, connect
 
     # A raw SQL write (what a bulk tool or a console session might do) slips past the ORM...
     await session.execute(
-        text("UPDATE users SET display_name = 'Sneaky' WHERE email = :e"), {"e": user.email})
+        text("UPDATE users SET display_name = 'Sneaky' WHERE email = :e"), {"e": user.email}
+    )
     _, gaps = await repo.verify()
     assert [(g.entity_id, g.problem.split(" ")[0]) for g in gaps if g.entity_id == user.id] == [
-        (user.id, "display_name")]
+        (user.id, "display_name")
+    ]
 
 
 async def test_verify_reports_rows_without_any_entry(session):
     table = User.__table__
     stray = new_id()
     # Core insert on the table (not the ORM entity) is how an unaudited row would appear.
-    await session.execute(table.insert().values(
-        id=stray, email=unique_email(), display_name="Ghost", password_hash="x",
-        status="active", version=1))
+    await session.execute(
+        table.insert().values(
+            id=stray,
+            email=unique_email(),
+            display_name="Ghost",
+            password_hash="x",
+            status="active",
+            version=1,
+        )
+    )
     _, gaps = await AuditLogRepository(session).verify()
     assert [(g.entity_id, g.problem) for g in gaps if g.entity_id == stray] == [
-        (stray, "no audit entry")]
+        (stray, "no audit entry")
+    ]
 
 
 async def test_verify_accepts_soft_delete_restore_and_hard_delete(uow, session):
@@ -144,8 +164,11 @@ async def test_verify_accepts_soft_delete_restore_and_hard_delete(uow, session):
         await uow.commit()
     _, gaps = await AuditLogRepository(session).verify()
     assert [g for g in gaps if g.entity_id in (user.id, other.id)] == []
-    rows = await session.execute(select(AuditLog.action).where(AuditLog.entity_id == other.id)
-                                 .order_by(AuditLog.occurred_at, AuditLog.id))
+    rows = await session.execute(
+        select(AuditLog.action)
+        .where(AuditLog.entity_id == other.id)
+        .order_by(AuditLog.occurred_at, AuditLog.id)
+    )
     assert list(rows.scalars()) == ["create", "soft_delete", "hard_delete"]
 
 

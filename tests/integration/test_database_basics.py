@@ -40,10 +40,13 @@ async def test_foreign_keys_are_enforced(session, backend):
         assert (await session.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
     missing = uuid.uuid4()
     with pytest.raises(IntegrityError):
-        await session.execute(text(
-            "INSERT INTO user_roles (user_id, role_id) VALUES (:u, :r)"
-        ), {"u": missing.hex if backend == "sqlite" else missing,
-            "r": missing.hex if backend == "sqlite" else missing})
+        await session.execute(
+            text("INSERT INTO user_roles (user_id, role_id) VALUES (:u, :r)"),
+            {
+                "u": missing.hex if backend == "sqlite" else missing,
+                "r": missing.hex if backend == "sqlite" else missing,
+            },
+        )
 
 
 @pytest.mark.sqlite_only
@@ -53,7 +56,10 @@ async def test_sqlite_file_database_runs_in_wal_mode(session):
 
 async def test_check_constraints_hold_in_the_database(session, backend):
     with pytest.raises(IntegrityError):
-        await session.execute(text(
-            "INSERT INTO users (id, email, display_name, password_hash, status, version) "
-            "VALUES (:id, 'UPPER@EXAMPLE.COM', 'x', 'h', 'active', 1)"
-        ), {"id": uuid.uuid4().hex if backend == "sqlite" else uuid.uuid4()})
+        await session.execute(
+            text(
+                "INSERT INTO users (id, email, display_name, password_hash, status, version) "
+                "VALUES (:id, 'UPPER@EXAMPLE.COM', 'x', 'h', 'active', 1)"
+            ),
+            {"id": uuid.uuid4().hex if backend == "sqlite" else uuid.uuid4()},
+        )

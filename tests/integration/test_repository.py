@@ -27,9 +27,16 @@ async def make_users(session, n: int, *, tag: str, created_at: datetime = TIE) -
     repo = UserRepository(session)
     users = []
     for i in range(n):
-        users.append(await repo.create(User(
-            email=f"{tag}{i:03d}@example.com", display_name=f"{tag} {i}",
-            password_hash="x", created_at=created_at)))
+        users.append(
+            await repo.create(
+                User(
+                    email=f"{tag}{i:03d}@example.com",
+                    display_name=f"{tag} {i}",
+                    password_hash="x",
+                    created_at=created_at,
+                )
+            )
+        )
     return users
 
 
@@ -38,8 +45,9 @@ async def test_keyset_pages_through_ties_without_gaps_or_repeats(session):
     repo = UserRepository(session)
     seen, cursor, pages = [], None, 0
     while True:
-        page = await repo.get_all([Search([User.email], "tie")],
-                                  CursorPagination(limit=5, cursor=cursor), sort="newest")
+        page = await repo.get_all(
+            [Search([User.email], "tie")], CursorPagination(limit=5, cursor=cursor), sort="newest"
+        )
         seen.extend(u.id for u in page.items)
         pages += 1
         if page.next_cursor is None:
@@ -58,15 +66,20 @@ async def test_keyset_pages_through_ties_without_gaps_or_repeats(session):
 async def test_ascending_sort_and_offset_pagination(session):
     users = await make_users(session, 7, tag="asc")
     repo = UserRepository(session)
-    page = await repo.get_all([Search([User.email], "asc0")], CursorPagination(limit=3),
-                              sort="email")
+    page = await repo.get_all(
+        [Search([User.email], "asc0")], CursorPagination(limit=3), sort="email"
+    )
     assert [u.email for u in page.items] == [u.email for u in users[:3]]
-    rest = await repo.get_all([Search([User.email], "asc0")],
-                              CursorPagination(limit=10, cursor=page.next_cursor), sort="email")
+    rest = await repo.get_all(
+        [Search([User.email], "asc0")],
+        CursorPagination(limit=10, cursor=page.next_cursor),
+        sort="email",
+    )
     assert [u.email for u in rest.items] == [u.email for u in users[3:]]
     assert rest.next_cursor is None
-    offset = await repo.get_all([Search([User.email], "asc0")], OffsetPagination(limit=2, offset=4),
-                                sort="email")
+    offset = await repo.get_all(
+        [Search([User.email], "asc0")], OffsetPagination(limit=2, offset=4), sort="email"
+    )
     assert [u.email for u in offset.items] == [u.email for u in users[4:6]]
 
 
@@ -87,8 +100,9 @@ async def test_search_treats_metacharacters_as_literals(session, needle):
     await make_users(session, 2, tag="meta")
     repo = UserRepository(session)
     expected = 2 if needle in "meta000@example.com meta001@example.com" else 0
-    assert await repo.count([Search([User.email], "meta"), Search([User.email], needle)]) == \
-        expected
+    assert (
+        await repo.count([Search([User.email], "meta"), Search([User.email], needle)]) == expected
+    )
 
 
 async def test_bad_cursor_and_sort_are_domain_errors(session):
@@ -96,8 +110,9 @@ async def test_bad_cursor_and_sort_are_domain_errors(session):
     with pytest.raises(InvalidCursor):
         await repo.get_all(pagination=CursorPagination(cursor="not-a-cursor"))
     await make_users(session, 3, tag="cur")
-    page = await repo.get_all([Search([User.email], "cur")], CursorPagination(limit=1),
-                              sort="email")
+    page = await repo.get_all(
+        [Search([User.email], "cur")], CursorPagination(limit=1), sort="email"
+    )
     with pytest.raises(InvalidCursor):  # a cursor is bound to its sort order
         await repo.get_all(pagination=CursorPagination(cursor=page.next_cursor), sort="newest")
     with pytest.raises(InvalidValue):

@@ -21,8 +21,9 @@ class SessionRepository(BaseRepository[UserSession]):
 
 
 def new_session(user: User, token: str) -> UserSession:
-    return UserSession(user_id=user.id, refresh_token_hash=token,
-                       expires_at=datetime.now(UTC) + timedelta(days=1))
+    return UserSession(
+        user_id=user.id, refresh_token_hash=token, expires_at=datetime.now(UTC) + timedelta(days=1)
+    )
 
 
 async def add_sessions(uow, user, *tokens):
@@ -80,8 +81,10 @@ async def test_get_by_id_does_not_leak_from_identity_map_in_same_session(uow):
         assert await repo.get_by_id(user.id) is None
         assert await uow.session.get(User, user.id) is None
         stmt = select(UserSession).options(joinedload(UserSession.user))
-        assert all(s.user is None or s.user.id != user.id
-                   for s in (await uow.session.execute(stmt)).scalars())
+        assert all(
+            s.user is None or s.user.id != user.id
+            for s in (await uow.session.execute(stmt)).scalars()
+        )
 
 
 async def test_relationship_loads_skip_soft_deleted_children(uow, session):
@@ -111,8 +114,12 @@ async def test_relationship_load_of_soft_deleted_parent_is_none(uow, session):
         await uow.commit()
     for loader in (selectinload(UserSession.user), joinedload(UserSession.user)):
         session.expunge_all()
-        stmt = (select(UserSession).where(UserSession.id == login.id).options(loader)
-                .execution_options(include_deleted=True))
+        stmt = (
+            select(UserSession)
+            .where(UserSession.id == login.id)
+            .options(loader)
+            .execution_options(include_deleted=True)
+        )
         loaded = (await session.execute(stmt)).unique().scalar_one()
         # include_deleted applies to the whole statement, so the parent shows as deleted
         assert loaded.user is not None and loaded.user.deleted_at is not None
@@ -168,7 +175,8 @@ async def test_cascade_soft_delete_and_restore_brings_back_exactly_its_children(
     await soft_delete(uow, UserRepository, user.id)
 
     rows = await session.execute(
-        select(UserSession).where(UserSession.user_id == user.id)
+        select(UserSession)
+        .where(UserSession.user_id == user.id)
         .execution_options(include_deleted=True)
     )
     by_id = {s.id: s for s in rows.scalars()}
@@ -187,9 +195,11 @@ async def test_cascade_soft_delete_and_restore_brings_back_exactly_its_children(
     assert restored.deleted_at is None and restored.delete_batch_id is None
     # Every row the cascade touched is audited.
     assert [e.action for e in await audit_entries(session, late.id)] == [
-        "create", "soft_delete", "restore"]
-    assert [e.action for e in await audit_entries(session, early.id)] == [
-        "create", "soft_delete"]
+        "create",
+        "soft_delete",
+        "restore",
+    ]
+    assert [e.action for e in await audit_entries(session, early.id)] == ["create", "soft_delete"]
 
 
 async def test_hard_delete_removes_owned_children_through_foreign_keys(uow, session):
@@ -198,8 +208,11 @@ async def test_hard_delete_removes_owned_children_through_foreign_keys(uow, sess
     async with uow:
         await uow.repo(UserRepository).hard_delete(user.id)
         await uow.commit()
-    stmt = select(UserSession).where(UserSession.id == login.id).execution_options(
-        include_deleted=True)
+    stmt = (
+        select(UserSession)
+        .where(UserSession.id == login.id)
+        .execution_options(include_deleted=True)
+    )
     assert (await session.execute(stmt)).first() is None  # ON DELETE CASCADE fired
     assert [e.action for e in await audit_entries(session, user.id)][-1] == "hard_delete"
     assert [e.action for e in await audit_entries(session, login.id)][-1] == "hard_delete"

@@ -12,8 +12,11 @@ from tests.integration.helpers import unique_email
 
 
 async def outbox_for(session, aggregate_id):
-    rows = await session.execute(select(OutboxMessage).where(
-        OutboxMessage.aggregate_id == aggregate_id).order_by(OutboxMessage.position))
+    rows = await session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.aggregate_id == aggregate_id)
+        .order_by(OutboxMessage.position)
+    )
     return list(rows.scalars())
 
 

@@ -59,12 +59,13 @@ async def sqlite_database(directory: Path, prefix: str = "learnhub_test") -> Asy
         yield f"sqlite+aiosqlite:///{path}"
     finally:
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+            Path(f"{path}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240 - test teardown
 
 
 @asynccontextmanager
-async def database(backend: str, directory: Path, prefix: str = "learnhub_test"
-                   ) -> AsyncIterator[str]:
+async def database(
+    backend: str, directory: Path, prefix: str = "learnhub_test"
+) -> AsyncIterator[str]:
     if backend == "postgresql":
         async with postgres_database(prefix) as url:
             yield url

@@ -10,9 +10,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Column, Connection, insert, inspect
+from sqlalchemy import Column, Connection, Table, insert, inspect
 from sqlalchemy.orm import Mapper, Session
 
 from learnhub.domain.context import current_actor_id, current_request_id
@@ -87,7 +87,7 @@ def snapshot_changes(obj: object) -> dict[str, list[Any]]:
         if value is not None:
             changes[key] = [None, _render(column, value)]
     for key in audited_collections(state.mapper):
-        if key in state.dict and state.dict[key]:
+        if state.dict.get(key):
             changes[key] = [None, [str(item.id) for item in state.dict[key]]]
     return changes
 
@@ -129,7 +129,7 @@ def transaction_id(session: Session) -> uuid.UUID:
     tx = session.info.get(TRANSACTION_KEY)
     if tx is None:
         tx = session.info[TRANSACTION_KEY] = new_id()
-    return tx  # type: ignore[no-any-return]
+    return tx
 
 
 def audit_row(
@@ -154,7 +154,7 @@ def audit_row(
 
 def write_audit_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        connection.execute(insert(AuditLog.__table__), rows)
+        connection.execute(insert(cast(Table, AuditLog.__table__)), rows)
 
 
 def rows_for_flush(session: Session) -> list[dict[str, Any]]:
@@ -162,18 +162,23 @@ def rows_for_flush(session: Session) -> list[dict[str, Any]]:
     rows = []
     for obj in session.new:
         if is_audited(obj):
-            rows.append(audit_row(session, inspect(obj).mapper, obj.id, AuditAction.CREATE,
-                                  snapshot_changes(obj)))
+            rows.append(
+                audit_row(
+                    session, inspect(obj).mapper, obj.id, AuditAction.CREATE, snapshot_changes(obj)
+                )
+            )
     for obj in session.dirty:
         if not is_audited(obj):
             continue
         changes = diff_changes(obj)
         if changes:
-            rows.append(audit_row(session, inspect(obj).mapper, obj.id,
-                                  action_for_update(changes), changes))
+            rows.append(
+                audit_row(session, inspect(obj).mapper, obj.id, action_for_update(changes), changes)
+            )
     for obj in session.deleted:
         if is_audited(obj):
             # No snapshot: a hard delete may be an erasure, whose personal data must not reappear.
-            rows.append(audit_row(session, inspect(obj).mapper, obj.id,
-                                  AuditAction.HARD_DELETE, {}))
+            rows.append(
+                audit_row(session, inspect(obj).mapper, obj.id, AuditAction.HARD_DELETE, {})
+            )
     return rows

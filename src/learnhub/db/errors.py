@@ -24,8 +24,9 @@ def translate_integrity_error(exc: IntegrityError, entity: str = "entity") -> Do
     if state == _PG_UNIQUE or "UNIQUE constraint failed" in message:
         return Conflict(f"{entity} conflicts with an existing one", constraint=_constraint(exc))
     if state == _PG_FOREIGN_KEY or "FOREIGN KEY constraint failed" in message:
-        return Conflict(f"{entity} refers to, or is referred to by, another row",
-                        constraint=_constraint(exc))
+        return Conflict(
+            f"{entity} refers to, or is referred to by, another row", constraint=_constraint(exc)
+        )
     if state in (_PG_CHECK, _PG_NOT_NULL) or "constraint failed" in message:
         return InvalidValue(f"{entity} breaks a data rule", constraint=_constraint(exc))
     return Conflict(f"{entity} could not be saved", constraint=_constraint(exc))

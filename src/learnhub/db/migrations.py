@@ -81,11 +81,13 @@ def invalid_indexes(connection: Connection) -> list[str]:
     """PostgreSQL: indexes left INVALID by a failed CREATE INDEX CONCURRENTLY (pitfall 7)."""
     if connection.dialect.name != "postgresql":
         return []
-    rows = connection.execute(text(
-        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE NOT i.indisvalid AND n.nspname = current_schema() ORDER BY 1"
-    ))
+    rows = connection.execute(
+        text(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE NOT i.indisvalid AND n.nspname = current_schema() ORDER BY 1"
+        )
+    )
     return [r[0] for r in rows]
 
 

@@ -61,7 +61,9 @@ class UnitOfWork(AbstractUnitOfWork):
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         # close() rolls back whatever was not committed and detaches the objects *without*

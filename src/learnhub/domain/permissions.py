@@ -19,8 +19,15 @@ BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
     STUDENT: ("Learner", frozenset({"users:read_self", "courses:read", "learning:participate"})),
     INSTRUCTOR: (
         "Course author",
-        frozenset({"users:read_self", "courses:read", "courses:author", "learning:participate",
-                   "reviews:moderate"}),
+        frozenset(
+            {
+                "users:read_self",
+                "courses:read",
+                "courses:author",
+                "learning:participate",
+                "reviews:moderate",
+            }
+        ),
     ),
     ADMIN: ("Administrator", frozenset(PERMISSIONS)),
 }

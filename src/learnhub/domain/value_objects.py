@@ -26,8 +26,9 @@ def _is_iso4217(code: str) -> bool:
 
 def _to_decimal(value: object, what: str) -> Decimal:
     # Floats are refused outright: 0.1 + 0.2 style errors must never reach money.
-    if isinstance(value, bool) or isinstance(value, float):
-        raise InvalidValue(f"{what} must be a decimal string or integer, not {type(value).__name__}")
+    if isinstance(value, bool | float):
+        kind = type(value).__name__
+        raise InvalidValue(f"{what} must be a decimal string or integer, not {kind}")
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, int | str):

@@ -27,7 +27,7 @@ class EventBus:
     def handlers_for(self, event: DomainEvent) -> list[Handler]:
         found: list[Handler] = []
         for cls in type(event).__mro__:
-            found.extend(self._handlers.get(cls, ()))  # type: ignore[arg-type]
+            found.extend(self._handlers.get(cls, ()))
         return found
 
     async def dispatch(self, events: Iterable[DomainEvent]) -> list[tuple[DomainEvent, Exception]]:
@@ -37,7 +37,11 @@ class EventBus:
                 try:
                     await handler(event)
                 except Exception as exc:  # a handler must never break the caller
-                    log.exception("event_handler_failed", event_type=event.event_type,
-                                  event_id=str(event.event_id), handler=repr(handler))
+                    log.exception(
+                        "event_handler_failed",
+                        event_type=event.event_type,
+                        event_id=str(event.event_id),
+                        handler=repr(handler),
+                    )
                     failures.append((event, exc))
         return failures

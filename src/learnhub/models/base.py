@@ -30,8 +30,9 @@ NAMING_CONVENTION = {
 SERVER_NOW = text("CURRENT_TIMESTAMP")
 
 
-def col_info(personal: PersonalData = PersonalData.NONE, *, secret: bool = False,
-             audited: bool = True) -> dict[str, Any]:
+def col_info(
+    personal: PersonalData = PersonalData.NONE, *, secret: bool = False, audited: bool = True
+) -> dict[str, Any]:
     """Column metadata read by the audit trail and the erasure path."""
     return {"personal_data": personal, "secret": secret, "audited": audited}
 
@@ -48,12 +49,19 @@ class TimestampMixin:
     # Set in Python so values are exact to the microsecond on both databases and never need
     # a refresh round trip; the server default covers rows written outside the ORM.
     created_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, nullable=False, default=utc_now, server_default=SERVER_NOW,
+        UTCDateTime,
+        nullable=False,
+        default=utc_now,
+        server_default=SERVER_NOW,
         info=col_info(audited=False),
     )
     updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, nullable=False, default=utc_now, onupdate=utc_now,
-        server_default=SERVER_NOW, info=col_info(audited=False),
+        UTCDateTime,
+        nullable=False,
+        default=utc_now,
+        onupdate=utc_now,
+        server_default=SERVER_NOW,
+        info=col_info(audited=False),
     )
 
 
@@ -114,7 +122,7 @@ class VersionedModel(AuditableModel):
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
-        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+        return {"version_id_col": cls.__table__.c.version}
 
 
 @event.listens_for(IdMixin, "init", propagate=True)

@@ -20,7 +20,9 @@ class OutboxMessage(Base):
 
     # Insertion order; per-aggregate order is by this position.
     position: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True,
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
         info=col_info(),
     )
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, info=col_info())
@@ -40,7 +42,11 @@ class OutboxMessage(Base):
 
     __table_args__ = (
         # The relay's hot query: the unpublished rows in order.
-        Index("ix_outbox_unpublished", "position",
-              postgresql_where=UNPUBLISHED, sqlite_where=UNPUBLISHED),
+        Index(
+            "ix_outbox_unpublished",
+            "position",
+            postgresql_where=UNPUBLISHED,
+            sqlite_where=UNPUBLISHED,
+        ),
         Index("ix_outbox_aggregate", "aggregate_type", "aggregate_id", "position"),
     )

@@ -47,6 +47,11 @@ def utc_now() -> datetime:
 def enum_column(enum: type[StrEnum], name: str) -> Enum:
     """A VARCHAR + CHECK enum storing the members' values: portable and migration friendly."""
     return Enum(
-        enum, name=name, native_enum=False, length=20, create_constraint=True,
-        values_callable=lambda members: [m.value for m in members], validate_strings=True,
+        enum,
+        name=name,
+        native_enum=False,
+        length=20,
+        create_constraint=True,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
     )

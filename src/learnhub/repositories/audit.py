@@ -57,10 +57,12 @@ class AuditLogRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def list(self, filters: Sequence[Filter] = (), limit: int = 50) -> Page[AuditLog]:
+    async def search(self, filters: Sequence[Filter] = (), limit: int = 50) -> Page[AuditLog]:
         stmt = (
-            select(AuditLog).where(*(f.clause() for f in filters))
-            .order_by(AuditLog.occurred_at.desc(), AuditLog.id.desc()).limit(limit)
+            select(AuditLog)
+            .where(*(f.clause() for f in filters))
+            .order_by(AuditLog.occurred_at.desc(), AuditLog.id.desc())
+            .limit(limit)
         )
         result = await self.session.execute(stmt)
         return Page(items=list(result.scalars().all()), next_cursor=None)
@@ -106,8 +108,9 @@ class AuditLogRepository:
             columns = [(k, c) for k, c in audited_columns(mapper) if not c.info.get("secret")]
             model = mapper.class_
             result = await self.session.stream(
-                select(*(getattr(model, k) for k, _ in columns))
-                .execution_options(**{INCLUDE_DELETED: True}, yield_per=5000)
+                select(*(getattr(model, k) for k, _ in columns)).execution_options(
+                    **{INCLUDE_DELETED: True}, yield_per=5000
+                )
             )
             seen: set[uuid.UUID] = set()
             async for row in result:
@@ -122,11 +125,14 @@ class AuditLogRepository:
                     continue
                 for key, column in columns:
                     if not _same(column, state.get(key), audit_value(values[key])):
-                        gaps.append(AuditGap(
-                            entity_type, entity_id,
-                            f"{key} is {audit_value(values[key])!r}, trail says "
-                            f"{state.get(key)!r}",
-                        ))
+                        gaps.append(
+                            AuditGap(
+                                entity_type,
+                                entity_id,
+                                f"{key} is {audit_value(values[key])!r}, trail says "
+                                f"{state.get(key)!r}",
+                            )
+                        )
                         break
             for entity_id, state in states.items():
                 if state is not None and entity_id not in seen:

@@ -44,8 +44,17 @@ T = TypeVar("T", bound=BaseModel)
 
 # Columns a caller may never set through create/update: the repository owns them.
 PROTECTED_FIELDS = frozenset(
-    {"id", "created_at", "updated_at", "deleted_at", "deleted_by", "delete_batch_id",
-     "created_by", "updated_by", "version"}
+    {
+        "id",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "deleted_by",
+        "delete_batch_id",
+        "created_by",
+        "updated_by",
+        "version",
+    }
 )
 
 
@@ -63,9 +72,9 @@ class BaseRepository(Generic[T]):
     def entity_name(self) -> str:
         return self.model.__name__
 
-    def _select(self) -> Select[tuple[T]]:
+    def _select(self) -> Select[T]:
         """The base statement; subclasses add loader options for their list views here."""
-        return cast(Select[tuple[T]], select(self.model))
+        return cast(Select[T], select(self.model))
 
     def _sort(self, name: str | None) -> Sort:
         sorts = self.sorts or {"newest": Sort("newest", self.model.created_at, descending=True)}
@@ -75,7 +84,10 @@ class BaseRepository(Generic[T]):
         return sorts[key]
 
     async def get_by_id(
-        self, entity_id: uuid.UUID, *, include_deleted: bool = False,
+        self,
+        entity_id: uuid.UUID,
+        *,
+        include_deleted: bool = False,
         options: Sequence[ORMOption] = (),
     ) -> T | None:
         # A SELECT, never session.get(): the identity map would hand back a row soft-deleted
@@ -172,7 +184,7 @@ class BaseRepository(Generic[T]):
 
     async def create(self, data: Mapping[str, Any] | T) -> T:
         if isinstance(data, BaseModel):
-            entity = cast(T, data)
+            entity = data
         else:
             self._check_fields(data)
             entity = cast(T, self.model(**data))
@@ -199,8 +211,7 @@ class BaseRepository(Generic[T]):
         if not isinstance(entity, VersionedModel):
             raise InvalidValue(f"{self.entity_name} is not versioned")
         if entity.version != expected_version:
-            raise ConcurrencyConflict(self.entity_name, entity.id, expected_version,
-                                      entity.version)
+            raise ConcurrencyConflict(self.entity_name, entity.id, expected_version, entity.version)
 
     # ---- soft delete, restore, hard delete ------------------------------------------------
 
@@ -208,8 +219,9 @@ class BaseRepository(Generic[T]):
         """Soft delete, cascading to owned children under one delete batch id."""
         entity = await self.get(entity_id)
         self.check_version(entity, expected_version)
-        await self._soft_delete_ids(inspect(self.model), [entity.id], new_id(), utc_now(),
-                                    current_actor_id.get())
+        await self._soft_delete_ids(
+            inspect(self.model), [entity.id], new_id(), utc_now(), current_actor_id.get()
+        )
         # The identity map still holds the object; drop it so no later load in this session
         # (a relationship, a session.get) can hand the deleted row back (pitfall 1).
         self.session.expunge(entity)
@@ -219,8 +231,9 @@ class BaseRepository(Generic[T]):
         """Soft delete every live row matching `filters`, with cascades, audited per row."""
         ids = await self._ids_where(filters)
         if ids:
-            await self._soft_delete_ids(inspect(self.model), ids, new_id(), utc_now(),
-                                        current_actor_id.get())
+            await self._soft_delete_ids(
+                inspect(self.model), ids, new_id(), utc_now(), current_actor_id.get()
+            )
         return len(ids)
 
     async def restore(self, entity_id: uuid.UUID) -> T:
@@ -228,8 +241,14 @@ class BaseRepository(Generic[T]):
         entity = await self.get(entity_id, include_deleted=True)
         if entity.deleted_at is None:
             return entity
-        await self._restore_batch(inspect(self.model), [entity.id], entity.delete_batch_id,
-                                  entity.deleted_at, entity.deleted_by, root=True)
+        await self._restore_batch(
+            inspect(self.model),
+            [entity.id],
+            entity.delete_batch_id,
+            entity.deleted_at,
+            entity.deleted_by,
+            root=True,
+        )
         return entity
 
     async def hard_delete(self, entity_id: uuid.UUID) -> None:
@@ -254,7 +273,9 @@ class BaseRepository(Generic[T]):
         ids = [row[0] for row in before]
         extra = self._actor_values()
         await self._bulk(
-            update(self.model).where(self.model.id.in_(ids)).values(**values, **extra)
+            update(self.model)
+            .where(self.model.id.in_(ids))
+            .values(**values, **extra)
             .returning(self.model.id)
         )
         mapper = inspect(self.model)
@@ -266,8 +287,11 @@ class BaseRepository(Generic[T]):
                 if old != values[f]
             }
             if changes:
-                rows.append(audit_row(self.session.sync_session, mapper, row[0],
-                                      AuditAction.UPDATE, changes))
+                rows.append(
+                    audit_row(
+                        self.session.sync_session, mapper, row[0], AuditAction.UPDATE, changes
+                    )
+                )
         await self._write_audit(rows)
         return len(ids)
 
@@ -301,33 +325,47 @@ class BaseRepository(Generic[T]):
             await connection.run_sync(write_audit_rows, rows)
 
     async def _soft_delete_ids(
-        self, mapper: Mapper[Any], ids: list[uuid.UUID], batch: uuid.UUID, now: datetime,
+        self,
+        mapper: Mapper[Any],
+        ids: list[uuid.UUID],
+        batch: uuid.UUID,
+        now: datetime,
         actor: uuid.UUID | None,
     ) -> None:
         model = mapper.class_
         stmt = (
             update(model)
             .where(model.id.in_(ids))
-            .values(deleted_at=now, deleted_by=actor, delete_batch_id=batch,
-                    **self._actor_values(model))
+            .values(
+                deleted_at=now, deleted_by=actor, delete_batch_id=batch, **self._actor_values(model)
+            )
             .returning(model.id)
         )
         deleted = await self._bulk(stmt)
-        changes = {"deleted_at": [None, audit_value(now)],
-                   "deleted_by": [None, audit_value(actor)],
-                   "delete_batch_id": [None, audit_value(batch)]}
-        await self._write_audit([
-            audit_row(self.session.sync_session, mapper, i, AuditAction.SOFT_DELETE, changes)
-            for i in deleted
-        ])
+        changes = {
+            "deleted_at": [None, audit_value(now)],
+            "deleted_by": [None, audit_value(actor)],
+            "delete_batch_id": [None, audit_value(batch)],
+        }
+        await self._write_audit(
+            [
+                audit_row(self.session.sync_session, mapper, i, AuditAction.SOFT_DELETE, changes)
+                for i in deleted
+            ]
+        )
         for child_mapper, child_column in _owned_children(mapper):
             child_ids = await self._child_ids(child_mapper, child_column, deleted)
             if child_ids:
                 await self._soft_delete_ids(child_mapper, child_ids, batch, now, actor)
 
     async def _child_ids(
-        self, child_mapper: Mapper[Any], child_column: Any, parent_ids: list[uuid.UUID],
-        *, batch: uuid.UUID | None = None, include_deleted: bool = False,
+        self,
+        child_mapper: Mapper[Any],
+        child_column: Any,
+        parent_ids: list[uuid.UUID],
+        *,
+        batch: uuid.UUID | None = None,
+        include_deleted: bool = False,
     ) -> list[uuid.UUID]:
         stmt = select(child_mapper.class_.id).where(child_column.in_(parent_ids))
         if batch is not None:
@@ -338,45 +376,59 @@ class BaseRepository(Generic[T]):
         return list(result.scalars().all())
 
     async def _restore_batch(
-        self, mapper: Mapper[Any], ids: list[uuid.UUID], batch: uuid.UUID | None,
-        deleted_at: datetime | None, deleted_by: uuid.UUID | None, *, root: bool = False,
+        self,
+        mapper: Mapper[Any],
+        ids: list[uuid.UUID],
+        batch: uuid.UUID | None,
+        deleted_at: datetime | None,
+        deleted_by: uuid.UUID | None,
+        *,
+        root: bool = False,
     ) -> None:
         model = mapper.class_
         stmt = update(model).where(model.id.in_(ids), model.deleted_at.is_not(None))
         if not root:
             stmt = stmt.where(model.delete_batch_id == batch)
-        stmt = stmt.values(deleted_at=None, deleted_by=None, delete_batch_id=None,
-                           **self._actor_values(model)).returning(model.id)
+        stmt = stmt.values(
+            deleted_at=None, deleted_by=None, delete_batch_id=None, **self._actor_values(model)
+        ).returning(model.id)
         try:
             restored = await self._bulk(stmt, include_deleted=True)
         except IntegrityError as exc:  # e.g. the e-mail or slug was taken meanwhile
             raise translate_integrity_error(exc, mapper.class_.__name__) from exc
-        changes = {"deleted_at": [audit_value(deleted_at), None],
-                   "deleted_by": [audit_value(deleted_by), None],
-                   "delete_batch_id": [audit_value(batch), None]}
-        await self._write_audit([
-            audit_row(self.session.sync_session, mapper, i, AuditAction.RESTORE, changes)
-            for i in restored
-        ])
+        changes = {
+            "deleted_at": [audit_value(deleted_at), None],
+            "deleted_by": [audit_value(deleted_by), None],
+            "delete_batch_id": [audit_value(batch), None],
+        }
+        await self._write_audit(
+            [
+                audit_row(self.session.sync_session, mapper, i, AuditAction.RESTORE, changes)
+                for i in restored
+            ]
+        )
         if batch is None:
             return
         for child_mapper, child_column in _owned_children(mapper):
-            child_ids = await self._child_ids(child_mapper, child_column, restored,
-                                              batch=batch, include_deleted=True)
+            child_ids = await self._child_ids(
+                child_mapper, child_column, restored, batch=batch, include_deleted=True
+            )
             if child_ids:
                 await self._restore_batch(child_mapper, child_ids, batch, deleted_at, deleted_by)
 
     async def _audit_owned_descendants(self, mapper: Mapper[Any], ids: list[uuid.UUID]) -> None:
         for child_mapper, child_column in _owned_children(mapper):
-            child_ids = await self._child_ids(child_mapper, child_column, ids,
-                                              include_deleted=True)
+            child_ids = await self._child_ids(child_mapper, child_column, ids, include_deleted=True)
             if child_ids:
                 await self._audit_owned_descendants(child_mapper, child_ids)
-                await self._write_audit([
-                    audit_row(self.session.sync_session, child_mapper, i,
-                              AuditAction.HARD_DELETE, {})
-                    for i in child_ids
-                ])
+                await self._write_audit(
+                    [
+                        audit_row(
+                            self.session.sync_session, child_mapper, i, AuditAction.HARD_DELETE, {}
+                        )
+                        for i in child_ids
+                    ]
+                )
 
 
 def _owned_children(mapper: Mapper[Any]) -> list[tuple[Mapper[Any], Any]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
@@ -31,7 +31,7 @@ class Eq(Filter):
     value: Any
 
     def clause(self) -> ColumnElement[bool]:
-        return self.field == self.value
+        return cast(ColumnElement[bool], self.field == self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +158,9 @@ def _decode_value(raw: Any, python_type: type[Any]) -> Any:
 
 
 def encode_cursor(sort: Sort, value: Any, row_id: uuid.UUID) -> str:
-    body = json.dumps({"s": sort.name, "v": _encode_value(value), "id": str(row_id)},
-                      separators=(",", ":"))
+    body = json.dumps(
+        {"s": sort.name, "v": _encode_value(value), "id": str(row_id)}, separators=(",", ":")
+    )
     return base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
 
 

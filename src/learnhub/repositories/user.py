@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from learnhub.models.user import Permission, Role, User
@@ -18,7 +18,7 @@ class UserRepository(BaseRepository[User]):
         "email": Sort("email", User.email, descending=False),
     }
 
-    def _select(self):  # type: ignore[no-untyped-def]
+    def _select(self) -> Select[User]:
         # Users are always shown with their roles: load them in one extra query, never lazily.
         return select(User).options(selectinload(User.roles))
 
@@ -32,7 +32,7 @@ class RoleRepository(BaseRepository[Role]):
     sorts: ClassVar[Mapping[str, Sort]] = {"name": Sort("name", Role.name, descending=False)}
     default_sort = "name"
 
-    def _select(self):  # type: ignore[no-untyped-def]
+    def _select(self) -> Select[Role]:
         return select(Role).options(selectinload(Role.permissions))
 
     async def get_by_names(self, names: list[str]) -> list[Role]:

@@ -33,8 +33,9 @@ class UserService(BaseService):
         if missing:
             raise InvalidValue(f"unknown roles: {sorted(missing)}")
         user = await users.create(
-            User(email=address, display_name=name, password_hash=hash_password(password),
-                 roles=found)
+            User(
+                email=address, display_name=name, password_hash=hash_password(password), roles=found
+            )
         )
         self.uow.record(UserRegistered(user_id=user.id, email=address))
         return user
@@ -68,7 +69,10 @@ class RoleService(BaseService):
         for name, (description, codes) in BUILTIN_ROLES.items():
             if name not in present:
                 present[name] = await roles.create(
-                    Role(name=name, description=description,
-                         permissions=[existing[c] for c in sorted(codes)])
+                    Role(
+                        name=name,
+                        description=description,
+                        permissions=[existing[c] for c in sorted(codes)],
+                    )
                 )
         return list(present.values())

@@ -12,8 +12,9 @@ user_roles = Table(
     "user_roles",
     Base.metadata,
     Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("role_id", Uuid, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True,
-           index=True),
+    Column(
+        "role_id", Uuid, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
     Column("assigned_at", UTCDateTime, nullable=False, default=utc_now, server_default=SERVER_NOW),
 )
 
@@ -21,8 +22,13 @@ role_permissions = Table(
     "role_permissions",
     Base.metadata,
     Column("role_id", Uuid, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
-    Column("permission_id", Uuid, ForeignKey("permissions.id", ondelete="CASCADE"),
-           primary_key=True, index=True),
+    Column(
+        "permission_id",
+        Uuid,
+        ForeignKey("permissions.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
 )
 
 
@@ -33,8 +39,13 @@ class Permission(BaseModel):
     description: Mapped[str] = mapped_column(String(255), default="", info=col_info())
 
     __table_args__ = (
-        Index("uq_permissions_code_live", "code", unique=True,
-              postgresql_where=NOT_DELETED, sqlite_where=NOT_DELETED),
+        Index(
+            "uq_permissions_code_live",
+            "code",
+            unique=True,
+            postgresql_where=NOT_DELETED,
+            sqlite_where=NOT_DELETED,
+        ),
     )
 
 
@@ -49,6 +60,11 @@ class Role(BaseModel):
     )
 
     __table_args__ = (
-        Index("uq_roles_name_live", "name", unique=True,
-              postgresql_where=NOT_DELETED, sqlite_where=NOT_DELETED),
+        Index(
+            "uq_roles_name_live",
+            "name",
+            unique=True,
+            postgresql_where=NOT_DELETED,
+            sqlite_where=NOT_DELETED,
+        ),
     )

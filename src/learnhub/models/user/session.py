@@ -21,7 +21,9 @@ class UserSession(BaseModel):
     __tablename__ = "user_sessions"
 
     user_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True,
+        Uuid,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        index=True,
         info=col_info(PersonalData.DELETE),
     )
     refresh_token_hash: Mapped[str] = mapped_column(

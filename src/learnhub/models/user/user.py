@@ -35,17 +35,26 @@ class User(VersionedModel):
         UTCDateTime, info=col_info(PersonalData.ANONYMISE, audited=False)
     )
 
-    roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="raise", order_by="Role.name")
+    roles: Mapped[list[Role]] = relationship(
+        secondary=user_roles, lazy="raise", order_by="Role.name"
+    )
     sessions: Mapped[list[UserSession]] = relationship(
-        back_populates="user", lazy="raise", passive_deletes=True,
+        back_populates="user",
+        lazy="raise",
+        passive_deletes=True,
         foreign_keys="UserSession.user_id",
     )
 
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lower_case"),
         CheckConstraint("length(display_name) > 0", name="display_name_not_empty"),
-        Index("uq_users_email_live", "email", unique=True,
-              postgresql_where=NOT_DELETED, sqlite_where=NOT_DELETED),
+        Index(
+            "uq_users_email_live",
+            "email",
+            unique=True,
+            postgresql_where=NOT_DELETED,
+            sqlite_where=NOT_DELETED,
+        ),
         Index("ix_users_email_status", "email", "status"),
     )
 

@@ -1,0 +1,1 @@
+"""HTTP API: app factory, routers per area, dependencies, error mapping."""

@@ -1,0 +1,185 @@
+"""The `learnhub` command line: serve, db, audit, users."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from learnhub.config import get_settings
+from learnhub.db import migrations
+from learnhub.db.engine import create_engine, create_session_factory
+from learnhub.db.uow import UnitOfWork
+from learnhub.domain.context import acting_as
+from learnhub.domain.errors import DomainError
+
+app = typer.Typer(
+    help="LearnHub: the backend of an online learning platform.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Schema migrations and database checks.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
+
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def database_url() -> str:
+    return get_settings().database_url
+
+
+def run_command(name: str, work: Callable[[UnitOfWork], Awaitable[T]], *, commit: bool = True) -> T:
+    """Run `work` in one unit of work, as the system actor, with a request id per command."""
+
+    async def main() -> T:
+        engine = create_engine(database_url())
+        try:
+            with acting_as(None, request_id=f"cli:{name}:{uuid.uuid4().hex[:8]}"):
+                async with UnitOfWork(create_session_factory(engine)) as uow:
+                    result = await work(uow)
+                    if commit:
+                        await uow.commit()
+                    return result
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as exc:
+        err.print(f"[red]{exc.code}[/red]: {exc.message}")
+        raise typer.Exit(2) from None
+
+
+async def bootstrap(url: str) -> None:
+    """Migrate to head and make sure the built-in roles exist (idempotent)."""
+    from learnhub.services.user import RoleService
+
+    await migrations.upgrade(url)
+    engine = create_engine(url)
+    try:
+        with acting_as(None, request_id="cli:bootstrap"):
+            async with UnitOfWork(create_session_factory(engine)) as uow:
+                await RoleService(uow).ensure_builtin_roles()
+                await uow.commit()
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+    demo: Annotated[bool, typer.Option(help="Load demo accounts and data.")] = False,
+) -> None:
+    """Apply migrations and serve the HTTP API (SQLite file in this directory by default)."""
+    import uvicorn
+
+    settings = get_settings()
+    asyncio.run(bootstrap(settings.database_url))
+    if demo:
+        from learnhub.services.demo import load_demo
+
+        accounts = run_command("demo", load_demo)
+        for email, role in accounts:
+            console.print(f"demo account [bold]{email}[/bold] ({role}), password 'learnhub-demo'")
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        err.print("[yellow]SQLite serves one worker process; using 1[/yellow]")
+        workers = 1
+    uvicorn.run(
+        "learnhub.api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Upgrade the schema (default: to the newest revision) and load built-in roles."""
+    url = database_url()
+    if revision == "head":
+        asyncio.run(bootstrap(url))
+    else:
+        asyncio.run(migrations.upgrade(url, revision))
+    console.print(f"database at {asyncio.run(migrations.current(url))}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. base or -1.")]) -> None:
+    """Downgrade the schema to REVISION."""
+    url = database_url()
+    asyncio.run(migrations.downgrade(url, revision))
+    console.print(f"database at {asyncio.run(migrations.current(url))}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision the database is at."""
+    console.print(asyncio.run(migrations.current(database_url())) or "base (empty)")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail when the schema is behind, drifts from the models, or has INVALID indexes."""
+    report = asyncio.run(migrations.check(database_url()))
+    console.print_json(json.dumps(report))
+    if report["current"] != report["head"] or report["drift"] or report["invalid_indexes"]:
+        raise typer.Exit(1)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Replay the audit trail and list every row whose state it does not explain."""
+    from learnhub.services.audit import AuditService
+
+    report = run_command("audit-verify", lambda uow: AuditService(uow).verify(), commit=False)
+    for gap in report.gaps:
+        console.print(f"{gap.entity_type} {gap.entity_id}: {gap.problem}")
+    console.print(
+        f"{report.rows_checked} rows checked, {len(report.gaps)} gaps, "
+        f"completeness {report.completeness_ratio:.4f}"
+    )
+    if report.gaps:
+        raise typer.Exit(1)
+
+
+@users_app.command("create")
+def users_create(
+    email: str,
+    role: Annotated[str, typer.Option(help="admin, instructor or student")] = "student",
+    display_name: Annotated[str | None, typer.Option()] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin.")] = False,
+) -> None:
+    """Create an account (this is how the first admin comes to exist)."""
+    from learnhub.services.user import UserService
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def create(uow: UnitOfWork) -> Any:
+        return await UserService(uow).register(
+            email, password, display_name or email.split("@")[0], roles=[role]
+        )
+
+    asyncio.run(bootstrap(database_url()))
+    user = run_command("users-create", create)
+    console.print(f"created {user.email} ({role}) id {user.id}")
+
+
+if __name__ == "__main__":
+    app()
