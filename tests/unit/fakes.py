@@ -73,8 +73,10 @@ class FakeRepository(Generic[T]):
         value = getattr(entity, self.unique_field)
         for other in self.live():
             if other is not entity and getattr(other, self.unique_field) == value:
-                raise Conflict(f"{self.entity_name} conflicts with an existing one",
-                               constraint=f"uq_{self.unique_field}")
+                raise Conflict(
+                    f"{self.entity_name} conflicts with an existing one",
+                    constraint=f"uq_{self.unique_field}",
+                )
 
     async def create(self, data: Mapping[str, Any] | T) -> T:
         self.create_calls += 1
@@ -105,8 +107,9 @@ class FakeRepository(Generic[T]):
             if not isinstance(entity, VersionedModel):
                 raise InvalidValue(f"{self.entity_name} is not versioned")
             if entity.version != expected_version:
-                raise ConcurrencyConflict(self.entity_name, entity.id, expected_version,
-                                          entity.version)
+                raise ConcurrencyConflict(
+                    self.entity_name, entity.id, expected_version, entity.version
+                )
         for field, value in data.items():
             setattr(entity, field, value)
         self._check_unique(entity)

@@ -40,12 +40,15 @@ def sample_events() -> list[DomainEvent]:
         VideoCompleted(course_id=COURSE, user_id=USER, video_id=uuid.uuid4()),
         CourseCompleted(course_id=COURSE, user_id=USER, enrollment_id=uuid.uuid4()),
         QuizAttemptSubmitted(
-            course_id=COURSE, user_id=USER, quiz_id=uuid.uuid4(), attempt_id=uuid.uuid4(),
-            score=Decimal("87.50"), passed=True,
+            course_id=COURSE,
+            user_id=USER,
+            quiz_id=uuid.uuid4(),
+            attempt_id=uuid.uuid4(),
+            score=Decimal("87.50"),
+            passed=True,
         ),
         ReviewPosted(course_id=COURSE, user_id=USER, review_id=uuid.uuid4(), rating=4),
     ]
-
 
 
 class Recorder:
@@ -157,7 +160,8 @@ class TestBaseClassSubscriptions:
         bus.subscribe(UserRegistered, specific)
         bus.subscribe(DomainEvent, base)
         assert bus.handlers_for(UserRegistered(user_id=USER, email="a@example.com")) == [
-            specific, base,
+            specific,
+            base,
         ]
         assert bus.handlers_for(CourseArchived(course_id=COURSE)) == [base]
 
@@ -240,8 +244,9 @@ class TestEvents:
             event.event_id = uuid.uuid4()  # type: ignore[misc]
         with pytest.raises(dataclasses.FrozenInstanceError):
             event.occurred_at = event.occurred_at + timedelta(days=1)  # type: ignore[misc]
-        field = next(f.name for f in dataclasses.fields(event)
-                     if f.name not in ("event_id", "occurred_at"))
+        field = next(
+            f.name for f in dataclasses.fields(event) if f.name not in ("event_id", "occurred_at")
+        )
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(event, field, None)
 
@@ -264,8 +269,12 @@ class TestEvents:
 
     def test_payload_converts_uuids_decimals_and_times_to_text(self) -> None:
         event = QuizAttemptSubmitted(
-            course_id=COURSE, user_id=USER, quiz_id=OTHER, attempt_id=OTHER,
-            score=Decimal("87.50"), passed=False,
+            course_id=COURSE,
+            user_id=USER,
+            quiz_id=OTHER,
+            attempt_id=OTHER,
+            score=Decimal("87.50"),
+            passed=False,
         )
         payload = event.payload()
         assert payload["score"] == "87.50"

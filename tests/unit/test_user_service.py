@@ -36,8 +36,7 @@ async def seeded(uow: FakeUnitOfWork) -> FakeUnitOfWork:
     return uow
 
 
-async def register(uow: FakeUnitOfWork, email: str = "alice@example.com", **kwargs: object
-                   ) -> User:
+async def register(uow: FakeUnitOfWork, email: str = "alice@example.com", **kwargs: object) -> User:
     kwargs.setdefault("password", PASSWORD)
     kwargs.setdefault("display_name", "Alice")
     return await UserService(uow).register(email, **kwargs)  # type: ignore[arg-type]
@@ -76,9 +75,7 @@ class TestRegister:
         assert not verify_password(user.password_hash, PASSWORD + "!")
         assert not verify_password(user.password_hash, PASSWORD.upper())
 
-    async def test_same_password_gets_different_salted_hashes(
-        self, seeded: FakeUnitOfWork
-    ) -> None:
+    async def test_same_password_gets_different_salted_hashes(self, seeded: FakeUnitOfWork) -> None:
         first = await register(seeded, "one@example.com", password=PASSWORD)
         second = await register(seeded, "two@example.com", password=PASSWORD)
         assert first.password_hash != second.password_hash
@@ -99,9 +96,7 @@ class TestRegister:
         user = await register(seeded, roles=[INSTRUCTOR, STUDENT])
         assert sorted(r.name for r in user.roles) == [INSTRUCTOR, STUDENT]
 
-    async def test_records_exactly_one_user_registered_event(
-        self, seeded: FakeUnitOfWork
-    ) -> None:
+    async def test_records_exactly_one_user_registered_event(self, seeded: FakeUnitOfWork) -> None:
         user = await register(seeded, "Alice@Example.com")
 
         assert len(seeded.events) == 1
@@ -118,7 +113,8 @@ class TestRegister:
         first = await register(seeded, "one@example.com")
         second = await register(seeded, "two@example.com")
         assert [(type(e), e.user_id) for e in seeded.events] == [  # type: ignore[attr-defined]
-            (UserRegistered, first.id), (UserRegistered, second.id),
+            (UserRegistered, first.id),
+            (UserRegistered, second.id),
         ]
 
     @pytest.mark.parametrize(

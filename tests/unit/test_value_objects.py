@@ -181,10 +181,12 @@ class TestPriceProperties:
     @PROPERTY
     @given(
         amount=st.one_of(
-            st.decimals(max_value=Decimal("-0.01"), places=2, allow_nan=False,
-                        allow_infinity=False),
-            st.decimals(min_value=Decimal("1000000"), places=2, allow_nan=False,
-                        allow_infinity=False),
+            st.decimals(
+                max_value=Decimal("-0.01"), places=2, allow_nan=False, allow_infinity=False
+            ),
+            st.decimals(
+                min_value=Decimal("1000000"), places=2, allow_nan=False, allow_infinity=False
+            ),
             st.integers(max_value=-1),
             st.integers(min_value=1_000_000),
         )
@@ -198,7 +200,10 @@ class TestPriceProperties:
     @PROPERTY
     @given(
         amount=st.decimals(
-            min_value=Decimal(0), max_value=MAX_PRICE, places=6, allow_nan=False,
+            min_value=Decimal(0),
+            max_value=MAX_PRICE,
+            places=6,
+            allow_nan=False,
             allow_infinity=False,
         ).filter(lambda d: d != d.quantize(CENT))
     )
@@ -272,8 +277,9 @@ class TestRatingExamples:
 
 class TestRatingProperties:
     @PROPERTY
-    @given(value=st.decimals(min_value=0, max_value=5, places=2, allow_nan=False,
-                             allow_infinity=False))
+    @given(
+        value=st.decimals(min_value=0, max_value=5, places=2, allow_nan=False, allow_infinity=False)
+    )
     def test_values_in_bounds_round_trip(self, value: Decimal) -> None:
         assert Rating(value).value == value
         assert Rating(str(value)) == Rating(value)

@@ -54,6 +54,7 @@ class Price:
         amount = _to_decimal(self.amount, "price amount")
         if amount < 0:
             raise InvalidValue("price amount must not be negative")
+        amount = abs(amount)  # no "-0.00"
         if amount >= MAX_PRICE:
             raise InvalidValue(f"price amount must be below {MAX_PRICE}")
         if amount != amount.quantize(MONEY_PLACES):
@@ -90,6 +91,7 @@ class Rating:
         number = _to_decimal(value, "rating")
         if not (self.MIN <= number <= self.MAX):
             raise InvalidValue("rating must be between 0 and 5")
+        number = abs(number)  # no "-0.00"
         object.__setattr__(self, "value", number.quantize(MONEY_PLACES))
 
 
@@ -130,6 +132,8 @@ class Duration:
 
     @classmethod
     def from_timedelta(cls, delta: timedelta) -> Duration:
+        if delta < timedelta(0):
+            raise InvalidValue("duration must not be negative")
         return cls(int(delta.total_seconds()))
 
     def as_timedelta(self) -> timedelta:

@@ -144,15 +144,17 @@ def _decode_value(raw: Any, python_type: type[Any]) -> Any:
             return parsed
         if python_type is uuid.UUID:
             return uuid.UUID(raw)
-        if python_type is Decimal:
-            return Decimal(raw)
-        if python_type is int and not isinstance(raw, bool):
-            return int(raw)
+        if python_type is Decimal and isinstance(raw, str):
+            value = Decimal(raw)
+            if value.is_finite():
+                return value
+        if python_type is int and isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
         if python_type is str and isinstance(raw, str):
             return raw
         if issubclass(python_type, Enum):
             return python_type(raw)
-    except (ValueError, TypeError, InvalidOperation, AttributeError):
+    except (ValueError, TypeError, InvalidOperation, AttributeError, OverflowError):
         pass
     raise InvalidCursor("cursor is malformed")
 
@@ -164,11 +166,17 @@ def encode_cursor(sort: Sort, value: Any, row_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
 
 
+MAX_CURSOR_LENGTH = 1024
+
+
 def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, uuid.UUID]:
+    """Parse a client's cursor; anything not made by `encode_cursor` is InvalidCursor."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidCursor("cursor is malformed")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (binascii.Error, ValueError, UnicodeError):
+    except (binascii.Error, ValueError, UnicodeError, RecursionError):
         raise InvalidCursor("cursor is malformed") from None
     if not isinstance(data, dict) or set(data) != {"s", "v", "id"}:
         raise InvalidCursor("cursor is malformed")
