@@ -1,8 +1,8 @@
-"""Initial schema: users, roles, permissions, sessions, audit log, outbox.
+"""Initial schema: users, roles, permissions, sessions, activity, audit log, outbox.
 
-Revision ID: 084f989a83e3
+Revision ID: 1140c583ba41
 Revises:
-Create Date: 2026-11-25 09:06:10.225238
+Create Date: 2026-11-25 09:19:57.380293
 """
 
 from collections.abc import Sequence
@@ -56,6 +56,22 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_audit_log_occurred_at", ["occurred_at"], unique=False)
         batch_op.create_index("ix_audit_log_transaction", ["transaction_id"], unique=False)
+
+    op.create_table(
+        "login_failures",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("ip_address", sa.String(length=45), nullable=True),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failures")),
+    )
+    with op.batch_alter_table("login_failures", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_login_failures_email_occurred", ["email", "occurred_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_login_failures_ip_occurred", ["ip_address", "occurred_at"], unique=False
+        )
 
     _create_audit_log_guard()
 
@@ -160,6 +176,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_users_created_at_desc", [sa.literal_column("created_at DESC")], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_users_created_by"), ["created_by"], unique=False)
         batch_op.create_index(batch_op.f("ix_users_deleted_by"), ["deleted_by"], unique=False)
         batch_op.create_index("ix_users_email_status", ["email", "status"], unique=False)
@@ -170,9 +189,6 @@ def upgrade() -> None:
             unique=True,
             postgresql_where=sa.text("deleted_at IS NULL"),
             sqlite_where=sa.text("deleted_at IS NULL"),
-        )
-        batch_op.create_index(
-            "ix_users_created_at_desc", [sa.text("created_at DESC")], unique=False
         )
 
     op.create_table(
@@ -252,13 +268,40 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "user_activity",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("type", sa.String(length=64), nullable=False),
+        sa.Column("subject_type", sa.String(length=64), nullable=True),
+        sa.Column("subject_id", sa.Uuid(), nullable=True),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("metadata", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_user_activity_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_user_activity")),
+    )
+    with op.batch_alter_table("user_activity", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_user_activity_user_occurred",
+            ["user_id", sa.literal_column("occurred_at DESC")],
+            unique=False,
+        )
+
+    op.create_table(
         "user_sessions",
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("refresh_token_hash", sa.String(length=128), nullable=False),
+        sa.Column("previous_token_hash", sa.String(length=128), nullable=True),
         sa.Column("user_agent", sa.String(length=512), nullable=True),
         sa.Column("ip_address", sa.String(length=45), nullable=True),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_reason", sa.String(length=32), nullable=True),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column(
             "created_at",
@@ -275,10 +318,24 @@ def upgrade() -> None:
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("delete_batch_id", sa.Uuid(), nullable=True),
         sa.Column("deleted_by", sa.Uuid(), nullable=True),
+        sa.Column("created_by", sa.Uuid(), nullable=True),
+        sa.Column("updated_by", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by"],
+            ["users.id"],
+            name=op.f("fk_user_sessions_created_by_users"),
+            ondelete="SET NULL",
+        ),
         sa.ForeignKeyConstraint(
             ["deleted_by"],
             ["users.id"],
             name=op.f("fk_user_sessions_deleted_by_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by"],
+            ["users.id"],
+            name=op.f("fk_user_sessions_updated_by_users"),
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
@@ -292,7 +349,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.create_index(
+            batch_op.f("ix_user_sessions_created_by"), ["created_by"], unique=False
+        )
+        batch_op.create_index(
             batch_op.f("ix_user_sessions_deleted_by"), ["deleted_by"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_user_sessions_previous_token_hash"),
+            ["previous_token_hash"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_user_sessions_updated_by"), ["updated_by"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_user_sessions_user_id"), ["user_id"], unique=False)
 
@@ -352,9 +420,16 @@ def downgrade() -> None:
     op.drop_table("role_permissions")
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_sessions_user_id"))
+        batch_op.drop_index(batch_op.f("ix_user_sessions_updated_by"))
+        batch_op.drop_index(batch_op.f("ix_user_sessions_previous_token_hash"))
         batch_op.drop_index(batch_op.f("ix_user_sessions_deleted_by"))
+        batch_op.drop_index(batch_op.f("ix_user_sessions_created_by"))
 
     op.drop_table("user_sessions")
+    with op.batch_alter_table("user_activity", schema=None) as batch_op:
+        batch_op.drop_index("ix_user_activity_user_occurred")
+
+    op.drop_table("user_activity")
     with op.batch_alter_table("roles", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_roles_name_live",
@@ -379,11 +454,11 @@ def downgrade() -> None:
             postgresql_where=sa.text("deleted_at IS NULL"),
             sqlite_where=sa.text("deleted_at IS NULL"),
         )
-        batch_op.drop_index("ix_users_created_at_desc")
         batch_op.drop_index(batch_op.f("ix_users_updated_by"))
         batch_op.drop_index("ix_users_email_status")
         batch_op.drop_index(batch_op.f("ix_users_deleted_by"))
         batch_op.drop_index(batch_op.f("ix_users_created_by"))
+        batch_op.drop_index("ix_users_created_at_desc")
 
     op.drop_table("users")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
@@ -395,6 +470,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_aggregate")
 
     op.drop_table("outbox")
+    with op.batch_alter_table("login_failures", schema=None) as batch_op:
+        batch_op.drop_index("ix_login_failures_ip_occurred")
+        batch_op.drop_index("ix_login_failures_email_occurred")
+
+    op.drop_table("login_failures")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_log_transaction")
         batch_op.drop_index("ix_audit_log_occurred_at")
@@ -412,7 +492,13 @@ PG_GUARD = (
     """
 CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND current_setting('learnhub.audit_erasure', true) = 'on' THEN
+    -- Erasure may rewrite `changes` and nothing else.
+    IF TG_OP = 'UPDATE' AND current_setting('learnhub.audit_erasure', true) = 'on'
+       AND (NEW.id, NEW.occurred_at, NEW.actor_id, NEW.request_id, NEW.transaction_id,
+            NEW.entity_type, NEW.entity_id, NEW.action)
+           IS NOT DISTINCT FROM
+           (OLD.id, OLD.occurred_at, OLD.actor_id, OLD.request_id, OLD.transaction_id,
+            OLD.entity_type, OLD.entity_id, OLD.action) THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION 'audit_log is append-only (% rejected)', TG_OP

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Where a generated signing key is kept when none is configured (next to the SQLite file).
+GENERATED_SECRET_FILE = ".learnhub-jwt-secret"
 
 
 class Settings(BaseSettings):
@@ -21,6 +26,31 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "info"
+    log_json: bool = True
+
+    # Tokens. Without a configured secret one is generated once and kept in a file, so
+    # several workers and restarts agree on it.
+    jwt_secret: str | None = Field(default=None, min_length=32)
+    jwt_issuer: str = "learnhub"
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86400)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=300)
+
+    # Login throttling: failures allowed per window, per account and per client address.
+    login_window_seconds: int = Field(default=900, ge=1)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=20, ge=1)
+
+    # Request limits
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+
+    def signing_secret(self) -> str:
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = Path(GENERATED_SECRET_FILE)
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
 
 @lru_cache(maxsize=1)

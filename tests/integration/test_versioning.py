@@ -73,7 +73,7 @@ async def test_two_concurrent_writers_second_fails_and_nothing_is_lost(
             loop = asyncio.get_running_loop()
             loop.call_later(0.3, release_first.set)  # A commits while B's UPDATE waits
             loaded.display_name = "Writer B"
-            await repo._flush(loaded)
+            await repo.flush(loaded)
             await uow.commit()
 
     results = await asyncio.gather(first(), second(), return_exceptions=True)

@@ -5,57 +5,56 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from fastapi import FastAPI
 
 from learnhub import __version__
+from learnhub.api import problems
+from learnhub.api.deps import throttle_policy, token_settings
+from learnhub.api.middleware import RequestContextMiddleware
+from learnhub.api.routers import auth, ops, users
 from learnhub.config import Settings, get_settings
 from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.events.bus import EventBus
+from learnhub.logging import configure_logging
+
+API_PREFIX = "/api/v1"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(
-            settings.database_url, pool_size=settings.db_pool_size, echo=settings.db_echo
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            echo=settings.db_echo,
+            slow_query_ms=settings.slow_query_ms,
         )
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
-        app.state.bus = EventBus()
         try:
             yield
         finally:
             await engine.dispose()
 
-    app = FastAPI(title="LearnHub", version=__version__, lifespan=lifespan)
-
-    @app.get("/health", tags=["operations"])
-    async def health() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
-
-    @app.get("/ready", tags=["operations"])
-    async def ready(request: Request) -> JSONResponse:
-        """Readiness: the database answers."""
-        try:
-            async with request.app.state.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception as exc:  # any failure means "not ready", never a 500
-            return JSONResponse(
-                {
-                    "type": "about:blank",
-                    "title": "Service Unavailable",
-                    "status": 503,
-                    "code": "database_unavailable",
-                    "detail": type(exc).__name__,
-                },
-                status_code=503,
-                media_type="application/problem+json",
-            )
-        return JSONResponse({"status": "ready"})
-
+    app = FastAPI(
+        title="LearnHub",
+        version=__version__,
+        description="The backend of an online learning platform.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.bus = EventBus()
+    app.state.token_settings = token_settings(settings)
+    app.state.throttle_policy = throttle_policy(settings)
+    problems.install(app)
+    templates: dict[int, str] = {}
+    for router, prefix in ((ops.router, ""), (auth.router, API_PREFIX), (users.router, API_PREFIX)):
+        app.include_router(router, prefix=prefix)
+        templates.update({id(r): prefix + getattr(r, "path", "") for r in router.routes})
+    app.add_middleware(
+        RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, route_templates=templates
+    )
     return app

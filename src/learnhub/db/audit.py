@@ -12,11 +12,11 @@ from enum import Enum
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Column, Connection, Table, insert, inspect
+from sqlalchemy import Column, Table, insert, inspect
 from sqlalchemy.orm import Mapper, Session
 
 from learnhub.domain.context import current_actor_id, current_request_id
-from learnhub.domain.enums import AuditAction
+from learnhub.domain.enums import AuditAction, PersonalData
 from learnhub.domain.ids import new_id
 from learnhub.models.audit import AuditLog
 from learnhub.models.base import BaseModel
@@ -62,6 +62,16 @@ def audited_columns(mapper: Mapper[Any]) -> tuple[tuple[str, Column[Any]], ...]:
 def audited_collections(mapper: Mapper[Any]) -> tuple[str, ...]:
     """Many-to-many collections (e.g. a user's roles): membership changes are audited too."""
     return tuple(rel.key for rel in mapper.relationships if rel.secondary is not None)
+
+
+def personal_fields(model: type[Any]) -> frozenset[str]:
+    """Attribute keys whose values erasure must remove (declared per column)."""
+    erased = (PersonalData.ANONYMISE, PersonalData.DELETE)
+    return frozenset(
+        prop.key
+        for prop in inspect(model).column_attrs
+        if prop.columns[0].info.get("personal_data") in erased
+    )
 
 
 def is_audited(obj: object) -> bool:
@@ -152,9 +162,16 @@ def audit_row(
     }
 
 
-def write_audit_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
+PENDING_ACTIONS_KEY = "audit_pending_actions"
+
+
+def write_audit_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert audit rows on the session's own connection (same transaction), and remember
+    their actions so the metrics count them once the transaction commits."""
     if rows:
-        connection.execute(insert(cast(Table, AuditLog.__table__)), rows)
+        session.connection().execute(insert(cast(Table, AuditLog.__table__)), rows)
+        pending = session.info.setdefault(PENDING_ACTIONS_KEY, [])
+        pending.extend((str(r["action"]), r["entity_type"]) for r in rows)
 
 
 def rows_for_flush(session: Session) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from learnhub.db.instrumentation import instrument
 from learnhub.db.session import LearnHubSession
 
 
@@ -20,7 +21,15 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, slow_query_ms: float = 200.0
+) -> AsyncEngine:
+    engine = _create(url, pool_size=pool_size, echo=echo)
+    instrument(engine.sync_engine, slow_query_ms)
+    return engine
+
+
+def _create(url: str, *, pool_size: int, echo: bool) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         _configure_sqlite(engine, in_memory=make_url(url).database in (None, "", ":memory:"))

@@ -13,10 +13,16 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
-from learnhub.db.audit import TRANSACTION_KEY, rows_for_flush, write_audit_rows
+from learnhub.db.audit import (
+    PENDING_ACTIONS_KEY,
+    TRANSACTION_KEY,
+    rows_for_flush,
+    write_audit_rows,
+)
 from learnhub.db.soft_delete import apply_soft_delete_filter
 from learnhub.domain.context import current_actor_id
 from learnhub.domain.errors import UnauditedWrite
+from learnhub.metrics import count_committed_actions
 from learnhub.models.base import AuditActorMixin, BaseModel
 
 AUDITED_BULK = "audited_bulk"
@@ -57,10 +63,16 @@ def _stamp_actor(session: Session, _ctx: UOWTransaction, _instances: Any) -> Non
 
 @event.listens_for(LearnHubSession, "after_flush")
 def _write_audit(session: Session, _ctx: UOWTransaction) -> None:
-    write_audit_rows(session.connection(), rows_for_flush(session))
+    write_audit_rows(session, rows_for_flush(session))
+
+
+@event.listens_for(LearnHubSession, "after_commit")
+def _count_committed(session: Session) -> None:
+    count_committed_actions(session.info.pop(PENDING_ACTIONS_KEY, []))
 
 
 @event.listens_for(LearnHubSession, "after_transaction_end")
-def _forget_transaction_id(session: Session, transaction: SessionTransaction) -> None:
+def _forget_transaction(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(TRANSACTION_KEY, None)
+        session.info.pop(PENDING_ACTIONS_KEY, None)

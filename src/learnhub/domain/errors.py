@@ -73,3 +73,27 @@ class UnauditedWrite(RuntimeError):
 
     A programming error, not a domain error: it must never reach a client as a 4xx.
     """
+
+
+class NotAuthenticated(DomainError):
+    """No valid credentials: missing, malformed, expired or revoked token, bad password."""
+
+    code = "unauthorized"
+
+
+class AccountSuspended(PermissionDenied):
+    code = "account_suspended"
+
+
+class PreconditionFailed(DomainError):
+    """An `If-Match` precondition did not hold."""
+
+    code = "precondition_failed"
+
+
+class TooManyRequests(DomainError):
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message, retry_after_seconds=retry_after_seconds)
+        self.retry_after_seconds = retry_after_seconds

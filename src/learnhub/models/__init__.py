@@ -3,17 +3,28 @@
 from learnhub.models.audit import AuditLog
 from learnhub.models.base import AuditableModel, Base, BaseModel, VersionedModel
 from learnhub.models.outbox import OutboxMessage
-from learnhub.models.user import Permission, Role, User, UserSession, role_permissions, user_roles
+from learnhub.models.user import (
+    LoginFailure,
+    Permission,
+    Role,
+    User,
+    UserActivity,
+    UserSession,
+    role_permissions,
+    user_roles,
+)
 
 __all__ = [
     "AuditLog",
     "AuditableModel",
     "Base",
     "BaseModel",
+    "LoginFailure",
     "OutboxMessage",
     "Permission",
     "Role",
     "User",
+    "UserActivity",
     "UserSession",
     "VersionedModel",
     "role_permissions",

@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
-from sqlalchemy import Column, select
+from sqlalchemy import Column, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper
 
@@ -138,3 +138,62 @@ class AuditLogRepository:
                 if state is not None and entity_id not in seen:
                     gaps.append(AuditGap(entity_type, entity_id, "row gone without hard_delete"))
         return checked, gaps
+
+
+ERASED = "[erased]"
+
+
+class AuditErasure:
+    """The single path allowed to rewrite audit rows (GDPR erasure): it replaces the values of
+    personal-data fields inside `changes`, for the given entities, and nothing else."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def erase(
+        self, entity_type: str, entity_ids: Sequence[uuid.UUID], fields: frozenset[str]
+    ) -> int:
+        if not entity_ids or not fields:
+            return 0
+        result = await self.session.execute(
+            select(AuditLog.id, AuditLog.changes).where(
+                AuditLog.entity_type == entity_type, AuditLog.entity_id.in_(list(entity_ids))
+            )
+        )
+        updates = []
+        for audit_id, changes in result.all():
+            erased = {
+                key: [None if v is None else ERASED for v in pair] if key in fields else pair
+                for key, pair in changes.items()
+            }
+            if erased != changes:
+                updates.append({"audit_id": audit_id, "changes": erased})
+        if updates:
+            await self.session.run_sync(_rewrite_changes, updates)
+        return len(updates)
+
+
+def _rewrite_changes(session: Any, updates: list[dict[str, Any]]) -> None:
+    from sqlalchemy import bindparam, update
+
+    connection = session.connection()
+    table = cast(Table, AuditLog.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("audit_id"))
+        .values(changes=bindparam("changes"))
+    )
+    if connection.dialect.name == "postgresql":
+        # Lets this transaction's UPDATEs past the append-only trigger, for `changes` only.
+        connection.exec_driver_sql("SET LOCAL learnhub.audit_erasure = 'on'")
+        connection.execute(stmt, updates)
+        connection.exec_driver_sql("SET LOCAL learnhub.audit_erasure = 'off'")
+    else:
+        # SQLite has no session variables: lift the trigger inside this same transaction
+        # (SQLite DDL is transactional), so a rollback puts it back too.
+        connection.exec_driver_sql("DROP TRIGGER audit_log_no_update")
+        connection.execute(stmt, updates)
+        connection.exec_driver_sql(
+            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only (UPDATE rejected)'); END"
+        )

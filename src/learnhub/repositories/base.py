@@ -28,6 +28,7 @@ from learnhub.domain.context import current_actor_id
 from learnhub.domain.enums import AuditAction
 from learnhub.domain.errors import ConcurrencyConflict, InvalidValue, NotFound
 from learnhub.domain.ids import new_id
+from learnhub.metrics import VERSION_CONFLICTS
 from learnhub.models.base import AuditActorMixin, BaseModel, VersionedModel
 from learnhub.models.types import utc_now
 from learnhub.repositories.filters import (
@@ -112,34 +113,15 @@ class BaseRepository(Generic[T]):
         *,
         include_deleted: bool = False,
     ) -> Page[T]:
-        pagination = pagination or CursorPagination()
-        order = self._sort(sort)
-        key, row_id = order.field, self.model.id
         stmt = self._select().where(*(f.clause() for f in filters))
-        if order.descending:
-            stmt = stmt.order_by(key.desc(), row_id.desc())
-        else:
-            stmt = stmt.order_by(key.asc(), row_id.asc())
-        if isinstance(pagination, OffsetPagination):
-            stmt = stmt.offset(pagination.offset).limit(pagination.limit + 1)
-        else:
-            if pagination.cursor:
-                last_value, last_id = decode_cursor(pagination.cursor, order)
-                boundary = tuple_(key, row_id)
-                after = tuple_(last_value, last_id)
-                stmt = stmt.where(boundary < after if order.descending else boundary > after)
-            stmt = stmt.limit(pagination.limit + 1)
-        result = await self.session.execute(
-            stmt.execution_options(**{INCLUDE_DELETED: include_deleted})
+        return await keyset_page(
+            self.session,
+            stmt,
+            self._sort(sort),
+            self.model.id,
+            pagination or CursorPagination(),
+            include_deleted=include_deleted,
         )
-        rows = list(result.scalars().all())
-        has_more = len(rows) > pagination.limit
-        items = rows[: pagination.limit]
-        next_cursor = None
-        if has_more and isinstance(pagination, CursorPagination):
-            last = items[-1]
-            next_cursor = encode_cursor(order, getattr(last, key.key), last.id)
-        return Page(items=items, next_cursor=next_cursor)
 
     async def count(self, filters: Sequence[Filter] = (), *, include_deleted: bool = False) -> int:
         stmt = select(func.count()).select_from(self.model).where(*(f.clause() for f in filters))
@@ -157,7 +139,7 @@ class BaseRepository(Generic[T]):
             if field in PROTECTED_FIELDS or field not in columns | relationships:
                 raise InvalidValue(f"{self.entity_name} has no writable field {field!r}")
 
-    async def _flush(self, entity: BaseModel | None = None) -> None:
+    async def flush(self, entity: BaseModel | None = None) -> None:
         # Read the id now: a failed flush expires every object in the session.
         entity_id = entity.id if entity is not None else None
         try:
@@ -171,6 +153,7 @@ class BaseRepository(Generic[T]):
             current = await self._current_version(entity_id)
             if current is None:
                 raise NotFound(self.entity_name, entity_id) from exc
+            VERSION_CONFLICTS.labels(entity=self.entity_name).inc()
             raise ConcurrencyConflict(self.entity_name, entity_id, None, current) from exc
 
     async def _current_version(self, entity_id: uuid.UUID) -> int | None:
@@ -189,7 +172,7 @@ class BaseRepository(Generic[T]):
             self._check_fields(data)
             entity = cast(T, self.model(**data))
         self.session.add(entity)
-        await self._flush()
+        await self.flush()
         return entity
 
     async def update(
@@ -200,7 +183,7 @@ class BaseRepository(Generic[T]):
         self.check_version(entity, expected_version)
         for field, value in data.items():
             setattr(entity, field, value)
-        await self._flush(entity)
+        await self.flush(entity)
         return entity
 
     def check_version(self, entity: T, expected_version: int | None) -> None:
@@ -211,6 +194,7 @@ class BaseRepository(Generic[T]):
         if not isinstance(entity, VersionedModel):
             raise InvalidValue(f"{self.entity_name} is not versioned")
         if entity.version != expected_version:
+            VERSION_CONFLICTS.labels(entity=self.entity_name).inc()
             raise ConcurrencyConflict(self.entity_name, entity.id, expected_version, entity.version)
 
     # ---- soft delete, restore, hard delete ------------------------------------------------
@@ -257,7 +241,7 @@ class BaseRepository(Generic[T]):
         entity = await self.get(entity_id, include_deleted=True)
         await self._audit_owned_descendants(inspect(self.model), [entity.id])
         await self.session.delete(entity)
-        await self._flush(entity)
+        await self.flush(entity)
 
     async def bulk_update(self, filters: Sequence[Filter], values: Mapping[str, Any]) -> int:
         """Update every live row matching `filters`, audited per row with its old values."""
@@ -295,6 +279,22 @@ class BaseRepository(Generic[T]):
         await self._write_audit(rows)
         return len(ids)
 
+    async def update_system_fields(self, entity_id: uuid.UUID, values: Mapping[str, Any]) -> None:
+        """Set columns the system maintains (last_login_at, counters) without bumping the
+        row's version, so they never cause false conflicts for human edits (pitfall 5).
+        Only columns declared `audited=False` qualify: nothing here needs an audit row."""
+        mapper = inspect(self.model)
+        for field in values:
+            column = mapper.columns.get(field)
+            if column is None or column.info.get("audited", True):
+                raise InvalidValue(f"{field!r} is not a system-maintained column")
+        await self.session.execute(
+            update(self.model)
+            .where(self.model.id == entity_id)
+            .values(**values)
+            .execution_options(**{AUDITED_BULK: True}, synchronize_session=False)
+        )
+
     # ---- helpers ---------------------------------------------------------------------------
 
     def _actor_values(self, model: type[Any] | None = None) -> dict[str, Any]:
@@ -321,8 +321,7 @@ class BaseRepository(Generic[T]):
 
     async def _write_audit(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            connection = await self.session.connection()
-            await connection.run_sync(write_audit_rows, rows)
+            await self.session.run_sync(write_audit_rows, rows)
 
     async def _soft_delete_ids(
         self,
@@ -429,6 +428,42 @@ class BaseRepository(Generic[T]):
                         for i in child_ids
                     ]
                 )
+
+
+async def keyset_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    order: Sort,
+    id_column: Any,
+    pagination: CursorPagination | OffsetPagination,
+    *,
+    include_deleted: bool = False,
+) -> Page[Any]:
+    """One page of `stmt` in `order` (ties broken by id, same direction).
+
+    Keyset by default: the cursor names the last row's sort value and id, so a page costs
+    the same at any depth and rows inserted meanwhile never shift it. Offset only for small
+    admin listings."""
+    key = order.field
+    if order.descending:
+        stmt = stmt.order_by(key.desc(), id_column.desc())
+    else:
+        stmt = stmt.order_by(key.asc(), id_column.asc())
+    if isinstance(pagination, OffsetPagination):
+        stmt = stmt.offset(pagination.offset)
+    elif pagination.cursor:
+        last_value, last_id = decode_cursor(pagination.cursor, order)
+        boundary, after = tuple_(key, id_column), tuple_(last_value, last_id)
+        stmt = stmt.where(boundary < after if order.descending else boundary > after)
+    stmt = stmt.limit(pagination.limit + 1)
+    result = await session.execute(stmt.execution_options(**{INCLUDE_DELETED: include_deleted}))
+    rows = list(result.scalars().all())
+    items = rows[: pagination.limit]
+    next_cursor = None
+    if len(rows) > pagination.limit and isinstance(pagination, CursorPagination):
+        last = items[-1]
+        next_cursor = encode_cursor(order, getattr(last, key.key), getattr(last, id_column.key))
+    return Page(items=items, next_cursor=next_cursor)
 
 
 def _owned_children(mapper: Mapper[Any]) -> list[tuple[Mapper[Any], Any]]:

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+from learnhub.db.audit import personal_fields
+from learnhub.domain.enums import UserStatus
 from learnhub.domain.errors import Conflict, InvalidValue
-from learnhub.domain.permissions import BUILTIN_ROLES, PERMISSIONS, STUDENT
+from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES, PERMISSIONS, STUDENT
 from learnhub.domain.value_objects import Email
 from learnhub.events.events import UserRegistered
-from learnhub.models.user import Permission, Role, User
+from learnhub.models.types import utc_now
+from learnhub.models.user import Permission, Role, User, UserSession
+from learnhub.repositories.audit import AuditErasure
+from learnhub.repositories.filters import CursorPagination, Filter, Page
+from learnhub.repositories.outbox import OutboxRepository
+from learnhub.repositories.session import LoginFailureRepository, UserSessionRepository
 from learnhub.repositories.user import PermissionRepository, RoleRepository, UserRepository
 from learnhub.services.base import BaseService
 from learnhub.services.passwords import hash_password
@@ -16,14 +25,19 @@ from learnhub.services.passwords import hash_password
 MAX_DISPLAY_NAME = 100
 
 
+def _display_name(raw: str) -> str:
+    name = raw.strip()
+    if not 1 <= len(name) <= MAX_DISPLAY_NAME:
+        raise InvalidValue(f"display name must be 1 to {MAX_DISPLAY_NAME} characters")
+    return name
+
+
 class UserService(BaseService):
     async def register(
         self, email: str, password: str, display_name: str, roles: list[str] | None = None
     ) -> User:
         address = Email(email).value
-        name = display_name.strip()
-        if not 1 <= len(name) <= MAX_DISPLAY_NAME:
-            raise InvalidValue(f"display name must be 1 to {MAX_DISPLAY_NAME} characters")
+        name = _display_name(display_name)
         users = self.uow.repo(UserRepository)
         if await users.get_by_email(address) is not None:
             raise Conflict("an account with this e-mail already exists", field="email")
@@ -46,11 +60,10 @@ class UserService(BaseService):
     async def update_profile(
         self, user_id: uuid.UUID, display_name: str, expected_version: int | None = None
     ) -> User:
-        name = display_name.strip()
-        if not 1 <= len(name) <= MAX_DISPLAY_NAME:
-            raise InvalidValue(f"display name must be 1 to {MAX_DISPLAY_NAME} characters")
         return await self.uow.repo(UserRepository).update(
-            user_id, {"display_name": name}, expected_version=expected_version
+            user_id,
+            {"display_name": _display_name(display_name)},
+            expected_version=expected_version,
         )
 
 
@@ -76,3 +89,91 @@ class RoleService(BaseService):
                     )
                 )
         return list(present.values())
+
+
+@dataclass(frozen=True, slots=True)
+class UserChanges:
+    display_name: str | None = None
+    status: UserStatus | None = None
+
+
+class UserAdminService(BaseService):
+    """What administrators do to accounts. `actor` is the admin acting."""
+
+    async def search(
+        self, filters: Sequence[Filter], pagination: CursorPagination, sort: str | None = None
+    ) -> Page[User]:
+        return await self.uow.repo(UserRepository).get_all(filters, pagination, sort)
+
+    async def get(self, user_id: uuid.UUID, *, include_deleted: bool = False) -> User:
+        return await self.uow.repo(UserRepository).get(user_id, include_deleted=include_deleted)
+
+    async def update(
+        self,
+        actor: uuid.UUID,
+        user_id: uuid.UUID,
+        changes: UserChanges,
+        expected_version: int | None,
+    ) -> User:
+        data: dict[str, object] = {}
+        if changes.display_name is not None:
+            data["display_name"] = _display_name(changes.display_name)
+        if changes.status is not None:
+            if user_id == actor and changes.status != UserStatus.ACTIVE:
+                raise Conflict("administrators cannot suspend themselves")
+            data["status"] = changes.status
+        users = self.uow.repo(UserRepository)
+        if not data:
+            user = await users.get(user_id)
+            users.check_version(user, expected_version)
+            return user
+        return await users.update(user_id, data, expected_version=expected_version)
+
+    async def set_roles(
+        self,
+        actor: uuid.UUID,
+        user_id: uuid.UUID,
+        names: list[str],
+        expected_version: int | None = None,
+    ) -> User:
+        wanted: list[str] = sorted(set(names))
+        roles = await self.uow.repo(RoleRepository).get_by_names(wanted)
+        missing = set(wanted) - {r.name for r in roles}
+        if missing:
+            raise InvalidValue(f"unknown roles: {sorted(missing)}")
+        if user_id == actor and ADMIN not in wanted:
+            raise Conflict("administrators cannot remove their own admin role")
+        users = self.uow.repo(UserRepository)
+        user = await users.get(user_id)
+        users.check_version(user, expected_version)
+        user.roles = sorted(roles, key=lambda r: r.name)
+        # A membership change touches no column of the row; touching updated_at makes the
+        # flush UPDATE it, so the version (and the ETag) moves with the roles.
+        user.updated_at = utc_now()
+        await users.flush(user)
+        return user
+
+    async def delete(
+        self, actor: uuid.UUID, user_id: uuid.UUID, expected_version: int | None = None
+    ) -> User:
+        if user_id == actor:
+            raise Conflict("administrators cannot delete themselves")
+        return await self.uow.repo(UserRepository).delete(user_id, expected_version)
+
+    async def restore(self, user_id: uuid.UUID) -> User:
+        return await self.uow.repo(UserRepository).restore(user_id)
+
+    async def erase(self, actor: uuid.UUID, user_id: uuid.UUID) -> None:
+        """GDPR erasure: personal data leaves the audit trail and the outbox, then the row and
+        everything it owns is hard-deleted. Actor ids elsewhere stay as pseudonymous UUIDs."""
+        if user_id == actor:
+            raise Conflict("administrators cannot erase themselves")
+        users = self.uow.repo(UserRepository)
+        user = await users.get(user_id, include_deleted=True)
+        erasure = self.uow.repo(AuditErasure)
+        await erasure.erase("user", [user.id], personal_fields(User))
+        session_ids = await self.uow.repo(UserSessionRepository).ids_for_user(user.id)
+        await erasure.erase("user_session", session_ids, personal_fields(UserSession))
+        await self.uow.repo(OutboxRepository).erase_personal_payloads("user", user.id, {"email"})
+        await self.uow.repo(LoginFailureRepository).delete_for_email(user.email)
+        await users.hard_delete(user.id)

@@ -1,0 +1,91 @@
+"""A plain ASGI middleware (no BaseHTTPMiddleware overhead): request id, body size limit,
+latency histogram by route template, and one access log line per request."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from learnhub.api.problems import problem
+from learnhub.domain.context import current_actor_id, current_request_id
+from learnhub.metrics import HTTP_REQUEST_DURATION
+
+log = structlog.get_logger("learnhub.access")
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class RequestContextMiddleware:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, route_templates: dict[int, str] | None = None
+    ) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        # id(route object) -> full path template, prefix included
+        self.route_templates = route_templates if route_templates is not None else {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_token = current_request_id.set(request_id)
+        actor_token = current_actor_id.set(None)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        status = {"code": 500}
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        received = {"bytes": 0}
+
+        async def limited_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                received["bytes"] += len(message.get("body", b""))
+                if received["bytes"] > self.max_body_bytes:
+                    raise HTTPException(413, "request body too large")
+            return message
+
+        try:
+            length = headers.get(b"content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+                response = problem(413, "payload_too_large", "request body too large")
+                await response(scope, receive, send_with_id)
+                return
+            await self.app(scope, limited_receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = self._route_template(scope)
+            HTTP_REQUEST_DURATION.labels(
+                route=route, method=scope["method"], status=str(status["code"])
+            ).observe(elapsed)
+            log.info(
+                "request",
+                method=scope["method"],
+                route=route,
+                path=scope["path"],
+                status=status["code"],
+                duration_ms=round(elapsed * 1000, 2),
+            )
+            structlog.contextvars.unbind_contextvars("request_id", "actor_id")
+            current_request_id.reset(request_token)
+            current_actor_id.reset(actor_token)
+
+    def _route_template(self, scope: Scope) -> str:
+        # Templates, not raw paths: ids in paths would make one time series per resource.
+        route = scope.get("route")
+        if route is None:
+            return "unmatched"
+        return self.route_templates.get(id(route)) or str(getattr(route, "path", "unmatched"))

@@ -1,0 +1,69 @@
+"""Registration, login, token refresh and logout."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from learnhub.api.deps import Uow, auth_service
+from learnhub.api.schemas.common import PROBLEM_RESPONSES
+from learnhub.api.schemas.users import LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
+from learnhub.domain.errors import NotAuthenticated, TooManyRequests
+from learnhub.services.tokens import TokenPair
+from learnhub.services.user import UserService
+
+router = APIRouter(prefix="/auth", tags=["auth"], responses=PROBLEM_RESPONSES)
+
+
+def _tokens(pair: TokenPair) -> TokenOut:
+    return TokenOut(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        token_type=pair.token_type,
+        expires_in=pair.expires_in,
+    )
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED)
+async def register(body: RegisterIn, uow: Uow) -> UserOut:
+    """Create a learner account (role `student`); it can log in at once."""
+    user = await UserService(uow).register(body.email, body.password, body.display_name)
+    await uow.commit()
+    return UserOut.of(user)
+
+
+@router.post("/login")
+async def login(body: LoginIn, request: Request, uow: Uow) -> TokenOut:
+    """Exchange e-mail and password for an access token and a refresh token."""
+    service = auth_service(request, uow)
+    try:
+        pair = await service.login(
+            body.email,
+            body.password,
+            ip_address=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+        )
+    except (NotAuthenticated, TooManyRequests):
+        await uow.commit()  # the failure itself is recorded, for throttling
+        raise
+    await uow.commit()
+    return _tokens(pair)
+
+
+@router.post("/refresh")
+async def refresh(body: RefreshIn, request: Request, uow: Uow) -> TokenOut:
+    """Rotate the refresh token; presenting an already-rotated one ends the session."""
+    try:
+        pair = await auth_service(request, uow).refresh(body.refresh_token)
+    except NotAuthenticated:
+        await uow.commit()  # a detected reuse revokes the session
+        raise
+    await uow.commit()
+    return _tokens(pair)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(body: RefreshIn, request: Request, uow: Uow) -> Response:
+    """End the session the refresh token belongs to."""
+    await auth_service(request, uow).logout(body.refresh_token)
+    await uow.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,35 @@
+"""Operations endpoints, at the root (not under /api/v1)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from learnhub.api.problems import problem
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", responses={503: {"description": "database unreachable"}})
+async def ready(request: Request) -> JSONResponse:
+    """Readiness: the database answers."""
+    try:
+        async with request.app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means "not ready", never a 500
+        return problem(503, "database_unavailable", type(exc).__name__)
+    return JSONResponse({"status": "ready"})
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics() -> Response:
+    """Prometheus metrics (public)."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

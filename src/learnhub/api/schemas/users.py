@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from learnhub.api.schemas.common import Input, Output
+from learnhub.domain.enums import UserStatus
+from learnhub.models.user import User
+
+
+class RegisterIn(Input):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=256)
+    display_name: str = Field(max_length=100)
+
+
+class LoginIn(Input):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=256)
+
+
+class RefreshIn(Input):
+    refresh_token: str = Field(max_length=256)
+
+
+class TokenOut(Output):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class UserOut(Output):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    status: UserStatus
+    roles: list[str]
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+    version: int
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            status=user.status,
+            roles=[r.name for r in user.roles],
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+            last_login_at=user.last_login_at,
+            version=user.version,
+        )
+
+
+class AdminUserOut(UserOut):
+    deleted_at: datetime | None
+
+    @classmethod
+    def of(cls, user: User) -> AdminUserOut:
+        return cls(**UserOut.of(user).model_dump(), deleted_at=user.deleted_at)
+
+
+class ProfilePatch(Input):
+    display_name: str | None = Field(default=None, max_length=100)
+    version: int | None = Field(default=None, ge=1)
+
+
+class AdminUserPatch(Input):
+    display_name: str | None = Field(default=None, max_length=100)
+    status: UserStatus | None = None
+    version: int | None = Field(default=None, ge=1)
+
+
+class RolesIn(Input):
+    roles: list[str] = Field(max_length=10)
+    version: int | None = Field(default=None, ge=1)
+
+
+class ActivityOut(Output):
+    id: uuid.UUID
+    type: str
+    subject_type: str | None
+    subject_id: uuid.UUID | None
+    occurred_at: datetime
+    metadata: dict[str, Any] = Field(validation_alias="details")

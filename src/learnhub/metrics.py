@@ -1,0 +1,40 @@
+"""Prometheus metrics (SPEC 8 and 14). A shared leaf: any layer may record, none depends on it
+for behaviour."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUEST_DURATION = Histogram(
+    "learnhub_http_request_duration_seconds",
+    "HTTP request latency by route template (its _count is the request count)",
+    ["route", "method", "status"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+DB_QUERY_DURATION = Histogram(
+    "learnhub_db_query_duration_seconds",
+    "Database statement latency by operation and main table",
+    ["operation", "table"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
+)
+SOFT_DELETES = Counter("learnhub_soft_deletes_total", "Committed soft deletes", ["entity"])
+RESTORES = Counter("learnhub_restores_total", "Committed restores", ["entity"])
+HARD_DELETES = Counter("learnhub_hard_deletes_total", "Committed hard deletes", ["entity"])
+VERSION_CONFLICTS = Counter(
+    "learnhub_version_conflicts_total", "Optimistic-lock conflicts", ["entity"]
+)
+OUTBOX_BACKLOG = Gauge("learnhub_outbox_backlog", "Unpublished outbox messages")
+AUDIT_COMPLETENESS = Gauge(
+    "learnhub_audit_completeness_ratio", "Share of entity rows the audit trail explains"
+)
+LOGIN_THROTTLED = Counter("learnhub_login_throttled_total", "Logins refused by throttling")
+
+ACTION_COUNTERS = {"soft_delete": SOFT_DELETES, "restore": RESTORES, "hard_delete": HARD_DELETES}
+
+
+def count_committed_actions(actions: list[tuple[str, str]]) -> None:
+    """(action, entity type) pairs from a committed transaction's audit rows."""
+    for action, entity in actions:
+        counter = ACTION_COUNTERS.get(action)
+        if counter is not None:
+            counter.labels(entity=entity).inc()

@@ -1,0 +1,181 @@
+"""Logging in and out, token refresh with rotation and reuse detection, throttling, and
+turning an access token into a Principal."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from learnhub.db.uow import AbstractUnitOfWork
+from learnhub.domain.enums import UserStatus
+from learnhub.domain.errors import (
+    AccountSuspended,
+    ConcurrencyConflict,
+    InvalidValue,
+    NotAuthenticated,
+    TooManyRequests,
+)
+from learnhub.domain.principal import Principal
+from learnhub.domain.value_objects import Email
+from learnhub.models.types import utc_now
+from learnhub.models.user import UserSession
+from learnhub.repositories.session import LoginFailureRepository, UserSessionRepository
+from learnhub.repositories.user import UserRepository
+from learnhub.services.activity import ActivityService
+from learnhub.services.base import BaseService
+from learnhub.services.passwords import hash_password, verify_password
+from learnhub.services.tokens import (
+    TokenPair,
+    TokenSettings,
+    compose_refresh_token,
+    decode_access_token,
+    hash_refresh_secret,
+    issue_access_token,
+    new_refresh_secret,
+    parse_refresh_token,
+)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Verifying against a real hash when the account does not exist keeps timings alike.
+    return hash_password("no-such-account-placeholder")
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottlePolicy:
+    window: timedelta = timedelta(minutes=15)
+    max_per_account: int = 5
+    max_per_ip: int = 20
+
+
+class AuthService(BaseService):
+    """Failures that must persist (a failed login, a revoked session) are written before the
+    error is raised; the API boundary commits them and then answers with the error."""
+
+    def __init__(
+        self, uow: AbstractUnitOfWork, tokens: TokenSettings, throttle: ThrottlePolicy | None = None
+    ) -> None:
+        super().__init__(uow)
+        self.tokens = tokens
+        self.throttle = throttle or ThrottlePolicy()
+
+    async def login(
+        self,
+        email: str,
+        password: str,
+        *,
+        ip_address: str | None = None,
+        user_agent: str | None = None,
+    ) -> TokenPair:
+        try:
+            address = Email(email).value
+        except InvalidValue:
+            raise NotAuthenticated("wrong e-mail or password") from None
+        now = utc_now()
+        users = self.uow.repo(UserRepository)
+        user = await users.get_by_email(address)
+        failures = self.uow.repo(LoginFailureRepository)
+        since = now - self.throttle.window
+        if user is not None and user.last_login_at is not None and user.last_login_at > since:
+            since = user.last_login_at  # a success wipes the account's slate
+        retry = int(self.throttle.window.total_seconds())
+        if await failures.count_since(since=since, email=address) >= self.throttle.max_per_account:
+            raise TooManyRequests("too many failed logins for this account", retry)
+        if (
+            ip_address
+            and await failures.count_since(since=now - self.throttle.window, ip_address=ip_address)
+            >= self.throttle.max_per_ip
+        ):
+            raise TooManyRequests("too many failed logins from this address", retry)
+
+        if user is None:
+            verify_password(_dummy_hash(), password)
+            failures.add(address, ip_address)
+            raise NotAuthenticated("wrong e-mail or password")
+        if not verify_password(user.password_hash, password):
+            failures.add(address, ip_address)
+            raise NotAuthenticated("wrong e-mail or password")
+        if user.status != UserStatus.ACTIVE:
+            raise AccountSuspended(f"account is {user.status.value}")
+
+        secret = new_refresh_secret()
+        login = await self.uow.repo(UserSessionRepository).create(
+            UserSession(
+                user_id=user.id,
+                refresh_token_hash=hash_refresh_secret(secret),
+                user_agent=(user_agent or "")[:512] or None,
+                ip_address=ip_address,
+                expires_at=now + self.tokens.refresh_ttl,
+            )
+        )
+        await users.update_system_fields(user.id, {"last_login_at": now})
+        ActivityService(self.uow).record(
+            user.id, "login", subject_type="session", subject_id=login.id
+        )
+        return self._pair(user.id, login.id, secret)
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        session_id, secret = parse_refresh_token(refresh_token)
+        sessions = self.uow.repo(UserSessionRepository)
+        login = await sessions.get_by_id(session_id)
+        if login is None or login.revoked_at is not None:
+            raise NotAuthenticated("refresh token invalid")
+        presented, now = hash_refresh_secret(secret), utc_now()
+        if presented == login.previous_token_hash:
+            # A rotated token came back: someone holds a copy. End the session for both.
+            login.revoked_at, login.revoked_reason = now, "token_reuse"
+            await sessions.flush(login)
+            raise NotAuthenticated("refresh token reused; session revoked")
+        if presented != login.refresh_token_hash or login.expires_at <= now:
+            raise NotAuthenticated("refresh token invalid")
+        user = await self.uow.repo(UserRepository).get_by_id(login.user_id)
+        if user is None or user.status != UserStatus.ACTIVE:
+            raise NotAuthenticated("account unavailable")
+        new_secret = new_refresh_secret()
+        login.previous_token_hash = presented
+        login.refresh_token_hash = hash_refresh_secret(new_secret)
+        try:
+            await sessions.flush(login)  # version check: one of two racing rotations wins
+        except ConcurrencyConflict:
+            raise NotAuthenticated("refresh token already used") from None
+        return self._pair(user.id, login.id, new_secret)
+
+    async def logout(self, refresh_token: str) -> None:
+        session_id, secret = parse_refresh_token(refresh_token)
+        sessions = self.uow.repo(UserSessionRepository)
+        login = await sessions.get_by_id(session_id)
+        if login is None or hash_refresh_secret(secret) not in (
+            login.refresh_token_hash,
+            login.previous_token_hash,
+        ):
+            raise NotAuthenticated("refresh token invalid")
+        if login.revoked_at is None:
+            login.revoked_at, login.revoked_reason = utc_now(), "logout"
+            await sessions.flush(login)
+
+    async def principal(self, access_token: str) -> Principal:
+        claims = decode_access_token(self.tokens, access_token)
+        rows = await self.uow.repo(UserSessionRepository).principal_rows(
+            claims.user_id, claims.session_id
+        )
+        if not rows:
+            raise NotAuthenticated("session ended or account gone")
+        if rows[0][0] != UserStatus.ACTIVE:
+            raise NotAuthenticated(f"account is {rows[0][0].value}")
+        return Principal(
+            user_id=claims.user_id,
+            session_id=claims.session_id,
+            roles=frozenset(r for _, r, _ in rows if r),
+            permissions=frozenset(p for _, _, p in rows if p),
+        )
+
+    def _pair(self, user_id: uuid.UUID, session_id: uuid.UUID, secret: str) -> TokenPair:
+        now = utc_now()
+        return TokenPair(
+            access_token=issue_access_token(self.tokens, user_id, session_id, now),
+            refresh_token=compose_refresh_token(session_id, secret),
+            expires_in=int(self.tokens.access_ttl.total_seconds()),
+        )
