@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import (
 from learnhub.db.instrumentation import instrument
 from learnhub.db.session import LearnHubSession
 
+# Execution option for connections that only read: on SQLite they need no write lock.
+READ_ONLY = "learnhub_read_only"
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -66,7 +69,11 @@ def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # e.g. readiness probes: no transaction, no lock
+        mode = "DEFERRED" if options.get(READ_ONLY) else "IMMEDIATE"
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

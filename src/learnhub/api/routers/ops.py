@@ -23,7 +23,8 @@ async def ready(request: Request) -> JSONResponse:
     """Readiness: the database answers."""
     try:
         async with request.app.state.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+            probe = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await probe.execute(text("SELECT 1"))
     except Exception as exc:  # any failure means "not ready", never a 500
         return problem(503, "database_unavailable", type(exc).__name__)
     return JSONResponse({"status": "ready"})

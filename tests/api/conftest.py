@@ -1,0 +1,120 @@
+"""API tests: httpx against the ASGI app, on both databases.
+
+Every request of a test runs inside that test's rolled-back transaction (the app's session
+factory is the test's), so tests are isolated and fast; `committed_client` serves tests that
+need real commits from concurrent connections."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from learnhub.api.app import create_app
+from learnhub.config import Settings
+from learnhub.db.engine import create_session_factory
+from learnhub.db.uow import UnitOfWork
+from learnhub.services.user import UserService
+from tests.integration.helpers import unique_email
+
+PASSWORD = "correct horse battery"
+TEST_SECRET = "test-signing-secret-" + "x" * 32
+
+
+def test_settings(db_url: str, **overrides: Any) -> Settings:
+    return Settings(
+        database_url=db_url, jwt_secret=TEST_SECRET, log_json=True, log_level="warning", **overrides
+    )
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+async def app(
+    db_url: str,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings_overrides: dict[str, Any],
+) -> AsyncIterator[FastAPI]:
+    application = create_app(test_settings(db_url, **settings_overrides))
+    async with application.router.lifespan_context(application):
+        application.state.session_factory = session_factory
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+@pytest.fixture
+async def committed_app(committed_engine: AsyncEngine, db_url: str) -> AsyncIterator[FastAPI]:
+    application = create_app(test_settings(db_url))
+    async with application.router.lifespan_context(application):
+        application.state.engine = committed_engine
+        application.state.session_factory = create_session_factory(committed_engine)
+        yield application
+
+
+@pytest.fixture
+async def committed_client(committed_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=committed_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+class Account:
+    def __init__(self, id: str, email: str, headers: dict[str, str], tokens: dict[str, Any]):
+        self.id, self.email, self.headers, self.tokens = id, email, headers, tokens
+
+
+LoginAs = Callable[..., Awaitable[Account]]
+
+
+async def create_account(
+    session_factory: async_sessionmaker[AsyncSession], role: str, email: str | None = None
+) -> str:
+    address = email or unique_email(role)
+    async with UnitOfWork(session_factory) as uow:
+        await UserService(uow).register(address, PASSWORD, f"{role.title()} User", roles=[role])
+        await uow.commit()
+    return address
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> Account:
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    tokens = response.json()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    me = await client.get("/api/v1/users/me", headers=headers)
+    return Account(me.json()["id"], email, headers, tokens)
+
+
+@pytest.fixture
+def login_as(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> LoginAs:
+    """Create an account with `role` (admin, instructor, student) and log it in."""
+
+    async def make(role: str = "student", email: str | None = None) -> Account:
+        address = await create_account(session_factory, role, email)
+        return await login(client, address)
+
+    return make
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and body["code"] == code, body
+    assert body["title"] and body["type"]
+    return body
