@@ -26,5 +26,6 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             getattr(logging, level.upper(), logging.INFO)
         ),
-        cache_logger_on_first_use=True,
+        # Not cached: loggers pick up reconfiguration (tests capture logs this way).
+        cache_logger_on_first_use=False,
     )

@@ -26,9 +26,13 @@ TEST_SECRET = "test-signing-secret-" + "x" * 32
 
 
 def test_settings(db_url: str, **overrides: Any) -> Settings:
-    return Settings(
-        database_url=db_url, jwt_secret=TEST_SECRET, log_json=True, log_level="warning", **overrides
-    )
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "jwt_secret": TEST_SECRET,
+        "log_json": True,
+        "log_level": "warning",
+    }
+    return Settings(**{**values, **overrides})
 
 
 @pytest.fixture
