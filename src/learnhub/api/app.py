@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from learnhub import __version__
 from learnhub.api import problems
@@ -50,6 +52,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.token_settings = token_settings(settings)
     app.state.throttle_policy = throttle_policy(settings)
     problems.install(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.document_problem_responses(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     templates: dict[int, str] = {}
     for router, prefix in ((ops.router, ""), (auth.router, API_PREFIX), (users.router, API_PREFIX)):
         app.include_router(router, prefix=prefix)

@@ -9,8 +9,10 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from learnhub.db.errors import status_class, translate_integrity_error
 from learnhub.domain import errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -103,6 +105,22 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, code, detail, headers=dict(exc.headers or {}) or None)
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A safety net for database errors no layer translated: bad input the database refused
+    is the client's (4xx); an unreachable database is a 503; anything else stays a 500."""
+    assert isinstance(exc, DBAPIError)
+    if isinstance(exc, IntegrityError):
+        return await _domain_error(request, translate_integrity_error(exc))
+    if status_class(exc) == "22" or "invalid byte sequence" in str(exc.orig):
+        return problem(422, "invalid_value", "the database refused a value as invalid")
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        log.warning("database_unavailable", error=type(exc.orig).__name__)
+        return problem(
+            503, "service_unavailable", "the database is unavailable", headers={"Retry-After": "5"}
+        )
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled_error", error=type(exc).__name__)
     return problem(500, "internal_error", "an unexpected error occurred")
@@ -112,4 +130,22 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+def document_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
+    """Errors travel as `application/problem+json`: say so in the OpenAPI document, for every
+    4xx/5xx response (FastAPI files models under application/json, and describes 422 with
+    its own validation schema, which is not what LearnHub sends)."""
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            for status, response in operation.get("responses", {}).items():
+                if str(status)[0] not in "45":
+                    continue
+                response["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return schema

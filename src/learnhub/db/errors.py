@@ -32,6 +32,12 @@ def translate_integrity_error(exc: IntegrityError, entity: str = "entity") -> Do
     return Conflict(f"{entity} could not be saved", constraint=_constraint(exc))
 
 
+def status_class(exc: DBAPIError) -> str | None:
+    """The SQLSTATE class ("22" data exception, "23" integrity, "08" connection...)."""
+    state = _sqlstate(exc)
+    return state[:2] if state else None
+
+
 def _constraint(exc: IntegrityError) -> str | None:
     orig = exc.orig
     name = getattr(orig, "constraint_name", None) or getattr(

@@ -77,6 +77,10 @@ class Search(Filter):
     fields: Sequence[InstrumentedAttribute[Any]]
     text: str
 
+    def __post_init__(self) -> None:
+        if "\x00" in self.text:
+            raise InvalidValue("search text must not contain NUL characters")
+
     def clause(self) -> ColumnElement[bool]:
         needle = self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{needle}%"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ def _display_name(raw: str) -> str:
     name = raw.strip()
     if not 1 <= len(name) <= MAX_DISPLAY_NAME:
         raise InvalidValue(f"display name must be 1 to {MAX_DISPLAY_NAME} characters")
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        raise InvalidValue("display name must not contain control characters")
     return name
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from learnhub.api.deps import Uow, etag, require, versioned
-from learnhub.api.schemas.common import PROBLEM_RESPONSES, PageOut
+from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, PageOut
 from learnhub.api.schemas.users import (
     ActivityOut,
     AdminUserOut,
@@ -31,7 +31,7 @@ Self = Annotated[Principal, Depends(require("users:read_self"))]
 Admin = Annotated[Principal, Depends(require("users:manage"))]
 IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag')]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=1024)]
+Cursor = Annotated[str | None, Query(max_length=1024, pattern=NO_CONTROL_PATTERN)]
 
 
 def with_etag(response: Response, user: User) -> None:
@@ -111,7 +111,7 @@ async def list_users(
     limit: Limit = 20,
     cursor: Cursor = None,
     status_: Annotated[UserStatus | None, Query(alias="status")] = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[str | None, Query(max_length=100, pattern=NO_CONTROL_PATTERN)] = None,
     sort: Annotated[str | None, Query(pattern="^(newest|email)$")] = None,
 ) -> PageOut[AdminUserOut]:
     filters: list[Filter] = []

@@ -1,10 +1,26 @@
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+import re
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 T = TypeVar("T")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# For query parameters (FastAPI validates these with a pattern).
+NO_CONTROL_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+def _no_control_characters(value: str) -> str:
+    # NUL cannot be stored in PostgreSQL text; other control characters are never meant.
+    if _CONTROL.search(value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_control_characters)]
 
 
 class Input(BaseModel):

@@ -2,28 +2,28 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
-from learnhub.api.schemas.common import Input, Output
+from learnhub.api.schemas.common import Input, Output, Text
 from learnhub.domain.enums import UserStatus
 from learnhub.models.user import User
 
 
 class RegisterIn(Input):
-    email: str = Field(max_length=254)
-    password: str = Field(max_length=256)
-    display_name: str = Field(max_length=100)
+    email: Text = Field(max_length=254)
+    password: Text = Field(max_length=256)
+    display_name: Text = Field(max_length=100)
 
 
 class LoginIn(Input):
-    email: str = Field(max_length=254)
-    password: str = Field(max_length=256)
+    email: Text = Field(max_length=254)
+    password: Text = Field(max_length=256)
 
 
 class RefreshIn(Input):
-    refresh_token: str = Field(max_length=256)
+    refresh_token: Text = Field(max_length=256)
 
 
 class TokenOut(Output):
@@ -68,18 +68,18 @@ class AdminUserOut(UserOut):
 
 
 class ProfilePatch(Input):
-    display_name: str | None = Field(default=None, max_length=100)
+    display_name: Text | None = Field(default=None, max_length=100)
     version: int | None = Field(default=None, ge=1)
 
 
 class AdminUserPatch(Input):
-    display_name: str | None = Field(default=None, max_length=100)
+    display_name: Text | None = Field(default=None, max_length=100)
     status: UserStatus | None = None
     version: int | None = Field(default=None, ge=1)
 
 
 class RolesIn(Input):
-    roles: list[str] = Field(max_length=10)
+    roles: list[Annotated[Text, Field(max_length=64)]] = Field(max_length=10)
     version: int | None = Field(default=None, ge=1)
 
 

@@ -1,0 +1,276 @@
+"""Property-based testing of the whole HTTP API with schemathesis, from the app's own OpenAPI.
+
+SPEC 7: no request, however malformed, yields a 500; and every answer must match the schema
+the app publishes. Each operation is fuzzed with schema-valid (positive) and schema-invalid
+(negative) requests, authenticated as an admin so they get past 401 into the real handlers,
+and checked with `not_a_server_error` and `response_schema_conformance`.
+
+Stateful testing is practical with schemathesis 4: it infers links from the schema itself (an
+`id` in the answer of `POST /auth/register` or `GET /users/me` feeds the `{user_id}` of
+`GET/PATCH/DELETE /users/{user_id}`, `.../restore`, `.../roles`), so `as_state_machine()` runs
+sequences whose later steps hit rows that exist, not only random UUIDs. (An admin deleting
+itself answers 409; that is the API's rule, not a failure.)
+
+How the requests reach the app: schemathesis drives ASGI apps synchronously, on an event loop
+of its own in a helper thread, while the app under test must run on the test's event loop,
+inside the test's rolled-back transaction (the session factory of the `app` fixture is bound to
+the test's connection; asyncpg connections belong to one loop, and SQLite holds the write lock
+of that transaction, so no other connection may be opened). So the Hypothesis runs happen in a
+worker thread (`asyncio.to_thread`) and schemathesis talks to `LoopBridge`, an ASGI app that
+forwards every request to the real app on the test's loop. The OpenAPI document itself is
+loaded through that bridge from the app under test (`schemathesis.openapi.from_asgi`).
+Generation is schemathesis' fuzzing phase (`APIOperation.as_strategy`); its deterministic
+"coverage" phase belongs to its own pytest/CLI runners, which call the app synchronously, so
+edge cases the fuzzer finds only by luck are pinned as explicit cases at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from learnhub.api.app import create_app
+from tests.api import conftest as api_conftest
+from tests.api.conftest import LoginAs
+
+T = TypeVar("T")
+Message = dict[str, Any]
+
+CHECKS = [not_a_server_error, response_schema_conformance]
+MAX_EXAMPLES = 20  # per operation and generation mode
+FUZZING = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    # Hypothesis' health checks judge the generators (slow or filtered draws), not the API.
+    suppress_health_check=list(HealthCheck),
+)
+STATEFUL = settings(FUZZING, max_examples=15, stateful_step_count=8)
+
+
+def operation_labels() -> list[str]:
+    """Every operation of the published schema (built the way the `app` fixture builds the
+    app; producing the document touches no database)."""
+    spec = create_app(api_conftest.test_settings("sqlite+aiosqlite:///:memory:")).openapi()
+    return [f"{method.upper()} {path}" for path, item in spec["paths"].items() for method in item]
+
+
+OPERATIONS = operation_labels()
+
+
+class LoopBridge:
+    """An ASGI app that runs each request on the app under test, on that app's event loop.
+
+    schemathesis calls it from its own loop (in its helper thread); `receive` and `send` are
+    bound to that loop, so the app's calls to them are sent back there."""
+
+    def __init__(self) -> None:
+        self._target: tuple[FastAPI, asyncio.AbstractEventLoop] | None = None
+
+    @contextmanager
+    def serving(self, app: FastAPI, loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+        self._target = (app, loop)
+        try:
+            yield
+        finally:
+            self._target = None
+
+    async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            # The `app` fixture already ran the real lifespan and then bound the app to the
+            # test's transaction; running it again would replace that binding.
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        assert self._target is not None, "no app under test is being served"
+        app, app_loop = self._target
+        caller = asyncio.get_running_loop()
+
+        def on(loop: asyncio.AbstractEventLoop, work: Coroutine[Any, Any, T]) -> Any:
+            return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, loop))
+
+        async def bridged_receive() -> Message:
+            message: Message = await on(caller, receive())
+            return message
+
+        async def bridged_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started.append(message["status"])
+            await on(caller, send(message))
+
+        started: list[int] = []
+        try:
+            await on(app_loop, app(scope, bridged_receive, bridged_send))
+        except Exception:
+            # Starlette re-raises an unhandled error after it has sent its 500, for the server
+            # to log (it is logged: see the captured output). A server answers that 500 to the
+            # client, and `not_a_server_error` judges it; anything else is the harness' bug.
+            if started != [500]:
+                raise
+
+
+BRIDGE = LoopBridge()
+
+
+@dataclass
+class Api:
+    schema: Any  # schemathesis.specs.openapi.schemas.OpenApiSchema
+    headers: dict[str, str]
+    admin_id: str
+
+
+@pytest.fixture
+async def api(app: FastAPI, login_as: LoginAs) -> AsyncIterator[Api]:
+    admin = await login_as("admin")
+    with BRIDGE.serving(app, asyncio.get_running_loop()):
+        schema = await asyncio.to_thread(schemathesis.openapi.from_asgi, "/openapi.json", BRIDGE)
+        yield Api(schema, admin.headers, admin.id)
+
+
+def has_inputs(operation: Any) -> bool:
+    """Whether there is anything to make invalid (negative mode needs something to break)."""
+    parameters = (operation.path_parameters, operation.query, operation.headers, operation.cookies)
+    return any(len(p) for p in parameters) or len(operation.body) > 0
+
+
+def fuzz(operation: Any, headers: dict[str, str]) -> Counter[int]:
+    """Run the Hypothesis tests of one operation (blocking; call it off the event loop)."""
+    statuses: Counter[int] = Counter()
+    modes = [schemathesis.GenerationMode.POSITIVE]
+    if has_inputs(operation):
+        modes.append(schemathesis.GenerationMode.NEGATIVE)
+    for mode in modes:
+
+        @FUZZING
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def check(case: schemathesis.Case) -> None:
+            response = case.call_and_validate(headers=headers, checks=CHECKS)
+            statuses[response.status_code] += 1
+
+        check()
+    return statuses
+
+
+def test_every_operation_is_fuzzed() -> None:
+    # A guard on the parametrization below: the schema really lists the API.
+    assert "POST /api/v1/auth/login" in OPERATIONS
+    assert "DELETE /api/v1/users/{user_id}" in OPERATIONS
+    assert len(OPERATIONS) == len(set(OPERATIONS))
+
+
+async def test_schema_served_by_the_app_is_valid(api: Api) -> None:
+    labels = []
+    for result in api.schema.get_all_operations():
+        labels.append(result.ok().label)  # .ok() raises on an operation it cannot parse
+    assert labels == OPERATIONS
+
+
+async def test_problem_responses_document_their_schema(api: Api) -> None:
+    """Errors are served as `application/problem+json` (SPEC 7); the schema must describe that
+    media type, or `response_schema_conformance` has nothing to check error bodies against."""
+    undocumented = []
+    for path, item in api.schema.raw_schema["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation.get("responses", {}).items():
+                problem = response.get("content", {}).get("application/problem+json")
+                if problem is not None and "schema" not in problem:
+                    undocumented.append(f"{method.upper()} {path} {status}")
+    assert not undocumented, undocumented
+
+
+@pytest.mark.parametrize("label", OPERATIONS)
+async def test_operation_never_fails_and_answers_per_schema(api: Api, label: str) -> None:
+    operation = api.schema.find_operation_by_label(label)
+    assert operation is not None, label
+    statuses = await asyncio.to_thread(fuzz, operation, api.headers)
+    assert statuses
+    if not operation.path.startswith("/api/v1/auth/"):
+        # The admin's token is valid throughout: the handlers were reached, not the 401 gate.
+        assert 401 not in statuses, statuses
+
+
+async def test_stateful_sequences_follow_links(api: Api) -> None:
+    seen: Counter[tuple[str, int]] = Counter()
+    headers = api.headers
+
+    class AdminWorkflow(api.schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            return {"headers": headers}
+
+        def after_call(self, response: schemathesis.Response, case: schemathesis.Case) -> None:
+            seen[(case.operation.path, response.status_code)] += 1
+
+        def validate_response(
+            self,
+            response: schemathesis.Response,
+            case: schemathesis.Case,
+            additional_checks: Any = None,
+            **kwargs: Any,
+        ) -> None:
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs or None)
+
+    await asyncio.to_thread(AdminWorkflow.run, settings=STATEFUL)
+
+    assert seen
+    # Ids taken from earlier responses reached real rows: a path with an id answered 2xx,
+    # which a random UUID never does.
+    assert [key for key in seen if "{" in key[0] and 200 <= key[1] < 300], seen
+
+
+# Pinned cases: text carrying a NUL character, which PostgreSQL cannot store or compare (the
+# fuzzer hits this only now and then). Each must be answered (accepted, or refused with a
+# 4xx problem), never a 500, on both databases.
+NUL = "nul\x00byte"
+NUL_CASES = {
+    "register-display-name": (
+        "POST /api/v1/auth/register",
+        {
+            "body": {
+                "email": "nul.byte@example.com",
+                "password": api_conftest.PASSWORD,
+                "display_name": NUL,
+            }
+        },
+    ),
+    "login-email": (
+        "POST /api/v1/auth/login",
+        {"body": {"email": f"{NUL}@example.com", "password": api_conftest.PASSWORD}},
+    ),
+    "login-password": (
+        "POST /api/v1/auth/login",
+        {"body": {"email": "nul.byte@example.com", "password": NUL}},
+    ),
+    "refresh-token": ("POST /api/v1/auth/refresh", {"body": {"refresh_token": NUL}}),
+    "me-display-name": ("PATCH /api/v1/users/me", {"body": {"display_name": NUL}}),
+    "activity-cursor": ("GET /api/v1/users/me/activity", {"query": {"cursor": NUL}}),
+    "users-search": ("GET /api/v1/users", {"query": {"q": NUL}}),
+    "users-cursor": ("GET /api/v1/users", {"query": {"cursor": NUL}}),
+    "user-display-name": ("PATCH /api/v1/users/{user_id}", {"body": {"display_name": NUL}}),
+    "user-roles": ("PUT /api/v1/users/{user_id}/roles", {"body": {"roles": ["student", NUL]}}),
+}
+
+
+@pytest.mark.parametrize("name", NUL_CASES)
+async def test_nul_characters_in_text_never_fail(api: Api, name: str) -> None:
+    label, data = NUL_CASES[name]
+    operation = api.schema.find_operation_by_label(label)
+    assert operation is not None, label
+    if operation.path_parameters:
+        data = {**data, "path_parameters": {"user_id": api.admin_id}}
+    case = operation.Case(**data)
+    response = await asyncio.to_thread(case.call_and_validate, headers=api.headers, checks=CHECKS)
+    assert response.status_code < 500
