@@ -462,8 +462,13 @@ class TestSearch:
         assert " OR " in sql
         assert "lower(" in sql.lower()  # the default dialect renders ILIKE as lower() LIKE
 
+    def test_nul_in_the_needle_is_invalid(self) -> None:
+        # PostgreSQL text cannot hold NUL: refuse it as bad input instead of failing in SQL.
+        with pytest.raises(InvalidValue):
+            Search([User.email], "a\x00b")
+
     @PROPERTY
-    @given(text=st.text(max_size=30))
+    @given(text=st.text(alphabet=st.characters(exclude_characters="\x00"), max_size=30))
     def test_needle_is_always_a_literal(self, text: str) -> None:
         clause = Search([User.email], text).clause()
         params = list(clause.compile().params.values())
