@@ -74,6 +74,17 @@ async def get_principal(
     return principal
 
 
+async def get_optional_principal(
+    request: Request,
+    uow: Uow,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal | None:
+    """For public reads: anonymous callers are None; a bad token is still a 401."""
+    if not authorization:
+        return None
+    return await get_principal(request, uow, authorization)
+
+
 def require(permission: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits callers holding `permission` (403 otherwise)."""
 

@@ -46,3 +46,10 @@ class PersonalData(StrEnum):
     DELETE = "delete"  # the row goes with the user
     ANONYMISE = "anonymise"  # the value is replaced, the row stays
     KEEP = "keep"  # kept on a documented legal basis (pseudonymous ids, ledgers)
+
+
+class QuestionType(StrEnum):
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    TRUE_FALSE = "true_false"
+    SHORT_ANSWER = "short_answer"

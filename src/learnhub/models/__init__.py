@@ -2,6 +2,17 @@
 
 from learnhub.models.audit import AuditLog
 from learnhub.models.base import AuditableModel, Base, BaseModel, VersionedModel
+from learnhub.models.course import (
+    Course,
+    CourseObjective,
+    Quiz,
+    QuizOption,
+    QuizQuestion,
+    Section,
+    Tag,
+    Video,
+    course_tags,
+)
 from learnhub.models.outbox import OutboxMessage
 from learnhub.models.user import (
     LoginFailure,
@@ -19,14 +30,23 @@ __all__ = [
     "AuditableModel",
     "Base",
     "BaseModel",
+    "Course",
+    "CourseObjective",
     "LoginFailure",
     "OutboxMessage",
     "Permission",
+    "Quiz",
+    "QuizOption",
+    "QuizQuestion",
     "Role",
+    "Section",
+    "Tag",
     "User",
     "UserActivity",
     "UserSession",
     "VersionedModel",
+    "Video",
+    "course_tags",
     "role_permissions",
     "user_roles",
 ]

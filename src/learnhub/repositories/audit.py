@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, cast
 
-from sqlalchemy import Column, Table, select
+from sqlalchemy import Column, Table, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper
 
@@ -72,6 +73,22 @@ class AuditLogRepository:
             select(AuditLog)
             .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == entity_id)
             .order_by(AuditLog.occurred_at, AuditLog.id)
+        )
+        return list(result.scalars().all())
+
+    async def for_entities(
+        self,
+        entity_ids: Sequence[uuid.UUID],
+        limit: int,
+        before: tuple[datetime, uuid.UUID] | None = None,
+    ) -> list[AuditLog]:
+        """Entries about any of `entity_ids`, newest first; `before` is the keyset position
+        (occurred_at, id) of the last entry already seen."""
+        stmt = select(AuditLog).where(AuditLog.entity_id.in_(list(entity_ids)))
+        if before is not None:
+            stmt = stmt.where(tuple_(AuditLog.occurred_at, AuditLog.id) < tuple_(*before))
+        result = await self.session.execute(
+            stmt.order_by(AuditLog.occurred_at.desc(), AuditLog.id.desc()).limit(limit)
         )
         return list(result.scalars().all())
 

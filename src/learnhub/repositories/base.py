@@ -213,7 +213,7 @@ class BaseRepository(Generic[T]):
 
     async def bulk_delete(self, filters: Sequence[Filter]) -> int:
         """Soft delete every live row matching `filters`, with cascades, audited per row."""
-        ids = await self._ids_where(filters)
+        ids = await self.ids_where(filters)
         if ids:
             await self._soft_delete_ids(
                 inspect(self.model), ids, new_id(), utc_now(), current_actor_id.get()
@@ -303,9 +303,13 @@ class BaseRepository(Generic[T]):
             return {"updated_by": current_actor_id.get()}
         return {}
 
-    async def _ids_where(self, filters: Sequence[Filter]) -> list[uuid.UUID]:
+    async def ids_where(
+        self, filters: Sequence[Filter], *, include_deleted: bool = False
+    ) -> list[uuid.UUID]:
         result = await self.session.execute(
-            select(self.model.id).where(*(f.clause() for f in filters))
+            select(self.model.id)
+            .where(*(f.clause() for f in filters))
+            .execution_options(**{INCLUDE_DELETED: include_deleted})
         )
         return list(result.scalars().all())
 

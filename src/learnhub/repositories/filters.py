@@ -35,6 +35,15 @@ class Eq(Filter):
 
 
 @dataclass(frozen=True, slots=True)
+class NotEq(Filter):
+    field: InstrumentedAttribute[Any]
+    value: Any
+
+    def clause(self) -> ColumnElement[bool]:
+        return cast(ColumnElement[bool], self.field != self.value)
+
+
+@dataclass(frozen=True, slots=True)
 class In(Filter):
     field: InstrumentedAttribute[Any]
     values: Sequence[Any]

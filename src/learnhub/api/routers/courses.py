@@ -1,0 +1,201 @@
+"""The catalog and the course lifecycle."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+
+from learnhub.api.deps import Uow, etag, get_optional_principal, get_principal, versioned
+from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, PageOut
+from learnhub.api.schemas.courses import (
+    AuditEntryOut,
+    CourseDetailOut,
+    CourseIn,
+    CourseOut,
+    CoursePatch,
+    VersionIn,
+)
+from learnhub.domain.enums import DifficultyLevel
+from learnhub.domain.errors import NotAuthenticated
+from learnhub.domain.principal import Principal
+from learnhub.models import AuditLog, Course
+from learnhub.repositories.filters import CursorPagination, Sort, decode_cursor, encode_cursor
+from learnhub.services.course import CatalogQuery, CourseChanges, CourseDraft, CourseService
+
+router = APIRouter(tags=["courses"], responses=PROBLEM_RESPONSES)
+Caller = Annotated[Principal, Depends(get_principal)]
+MaybeCaller = Annotated[Principal | None, Depends(get_optional_principal)]
+IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag')]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=1024, pattern=NO_CONTROL_PATTERN)]
+Money = Annotated[Decimal | None, Query(ge=0, le=1_000_000, max_digits=9, decimal_places=2)]
+HISTORY_SORT = Sort("history", AuditLog.occurred_at, descending=True)
+
+
+def course_response(response: Response, course: Course) -> CourseDetailOut:
+    response.headers["ETag"] = etag(course.version)
+    return CourseDetailOut.of(course)
+
+
+@router.get("/courses")
+async def catalog(
+    uow: Uow,
+    caller: MaybeCaller,
+    q: Annotated[str | None, Query(max_length=100, pattern=NO_CONTROL_PATTERN)] = None,
+    difficulty: DifficultyLevel | None = None,
+    min_price: Money = None,
+    max_price: Money = None,
+    tag: Annotated[str | None, Query(max_length=50, pattern=NO_CONTROL_PATTERN)] = None,
+    instructor_id: uuid.UUID | None = None,
+    sort: Annotated[str, Query(pattern=r"^(rating|enrollments|newest|price|-price)$")] = "rating",
+    mine: Annotated[bool, Query(description="the caller's own courses, drafts included")] = False,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> PageOut[CourseOut]:
+    """Published courses, public. `mine=true` lists the calling instructor's own courses."""
+    service = CourseService(uow)
+    pagination = CursorPagination(limit, cursor)
+    if mine:
+        if caller is None:
+            raise NotAuthenticated("log in to list your own courses")
+        page = await service.mine(caller, pagination)
+    else:
+        query = CatalogQuery(
+            q=q,
+            difficulty=difficulty,
+            min_price=min_price,
+            max_price=max_price,
+            tag=tag,
+            instructor_id=instructor_id,
+        )
+        page = await service.catalog(query, pagination, sort)
+    return PageOut(items=[CourseOut.of(c) for c in page.items], next_cursor=page.next_cursor)
+
+
+@router.post("/courses", status_code=status.HTTP_201_CREATED)
+async def create_course(
+    body: CourseIn, caller: Caller, uow: Uow, response: Response
+) -> CourseDetailOut:
+    """A new draft owned by the calling instructor; the slug follows the title if absent."""
+    course = await CourseService(uow).create(
+        caller,
+        CourseDraft(
+            title=body.title,
+            description=body.description,
+            price=body.price.to_price(),
+            difficulty=body.difficulty,
+            tags=body.tags,
+            objectives=body.objectives,
+            slug=body.slug,
+        ),
+    )
+    await uow.commit()
+    course = await CourseService(uow).detail(caller, course.id)
+    return course_response(response, course)
+
+
+@router.get("/courses/{course_id}")
+async def get_course(
+    course_id: uuid.UUID, caller: MaybeCaller, uow: Uow, response: Response
+) -> CourseDetailOut:
+    """The course page: sections with their videos and quizzes (no answer keys)."""
+    return course_response(response, await CourseService(uow).detail(caller, course_id))
+
+
+@router.patch("/courses/{course_id}")
+async def update_course(
+    course_id: uuid.UUID,
+    body: CoursePatch,
+    caller: Caller,
+    uow: Uow,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CourseDetailOut:
+    changes = CourseChanges(
+        title=body.title,
+        description=body.description,
+        price=body.price.to_price() if body.price else None,
+        difficulty=body.difficulty,
+        tags=body.tags,
+        objectives=body.objectives,
+    )
+    service = CourseService(uow)
+    course = await versioned(
+        if_match, body.version, lambda v: service.update(caller, course_id, changes, v)
+    )
+    await uow.commit()
+    return course_response(response, course)
+
+
+@router.delete("/courses/{course_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_course(
+    course_id: uuid.UUID, caller: Caller, uow: Uow, hard: bool = False, if_match: IfMatch = None
+) -> Response:
+    """Soft delete with its sections, videos and quizzes; `?hard=true` (admins) for good."""
+    service = CourseService(uow)
+    if hard:
+        await service.hard_delete(caller, course_id)
+    else:
+        await versioned(if_match, None, lambda v: service.delete(caller, course_id, v))
+    await uow.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/courses/{course_id}/restore")
+async def restore_course(
+    course_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
+) -> CourseDetailOut:
+    course = await CourseService(uow).restore(caller, course_id)
+    await uow.commit()
+    return course_response(response, course)
+
+
+@router.post("/courses/{course_id}/publish")
+async def publish_course(
+    course_id: uuid.UUID,
+    caller: Caller,
+    uow: Uow,
+    response: Response,
+    body: VersionIn | None = None,
+    if_match: IfMatch = None,
+) -> CourseDetailOut:
+    """Needs at least one video and a valid price; emits CoursePublished."""
+    service = CourseService(uow)
+    await versioned(
+        if_match, body.version if body else None, lambda v: service.publish(caller, course_id, v)
+    )
+    await uow.commit()
+    return course_response(response, await service.detail(caller, course_id))
+
+
+@router.post("/courses/{course_id}/archive")
+async def archive_course(
+    course_id: uuid.UUID,
+    caller: Caller,
+    uow: Uow,
+    response: Response,
+    body: VersionIn | None = None,
+    if_match: IfMatch = None,
+) -> CourseDetailOut:
+    """Takes a published course out of the catalog; emits CourseArchived."""
+    service = CourseService(uow)
+    await versioned(
+        if_match, body.version if body else None, lambda v: service.archive(caller, course_id, v)
+    )
+    await uow.commit()
+    return course_response(response, await service.detail(caller, course_id))
+
+
+@router.get("/courses/{course_id}/history")
+async def course_history(
+    course_id: uuid.UUID, caller: Caller, uow: Uow, limit: Limit = 50, cursor: Cursor = None
+) -> PageOut[AuditEntryOut]:
+    """The audit trail of the course and its content (its instructor and admins)."""
+    before = decode_cursor(cursor, HISTORY_SORT) if cursor else None
+    entries = await CourseService(uow).history(caller, course_id, limit + 1, before)
+    page, more = entries[:limit], len(entries) > limit
+    next_cursor = encode_cursor(HISTORY_SORT, page[-1].occurred_at, page[-1].id) if more else None
+    return PageOut(items=[AuditEntryOut.of(e) for e in page], next_cursor=next_cursor)

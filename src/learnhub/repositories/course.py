@@ -1,0 +1,187 @@
+"""Courses and their content: catalog queries, detail loading, ordering."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import selectinload
+
+from learnhub.domain.enums import CourseStatus
+from learnhub.models.course import (
+    Course,
+    CourseObjective,
+    Quiz,
+    QuizQuestion,
+    Section,
+    Tag,
+    Video,
+)
+from learnhub.repositories.base import BaseRepository
+from learnhub.repositories.filters import Filter, Search, Sort
+
+CATALOG_SORTS: dict[str, Sort] = {
+    "rating": Sort("rating", Course.rating, descending=True),
+    "enrollments": Sort("enrollments", Course.enrollment_count, descending=True),
+    "newest": Sort("newest", Course.published_at, descending=True),
+    "price": Sort("price", Course.price_amount, descending=False),
+    "-price": Sort("-price", Course.price_amount, descending=True),
+    # Authors' own listings include drafts, which have no published_at.
+    "created": Sort("created", Course.created_at, descending=True),
+}
+
+
+class Listed(Filter):
+    """Published and (by the global filter) not deleted: what the public catalog shows."""
+
+    def clause(self) -> ColumnElement[bool]:
+        return Course.status == CourseStatus.PUBLISHED
+
+
+class HasTag(Filter):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def clause(self) -> ColumnElement[bool]:
+        return Course.tags.any(Tag.name == self.name)
+
+
+class CourseText(Search):
+    """`q`: a case-insensitive substring of title or description (trigram-indexed on
+    PostgreSQL)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__([Course.title, Course.description], text)
+
+
+class CourseRepository(BaseRepository[Course]):
+    model = Course
+    sorts: ClassVar[Mapping[str, Sort]] = CATALOG_SORTS
+    default_sort = "rating"
+
+    def _select(self) -> Select[Course]:
+        return select(Course).options(selectinload(Course.tags))
+
+    def detail_options(self, *, with_keys: bool) -> list[Any]:
+        """Everything the course page shows, in one query per level (never N+1)."""
+        quizzes = selectinload(Course.sections).selectinload(Section.quizzes)
+        options: list[Any] = [
+            selectinload(Course.tags),
+            selectinload(Course.objectives),
+            selectinload(Course.sections).selectinload(Section.videos),
+            quizzes,
+        ]
+        if with_keys:
+            options.append(quizzes.selectinload(Quiz.questions).selectinload(QuizQuestion.options))
+        return options
+
+    async def get_detail(
+        self, course_id: uuid.UUID, *, with_keys: bool = False, include_deleted: bool = False
+    ) -> Course | None:
+        return await self.get_by_id(
+            course_id,
+            include_deleted=include_deleted,
+            options=self.detail_options(with_keys=with_keys),
+        )
+
+    async def slug_taken(self, slug: str) -> bool:
+        result = await self.session.execute(select(Course.id).where(Course.slug == slug))
+        return result.first() is not None
+
+    async def slugs_like(self, base: str) -> set[str]:
+        pattern = base.replace("%", "").replace("_", "\\_") + "%"
+        result = await self.session.execute(
+            select(Course.slug).where(Course.slug.like(pattern, escape="\\"))
+        )
+        return set(result.scalars().all())
+
+    async def live_video_count(self, course_id: uuid.UUID) -> int:
+        result = await self.session.execute(
+            select(func.count()).select_from(Video).where(Video.course_id == course_id)
+        )
+        return int(result.scalar_one())
+
+
+class TagRepository(BaseRepository[Tag]):
+    model = Tag
+    sorts: ClassVar[Mapping[str, Sort]] = {"name": Sort("name", Tag.name, descending=False)}
+    default_sort = "name"
+
+    async def get_or_create(self, names: Sequence[str]) -> list[Tag]:
+        if not names:
+            return []
+        result = await self.session.execute(select(Tag).where(Tag.name.in_(list(names))))
+        found = {t.name: t for t in result.scalars().all()}
+        for name in names:
+            if name not in found:
+                found[name] = await self.create(Tag(name=name))
+        return [found[n] for n in names]
+
+
+class ObjectiveRepository(BaseRepository[CourseObjective]):
+    model = CourseObjective
+
+
+P = TypeVar("P", Section, Video, Quiz)
+
+
+class PositionedRepository(BaseRepository[P]):
+    """Children kept in order under a parent: append and reorder without breaking the
+    unique (parent, position) index mid-way."""
+
+    parent_column: ClassVar[str]
+
+    @property
+    def _child(self) -> Any:
+        return self.model
+
+    async def next_position(self, parent_id: uuid.UUID) -> int:
+        column = getattr(self.model, self.parent_column)
+        result = await self.session.execute(
+            select(func.coalesce(func.max(self._child.position) + 1, 0)).where(column == parent_id)
+        )
+        return int(result.scalar_one())
+
+    async def children(self, parent_id: uuid.UUID) -> list[P]:
+        column = getattr(self.model, self.parent_column)
+        result = await self.session.execute(
+            select(self._child).where(column == parent_id).order_by(self._child.position)
+        )
+        return list(result.scalars().all())
+
+    async def reorder(self, items: Sequence[P], ordered_ids: Sequence[uuid.UUID]) -> None:
+        by_id = {item.id: item for item in items}
+        # Two steps: first park every row above the current top, then set the final order.
+        top = max((item.position for item in items), default=0) + len(items) + 1
+        for offset, item in enumerate(items):
+            item.position = top + offset
+        await self.flush()
+        for position, item_id in enumerate(ordered_ids):
+            by_id[item_id].position = position
+        await self.flush()
+
+
+class SectionRepository(PositionedRepository[Section]):
+    model = Section
+    parent_column = "course_id"
+
+
+class VideoRepository(PositionedRepository[Video]):
+    model = Video
+    parent_column = "section_id"
+
+
+class QuizRepository(PositionedRepository[Quiz]):
+    model = Quiz
+    parent_column = "section_id"
+
+    async def get_with_questions(self, quiz_id: uuid.UUID) -> Quiz | None:
+        return await self.get_by_id(
+            quiz_id, options=[selectinload(Quiz.questions).selectinload(QuizQuestion.options)]
+        )
+
+
+class QuestionRepository(BaseRepository[QuizQuestion]):
+    model = QuizQuestion
