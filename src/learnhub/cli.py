@@ -106,6 +106,22 @@ def serve(
     )
 
 
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option(help="Load the demo accounts and catalog.")] = False,
+) -> None:
+    """Load data: `--demo` for the small demo catalog (idempotent)."""
+    if not demo:
+        err.print("nothing to do: pass --demo (scale seeding is not built yet)")
+        raise typer.Exit(2)
+    from learnhub.services.demo import load_demo
+
+    asyncio.run(bootstrap(database_url()))
+    accounts = run_command("seed-demo", load_demo)
+    for email, role in accounts:
+        console.print(f"demo account [bold]{email}[/bold] ({role}), password 'learnhub-demo'")
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Upgrade the schema (default: to the newest revision) and load built-in roles."""

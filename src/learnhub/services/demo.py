@@ -1,10 +1,28 @@
-"""Demo accounts for `learnhub serve --demo` (the demo catalog arrives with the course domain)."""
+"""`learnhub serve --demo` / `learnhub seed --demo`: demo accounts and a small catalog, fed
+through the same services as real traffic (so it is audited and evented like any data)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from learnhub.db.uow import AbstractUnitOfWork
-from learnhub.domain.permissions import ADMIN, INSTRUCTOR, STUDENT
+from learnhub.domain.context import acting_as, current_request_id
+from learnhub.domain.enums import DifficultyLevel, QuestionType
+from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES, INSTRUCTOR, STUDENT
+from learnhub.domain.principal import Principal
+from learnhub.domain.value_objects import Price
+from learnhub.models.user import User
+from learnhub.repositories.course import CourseRepository
 from learnhub.repositories.user import UserRepository
+from learnhub.services.course import (
+    CourseDraft,
+    CourseService,
+    OptionSpec,
+    QuestionSpec,
+    QuizSpec,
+    slugify,
+)
+from learnhub.services.demo_catalog import DEMO_INSTRUCTORS, DemoCourse
 from learnhub.services.user import UserService
 
 DEMO_PASSWORD = "learnhub-demo"
@@ -15,11 +33,84 @@ DEMO_ACCOUNTS = (
 )
 
 
+async def _account(uow: AbstractUnitOfWork, email: str, name: str, role: str) -> User:
+    existing = await uow.repo(UserRepository).get_by_email(email)
+    if existing is not None:
+        return existing
+    return await UserService(uow).register(email, DEMO_PASSWORD, name, roles=[role])
+
+
+def _principal(user: User, role: str) -> Principal:
+    return Principal(
+        user_id=user.id,
+        session_id=None,
+        roles=frozenset({role}),
+        permissions=BUILTIN_ROLES[role][1],
+    )
+
+
+async def _course(uow: AbstractUnitOfWork, author: Principal, demo: DemoCourse) -> bool:
+    """Create one demo course unless its slug exists already (idempotent)."""
+    if await uow.repo(CourseRepository).slug_taken(slugify(demo.title)):
+        return False
+    service = CourseService(uow)
+    course = await service.create(
+        author,
+        CourseDraft(
+            title=demo.title,
+            description=demo.description,
+            price=Price(Decimal(demo.price_amount), demo.currency),
+            difficulty=DifficultyLevel(demo.difficulty),
+            tags=demo.tags,
+            objectives=demo.objectives,
+        ),
+    )
+    for section_demo in demo.sections:
+        section = await service.add_section(author, course.id, section_demo.title)
+        for video in section_demo.videos:
+            await service.add_video(
+                author,
+                section.id,
+                title=video.title,
+                url=video.url,
+                duration_seconds=video.duration_seconds,
+                transcript=video.transcript,
+            )
+        for quiz in section_demo.quizzes:
+            await service.add_quiz(
+                author,
+                section.id,
+                QuizSpec(
+                    title=quiz.title,
+                    pass_mark=quiz.pass_mark,
+                    max_attempts=quiz.max_attempts,
+                    time_limit_seconds=quiz.time_limit_seconds,
+                    questions=[
+                        QuestionSpec(
+                            text=q.text,
+                            type=QuestionType(q.type),
+                            answer_text=q.answer_text,
+                            options=[OptionSpec(o.text, o.is_correct) for o in q.options],
+                        )
+                        for q in quiz.questions
+                    ],
+                ),
+            )
+    if demo.publish:
+        await service.publish(author, course.id)
+    return True
+
+
 async def load_demo(uow: AbstractUnitOfWork) -> list[tuple[str, str]]:
-    """Create the demo accounts that do not exist yet; idempotent."""
-    users = uow.repo(UserRepository)
-    service = UserService(uow)
+    """Create whatever part of the demo data is missing; returns the accounts to print."""
+    accounts = [(email, role) for email, _, role in DEMO_ACCOUNTS]
     for email, name, role in DEMO_ACCOUNTS:
-        if await users.get_by_email(email) is None:
-            await service.register(email, DEMO_PASSWORD, name, roles=[role])
-    return [(email, role) for email, _, role in DEMO_ACCOUNTS]
+        await _account(uow, email, name, role)
+    for instructor in DEMO_INSTRUCTORS:
+        user = await _account(uow, instructor.email, instructor.display_name, INSTRUCTOR)
+        accounts.append((instructor.email, INSTRUCTOR))
+        # Audit rows name the instructor as the author of their demo courses.
+        with acting_as(user.id, current_request_id.get()):
+            for demo in instructor.courses:
+                await _course(uow, _principal(user, INSTRUCTOR), demo)
+    return accounts

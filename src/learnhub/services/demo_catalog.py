@@ -71,10 +71,9 @@ class DemoInstructor:
 # --- Small constructors that keep the records below readable -------------------------------
 
 
-def _video(path: str, title: str, seconds: int, transcript: str) -> DemoVideo:
-    """`path` is "<course-slug>/<n>"; the file lives on the demo video host."""
-    url = f"https://videos.example.com/{path}.mp4"
-    return DemoVideo(title=title, url=url, duration_seconds=seconds, transcript=transcript)
+def _video(slug: str, number: int, title: str, seconds: int) -> DemoVideo:
+    url = f"https://videos.example.com/{slug}/{number}.mp4"
+    return DemoVideo(title, url, seconds, transcript=_TRANSCRIPTS[title])
 
 
 def _section(title: str, *videos: DemoVideo, quiz: DemoQuiz | None = None) -> DemoSection:
@@ -101,6 +100,378 @@ def _true_false(text: str, answer: bool) -> DemoQuestion:
 
 def _short(text: str, answer: str) -> DemoQuestion:
     return DemoQuestion(text, "short_answer", answer_text=answer)
+
+
+# --- Transcripts, keyed by video title (the tutor retrieves answers from these) ---------
+
+_TRANSCRIPTS: dict[str, str] = {
+    # Python Fundamentals
+    "Variables and Built-in Types": (
+        "Python is dynamically typed: a variable is a name bound to an object, and the same name "
+        "can later refer to an object of a different type. The core built-in types are int for "
+        "whole numbers, float for floating-point numbers, str for text, bool for True and False, "
+        "and None for the absence of a value. The built-in type() function reports a value's type, "
+        "so type(3.5) returns the float class. Python integers have arbitrary precision and never "
+        "overflow, while floats use IEEE 754 double precision, which is why 0.1 + 0.2 prints "
+        "0.30000000000000004. Strings are immutable sequences of Unicode characters, so methods "
+        'such as upper() and replace() return new strings. An f-string such as f"Hello {name}" '
+        "embeds expressions directly inside a string literal."
+    ),
+    "Conditionals and Loops": (
+        "An if statement runs its block only when the condition is truthy, and elif and else add "
+        "further branches. Python marks blocks by indentation, conventionally four spaces per "
+        "level. A for loop iterates over any iterable, such as a list, a string or range(5), which "
+        "yields the numbers 0 to 4. A while loop repeats as long as its condition stays true, so "
+        "its body must eventually make the condition false. The break statement leaves the nearest "
+        "loop immediately, and continue skips to the next iteration. Zero, None, the empty string "
+        "and empty containers are falsy, so if items: checks that a list is not empty."
+    ),
+    "Defining Functions": (
+        "A function is defined with the def keyword, a name, a parameter list in parentheses and "
+        "an indented body. The return statement sends a value back to the caller, and a function "
+        "that ends without return gives back None. Parameters can have default values, as in def "
+        'greet(name, greeting="Hello"), and callers may pass arguments by keyword to make calls '
+        "clearer. Default values are evaluated once, when the function is defined, so a mutable "
+        "default such as an empty list is shared between calls; use None and create the list "
+        "inside the body instead. Variables assigned inside a function are local to it unless "
+        "declared global or nonlocal. A docstring, the string literal on the first line of the "
+        "body, documents the function and is shown by help()."
+    ),
+    "Lists, Dictionaries and Comprehensions": (
+        "A list is an ordered, mutable sequence written with square brackets, and append() adds an "
+        "item to its end. Indexing starts at zero, and negative indices count from the end, so "
+        "items[-1] is the last element. A dictionary maps unique, hashable keys to values, and "
+        "d.get(key, default) returns the default instead of raising KeyError when the key is "
+        "missing. A list comprehension builds a new list from an iterable in a single expression: "
+        "[n * n for n in range(5)] produces [0, 1, 4, 9, 16]. A trailing if clause filters items, "
+        "as in [w for w in words if len(w) > 3]. Tuples are like lists but immutable, which lets "
+        "them serve as dictionary keys."
+    ),
+    # Python Concurrency and Performance
+    "Profiling with cProfile and timeit": (
+        "Optimisation should start with measurement, because intuition about where a program "
+        "spends its time is often wrong. The cProfile module, run as python -m cProfile -s "
+        "cumulative script.py, records how often each function is called and how long it takes. In "
+        "its report, tottime is the time spent in the function itself, while cumtime also includes "
+        "the functions it calls. The timeit module runs a small snippet many times for reliable "
+        "micro-benchmarks and disables garbage collection during timing by default. Once the hot "
+        "spot is known, an algorithmic change such as replacing a list membership test with a set "
+        "lookup usually beats low-level tweaks."
+    ),
+    "Memory and Data Structures": (
+        "Looking up a key in a set or dict takes constant time on average because both are hash "
+        "tables, while membership tests on a list take linear time. Generators produce values "
+        "lazily, so sum(x * x for x in data) avoids building a large intermediate list. Declaring "
+        "__slots__ on a class removes the per-instance __dict__ and can save a lot of memory when "
+        "you create millions of objects. The standard library module tracemalloc traces memory "
+        "allocations and shows which lines of code allocate the most. A collections.deque appends "
+        "and pops quickly at both ends, whereas list.pop(0) must shift every remaining element."
+    ),
+    "Threads, Processes and the GIL": (
+        "In CPython, the global interpreter lock, or GIL, lets only one thread execute Python "
+        "bytecode at a time. Threads still help with I/O-bound work, such as waiting for network "
+        "responses, because a thread releases the lock while it waits. For CPU-bound work, "
+        "multiprocessing or concurrent.futures.ProcessPoolExecutor runs code in separate "
+        "processes, each with its own interpreter and its own GIL. Arguments and results passed "
+        "between processes are pickled, so shipping large objects back and forth can erase the "
+        "speed-up. Python 3.13 added an experimental free-threaded build that can run without the "
+        "GIL."
+    ),
+    "Asyncio Fundamentals": (
+        "The asyncio library runs many tasks concurrently on a single thread by means of an event "
+        "loop. A coroutine is defined with async def, and await suspends it until the awaited "
+        "operation finishes, letting the loop run other tasks in the meantime. Calling "
+        "asyncio.run(main()) creates an event loop, runs the coroutine to completion and closes "
+        "the loop. asyncio.gather runs several awaitables concurrently and returns their results "
+        "in the order they were passed. A blocking call such as time.sleep inside a coroutine "
+        "freezes the whole loop, so use await asyncio.sleep, or move blocking work to a thread "
+        "with asyncio.to_thread."
+    ),
+    # Version Control with Git
+    "Commits and the Staging Area": (
+        "Git is a distributed version control system, so every clone contains the full history of "
+        "the project. Changes move through three areas: the working tree where you edit files, the "
+        "staging area, also called the index, and the repository history. The git add command "
+        "copies the current content of a file into the staging area, and git commit records "
+        "everything staged as a new snapshot. Each commit is identified by a hash computed from "
+        "its content, its parent commits and its metadata. The git status command shows which "
+        "files are modified, staged or untracked, and git log lists commits from newest to oldest. "
+        "A good commit message starts with a short summary line of about 50 characters, followed "
+        "by a blank line and an explanation of why."
+    ),
+    "Ignoring Files": (
+        "A .gitignore file lists patterns for files Git should not track, such as build output, "
+        "virtual environments or editor settings. A pattern ending in a slash, like build/, "
+        "matches only directories, and an asterisk matches any characters within a single path "
+        "segment. A leading exclamation mark re-includes a file that an earlier pattern excluded. "
+        "Ignore rules affect only untracked files, so a file that is already committed stays "
+        "tracked until you remove it from the index with git rm --cached. Never commit secrets "
+        "such as API keys, because they remain in the history even after the file is deleted."
+    ),
+    "Branches and Merging": (
+        "A branch in Git is simply a movable pointer to a commit, so creating one is cheap. The "
+        "command git switch -c feature creates a new branch and checks it out, and HEAD then "
+        "points to that branch. When the branch being merged already contains all of your current "
+        "commits, Git performs a fast-forward and just moves the pointer; otherwise it creates a "
+        "merge commit with two parents. If both branches changed the same lines, Git stops with a "
+        "merge conflict and marks the competing versions with <<<<<<<, ======= and >>>>>>> "
+        "markers. You resolve the conflict by editing the file, staging it with git add and "
+        "completing the merge with git commit."
+    ),
+    "Working with Remotes": (
+        "A remote is a named reference to another copy of the repository, and the one you cloned "
+        "from is called origin by default. The git fetch command downloads new commits and updates "
+        "remote-tracking branches such as origin/main without touching your own branches. The git "
+        "pull command is a fetch followed by a merge, or a rebase if configured, into the current "
+        "branch. The git push command uploads your local commits and is rejected when the remote "
+        "branch has commits you do not have yet. Rebasing replays your commits on top of another "
+        "branch to give a linear history, but never rebase commits that others have already "
+        "pulled."
+    ),
+    "Undoing Changes": (
+        "The command git restore <file> discards uncommitted changes in the working tree, and git "
+        "restore --staged <file> unstages a file while keeping its edits. The git revert command "
+        "creates a new commit that undoes an earlier one, which is safe on shared branches because "
+        "history is not rewritten. The git reset command moves the current branch to another "
+        "commit: --soft keeps the changes staged, the default --mixed leaves them unstaged in the "
+        "working tree, and --hard discards them entirely. The git commit --amend command replaces "
+        "the most recent commit, for example to fix its message. The reflog records where HEAD has "
+        "been, so commits lost after a reset can often be recovered with git reflog."
+    ),
+    # SQL and Relational Databases
+    "Tables, Keys and Relationships": (
+        "A relational database stores data in tables, where each row is a record and each column "
+        "holds one attribute of a declared type. A primary key uniquely identifies each row and "
+        "may not contain NULL. A foreign key is a column whose values must match a key in another "
+        "table, which lets the database enforce referential integrity. A one-to-many relationship, "
+        "such as one customer with many orders, is modelled by putting the foreign key on the many "
+        "side. A many-to-many relationship, such as students and courses, needs a junction table "
+        "holding a foreign key to each side. Normalisation stores each fact in exactly one place, "
+        "which prevents update anomalies."
+    ),
+    "SELECT, WHERE and ORDER BY": (
+        "A SELECT statement lists the columns to return, and FROM names the table to read. WHERE "
+        "filters rows before any grouping, using comparisons, AND, OR, IN and LIKE patterns, in "
+        "which the percent sign matches any sequence of characters. NULL stands for an unknown "
+        "value, so test it with IS NULL rather than = NULL, because any comparison with NULL "
+        "yields unknown. ORDER BY sorts the result, ascending by default or descending with DESC. "
+        "LIMIT restricts the number of rows returned in PostgreSQL, MySQL and SQLite. Without "
+        "ORDER BY, the order of the rows in a result is not guaranteed."
+    ),
+    "Inner and Outer Joins": (
+        "An INNER JOIN returns only the rows that have a match in both tables according to the ON "
+        "condition. A LEFT JOIN keeps every row of the left table and fills the right table's "
+        "columns with NULL where there is no match. A LEFT JOIN followed by WHERE right_table.id "
+        "IS NULL is therefore a common way to find rows without a related record, such as "
+        "customers who never placed an order. A RIGHT JOIN is the mirror image, and a FULL OUTER "
+        "JOIN keeps unmatched rows from both sides. Aliases, as in FROM orders AS o JOIN customers "
+        "AS c ON o.customer_id = c.id, keep join queries readable. Joining on columns without an "
+        "index can force the database to scan whole tables."
+    ),
+    "GROUP BY and Aggregate Functions": (
+        "Aggregate functions such as COUNT, SUM, AVG, MIN and MAX compute a single value from many "
+        "rows. GROUP BY splits rows into groups that share the same values in the listed columns, "
+        "and the aggregates are computed per group. COUNT(*) counts rows, while COUNT(column) "
+        "counts only rows where that column is not NULL. HAVING filters groups after aggregation, "
+        "so a condition such as HAVING COUNT(*) > 5 cannot be written in WHERE. In standard SQL, "
+        "every selected column must either appear in GROUP BY or be wrapped in an aggregate "
+        "function."
+    ),
+    "Transactions and Indexes": (
+        "A transaction groups several statements so that either all of them take effect or none "
+        "do. The ACID properties are atomicity, consistency, isolation and durability. COMMIT "
+        "makes a transaction's changes permanent, and ROLLBACK discards them. An index is a "
+        "separate data structure, usually a B-tree, that lets the database find rows by a column's "
+        "value without scanning the whole table. Indexes speed up reads but add work to every "
+        "INSERT, UPDATE and DELETE, so index the columns you frequently filter, sort or join on."
+    ),
+    # Practical Statistics for Data Analysis
+    "Mean, Median and Mode": (
+        "The mean is the sum of the values divided by how many there are, and it is pulled "
+        "strongly by outliers. The median is the middle value of the sorted data, or the average "
+        "of the two middle values when the count is even, so it is robust to extreme values. The "
+        "mode is the most frequent value and is the only one of the three that works for "
+        "categorical data. For right-skewed data such as household incomes, the mean is usually "
+        "larger than the median. Reporting the median next to the mean is a quick way to reveal "
+        "skew."
+    ),
+    "Variance and Standard Deviation": (
+        "Variance measures spread as the average squared distance of the values from their mean. "
+        "The standard deviation is the square root of the variance, which puts it back in the "
+        "units of the data. When estimating from a sample, dividing by n - 1 instead of n, known "
+        "as Bessel's correction, gives an unbiased estimate of the population variance. The "
+        "interquartile range, the distance between the 25th and 75th percentiles, measures spread "
+        "in a way that resists outliers. A box plot shows the median and quartiles and flags "
+        "points more than 1.5 times the IQR beyond the quartiles as possible outliers."
+    ),
+    "The Normal Distribution": (
+        "The normal distribution is the symmetric bell-shaped curve defined by its mean and "
+        "standard deviation. About 68 percent of values fall within one standard deviation of the "
+        "mean, about 95 percent within two and about 99.7 percent within three, which is known as "
+        "the empirical rule. A z-score says how many standard deviations a value lies from the "
+        "mean: z = (x - mean) / sd. The central limit theorem states that the distribution of "
+        "sample means approaches a normal distribution as the sample size grows, even when the "
+        "data themselves are not normal. This is why so many inferential methods rely on the "
+        "normal distribution."
+    ),
+    "Sampling and Standard Error": (
+        "A sample is useful only if it represents the population, and random sampling is the main "
+        "defence against selection bias. A statistic such as the sample mean varies from one "
+        "sample to the next, and the standard error measures that variability. The standard error "
+        "of the mean equals the standard deviation divided by the square root of the sample size. "
+        "Because of the square root, quadrupling the sample size only halves the standard error."
+    ),
+    "Confidence Intervals": (
+        "A confidence interval gives a range of plausible values for a population parameter. For a "
+        "mean with a reasonably large sample, a 95 percent interval is approximately the sample "
+        "mean plus or minus 1.96 standard errors. The 95 percent describes the procedure: if we "
+        "repeated the sampling many times, about 95 percent of the intervals built this way would "
+        "contain the true value. It does not mean that this particular interval contains the "
+        "parameter with 95 percent probability. Intervals get wider with a higher confidence "
+        "level, more variable data or a smaller sample."
+    ),
+    "Hypothesis Tests and p-values": (
+        "A hypothesis test starts from a null hypothesis, usually stating that there is no effect "
+        "or no difference. The p-value is the probability of observing data at least as extreme as "
+        "the sample, assuming the null hypothesis is true. If the p-value falls below a "
+        "significance level chosen in advance, commonly 0.05, we reject the null hypothesis. A "
+        "p-value is not the probability that the null hypothesis is true. Rejecting a true null "
+        "hypothesis is a Type I error, and failing to reject a false one is a Type II error. "
+        "Statistical significance says nothing about the size of an effect, so report an effect "
+        "size or a confidence interval as well."
+    ),
+    # Data Visualisation with Python
+    "Choosing the Right Chart": (
+        "Start from the question: comparisons between categories suit bar charts, change over time "
+        "suits line charts, and the relationship between two numeric variables suits a scatter "
+        "plot. A histogram shows the distribution of one numeric variable by counting values in "
+        "bins, and the bin width can change the story it tells. Bar charts should start their "
+        "value axis at zero because readers compare the lengths of the bars. Pie charts make "
+        "precise comparisons hard because people judge angles and areas less accurately than "
+        "lengths, so a sorted bar chart is usually clearer. A horizontal bar chart keeps long "
+        "category names readable."
+    ),
+    "Perception and Colour": (
+        "Experiments by Cleveland and McGill found that people judge position along a common scale "
+        "most accurately, followed by length, while angle, area and colour saturation are judged "
+        "less precisely. Use sequential palettes for ordered values, diverging palettes for values "
+        "around a meaningful midpoint, and qualitative palettes for unordered categories. Around 8 "
+        "percent of men and 0.5 percent of women of Northern European descent have a colour vision "
+        "deficiency, most often red-green. Perceptually uniform colour maps such as viridis avoid "
+        "the false boundaries that the rainbow colour map creates. Never rely on colour alone: add "
+        "labels, shapes or patterns so the chart still works in greyscale."
+    ),
+    "Figures, Axes and Layers": (
+        "In matplotlib, a Figure is the whole canvas and an Axes is one plot area with its own "
+        "coordinate system. The recommended object-oriented style starts with fig, ax = "
+        "plt.subplots() and then calls methods such as ax.plot, ax.bar and ax.scatter. Each call "
+        "adds a layer to the same Axes, so you can combine a line, points and a reference line "
+        "drawn with ax.axhline. Labels come from ax.set_xlabel, ax.set_ylabel and ax.set_title, "
+        "and fig.savefig writes the figure to a PNG, SVG or PDF file. Passing nrows and ncols to "
+        "plt.subplots creates a grid of Axes for small multiples, and sharex or sharey keeps their "
+        "scales consistent."
+    ),
+    "Annotation and Decluttering": (
+        "Annotations turn a chart into an explanation, and ax.annotate places text, optionally "
+        "with an arrow, at a specific data point. Direct labels next to lines are often easier to "
+        "read than a separate legend because the eye does not have to travel back and forth. "
+        "Remove chart junk such as heavy gridlines, 3D effects and needless borders; in "
+        'matplotlib, ax.spines["top"].set_visible(False) hides the top frame line. A title that '
+        'states the finding, such as "Sales doubled after the redesign", helps readers more than a '
+        "generic label."
+    ),
+    # Web Accessibility Essentials
+    "WCAG and the POUR Principles": (
+        "The Web Content Accessibility Guidelines, or WCAG, are published by the W3C and group "
+        "their success criteria under four principles: perceivable, operable, understandable and "
+        "robust, often abbreviated as POUR. Each success criterion has a conformance level of A, "
+        "AA or AAA, and most laws and policies require level AA. WCAG 2.2 became a W3C "
+        "Recommendation in October 2023 and added criteria such as a minimum target size and "
+        "accessible authentication. Accessibility helps people with permanent disabilities and "
+        "also people with temporary or situational limitations, such as a broken arm or glare on a "
+        "screen. Automated checkers find only part of the problems, so manual testing remains "
+        "essential."
+    ),
+    "Semantic HTML": (
+        "Native HTML elements carry semantics that assistive technologies understand: a button "
+        "element is focusable, announced as a button and activated with Enter or Space without "
+        "extra code. Headings from h1 to h6 form an outline that screen reader users navigate by, "
+        "so do not skip levels just to get a smaller font. Landmark elements such as header, nav, "
+        "main and footer let users jump straight to regions of a page. Every image needs an alt "
+        "attribute: informative images get a concise description, while decorative images use an "
+        'empty alt="" so screen readers skip them. Form inputs need an associated label, usually a '
+        "label element whose for attribute matches the input's id. The first rule of ARIA is to "
+        "prefer a native element over adding ARIA roles to a generic div."
+    ),
+    "Keyboard Accessibility": (
+        "Every interactive feature must work with a keyboard alone, because many people cannot use "
+        "a mouse. Tab moves focus forward through interactive elements, Shift+Tab moves it "
+        "backwards, and the focus order should follow the visual reading order. Never remove the "
+        "focus indicator with outline: none unless you provide a clearly visible replacement. A "
+        "tabindex of 0 adds a custom element to the natural tab order, while a positive tabindex "
+        "overrides that order and should be avoided. A skip link at the top of the page lets "
+        "keyboard users bypass repeated navigation. A modal dialog should move focus into itself "
+        "when it opens, keep focus inside while open, and return focus to the control that opened "
+        "it when it closes."
+    ),
+    "Colour Contrast": (
+        "WCAG level AA requires a contrast ratio of at least 4.5:1 between normal text and its "
+        "background. Large text, meaning at least 18 point or 14 point bold, needs a ratio of at "
+        "least 3:1. Contrast ratios range from 1:1 for identical colours to 21:1 for black on "
+        "white. Information must not be conveyed by colour alone, so an invalid form field should "
+        "show an icon or a message as well as a red border. The developer tools of major browsers "
+        "include a contrast checker that computes the ratio of two colours."
+    ),
+    "Testing with a Screen Reader": (
+        "Screen readers such as NVDA and JAWS on Windows, VoiceOver on macOS and iOS, and TalkBack "
+        "on Android turn a page into speech or braille. Their users often navigate by headings, "
+        "landmarks, links or form controls instead of reading from top to bottom. When testing, "
+        "check that every control announces a meaningful name, role and state, for example a "
+        "checkbox announced as Subscribe, checkbox, not checked. Dynamic updates such as form "
+        "errors can be announced through an aria-live region. Testing with disabled users reveals "
+        "problems that no checklist catches."
+    ),
+    # The Science of Cooking
+    "How Heat Moves Through Food": (
+        "Heat reaches food in three ways: conduction through direct contact, convection through "
+        "moving air or liquid, and radiation such as the infrared heat of a grill. Conduction "
+        "inside food is slow, and the time needed to cook through grows roughly with the square of "
+        "the thickness, so a thick roast takes far longer than a thin steak. Water boils at 100 "
+        "degrees Celsius at sea level, so food simmering in water cannot get hotter than that, and "
+        "at high altitude water boils at a lower temperature. The centre of a roast keeps rising "
+        "by a few degrees after it leaves the oven, an effect called carryover cooking. A probe "
+        "thermometer is the most reliable way to tell when meat is done."
+    ),
+    "The Maillard Reaction and Caramelisation": (
+        "The Maillard reaction is a family of reactions between amino acids and reducing sugars "
+        "that creates the brown colour and savoury aromas of seared meat, toast and roasted "
+        "coffee. It becomes fast at surface temperatures of roughly 140 to 165 degrees Celsius, "
+        "which a wet surface cannot reach, so patting food dry improves browning. Crowding a pan "
+        "traps steam and keeps the surface too cool to brown. Caramelisation is different: it is "
+        "the breakdown of sugar itself, and table sugar starts to caramelise at about 160 degrees "
+        "Celsius. The Maillard reaction is named after the French chemist Louis-Camille Maillard, "
+        "who described it in 1912."
+    ),
+    "Salt, Acid and Fat": (
+        "Salt enhances flavour and suppresses bitterness. Salting meat well in advance, called dry "
+        "brining, lets the salt dissolve some muscle proteins so the meat holds on to more "
+        "moisture as it cooks. Acids such as lemon juice or vinegar brighten flavours and cut "
+        "through richness. Acid also denatures proteins, which is how the citrus juice in ceviche "
+        "turns raw fish opaque without heat. Many aroma compounds dissolve in fat rather than "
+        "water, so blooming spices in hot oil releases more of their flavour. When a dish tastes "
+        "flat, a pinch of salt or a squeeze of lemon often fixes it."
+    ),
+    "Emulsions, Gluten and Leavening": (
+        "An emulsion is a mixture of two liquids that normally do not mix, such as oil and water, "
+        "with tiny droplets of one dispersed in the other. Mayonnaise is stabilised by lecithin "
+        "from egg yolk, an emulsifier whose molecules have one end attracted to water and the "
+        "other to fat. Adding the oil too quickly overwhelms the emulsifier and makes the sauce "
+        "split. Gluten forms when the wheat proteins glutenin and gliadin are hydrated and "
+        "kneaded, creating an elastic network that traps gas in bread dough. Baking soda is sodium "
+        "bicarbonate and needs an acid such as buttermilk to release carbon dioxide, while baking "
+        "powder already contains both the base and a dry acid."
+    ),
+}
 
 
 # --- Quizzes --------------------------------------------------------------------------------
@@ -290,6 +661,7 @@ _COOKING_QUIZ = DemoQuiz(
 
 # --- Courses --------------------------------------------------------------------------------
 
+_PY = "python-fundamentals"
 _PYTHON_FUNDAMENTALS = DemoCourse(
     title="Python Fundamentals",
     description=(
@@ -309,70 +681,19 @@ _PYTHON_FUNDAMENTALS = DemoCourse(
     sections=(
         _section(
             "Getting Started with Python",
-            _video(
-                "python-fundamentals/1",
-                "Variables and Built-in Types",
-                540,
-                "Python is dynamically typed: a variable is a name bound to an object, and the "
-                "same name can later refer to an object of a different type. The core built-in "
-                "types are int for whole numbers, float for floating-point numbers, str for text, "
-                "bool for True and False, and None for the absence of a value. The built-in type() "
-                "function reports a value's type, so type(3.5) returns the float class. Python "
-                "integers have arbitrary precision and never overflow, while floats use IEEE 754 "
-                "double precision, which is why 0.1 + 0.2 prints 0.30000000000000004. Strings are "
-                "immutable sequences of Unicode characters, so methods such as upper() and "
-                'replace() return new strings. An f-string such as f"Hello {name}" embeds '
-                "expressions directly inside a string literal.",
-            ),
-            _video(
-                "python-fundamentals/2",
-                "Conditionals and Loops",
-                660,
-                "An if statement runs its block only when the condition is truthy, and elif and "
-                "else add further branches. Python marks blocks by indentation, conventionally "
-                "four spaces per level. A for loop iterates over any iterable, such as a list, a "
-                "string or range(5), which yields the numbers 0 to 4. A while loop repeats as long "
-                "as its condition stays true, so its body must eventually make the condition "
-                "false. The break statement leaves the nearest loop immediately, and continue "
-                "skips to the next iteration. Zero, None, the empty string and empty containers "
-                "are falsy, so if items: checks that a list is not empty.",
-            ),
+            _video(_PY, 1, "Variables and Built-in Types", 540),
+            _video(_PY, 2, "Conditionals and Loops", 660),
         ),
         _section(
             "Functions and Collections",
-            _video(
-                "python-fundamentals/3",
-                "Defining Functions",
-                720,
-                "A function is defined with the def keyword, a name, a parameter list in "
-                "parentheses and an indented body. The return statement sends a value back to the "
-                "caller, and a function that ends without return gives back None. Parameters can "
-                'have default values, as in def greet(name, greeting="Hello"), and callers may '
-                "pass arguments by keyword to make calls clearer. Default values are evaluated "
-                "once, when the function is defined, so a mutable default such as an empty list is "
-                "shared between calls; use None and create the list inside the body instead. "
-                "Variables assigned inside a function are local to it unless declared global or "
-                "nonlocal. A docstring, the string literal on the first line of the body, "
-                "documents the function and is shown by help().",
-            ),
-            _video(
-                "python-fundamentals/4",
-                "Lists, Dictionaries and Comprehensions",
-                840,
-                "A list is an ordered, mutable sequence written with square brackets, and append() "
-                "adds an item to its end. Indexing starts at zero, and negative indices count from "
-                "the end, so items[-1] is the last element. A dictionary maps unique, hashable "
-                "keys to values, and d.get(key, default) returns the default instead of raising "
-                "KeyError when the key is missing. A list comprehension builds a new list from an "
-                "iterable in a single expression: [n * n for n in range(5)] produces [0, 1, 4, 9, "
-                "16]. A trailing if clause filters items, as in [w for w in words if len(w) > 3]. "
-                "Tuples are like lists but immutable, which lets them serve as dictionary keys.",
-            ),
+            _video(_PY, 3, "Defining Functions", 720),
+            _video(_PY, 4, "Lists, Dictionaries and Comprehensions", 840),
             quiz=_PYTHON_QUIZ,
         ),
     ),
 )
 
+_PERF = "python-concurrency-and-performance"
 _PYTHON_PERFORMANCE = DemoCourse(
     title="Python Concurrency and Performance",
     description=(
@@ -392,67 +713,19 @@ _PYTHON_PERFORMANCE = DemoCourse(
     sections=(
         _section(
             "Measuring Before Optimising",
-            _video(
-                "python-concurrency-and-performance/1",
-                "Profiling with cProfile and timeit",
-                720,
-                "Optimisation should start with measurement, because intuition about where a "
-                "program spends its time is often wrong. The cProfile module, run as python -m "
-                "cProfile -s cumulative script.py, records how often each function is called and "
-                "how long it takes. In its report, tottime is the time spent in the function "
-                "itself, while cumtime also includes the functions it calls. The timeit module "
-                "runs a small snippet many times for reliable micro-benchmarks and disables "
-                "garbage collection during timing by default. Once the hot spot is known, an "
-                "algorithmic change such as replacing a list membership test with a set lookup "
-                "usually beats low-level tweaks.",
-            ),
-            _video(
-                "python-concurrency-and-performance/2",
-                "Memory and Data Structures",
-                600,
-                "Looking up a key in a set or dict takes constant time on average because both are "
-                "hash tables, while membership tests on a list take linear time. Generators "
-                "produce values lazily, so sum(x * x for x in data) avoids building a large "
-                "intermediate list. Declaring __slots__ on a class removes the per-instance "
-                "__dict__ and can save a lot of memory when you create millions of objects. The "
-                "standard library module tracemalloc traces memory allocations and shows which "
-                "lines of code allocate the most. A collections.deque appends and pops quickly at "
-                "both ends, whereas list.pop(0) must shift every remaining element.",
-            ),
+            _video(_PERF, 1, "Profiling with cProfile and timeit", 720),
+            _video(_PERF, 2, "Memory and Data Structures", 600),
         ),
         _section(
             "Concurrency Models",
-            _video(
-                "python-concurrency-and-performance/3",
-                "Threads, Processes and the GIL",
-                960,
-                "In CPython, the global interpreter lock, or GIL, lets only one thread execute "
-                "Python bytecode at a time. Threads still help with I/O-bound work, such as "
-                "waiting for network responses, because a thread releases the lock while it waits. "
-                "For CPU-bound work, multiprocessing or concurrent.futures.ProcessPoolExecutor "
-                "runs code in separate processes, each with its own interpreter and its own GIL. "
-                "Arguments and results passed between processes are pickled, so shipping large "
-                "objects back and forth can erase the speed-up. Python 3.13 added an experimental "
-                "free-threaded build that can run without the GIL.",
-            ),
-            _video(
-                "python-concurrency-and-performance/4",
-                "Asyncio Fundamentals",
-                840,
-                "The asyncio library runs many tasks concurrently on a single thread by means of "
-                "an event loop. A coroutine is defined with async def, and await suspends it until "
-                "the awaited operation finishes, letting the loop run other tasks in the meantime. "
-                "Calling asyncio.run(main()) creates an event loop, runs the coroutine to "
-                "completion and closes the loop. asyncio.gather runs several awaitables "
-                "concurrently and returns their results in the order they were passed. A blocking "
-                "call such as time.sleep inside a coroutine freezes the whole loop, so use await "
-                "asyncio.sleep, or move blocking work to a thread with asyncio.to_thread.",
-            ),
+            _video(_PERF, 3, "Threads, Processes and the GIL", 960),
+            _video(_PERF, 4, "Asyncio Fundamentals", 840),
         ),
     ),
     publish=False,
 )
 
+_GIT = "version-control-with-git"
 _VERSION_CONTROL = DemoCourse(
     title="Version Control with Git",
     description=(
@@ -472,83 +745,20 @@ _VERSION_CONTROL = DemoCourse(
     sections=(
         _section(
             "Git Basics",
-            _video(
-                "version-control-with-git/1",
-                "Commits and the Staging Area",
-                600,
-                "Git is a distributed version control system, so every clone contains the full "
-                "history of the project. Changes move through three areas: the working tree where "
-                "you edit files, the staging area, also called the index, and the repository "
-                "history. The git add command copies the current content of a file into the "
-                "staging area, and git commit records everything staged as a new snapshot. Each "
-                "commit is identified by a hash computed from its content, its parent commits and "
-                "its metadata. The git status command shows which files are modified, staged or "
-                "untracked, and git log lists commits from newest to oldest. A good commit message "
-                "starts with a short summary line of about 50 characters, followed by a blank line "
-                "and an explanation of why.",
-            ),
-            _video(
-                "version-control-with-git/2",
-                "Ignoring Files",
-                240,
-                "A .gitignore file lists patterns for files Git should not track, such as build "
-                "output, virtual environments or editor settings. A pattern ending in a slash, "
-                "like build/, matches only directories, and an asterisk matches any characters "
-                "within a single path segment. A leading exclamation mark re-includes a file that "
-                "an earlier pattern excluded. Ignore rules affect only untracked files, so a file "
-                "that is already committed stays tracked until you remove it from the index with "
-                "git rm --cached. Never commit secrets such as API keys, because they remain in "
-                "the history even after the file is deleted.",
-            ),
+            _video(_GIT, 1, "Commits and the Staging Area", 600),
+            _video(_GIT, 2, "Ignoring Files", 240),
         ),
         _section(
             "Branching and Collaboration",
-            _video(
-                "version-control-with-git/3",
-                "Branches and Merging",
-                840,
-                "A branch in Git is simply a movable pointer to a commit, so creating one is "
-                "cheap. The command git switch -c feature creates a new branch and checks it out, "
-                "and HEAD then points to that branch. When the branch being merged already "
-                "contains all of your current commits, Git performs a fast-forward and just moves "
-                "the pointer; otherwise it creates a merge commit with two parents. If both "
-                "branches changed the same lines, Git stops with a merge conflict and marks the "
-                "competing versions with <<<<<<<, ======= and >>>>>>> markers. You resolve the "
-                "conflict by editing the file, staging it with git add and completing the merge "
-                "with git commit.",
-            ),
-            _video(
-                "version-control-with-git/4",
-                "Working with Remotes",
-                720,
-                "A remote is a named reference to another copy of the repository, and the one you "
-                "cloned from is called origin by default. The git fetch command downloads new "
-                "commits and updates remote-tracking branches such as origin/main without touching "
-                "your own branches. The git pull command is a fetch followed by a merge, or a "
-                "rebase if configured, into the current branch. The git push command uploads your "
-                "local commits and is rejected when the remote branch has commits you do not have "
-                "yet. Rebasing replays your commits on top of another branch to give a linear "
-                "history, but never rebase commits that others have already pulled.",
-            ),
-            _video(
-                "version-control-with-git/5",
-                "Undoing Changes",
-                600,
-                "The command git restore <file> discards uncommitted changes in the working tree, "
-                "and git restore --staged <file> unstages a file while keeping its edits. The git "
-                "revert command creates a new commit that undoes an earlier one, which is safe on "
-                "shared branches because history is not rewritten. The git reset command moves the "
-                "current branch to another commit: --soft keeps the changes staged, the default "
-                "--mixed leaves them unstaged in the working tree, and --hard discards them "
-                "entirely. The git commit --amend command replaces the most recent commit, for "
-                "example to fix its message. The reflog records where HEAD has been, so commits "
-                "lost after a reset can often be recovered with git reflog.",
-            ),
+            _video(_GIT, 3, "Branches and Merging", 840),
+            _video(_GIT, 4, "Working with Remotes", 720),
+            _video(_GIT, 5, "Undoing Changes", 600),
             quiz=_GIT_QUIZ,
         ),
     ),
 )
 
+_SQL = "sql-and-relational-databases"
 _SQL_DATABASES = DemoCourse(
     title="SQL and Relational Databases",
     description=(
@@ -568,82 +778,23 @@ _SQL_DATABASES = DemoCourse(
     sections=(
         _section(
             "The Relational Model",
-            _video(
-                "sql-and-relational-databases/1",
-                "Tables, Keys and Relationships",
-                600,
-                "A relational database stores data in tables, where each row is a record and each "
-                "column holds one attribute of a declared type. A primary key uniquely identifies "
-                "each row and may not contain NULL. A foreign key is a column whose values must "
-                "match a key in another table, which lets the database enforce referential "
-                "integrity. A one-to-many relationship, such as one customer with many orders, is "
-                "modelled by putting the foreign key on the many side. A many-to-many "
-                "relationship, such as students and courses, needs a junction table holding a "
-                "foreign key to each side. Normalisation stores each fact in exactly one place, "
-                "which prevents update anomalies.",
-            ),
+            _video(_SQL, 1, "Tables, Keys and Relationships", 600),
         ),
         _section(
             "Querying Data",
-            _video(
-                "sql-and-relational-databases/2",
-                "SELECT, WHERE and ORDER BY",
-                780,
-                "A SELECT statement lists the columns to return, and FROM names the table to read. "
-                "WHERE filters rows before any grouping, using comparisons, AND, OR, IN and LIKE "
-                "patterns, in which the percent sign matches any sequence of characters. NULL "
-                "stands for an unknown value, so test it with IS NULL rather than = NULL, because "
-                "any comparison with NULL yields unknown. ORDER BY sorts the result, ascending by "
-                "default or descending with DESC. LIMIT restricts the number of rows returned in "
-                "PostgreSQL, MySQL and SQLite. Without ORDER BY, the order of the rows in a result "
-                "is not guaranteed.",
-            ),
-            _video(
-                "sql-and-relational-databases/3",
-                "Inner and Outer Joins",
-                900,
-                "An INNER JOIN returns only the rows that have a match in both tables according to "
-                "the ON condition. A LEFT JOIN keeps every row of the left table and fills the "
-                "right table's columns with NULL where there is no match. A LEFT JOIN followed by "
-                "WHERE right_table.id IS NULL is therefore a common way to find rows without a "
-                "related record, such as customers who never placed an order. A RIGHT JOIN is the "
-                "mirror image, and a FULL OUTER JOIN keeps unmatched rows from both sides. "
-                "Aliases, as in FROM orders AS o JOIN customers AS c ON o.customer_id = c.id, keep "
-                "join queries readable. Joining on columns without an index can force the database "
-                "to scan whole tables.",
-            ),
+            _video(_SQL, 2, "SELECT, WHERE and ORDER BY", 780),
+            _video(_SQL, 3, "Inner and Outer Joins", 900),
         ),
         _section(
             "Aggregation and Transactions",
-            _video(
-                "sql-and-relational-databases/4",
-                "GROUP BY and Aggregate Functions",
-                720,
-                "Aggregate functions such as COUNT, SUM, AVG, MIN and MAX compute a single value "
-                "from many rows. GROUP BY splits rows into groups that share the same values in "
-                "the listed columns, and the aggregates are computed per group. COUNT(*) counts "
-                "rows, while COUNT(column) counts only rows where that column is not NULL. HAVING "
-                "filters groups after aggregation, so a condition such as HAVING COUNT(*) > 5 "
-                "cannot be written in WHERE. In standard SQL, every selected column must either "
-                "appear in GROUP BY or be wrapped in an aggregate function.",
-            ),
-            _video(
-                "sql-and-relational-databases/5",
-                "Transactions and Indexes",
-                660,
-                "A transaction groups several statements so that either all of them take effect or "
-                "none do. The ACID properties are atomicity, consistency, isolation and "
-                "durability. COMMIT makes a transaction's changes permanent, and ROLLBACK discards "
-                "them. An index is a separate data structure, usually a B-tree, that lets the "
-                "database find rows by a column's value without scanning the whole table. Indexes "
-                "speed up reads but add work to every INSERT, UPDATE and DELETE, so index the "
-                "columns you frequently filter, sort or join on.",
-            ),
+            _video(_SQL, 4, "GROUP BY and Aggregate Functions", 720),
+            _video(_SQL, 5, "Transactions and Indexes", 660),
             quiz=_SQL_QUIZ,
         ),
     ),
 )
 
+_STATS = "practical-statistics-for-data-analysis"
 _STATISTICS = DemoCourse(
     title="Practical Statistics for Data Analysis",
     description=(
@@ -663,93 +814,24 @@ _STATISTICS = DemoCourse(
     sections=(
         _section(
             "Describing Data",
-            _video(
-                "practical-statistics-for-data-analysis/1",
-                "Mean, Median and Mode",
-                540,
-                "The mean is the sum of the values divided by how many there are, and it is pulled "
-                "strongly by outliers. The median is the middle value of the sorted data, or the "
-                "average of the two middle values when the count is even, so it is robust to "
-                "extreme values. The mode is the most frequent value and is the only one of the "
-                "three that works for categorical data. For right-skewed data such as household "
-                "incomes, the mean is usually larger than the median. Reporting the median next to "
-                "the mean is a quick way to reveal skew.",
-            ),
-            _video(
-                "practical-statistics-for-data-analysis/2",
-                "Variance and Standard Deviation",
-                660,
-                "Variance measures spread as the average squared distance of the values from their "
-                "mean. The standard deviation is the square root of the variance, which puts it "
-                "back in the units of the data. When estimating from a sample, dividing by n - 1 "
-                "instead of n, known as Bessel's correction, gives an unbiased estimate of the "
-                "population variance. The interquartile range, the distance between the 25th and "
-                "75th percentiles, measures spread in a way that resists outliers. A box plot "
-                "shows the median and quartiles and flags points more than 1.5 times the IQR "
-                "beyond the quartiles as possible outliers.",
-            ),
+            _video(_STATS, 1, "Mean, Median and Mode", 540),
+            _video(_STATS, 2, "Variance and Standard Deviation", 660),
         ),
         _section(
             "Probability and Sampling",
-            _video(
-                "practical-statistics-for-data-analysis/3",
-                "The Normal Distribution",
-                720,
-                "The normal distribution is the symmetric bell-shaped curve defined by its mean "
-                "and standard deviation. About 68 percent of values fall within one standard "
-                "deviation of the mean, about 95 percent within two and about 99.7 percent within "
-                "three, which is known as the empirical rule. A z-score says how many standard "
-                "deviations a value lies from the mean: z = (x - mean) / sd. The central limit "
-                "theorem states that the distribution of sample means approaches a normal "
-                "distribution as the sample size grows, even when the data themselves are not "
-                "normal. This is why so many inferential methods rely on the normal distribution.",
-            ),
-            _video(
-                "practical-statistics-for-data-analysis/4",
-                "Sampling and Standard Error",
-                480,
-                "A sample is useful only if it represents the population, and random sampling is "
-                "the main defence against selection bias. A statistic such as the sample mean "
-                "varies from one sample to the next, and the standard error measures that "
-                "variability. The standard error of the mean equals the standard deviation divided "
-                "by the square root of the sample size. Because of the square root, quadrupling "
-                "the sample size only halves the standard error.",
-            ),
+            _video(_STATS, 3, "The Normal Distribution", 720),
+            _video(_STATS, 4, "Sampling and Standard Error", 480),
         ),
         _section(
             "Statistical Inference",
-            _video(
-                "practical-statistics-for-data-analysis/5",
-                "Confidence Intervals",
-                780,
-                "A confidence interval gives a range of plausible values for a population "
-                "parameter. For a mean with a reasonably large sample, a 95 percent interval is "
-                "approximately the sample mean plus or minus 1.96 standard errors. The 95 percent "
-                "describes the procedure: if we repeated the sampling many times, about 95 percent "
-                "of the intervals built this way would contain the true value. It does not mean "
-                "that this particular interval contains the parameter with 95 percent probability. "
-                "Intervals get wider with a higher confidence level, more variable data or a "
-                "smaller sample.",
-            ),
-            _video(
-                "practical-statistics-for-data-analysis/6",
-                "Hypothesis Tests and p-values",
-                900,
-                "A hypothesis test starts from a null hypothesis, usually stating that there is no "
-                "effect or no difference. The p-value is the probability of observing data at "
-                "least as extreme as the sample, assuming the null hypothesis is true. If the "
-                "p-value falls below a significance level chosen in advance, commonly 0.05, we "
-                "reject the null hypothesis. A p-value is not the probability that the null "
-                "hypothesis is true. Rejecting a true null hypothesis is a Type I error, and "
-                "failing to reject a false one is a Type II error. Statistical significance says "
-                "nothing about the size of an effect, so report an effect size or a confidence "
-                "interval as well.",
-            ),
+            _video(_STATS, 5, "Confidence Intervals", 780),
+            _video(_STATS, 6, "Hypothesis Tests and p-values", 900),
             quiz=_STATISTICS_QUIZ,
         ),
     ),
 )
 
+_VIS = "data-visualisation-with-python"
 _DATA_VISUALISATION = DemoCourse(
     title="Data Visualisation with Python",
     description=(
@@ -769,66 +851,19 @@ _DATA_VISUALISATION = DemoCourse(
     sections=(
         _section(
             "Principles of Visual Encoding",
-            _video(
-                "data-visualisation-with-python/1",
-                "Choosing the Right Chart",
-                660,
-                "Start from the question: comparisons between categories suit bar charts, change "
-                "over time suits line charts, and the relationship between two numeric variables "
-                "suits a scatter plot. A histogram shows the distribution of one numeric variable "
-                "by counting values in bins, and the bin width can change the story it tells. Bar "
-                "charts should start their value axis at zero because readers compare the lengths "
-                "of the bars. Pie charts make precise comparisons hard because people judge angles "
-                "and areas less accurately than lengths, so a sorted bar chart is usually clearer. "
-                "A horizontal bar chart keeps long category names readable.",
-            ),
-            _video(
-                "data-visualisation-with-python/2",
-                "Perception and Colour",
-                780,
-                "Experiments by Cleveland and McGill found that people judge position along a "
-                "common scale most accurately, followed by length, while angle, area and colour "
-                "saturation are judged less precisely. Use sequential palettes for ordered values, "
-                "diverging palettes for values around a meaningful midpoint, and qualitative "
-                "palettes for unordered categories. Around 8 percent of men and 0.5 percent of "
-                "women of Northern European descent have a colour vision deficiency, most often "
-                "red-green. Perceptually uniform colour maps such as viridis avoid the false "
-                "boundaries that the rainbow colour map creates. Never rely on colour alone: add "
-                "labels, shapes or patterns so the chart still works in greyscale.",
-            ),
+            _video(_VIS, 1, "Choosing the Right Chart", 660),
+            _video(_VIS, 2, "Perception and Colour", 780),
         ),
         _section(
             "Building Charts with Matplotlib",
-            _video(
-                "data-visualisation-with-python/3",
-                "Figures, Axes and Layers",
-                900,
-                "In matplotlib, a Figure is the whole canvas and an Axes is one plot area with its "
-                "own coordinate system. The recommended object-oriented style starts with fig, ax "
-                "= plt.subplots() and then calls methods such as ax.plot, ax.bar and ax.scatter. "
-                "Each call adds a layer to the same Axes, so you can combine a line, points and a "
-                "reference line drawn with ax.axhline. Labels come from ax.set_xlabel, "
-                "ax.set_ylabel and ax.set_title, and fig.savefig writes the figure to a PNG, SVG "
-                "or PDF file. Passing nrows and ncols to plt.subplots creates a grid of Axes for "
-                "small multiples, and sharex or sharey keeps their scales consistent.",
-            ),
-            _video(
-                "data-visualisation-with-python/4",
-                "Annotation and Decluttering",
-                600,
-                "Annotations turn a chart into an explanation, and ax.annotate places text, "
-                "optionally with an arrow, at a specific data point. Direct labels next to lines "
-                "are often easier to read than a separate legend because the eye does not have to "
-                "travel back and forth. Remove chart junk such as heavy gridlines, 3D effects and "
-                'needless borders; in matplotlib, ax.spines["top"].set_visible(False) hides the '
-                'top frame line. A title that states the finding, such as "Sales doubled after the '
-                'redesign", helps readers more than a generic label.',
-            ),
+            _video(_VIS, 3, "Figures, Axes and Layers", 900),
+            _video(_VIS, 4, "Annotation and Decluttering", 600),
             quiz=_VISUALISATION_QUIZ,
         ),
     ),
 )
 
+_A11Y = "web-accessibility-essentials"
 _WEB_ACCESSIBILITY = DemoCourse(
     title="Web Accessibility Essentials",
     description=(
@@ -848,83 +883,20 @@ _WEB_ACCESSIBILITY = DemoCourse(
     sections=(
         _section(
             "Accessibility Foundations",
-            _video(
-                "web-accessibility-essentials/1",
-                "WCAG and the POUR Principles",
-                600,
-                "The Web Content Accessibility Guidelines, or WCAG, are published by the W3C and "
-                "group their success criteria under four principles: perceivable, operable, "
-                "understandable and robust, often abbreviated as POUR. Each success criterion has "
-                "a conformance level of A, AA or AAA, and most laws and policies require level AA. "
-                "WCAG 2.2 became a W3C Recommendation in October 2023 and added criteria such as a "
-                "minimum target size and accessible authentication. Accessibility helps people "
-                "with permanent disabilities and also people with temporary or situational "
-                "limitations, such as a broken arm or glare on a screen. Automated checkers find "
-                "only part of the problems, so manual testing remains essential.",
-            ),
-            _video(
-                "web-accessibility-essentials/2",
-                "Semantic HTML",
-                780,
-                "Native HTML elements carry semantics that assistive technologies understand: a "
-                "button element is focusable, announced as a button and activated with Enter or "
-                "Space without extra code. Headings from h1 to h6 form an outline that screen "
-                "reader users navigate by, so do not skip levels just to get a smaller font. "
-                "Landmark elements such as header, nav, main and footer let users jump straight to "
-                "regions of a page. Every image needs an alt attribute: informative images get a "
-                'concise description, while decorative images use an empty alt="" so screen '
-                "readers skip them. Form inputs need an associated label, usually a label element "
-                "whose for attribute matches the input's id. The first rule of ARIA is to prefer a "
-                "native element over adding ARIA roles to a generic div.",
-            ),
+            _video(_A11Y, 1, "WCAG and the POUR Principles", 600),
+            _video(_A11Y, 2, "Semantic HTML", 780),
         ),
         _section(
             "Operable and Perceivable Interfaces",
-            _video(
-                "web-accessibility-essentials/3",
-                "Keyboard Accessibility",
-                660,
-                "Every interactive feature must work with a keyboard alone, because many people "
-                "cannot use a mouse. Tab moves focus forward through interactive elements, "
-                "Shift+Tab moves it backwards, and the focus order should follow the visual "
-                "reading order. Never remove the focus indicator with outline: none unless you "
-                "provide a clearly visible replacement. A tabindex of 0 adds a custom element to "
-                "the natural tab order, while a positive tabindex overrides that order and should "
-                "be avoided. A skip link at the top of the page lets keyboard users bypass "
-                "repeated navigation. A modal dialog should move focus into itself when it opens, "
-                "keep focus inside while open, and return focus to the control that opened it when "
-                "it closes.",
-            ),
-            _video(
-                "web-accessibility-essentials/4",
-                "Colour Contrast",
-                420,
-                "WCAG level AA requires a contrast ratio of at least 4.5:1 between normal text and "
-                "its background. Large text, meaning at least 18 point or 14 point bold, needs a "
-                "ratio of at least 3:1. Contrast ratios range from 1:1 for identical colours to "
-                "21:1 for black on white. Information must not be conveyed by colour alone, so an "
-                "invalid form field should show an icon or a message as well as a red border. The "
-                "developer tools of major browsers include a contrast checker that computes the "
-                "ratio of two colours.",
-            ),
-            _video(
-                "web-accessibility-essentials/5",
-                "Testing with a Screen Reader",
-                900,
-                "Screen readers such as NVDA and JAWS on Windows, VoiceOver on macOS and iOS, and "
-                "TalkBack on Android turn a page into speech or braille. Their users often "
-                "navigate by headings, landmarks, links or form controls instead of reading from "
-                "top to bottom. When testing, check that every control announces a meaningful "
-                "name, role and state, for example a checkbox announced as Subscribe, checkbox, "
-                "not checked. Dynamic updates such as form errors can be announced through an "
-                "aria-live region. Testing with disabled users reveals problems that no checklist "
-                "catches.",
-            ),
+            _video(_A11Y, 3, "Keyboard Accessibility", 660),
+            _video(_A11Y, 4, "Colour Contrast", 420),
+            _video(_A11Y, 5, "Testing with a Screen Reader", 900),
             quiz=_ACCESSIBILITY_QUIZ,
         ),
     ),
 )
 
+_COOK = "the-science-of-cooking"
 _COOKING_SCIENCE = DemoCourse(
     title="The Science of Cooking",
     description=(
@@ -944,63 +916,13 @@ _COOKING_SCIENCE = DemoCourse(
     sections=(
         _section(
             "Heat and Browning",
-            _video(
-                "the-science-of-cooking/1",
-                "How Heat Moves Through Food",
-                600,
-                "Heat reaches food in three ways: conduction through direct contact, convection "
-                "through moving air or liquid, and radiation such as the infrared heat of a grill. "
-                "Conduction inside food is slow, and the time needed to cook through grows roughly "
-                "with the square of the thickness, so a thick roast takes far longer than a thin "
-                "steak. Water boils at 100 degrees Celsius at sea level, so food simmering in "
-                "water cannot get hotter than that, and at high altitude water boils at a lower "
-                "temperature. The centre of a roast keeps rising by a few degrees after it leaves "
-                "the oven, an effect called carryover cooking. A probe thermometer is the most "
-                "reliable way to tell when meat is done.",
-            ),
-            _video(
-                "the-science-of-cooking/2",
-                "The Maillard Reaction and Caramelisation",
-                720,
-                "The Maillard reaction is a family of reactions between amino acids and reducing "
-                "sugars that creates the brown colour and savoury aromas of seared meat, toast and "
-                "roasted coffee. It becomes fast at surface temperatures of roughly 140 to 165 "
-                "degrees Celsius, which a wet surface cannot reach, so patting food dry improves "
-                "browning. Crowding a pan traps steam and keeps the surface too cool to brown. "
-                "Caramelisation is different: it is the breakdown of sugar itself, and table sugar "
-                "starts to caramelise at about 160 degrees Celsius. The Maillard reaction is named "
-                "after the French chemist Louis-Camille Maillard, who described it in 1912.",
-            ),
+            _video(_COOK, 1, "How Heat Moves Through Food", 600),
+            _video(_COOK, 2, "The Maillard Reaction and Caramelisation", 720),
         ),
         _section(
             "Chemistry in the Kitchen",
-            _video(
-                "the-science-of-cooking/3",
-                "Salt, Acid and Fat",
-                540,
-                "Salt enhances flavour and suppresses bitterness. Salting meat well in advance, "
-                "called dry brining, lets the salt dissolve some muscle proteins so the meat holds "
-                "on to more moisture as it cooks. Acids such as lemon juice or vinegar brighten "
-                "flavours and cut through richness. Acid also denatures proteins, which is how the "
-                "citrus juice in ceviche turns raw fish opaque without heat. Many aroma compounds "
-                "dissolve in fat rather than water, so blooming spices in hot oil releases more of "
-                "their flavour. When a dish tastes flat, a pinch of salt or a squeeze of lemon "
-                "often fixes it.",
-            ),
-            _video(
-                "the-science-of-cooking/4",
-                "Emulsions, Gluten and Leavening",
-                780,
-                "An emulsion is a mixture of two liquids that normally do not mix, such as oil and "
-                "water, with tiny droplets of one dispersed in the other. Mayonnaise is stabilised "
-                "by lecithin from egg yolk, an emulsifier whose molecules have one end attracted "
-                "to water and the other to fat. Adding the oil too quickly overwhelms the "
-                "emulsifier and makes the sauce split. Gluten forms when the wheat proteins "
-                "glutenin and gliadin are hydrated and kneaded, creating an elastic network that "
-                "traps gas in bread dough. Baking soda is sodium bicarbonate and needs an acid "
-                "such as buttermilk to release carbon dioxide, while baking powder already "
-                "contains both the base and a dry acid.",
-            ),
+            _video(_COOK, 3, "Salt, Acid and Fat", 540),
+            _video(_COOK, 4, "Emulsions, Gluten and Leavening", 780),
             quiz=_COOKING_QUIZ,
         ),
     ),
