@@ -68,7 +68,7 @@ class DemoInstructor:
     courses: tuple[DemoCourse, ...]
 
 
-# --- Small constructors that keep the records below readable -------------------------------
+# --- Small constructors that keep the records below readable ------------------------------------
 
 
 def _video(slug: str, number: int, title: str, seconds: int) -> DemoVideo:
@@ -102,7 +102,7 @@ def _short(text: str, answer: str) -> DemoQuestion:
     return DemoQuestion(text, "short_answer", answer_text=answer)
 
 
-# --- Transcripts, keyed by video title (the tutor retrieves answers from these) ---------
+# --- Transcripts, keyed by video title (the tutor retrieves answers from these) -----------------
 
 _TRANSCRIPTS: dict[str, str] = {
     # Python Fundamentals
@@ -144,8 +144,8 @@ _TRANSCRIPTS: dict[str, str] = {
         "d.get(key, default) returns the default instead of raising KeyError when the key is "
         "missing. A list comprehension builds a new list from an iterable in a single expression: "
         "[n * n for n in range(5)] produces [0, 1, 4, 9, 16]. A trailing if clause filters items, "
-        "as in [w for w in words if len(w) > 3]. Tuples are like lists but immutable, which lets "
-        "them serve as dictionary keys."
+        "as in [w for w in words if len(w) > 3]. Tuples are immutable, so a tuple of hashable "
+        "items can be a dictionary key."
     ),
     # Python Concurrency and Performance
     "Profiling with cProfile and timeit": (
@@ -172,20 +172,19 @@ _TRANSCRIPTS: dict[str, str] = {
         "bytecode at a time. Threads still help with I/O-bound work, such as waiting for network "
         "responses, because a thread releases the lock while it waits. For CPU-bound work, "
         "multiprocessing or concurrent.futures.ProcessPoolExecutor runs code in separate "
-        "processes, each with its own interpreter and its own GIL. Arguments and results passed "
-        "between processes are pickled, so shipping large objects back and forth can erase the "
-        "speed-up. Python 3.13 added an experimental free-threaded build that can run without the "
-        "GIL."
+        "processes, each with its own interpreter and its own GIL. Data sent between processes is "
+        "pickled, so shipping large objects can erase the speed-up. Python 3.13 added an "
+        "experimental free-threaded build that can run without the GIL."
     ),
     "Asyncio Fundamentals": (
-        "The asyncio library runs many tasks concurrently on a single thread by means of an event "
-        "loop. A coroutine is defined with async def, and await suspends it until the awaited "
-        "operation finishes, letting the loop run other tasks in the meantime. Calling "
-        "asyncio.run(main()) creates an event loop, runs the coroutine to completion and closes "
-        "the loop. asyncio.gather runs several awaitables concurrently and returns their results "
-        "in the order they were passed. A blocking call such as time.sleep inside a coroutine "
-        "freezes the whole loop, so use await asyncio.sleep, or move blocking work to a thread "
-        "with asyncio.to_thread."
+        "The asyncio library runs many tasks concurrently on one thread with an event loop. A "
+        "coroutine is defined with async def, and await suspends it until the awaited operation "
+        "finishes, letting the loop run other tasks in the meantime. Calling asyncio.run(main()) "
+        "creates an event loop, runs the coroutine to completion and closes the loop. "
+        "asyncio.gather runs several awaitables concurrently and returns their results in the "
+        "order they were passed. A blocking call such as time.sleep inside a coroutine freezes the "
+        "whole loop, so use await asyncio.sleep, or move blocking work to a thread with "
+        "asyncio.to_thread."
     ),
     # Version Control with Git
     "Commits and the Staging Area": (
@@ -210,23 +209,22 @@ _TRANSCRIPTS: dict[str, str] = {
     ),
     "Branches and Merging": (
         "A branch in Git is simply a movable pointer to a commit, so creating one is cheap. The "
-        "command git switch -c feature creates a new branch and checks it out, and HEAD then "
+        "command git switch -c feature creates a new branch and switches to it, and HEAD then "
         "points to that branch. When the branch being merged already contains all of your current "
         "commits, Git performs a fast-forward and just moves the pointer; otherwise it creates a "
         "merge commit with two parents. If both branches changed the same lines, Git stops with a "
         "merge conflict and marks the competing versions with <<<<<<<, ======= and >>>>>>> "
-        "markers. You resolve the conflict by editing the file, staging it with git add and "
-        "completing the merge with git commit."
+        "markers. Resolve it by editing the file, staging it with git add and finishing with git "
+        "commit."
     ),
     "Working with Remotes": (
         "A remote is a named reference to another copy of the repository, and the one you cloned "
         "from is called origin by default. The git fetch command downloads new commits and updates "
         "remote-tracking branches such as origin/main without touching your own branches. The git "
-        "pull command is a fetch followed by a merge, or a rebase if configured, into the current "
-        "branch. The git push command uploads your local commits and is rejected when the remote "
-        "branch has commits you do not have yet. Rebasing replays your commits on top of another "
-        "branch to give a linear history, but never rebase commits that others have already "
-        "pulled."
+        "pull command is a fetch followed by a merge, or a rebase if configured. The git push "
+        "command uploads your local commits and is rejected when the remote branch has commits you "
+        "do not have yet. Rebasing replays your commits on top of another branch to give a linear "
+        "history, but never rebase commits that others have pulled."
     ),
     "Undoing Changes": (
         "The command git restore <file> discards uncommitted changes in the working tree, and git "
@@ -246,8 +244,8 @@ _TRANSCRIPTS: dict[str, str] = {
         "table, which lets the database enforce referential integrity. A one-to-many relationship, "
         "such as one customer with many orders, is modelled by putting the foreign key on the many "
         "side. A many-to-many relationship, such as students and courses, needs a junction table "
-        "holding a foreign key to each side. Normalisation stores each fact in exactly one place, "
-        "which prevents update anomalies."
+        "holding a foreign key to each side. Normalisation stores each fact in one place, "
+        "preventing update anomalies."
     ),
     "SELECT, WHERE and ORDER BY": (
         "A SELECT statement lists the columns to return, and FROM names the table to read. WHERE "
@@ -274,8 +272,7 @@ _TRANSCRIPTS: dict[str, str] = {
         "and the aggregates are computed per group. COUNT(*) counts rows, while COUNT(column) "
         "counts only rows where that column is not NULL. HAVING filters groups after aggregation, "
         "so a condition such as HAVING COUNT(*) > 5 cannot be written in WHERE. In standard SQL, "
-        "every selected column must either appear in GROUP BY or be wrapped in an aggregate "
-        "function."
+        "every selected column must appear in GROUP BY or inside an aggregate function."
     ),
     "Transactions and Indexes": (
         "A transaction groups several statements so that either all of them take effect or none "
@@ -292,8 +289,7 @@ _TRANSCRIPTS: dict[str, str] = {
         "of the two middle values when the count is even, so it is robust to extreme values. The "
         "mode is the most frequent value and is the only one of the three that works for "
         "categorical data. For right-skewed data such as household incomes, the mean is usually "
-        "larger than the median. Reporting the median next to the mean is a quick way to reveal "
-        "skew."
+        "larger than the median. Reporting the median next to the mean quickly reveals skew."
     ),
     "Variance and Standard Deviation": (
         "Variance measures spread as the average squared distance of the values from their mean. "
@@ -311,8 +307,7 @@ _TRANSCRIPTS: dict[str, str] = {
         "the empirical rule. A z-score says how many standard deviations a value lies from the "
         "mean: z = (x - mean) / sd. The central limit theorem states that the distribution of "
         "sample means approaches a normal distribution as the sample size grows, even when the "
-        "data themselves are not normal. This is why so many inferential methods rely on the "
-        "normal distribution."
+        "data themselves are not normal. This is why so many inferential methods rely on it."
     ),
     "Sampling and Standard Error": (
         "A sample is useful only if it represents the population, and random sampling is the main "
@@ -343,13 +338,12 @@ _TRANSCRIPTS: dict[str, str] = {
     # Data Visualisation with Python
     "Choosing the Right Chart": (
         "Start from the question: comparisons between categories suit bar charts, change over time "
-        "suits line charts, and the relationship between two numeric variables suits a scatter "
-        "plot. A histogram shows the distribution of one numeric variable by counting values in "
-        "bins, and the bin width can change the story it tells. Bar charts should start their "
-        "value axis at zero because readers compare the lengths of the bars. Pie charts make "
-        "precise comparisons hard because people judge angles and areas less accurately than "
-        "lengths, so a sorted bar chart is usually clearer. A horizontal bar chart keeps long "
-        "category names readable."
+        "suits line charts, and relationships between two numeric variables suit scatter plots. A "
+        "histogram shows the distribution of one numeric variable by counting values in bins, and "
+        "the bin width can change the story it tells. Bar charts should start their value axis at "
+        "zero because readers compare the lengths of the bars. Pie charts make precise comparisons "
+        "hard because people judge angles and areas less accurately than lengths, so a sorted bar "
+        "chart is usually clearer. A horizontal bar chart keeps long category names readable."
     ),
     "Perception and Colour": (
         "Experiments by Cleveland and McGill found that people judge position along a common scale "
@@ -368,7 +362,7 @@ _TRANSCRIPTS: dict[str, str] = {
         "adds a layer to the same Axes, so you can combine a line, points and a reference line "
         "drawn with ax.axhline. Labels come from ax.set_xlabel, ax.set_ylabel and ax.set_title, "
         "and fig.savefig writes the figure to a PNG, SVG or PDF file. Passing nrows and ncols to "
-        "plt.subplots creates a grid of Axes for small multiples, and sharex or sharey keeps their "
+        "plt.subplots creates a grid of Axes for small multiples, and sharex or sharey keeps "
         "scales consistent."
     ),
     "Annotation and Decluttering": (
@@ -377,8 +371,7 @@ _TRANSCRIPTS: dict[str, str] = {
         "read than a separate legend because the eye does not have to travel back and forth. "
         "Remove chart junk such as heavy gridlines, 3D effects and needless borders; in "
         'matplotlib, ax.spines["top"].set_visible(False) hides the top frame line. A title that '
-        'states the finding, such as "Sales doubled after the redesign", helps readers more than a '
-        "generic label."
+        'states the finding, such as "Sales doubled after the redesign", beats a generic label.'
     ),
     # Web Accessibility Essentials
     "WCAG and the POUR Principles": (
@@ -389,8 +382,7 @@ _TRANSCRIPTS: dict[str, str] = {
         "Recommendation in October 2023 and added criteria such as a minimum target size and "
         "accessible authentication. Accessibility helps people with permanent disabilities and "
         "also people with temporary or situational limitations, such as a broken arm or glare on a "
-        "screen. Automated checkers find only part of the problems, so manual testing remains "
-        "essential."
+        "screen. Automated checkers find only some problems, so manual testing is essential."
     ),
     "Semantic HTML": (
         "Native HTML elements carry semantics that assistive technologies understand: a button "
@@ -410,9 +402,8 @@ _TRANSCRIPTS: dict[str, str] = {
         "focus indicator with outline: none unless you provide a clearly visible replacement. A "
         "tabindex of 0 adds a custom element to the natural tab order, while a positive tabindex "
         "overrides that order and should be avoided. A skip link at the top of the page lets "
-        "keyboard users bypass repeated navigation. A modal dialog should move focus into itself "
-        "when it opens, keep focus inside while open, and return focus to the control that opened "
-        "it when it closes."
+        "keyboard users bypass repeated navigation. A modal dialog should move focus inside when "
+        "it opens, keep it there, and return it to the triggering control when it closes."
     ),
     "Colour Contrast": (
         "WCAG level AA requires a contrast ratio of at least 4.5:1 between normal text and its "
@@ -429,7 +420,7 @@ _TRANSCRIPTS: dict[str, str] = {
         "check that every control announces a meaningful name, role and state, for example a "
         "checkbox announced as Subscribe, checkbox, not checked. Dynamic updates such as form "
         "errors can be announced through an aria-live region. Testing with disabled users reveals "
-        "problems that no checklist catches."
+        "problems no checklist catches."
     ),
     # The Science of Cooking
     "How Heat Moves Through Food": (
@@ -443,14 +434,14 @@ _TRANSCRIPTS: dict[str, str] = {
         "thermometer is the most reliable way to tell when meat is done."
     ),
     "The Maillard Reaction and Caramelisation": (
-        "The Maillard reaction is a family of reactions between amino acids and reducing sugars "
-        "that creates the brown colour and savoury aromas of seared meat, toast and roasted "
-        "coffee. It becomes fast at surface temperatures of roughly 140 to 165 degrees Celsius, "
-        "which a wet surface cannot reach, so patting food dry improves browning. Crowding a pan "
-        "traps steam and keeps the surface too cool to brown. Caramelisation is different: it is "
-        "the breakdown of sugar itself, and table sugar starts to caramelise at about 160 degrees "
-        "Celsius. The Maillard reaction is named after the French chemist Louis-Camille Maillard, "
-        "who described it in 1912."
+        "The Maillard reaction, a family of reactions between amino acids and reducing sugars, "
+        "creates the brown colour and savoury aromas of seared meat, toast and roasted coffee. It "
+        "becomes fast at surface temperatures of roughly 140 to 165 degrees Celsius, which a wet "
+        "surface cannot reach, so patting food dry improves browning. Crowding a pan traps steam "
+        "and keeps the surface too cool to brown. Caramelisation is different: it is the breakdown "
+        "of sugar itself, and table sugar starts to caramelise at about 160 degrees Celsius. The "
+        "Maillard reaction is named after the French chemist Louis-Camille Maillard, who described "
+        "it in 1912."
     ),
     "Salt, Acid and Fat": (
         "Salt enhances flavour and suppresses bitterness. Salting meat well in advance, called dry "
@@ -474,7 +465,7 @@ _TRANSCRIPTS: dict[str, str] = {
 }
 
 
-# --- Quizzes --------------------------------------------------------------------------------
+# --- Quizzes ------------------------------------------------------------------------------------
 
 _PYTHON_QUIZ = DemoQuiz(
     title="Python Fundamentals Quiz",
@@ -518,9 +509,7 @@ _SQL_QUIZ = DemoQuiz(
             ("COUNT", "SUM", "LIKE", "AVG"),
             correct=(0, 1, 3),
         ),
-        _true_false(
-            "WHERE column = NULL is the correct way to find rows with a NULL value.", False
-        ),
+        _true_false("WHERE column = NULL finds the rows whose column is NULL.", False),
         _short("Which clause filters groups after GROUP BY has been applied?", "HAVING"),
         _true_false("Adding an index to a table can make INSERT statements slower.", True),
     ),
@@ -569,9 +558,7 @@ _STATISTICS_QUIZ = DemoQuiz(
             ("The median", "The mean", "The interquartile range", "The range"),
             correct=(0, 2),
         ),
-        _true_false(
-            "A p-value of 0.03 means the null hypothesis is true with 3% probability.", False
-        ),
+        _true_false("A p-value of 0.03 means a 3% chance that the null hypothesis is true.", False),
         _short("What is the middle value of a sorted data set called?", "median"),
         _single(
             "If you quadruple the sample size, what happens to the standard error of the mean?",
@@ -659,7 +646,7 @@ _COOKING_QUIZ = DemoQuiz(
     ),
 )
 
-# --- Courses --------------------------------------------------------------------------------
+# --- Courses ------------------------------------------------------------------------------------
 
 _PY = "python-fundamentals"
 _PYTHON_FUNDAMENTALS = DemoCourse(
@@ -928,7 +915,7 @@ _COOKING_SCIENCE = DemoCourse(
     ),
 )
 
-# --- Instructors ----------------------------------------------------------------------------
+# --- Instructors --------------------------------------------------------------------------------
 
 DEMO_INSTRUCTORS: tuple[DemoInstructor, ...] = (
     DemoInstructor(
