@@ -638,20 +638,17 @@ def upgrade() -> None:
         )
 
     if postgres:
-        for column in ("title", "description"):
-            op.create_index(
-                f"ix_courses_{column}_trgm",
-                "courses",
-                [column],
-                postgresql_using="gin",
-                postgresql_ops={column: "gin_trgm_ops"},
-            )
+        # One trigram index over the searched text of listed courses (the catalog's `q`).
+        op.execute(
+            "CREATE INDEX ix_courses_search_trgm ON courses USING gin "
+            "((title || ' ' || description) gin_trgm_ops) "
+            "WHERE status = 'published' AND deleted_at IS NULL"
+        )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.drop_index("ix_courses_title_trgm", table_name="courses")
-        op.drop_index("ix_courses_description_trgm", table_name="courses")
+        op.drop_index("ix_courses_search_trgm", table_name="courses")
     with op.batch_alter_table("quiz_options", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_quiz_options_updated_by"))
         batch_op.drop_index(batch_op.f("ix_quiz_options_question_id"))

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 
 from learnhub.db.engine import create_engine
 
@@ -74,19 +74,34 @@ def drift(connection: Connection) -> list[Any]:
     from learnhub.models import Base
 
     dialect = connection.dialect.name
+    by_name_only = {
+        index.name: table.name
+        for table in Base.metadata.tables.values()
+        for index in table.indexes
+        if index.info.get("compare_by_name_only") and _exists_on(index, dialect)
+    }
 
-    def exists_on_this_dialect(
-        obj: Any, _name: Any, _type: str, _reflected: bool, _compare_to: Any
-    ) -> bool:
-        # Objects declared `.ddl_if(dialect=...)` (PostgreSQL trigram indexes) exist only
-        # there; elsewhere their absence is by design, not drift.
-        condition = getattr(obj, "_ddl_if", None)
-        return condition is None or condition.dialect in (None, dialect)
+    def compared(obj: Any, name: Any, type_: str, _reflected: bool, _other: Any) -> bool:
+        if type_ == "index" and name in by_name_only:
+            return False  # checked by name below
+        return _exists_on(obj, dialect)
 
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "include_object": exists_on_this_dialect}
+        connection, opts={"compare_type": True, "include_object": compared}
     )
-    return list(compare_metadata(context, Base.metadata))
+    diffs: list[Any] = list(compare_metadata(context, Base.metadata))
+    inspector = inspect(connection)
+    for name, table in sorted(by_name_only.items()):
+        if name not in {ix["name"] for ix in inspector.get_indexes(table)}:
+            diffs.append(("missing_index", table, name))
+    return diffs
+
+
+def _exists_on(obj: Any, dialect: str) -> bool:
+    # Objects declared `.ddl_if(dialect=...)` (PostgreSQL trigram indexes) exist only there;
+    # elsewhere their absence is by design, not drift.
+    condition = getattr(obj, "_ddl_if", None)
+    return condition is None or condition.dialect in (None, dialect)
 
 
 def invalid_indexes(connection: Connection) -> list[str]:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.orm import selectinload
 
 from learnhub.domain.enums import CourseStatus
@@ -34,10 +34,14 @@ CATALOG_SORTS: dict[str, Sort] = {
 
 
 class Listed(Filter):
-    """Published and (by the global filter) not deleted: what the public catalog shows."""
+    """Published and (by the global filter) not deleted: what the public catalog shows.
+
+    The status is rendered as a literal, not a bound parameter: the catalog's indexes are
+    partial on `status = 'published'`, and a generic prepared plan can use them only when
+    the condition is in the SQL text."""
 
     def clause(self) -> ColumnElement[bool]:
-        return Course.status == CourseStatus.PUBLISHED
+        return Course.status == literal_column(f"'{CourseStatus.PUBLISHED.value}'")
 
 
 class HasTag(Filter):
@@ -48,12 +52,16 @@ class HasTag(Filter):
         return Course.tags.any(Tag.name == self.name)
 
 
-class CourseText(Search):
-    """`q`: a case-insensitive substring of title or description (trigram-indexed on
-    PostgreSQL)."""
+class CourseText(Filter):
+    """`q`: a case-insensitive substring of title or description, matched against the very
+    expression the PostgreSQL trigram index covers (`title || ' ' || description`)."""
 
     def __init__(self, text: str) -> None:
-        super().__init__([Course.title, Course.description], text)
+        self.search = Search([Course.title], text)  # validation and LIKE escaping
+
+    def clause(self) -> ColumnElement[bool]:
+        searched = Course.title + literal_column("' '") + Course.description
+        return searched.ilike(self.search.pattern(), escape="\\")
 
 
 class CourseRepository(BaseRepository[Course]):

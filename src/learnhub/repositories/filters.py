@@ -90,9 +90,12 @@ class Search(Filter):
         if "\x00" in self.text:
             raise InvalidValue("search text must not contain NUL characters")
 
-    def clause(self) -> ColumnElement[bool]:
+    def pattern(self) -> str:
         needle = self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{needle}%"
+        return f"%{needle}%"
+
+    def clause(self) -> ColumnElement[bool]:
+        pattern = self.pattern()
         return or_(*(f.ilike(pattern, escape="\\") for f in self.fields))
 
 

@@ -1,0 +1,288 @@
+"""List and detail endpoints load related data in a bounded number of statements (SPEC 4).
+
+Every SQL statement the driver receives while serving one request is counted with a
+`before_cursor_execute` listener on the test's connection (the app's session factory is
+bound to it, see tests/api/conftest.py), the caller's principal query included. The count
+must be the same for a small and a large result (no N+1) and equal a fixed bound derived
+from the loader options.
+
+Not counted: SAVEPOINT / RELEASE SAVEPOINT / ROLLBACK TO SAVEPOINT. They exist only because
+the test nests every request's transaction in its rolled-back outer transaction; in
+production the same unit of work is a plain BEGIN ... ROLLBACK/COMMIT, which the drivers
+issue outside the cursor (asyncpg's transaction API, sqlite3's isolation handling) and
+which therefore never shows up as a statement here either.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+
+from learnhub.db.uow import UnitOfWork
+from learnhub.services import user as user_service
+from learnhub.services.activity import ActivityService
+from learnhub.services.user import UserService
+from tests.api.conftest import Account
+from tests.integration.helpers import unique_email
+
+COURSES = "/api/v1/courses"
+HARNESS = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.I)
+
+
+class Statements:
+    """The statements run on `connection` while inside the `with` block."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.sync = connection.sync_connection
+        self.all: list[str] = []
+
+    def _record(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.all.append(statement)
+
+    def __enter__(self) -> Statements:
+        event.listen(self.sync, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(self.sync, "before_cursor_execute", self._record)
+
+    @property
+    def serving(self) -> list[str]:
+        return [s for s in self.all if not HARNESS.match(s)]
+
+
+async def statements_for(
+    client: httpx.AsyncClient, connection: AsyncConnection, url: str, **kwargs: Any
+) -> tuple[httpx.Response, list[str]]:
+    with Statements(connection) as log:
+        response = await client.get(url, **kwargs)
+    assert response.status_code == 200, response.text
+    return response, log.serving
+
+
+def listing(statements: list[str]) -> str:
+    return "\n".join(f"{n}. {' '.join(s.split())[:160]}" for n, s in enumerate(statements, 1))
+
+
+def tables(statements: list[str]) -> list[str]:
+    """The table each statement reads first (`FROM x`), to name what was loaded."""
+    found = []
+    for statement in statements:
+        match = re.search(r"\bFROM\s+(\w+)", statement)
+        found.append(match.group(1) if match else statement.split()[0])
+    return found
+
+
+# ---- content through the API ---------------------------------------------------------------
+
+
+async def make_course(
+    client: httpx.AsyncClient,
+    author: Account,
+    title: str,
+    *,
+    tags: list[str],
+    objectives: int = 1,
+    sections: int = 1,
+    videos: int = 1,
+    quizzes: int = 1,
+    questions: int = 1,
+    publish: bool = True,
+) -> str:
+    created = await client.post(
+        COURSES,
+        headers=author.headers,
+        json={
+            "title": title,
+            "description": f"All about {title}.",
+            "price": {"amount": "19.99", "currency": "USD"},
+            "tags": tags,
+            "objectives": [f"Objective {n}" for n in range(objectives)],
+        },
+    )
+    assert created.status_code == 201, created.text
+    course_id: str = created.json()["id"]
+    for s in range(sections):
+        section = await client.post(
+            f"{COURSES}/{course_id}/sections", headers=author.headers, json={"title": f"Part {s}"}
+        )
+        assert section.status_code == 201, section.text
+        section_id = section.json()["id"]
+        for v in range(videos):
+            video = await client.post(
+                f"/api/v1/sections/{section_id}/videos",
+                headers=author.headers,
+                json={
+                    "title": f"Lesson {s}.{v}",
+                    "url": f"https://videos.example.com/{course_id}/{s}/{v}.mp4",
+                    "duration_seconds": 300 + v,
+                },
+            )
+            assert video.status_code == 201, video.text
+        for q in range(quizzes):
+            quiz = await client.post(
+                f"/api/v1/sections/{section_id}/quizzes",
+                headers=author.headers,
+                json={
+                    "title": f"Check {s}.{q}",
+                    "questions": [
+                        {
+                            "text": f"Question {n}?",
+                            "type": "single_choice",
+                            "options": [
+                                {"text": "Yes", "is_correct": True},
+                                {"text": "No", "is_correct": False},
+                            ],
+                        }
+                        for n in range(questions)
+                    ],
+                },
+            )
+            assert quiz.status_code == 201, quiz.text
+    if publish:
+        published = await client.post(f"{COURSES}/{course_id}/publish", headers=author.headers)
+        assert published.status_code == 200, published.text
+    return course_id
+
+
+# ---- the catalog -----------------------------------------------------------------------------
+
+# One statement for the page of courses, one `selectinload` for all their tags.
+CATALOG_STATEMENTS = 2
+
+
+async def test_catalog_page_costs_the_same_for_2_or_20_courses(client, connection, login_as):
+    author = await login_as("instructor")
+    tags = ["alpha", "beta", "gamma"]
+    for n in range(2):
+        await make_course(client, author, f"Course {n}", tags=tags, quizzes=0)
+
+    small, few = await statements_for(client, connection, COURSES)
+    assert len(small.json()["items"]) == 2
+
+    for n in range(2, 20):
+        await make_course(client, author, f"Course {n}", tags=tags, quizzes=0)
+    large, many = await statements_for(client, connection, COURSES)
+    items = large.json()["items"]
+    assert len(items) == 20 and all(item["tags"] == tags for item in items)
+
+    assert len(few) == len(many) == CATALOG_STATEMENTS, listing(many)
+    assert tables(few) == tables(many) == ["courses", "course_tags"], listing(many)
+
+
+async def test_catalog_with_a_logged_in_caller_adds_only_the_principal_query(
+    client, connection, login_as
+):
+    author = await login_as("instructor")
+    for n in range(3):
+        await make_course(client, author, f"Course {n}", tags=["x", "y", "z"], quizzes=0)
+    student = await login_as("student")
+    _, statements = await statements_for(client, connection, COURSES, headers=student.headers)
+    # The principal (account status, roles and permissions in one join), then the same two.
+    assert len(statements) == CATALOG_STATEMENTS + 1, listing(statements)
+    assert tables(statements) == ["users", "courses", "course_tags"], listing(statements)
+
+
+# ---- course detail ---------------------------------------------------------------------------
+
+# The course row, then one `selectinload` per level: tags, objectives, sections, the
+# sections' videos, the sections' quizzes. Quiz questions are not part of the course page.
+DETAIL_STATEMENTS = 6
+
+
+async def test_course_detail_costs_the_same_for_a_small_and_a_large_course(
+    client, connection, login_as
+):
+    author = await login_as("instructor")
+    small_id = await make_course(client, author, "Small course", tags=["solo"])
+    large_id = await make_course(
+        client,
+        author,
+        "Large course",
+        tags=["one", "two", "three"],
+        objectives=5,
+        sections=5,
+        videos=4,
+        quizzes=2,
+        questions=3,
+    )
+
+    small, few = await statements_for(client, connection, f"{COURSES}/{small_id}")
+    large, many = await statements_for(client, connection, f"{COURSES}/{large_id}")
+
+    body = large.json()
+    assert len(body["sections"]) == 5 and len(body["objectives"]) == 5
+    assert all(len(s["videos"]) == 4 and len(s["quizzes"]) == 2 for s in body["sections"])
+    assert len(small.json()["sections"]) == 1
+
+    assert len(few) == len(many) == DETAIL_STATEMENTS, listing(many)
+    # One statement per table; the order in which SQLAlchemy issues sibling eager loads
+    # is its own business, so compare as sets of tables.
+    expected = ["course_objectives", "course_tags", "courses", "quizzes", "sections", "videos"]
+    assert sorted(tables(few)) == sorted(tables(many)) == expected, listing(many)
+
+
+# ---- account administration and activity --------------------------------------------------
+
+# principal + the page of users + one `selectinload` for all their roles
+USERS_STATEMENTS = 3
+
+
+async def register_users(
+    session_factory: async_sessionmaker[AsyncSession], count: int, roles: list[str]
+) -> None:
+    """Accounts that never log in: registered through the service, minus argon2's cost."""
+    async with UnitOfWork(session_factory) as uow:
+        service = UserService(uow)
+        for n in range(count):
+            await service.register(
+                unique_email("member"), "correct horse battery", f"Member {n}", roles=roles
+            )
+        await uow.commit()
+
+
+async def test_admin_user_list_costs_the_same_for_few_or_many_users(
+    client, connection, login_as, session_factory, monkeypatch
+):
+    admin = await login_as("admin")
+    small, few = await statements_for(client, connection, "/api/v1/users", headers=admin.headers)
+    assert 1 <= len(small.json()["items"]) < 20
+
+    monkeypatch.setattr(user_service, "hash_password", lambda _password: "not-a-login-hash")
+    await register_users(session_factory, 12, ["student"])
+    await register_users(session_factory, 12, ["instructor", "student"])
+    large, many = await statements_for(client, connection, "/api/v1/users", headers=admin.headers)
+    items = large.json()["items"]
+    assert len(items) == 20 and all(item["roles"] for item in items)
+
+    assert len(few) == len(many) == USERS_STATEMENTS, listing(many)
+    assert tables(few) == tables(many) == ["users", "users", "user_roles"], listing(many)
+
+
+# principal + the page of activity (no related rows)
+ACTIVITY_STATEMENTS = 2
+
+
+async def test_my_activity_costs_the_same_for_one_or_many_entries(
+    client, connection, login_as, session_factory
+):
+    me = await login_as("student")
+    url = "/api/v1/users/me/activity"
+    small, few = await statements_for(client, connection, url, headers=me.headers)
+    assert 1 <= len(small.json()["items"]) < 20  # the login itself
+
+    async with UnitOfWork(session_factory) as uow:
+        activity = ActivityService(uow)
+        for n in range(30):
+            activity.record(uuid.UUID(me.id), "course.viewed", step=n)
+        await uow.commit()
+    large, many = await statements_for(client, connection, url, headers=me.headers)
+    assert len(large.json()["items"]) == 20
+
+    assert len(few) == len(many) == ACTIVITY_STATEMENTS, listing(many)
+    assert tables(few) == tables(many) == ["users", "user_activity"], listing(many)
