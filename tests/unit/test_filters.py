@@ -113,7 +113,7 @@ class TestCursorRoundTrip:
         assert decoded == value
         assert row_id == ROW_ID
 
-    @pytest.mark.parametrize("value", [0, 1, 42, -7, 2**62])
+    @pytest.mark.parametrize("value", [0, 1, 42, -7, 2**52])
     def test_int(self, value: int) -> None:
         decoded, row_id = decode_cursor(encode_cursor(BY_VERSION, value, ROW_ID), BY_VERSION)
         assert type(decoded) is int
@@ -157,7 +157,10 @@ class TestCursorRoundTrip:
         assert decoded_id == row_id
 
     @PROPERTY
-    @given(value=st.decimals(allow_nan=False, allow_infinity=False), row_id=st.uuids())
+    @given(
+        value=st.decimals(allow_nan=False, allow_infinity=False).filter(lambda d: abs(d) < 2**53),
+        row_id=st.uuids(),
+    )
     def test_any_finite_decimal(self, value: Decimal, row_id: uuid.UUID) -> None:
         decoded, decoded_id = decode_cursor(encode_cursor(BY_PRICE, value, row_id), BY_PRICE)
         assert decoded == value
@@ -172,11 +175,21 @@ class TestCursorRoundTrip:
         assert decoded_id == row_id
 
     @PROPERTY
-    @given(value=st.integers(min_value=-(2**63), max_value=2**63 - 1), row_id=st.uuids())
+    @given(value=st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1), row_id=st.uuids())
     def test_any_int(self, value: int, row_id: uuid.UUID) -> None:
         decoded, decoded_id = decode_cursor(encode_cursor(BY_VERSION, value, row_id), BY_VERSION)
         assert decoded == value
         assert decoded_id == row_id
+
+    @pytest.mark.parametrize("value", [2**53, -(2**53), 2**63, 2**70])
+    def test_numbers_beyond_any_sort_key_are_forged(self, value: int) -> None:
+        # A count, rating or price never gets near 2**53; a cursor that claims so was made
+        # by hand and would overflow the database's integer types.
+        row_id = uuid.UUID(int=1)
+        with pytest.raises(InvalidCursor):
+            decode_cursor(encode_cursor(BY_VERSION, value, row_id), BY_VERSION)
+        with pytest.raises(InvalidCursor):
+            decode_cursor(encode_cursor(BY_PRICE, Decimal(value), row_id), BY_PRICE)
 
     @PROPERTY
     @given(value=st.uuids(), row_id=st.uuids())

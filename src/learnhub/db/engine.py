@@ -59,6 +59,9 @@ def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        # SQLite's lower() (and so ILIKE) folds ASCII only; use Python's Unicode-aware one
+        # so search and case-insensitive rules agree with PostgreSQL.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
@@ -74,6 +77,10 @@ def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:
             return  # e.g. readiness probes: no transaction, no lock
         mode = "DEFERRED" if options.get(READ_ONLY) else "IMMEDIATE"
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

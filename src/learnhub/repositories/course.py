@@ -70,7 +70,8 @@ class CourseRepository(BaseRepository[Course]):
     default_sort = "rating"
 
     def _select(self) -> Select[Course]:
-        return select(Course).options(selectinload(Course.tags))
+        # A catalog card shows tags and objectives: one extra query each per page.
+        return select(Course).options(selectinload(Course.tags), selectinload(Course.objectives))
 
     def detail_options(self, *, with_keys: bool) -> list[Any]:
         """Everything the course page shows, in one query per level (never N+1)."""
@@ -186,9 +187,15 @@ class QuizRepository(PositionedRepository[Quiz]):
     parent_column = "section_id"
 
     async def get_with_questions(self, quiz_id: uuid.UUID) -> Quiz | None:
-        return await self.get_by_id(
-            quiz_id, options=[selectinload(Quiz.questions).selectinload(QuizQuestion.options)]
+        # populate_existing: after questions were replaced in this unit of work, the quiz
+        # already in the session must not keep its stale list.
+        result = await self.session.execute(
+            select(Quiz)
+            .where(Quiz.id == quiz_id)
+            .options(selectinload(Quiz.questions).selectinload(QuizQuestion.options))
+            .execution_options(populate_existing=True)
         )
+        return result.scalar_one_or_none()
 
 
 class QuestionRepository(BaseRepository[QuizQuestion]):

@@ -162,9 +162,14 @@ def _decode_value(raw: Any, python_type: type[Any]) -> Any:
             return uuid.UUID(raw)
         if python_type is Decimal and isinstance(raw, str):
             value = Decimal(raw)
-            if value.is_finite():
+            if value.is_finite() and abs(value) < MAX_CURSOR_NUMBER:
                 return value
-        if python_type is int and isinstance(raw, int) and not isinstance(raw, bool):
+        if (
+            python_type is int
+            and isinstance(raw, int)
+            and not isinstance(raw, bool)
+            and abs(raw) < MAX_CURSOR_NUMBER
+        ):
             return raw
         if python_type is str and isinstance(raw, str):
             return raw
@@ -183,6 +188,9 @@ def encode_cursor(sort: Sort, value: Any, row_id: uuid.UUID) -> str:
 
 
 MAX_CURSOR_LENGTH = 1024
+# Sort keys are counts, ratings and prices: anything near 64-bit is forged, and would make
+# the database (or SQLite's driver) fail instead of answering 400.
+MAX_CURSOR_NUMBER = 2**53
 
 
 def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, uuid.UUID]:

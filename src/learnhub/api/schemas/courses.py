@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from learnhub.api.schemas.common import Input, Output, Text
 from learnhub.domain.enums import CourseStatus, DifficultyLevel, QuestionType
@@ -19,7 +19,7 @@ ObjectiveText = Annotated[Text, Field(min_length=1, max_length=300)]
 
 class MoneyIn(Input):
     # Money travels as a decimal string; a JSON float would already have lost precision.
-    amount: Annotated[str, Field(pattern=r"^\d{1,7}(\.\d{1,2})?$")] | int
+    amount: Annotated[str, Field(pattern=r"^\d{1,7}(\.\d{1,2})?$")] | StrictInt
     currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
 
     def to_price(self) -> Price:
@@ -75,7 +75,7 @@ class CourseOut(Output):
     published_at: datetime | None
 
     @classmethod
-    def fields_of(cls, course: Course, *, objectives: bool) -> dict[str, Any]:
+    def fields_of(cls, course: Course) -> dict[str, Any]:
         return {
             "id": course.id,
             "slug": course.slug,
@@ -89,7 +89,7 @@ class CourseOut(Output):
             "rating_count": course.rating_count,
             "enrollment_count": course.enrollment_count,
             "tags": sorted(t.name for t in course.tags),
-            "objectives": [o.text for o in course.objectives] if objectives else [],
+            "objectives": [o.text for o in course.objectives],
             "version": course.version,
             "created_at": course.created_at,
             "updated_at": course.updated_at,
@@ -98,7 +98,7 @@ class CourseOut(Output):
 
     @classmethod
     def of(cls, course: Course) -> CourseOut:
-        return cls(**cls.fields_of(course, objectives=False))
+        return cls(**cls.fields_of(course))
 
 
 class VideoSummary(Output):
@@ -153,7 +153,7 @@ class CourseDetailOut(CourseOut):
     @classmethod
     def of(cls, course: Course) -> CourseDetailOut:
         return cls(
-            **cls.fields_of(course, objectives=True),
+            **cls.fields_of(course),
             sections=[SectionDetailOut.of(s) for s in course.sections],
         )
 

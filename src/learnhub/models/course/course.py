@@ -36,8 +36,21 @@ LISTED = text("status = 'published' AND deleted_at IS NULL")
 course_tags = Table(
     "course_tags",
     Base.metadata,
-    Column("course_id", Uuid, ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True),
-    Column("tag_id", Uuid, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column(
+        "course_id",
+        Uuid,
+        ForeignKey("courses.id", ondelete="CASCADE"),
+        primary_key=True,
+        info=col_info(),
+    ),
+    Column(
+        "tag_id",
+        Uuid,
+        ForeignKey("tags.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+        info=col_info(),
+    ),
 )
 
 

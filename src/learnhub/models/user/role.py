@@ -3,6 +3,7 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from learnhub.domain.enums import PersonalData
 from learnhub.models.base import SERVER_NOW, Base, BaseModel, col_info
 from learnhub.models.types import UTCDateTime, utc_now
 
@@ -11,23 +12,48 @@ NOT_DELETED = text("deleted_at IS NULL")
 user_roles = Table(
     "user_roles",
     Base.metadata,
-    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column(
-        "role_id", Uuid, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True, index=True
+        "user_id",
+        Uuid,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+        info=col_info(PersonalData.DELETE),
     ),
-    Column("assigned_at", UTCDateTime, nullable=False, default=utc_now, server_default=SERVER_NOW),
+    Column(
+        "role_id",
+        Uuid,
+        ForeignKey("roles.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+        info=col_info(PersonalData.DELETE),
+    ),
+    Column(
+        "assigned_at",
+        UTCDateTime,
+        nullable=False,
+        default=utc_now,
+        server_default=SERVER_NOW,
+        info=col_info(PersonalData.DELETE),
+    ),
 )
 
 role_permissions = Table(
     "role_permissions",
     Base.metadata,
-    Column("role_id", Uuid, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "role_id",
+        Uuid,
+        ForeignKey("roles.id", ondelete="CASCADE"),
+        primary_key=True,
+        info=col_info(),
+    ),
     Column(
         "permission_id",
         Uuid,
         ForeignKey("permissions.id", ondelete="CASCADE"),
         primary_key=True,
         index=True,
+        info=col_info(),
     ),
 )
 
