@@ -10,11 +10,21 @@ logging in) and `suspended` (status set to suspended by an admin after logging i
 
 Outcomes: an allowed cell answers the exact status the realistic request should get; a
 denied cell answers 401 `unauthorized` (no or dead credentials) or 403 `forbidden`
-(authenticated, lacking the permission) as an RFC 9457 problem, and changes nothing."""
+(authenticated, lacking the permission) as an RFC 9457 problem, and changes nothing.
+
+Course endpoints add an ownership dimension (`test_course_matrix`). Each cell builds its own
+course through the API as an instructor (course, section, video, a quiz when needed, then
+publish) and calls with real ids. There `instructor` is the instructor who OWNS that course,
+`other_instructor` an instructor who does not, and `deleted` / `suspended` are that owner
+taken down by an admin after building it (a dead owner keeps nothing). Course-bound cells run
+on a published course and again on a DRAFT one, where the course does not exist for anyone
+but its owner and the admins: non-owners get 404 `not_found` rather than 403, so a draft's
+existence never leaks. The catalog reads (SPEC 13) are open to anonymous callers, but a dead
+token sent to them is still a 401: the API rejects bad credentials, it never ignores them."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,23 +32,51 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from learnhub.api.app import create_app
+from learnhub.db.uow import UnitOfWork
+from learnhub.models.base import Base
 from learnhub.services import passwords
+from learnhub.services.user import UserService
 from tests.api.conftest import PASSWORD, Account, LoginAs, assert_problem
+from tests.api.conftest import test_settings as settings_for
 from tests.integration.helpers import unique_email
 
 API = "/api/v1"
 
 # Policies.
-PUBLIC = "public"  # anyone, credentials or not (a dead token is simply ignored)
+PUBLIC = "public"  # anyone: the endpoint reads no credentials (a dead token goes unnoticed)
 SELF = "self"  # any live, active account, acting on itself
 ADMIN = "admin"  # holders of users:manage
+# Course policies (the cells of `test_course_matrix`).
+CATALOG = "catalog"  # anyone, logged in or not; credentials that are sent must be live (401)
+AUTHOR = "author"  # holders of courses:author (instructors) or courses:manage (admins)
+OWNER = "owner"  # the course's own instructor (courses:author + ownership) or courses:manage
+MANAGE = "manage"  # holders of courses:manage (admins) only
+COURSE_POLICIES = {CATALOG, AUTHOR, OWNER, MANAGE}
 
 ANONYMOUS, STUDENT, INSTRUCTOR, ADMIN_ROLE = "anonymous", "student", "instructor", "admin"
+OTHER_INSTRUCTOR = "other_instructor"  # an instructor who does not own the course under test
 DELETED, SUSPENDED = "deleted", "suspended"
 CALLERS = [ANONYMOUS, STUDENT, INSTRUCTOR, ADMIN_ROLE, DELETED, SUSPENDED]
-LIVE_ROLES = {STUDENT, INSTRUCTOR, ADMIN_ROLE}
-ROLES_WITH_PERMISSION = {PUBLIC: set(CALLERS), SELF: LIVE_ROLES, ADMIN: {ADMIN_ROLE}}
+COURSE_CALLERS = [ANONYMOUS, STUDENT, INSTRUCTOR, OTHER_INSTRUCTOR, ADMIN_ROLE, DELETED, SUSPENDED]
+LIVE_ROLES = {STUDENT, INSTRUCTOR, OTHER_INSTRUCTOR, ADMIN_ROLE}
+ROLES_WITH_PERMISSION = {
+    PUBLIC: set(COURSE_CALLERS),
+    SELF: LIVE_ROLES,
+    ADMIN: {ADMIN_ROLE},
+    CATALOG: LIVE_ROLES | {ANONYMOUS},
+    AUTHOR: {INSTRUCTOR, OTHER_INSTRUCTOR, ADMIN_ROLE},
+    OWNER: {INSTRUCTOR, ADMIN_ROLE},
+    MANAGE: {ADMIN_ROLE},
+}
+
+# The state of the course a course cell runs against.
+PUBLISHED, DRAFT = "published", "draft"
+# What a course cell needs built first: nothing, a course (section + video), or a quiz too.
+COURSE, QUIZ = "course", "quiz"
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +86,47 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
+
+
+@pytest.fixture(scope="module")
+async def shared_app(db_url: str) -> AsyncIterator[FastAPI]:
+    application = create_app(settings_for(db_url))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+def app(shared_app: FastAPI, session_factory: async_sessionmaker[AsyncSession]) -> FastAPI:
+    """One app per backend for the whole file, each test still in its own rolled-back
+    transaction. A fresh app per test (conftest's `app`) builds the state of every route it
+    serves on first use, which costs more than the requests of a cell."""
+    shared_app.state.session_factory = session_factory
+    return shared_app
+
+
+@pytest.fixture
+def login_as(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> LoginAs:
+    """conftest's `login_as` (the account is registered directly, then logs in through the
+    API), minus its `GET /users/me` round trip: the registration already knows the id."""
+
+    async def make(role: str = STUDENT, email: str | None = None) -> Account:
+        address = email or unique_email(role)
+        async with UnitOfWork(session_factory) as uow:
+            user = await UserService(uow).register(
+                address, PASSWORD, f"{role.title()} User", roles=[role]
+            )
+            await uow.commit()
+        response = await client.post(
+            f"{API}/auth/login", json={"email": address, "password": PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        tokens = response.json()
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        return Account(str(user.id), address, headers, tokens)
+
+    return make
 
 
 @dataclass
@@ -67,22 +146,30 @@ class Call:
     path: str
     json: Any = None
     params: dict[str, str] = field(default_factory=dict)
+    subject: str | None = None  # the id of what the call acts on, when the builder made it
 
 
 Build = Callable[[World], Awaitable[Call]]
+# Course cells build from a CourseWorld (defined below); Rule.build takes either kind.
+AnyBuild = Callable[[Any], Awaitable[Call]]
 
 
 @dataclass(frozen=True)
 class Rule:
+    """One endpoint's decision. MATRIX keys are "METHOD /path"; a key may add "?query" for a
+    variant of an endpoint whose query string changes who may call it (`?hard=true`)."""
+
     policy: str
     status: int  # what an allowed caller gets for the realistic request
-    build: Build
+    build: AnyBuild
     in_schema: bool = True  # False for the routes FastAPI keeps out of /openapi.json
+    fixture: str | None = None  # course cells: COURSE or QUIZ to build first, None for nothing
+    draft: int | None = None  # course cells: also run on a draft course; allowed callers get this
 
 
-def fixed(path: str, json: Any = None) -> Build:
-    async def build(_world: World) -> Call:
-        return Call(path, json)
+def fixed(path: str, json: Any = None, params: dict[str, str] | None = None) -> AnyBuild:
+    async def build(_world: Any) -> Call:
+        return Call(path, json, params or {})
 
     return build
 
@@ -120,6 +207,190 @@ async def _restore(world: World) -> Call:
     return Call(f"{API}/users/{world.target.id}/restore")
 
 
+# Course content, built through the API by the course's owner.
+
+COURSE_BODY: dict[str, Any] = {
+    "title": "Testing Web APIs",
+    "description": "Design a test suite that checks every endpoint against every caller.",
+    "price": {"amount": "19.99", "currency": "USD"},
+    "difficulty": "intermediate",
+    "tags": ["testing", "http"],
+    "objectives": ["Write an authorization matrix", "Test ownership rules"],
+}
+SECTION_BODY = {"title": "Getting Started", "position": 0}
+VIDEO_BODY = {
+    "title": "Welcome",
+    "url": "https://videos.example.com/welcome.mp4",
+    "duration_seconds": 95,
+    "position": 0,
+    "transcript": "Welcome to the course. Today we test who may call what.",
+}
+COURSE_PATCH = {
+    "title": "Testing Web APIs, Revised",
+    "price": {"amount": "24.99", "currency": "USD"},
+}
+NEW_VIDEO = {**VIDEO_BODY, "title": "Reading the Matrix", "position": 1}
+VIDEO_PATCH = {"title": "Welcome Aboard", "duration_seconds": 120}
+QUIZ_PATCH = {"title": "Final Checkpoint", "pass_mark": 80}
+QUIZ_BODY = {
+    "title": "Checkpoint",
+    "pass_mark": 70,
+    "max_attempts": 3,
+    "time_limit_seconds": 600,
+    "questions": [
+        {
+            "text": "Which status answers a request without credentials?",
+            "type": "single_choice",
+            "options": [
+                {"text": "401 Unauthorized", "is_correct": True},
+                {"text": "403 Forbidden", "is_correct": False},
+            ],
+        }
+    ],
+}
+
+
+@dataclass
+class Content:
+    """The course under test: one section with one video (enough to publish), and a quiz in
+    that section when the cell needs one."""
+
+    course_id: str
+    section_id: str
+    video_id: str
+    quiz_id: str | None = None
+
+
+@dataclass
+class CourseWorld:
+    """Who is around for one course cell: the course's owner and what it built."""
+
+    client: httpx.AsyncClient
+    owner: Account  # the instructor who owns the course under test
+    content: Content | None
+    caller: Account | None = None  # None for the anonymous caller
+    caller_kind: str = ANONYMOUS
+
+    @property
+    def course(self) -> Content:
+        assert self.content is not None, "this cell builds no course"
+        return self.content
+
+    async def as_owner(self, method: str, path: str, json: Any = None, status: int = 200) -> Any:
+        """A setup request by the owner, which must succeed."""
+        response = await self.client.request(
+            method, f"{API}{path}", json=json, headers=self.owner.headers
+        )
+        assert response.status_code == status, f"setup {method} {path}: {response.text}"
+        return response.json() if response.content else None
+
+
+async def build_content(
+    client: httpx.AsyncClient, owner: Account, fixture: str, publish: bool
+) -> Content:
+    world = CourseWorld(client, owner, None)
+    course = await world.as_owner("POST", "/courses", COURSE_BODY, 201)
+    section = await world.as_owner("POST", f"/courses/{course['id']}/sections", SECTION_BODY, 201)
+    video = await world.as_owner("POST", f"/sections/{section['id']}/videos", VIDEO_BODY, 201)
+    content = Content(course["id"], section["id"], video["id"])
+    if fixture == QUIZ:
+        quiz = await world.as_owner("POST", f"/sections/{section['id']}/quizzes", QUIZ_BODY, 201)
+        content.quiz_id = quiz["id"]
+    if publish:
+        published = await world.as_owner("POST", f"/courses/{course['id']}/publish")
+        assert published["status"] == "published"
+    return content
+
+
+def on_course(suffix: str = "", json: Any = None, params: dict[str, str] | None = None) -> AnyBuild:
+    async def build(world: CourseWorld) -> Call:
+        return Call(f"{API}/courses/{world.course.course_id}{suffix}", json, params or {})
+
+    return build
+
+
+def on_section(suffix: str = "", json: Any = None) -> AnyBuild:
+    async def build(world: CourseWorld) -> Call:
+        return Call(f"{API}/sections/{world.course.section_id}{suffix}", json)
+
+    return build
+
+
+def on_video(suffix: str = "", json: Any = None) -> AnyBuild:
+    async def build(world: CourseWorld) -> Call:
+        return Call(f"{API}/videos/{world.course.video_id}{suffix}", json)
+
+    return build
+
+
+def on_quiz(suffix: str = "", json: Any = None) -> AnyBuild:
+    async def build(world: CourseWorld) -> Call:
+        return Call(f"{API}/quizzes/{world.course.quiz_id}{suffix}", json)
+
+    return build
+
+
+async def _restore_course(world: CourseWorld) -> Call:
+    # Something to restore: the owner soft-deletes the course first.
+    await world.as_owner("DELETE", f"/courses/{world.course.course_id}", status=204)
+    return Call(f"{API}/courses/{world.course.course_id}/restore", subject=world.course.course_id)
+
+
+async def _order_sections(world: CourseWorld) -> Call:
+    c = world.course
+    return Call(f"{API}/courses/{c.course_id}/sections/order", {"ids": [c.section_id]})
+
+
+async def _order_videos(world: CourseWorld) -> Call:
+    c = world.course
+    return Call(f"{API}/sections/{c.section_id}/videos/order", {"ids": [c.video_id]})
+
+
+async def _order_quizzes(world: CourseWorld) -> Call:
+    c = world.course
+    return Call(f"{API}/sections/{c.section_id}/quizzes/order", {"ids": [c.quiz_id]})
+
+
+async def _spare_section(world: CourseWorld) -> str:
+    """A second section, so that removing it leaves a published course its video."""
+    path = f"/courses/{world.course.course_id}/sections"
+    return str((await world.as_owner("POST", path, {"title": "Appendix"}, 201))["id"])
+
+
+async def _spare_video(world: CourseWorld) -> str:
+    """A second video, so that removing it leaves a published course its first one."""
+    body = {**VIDEO_BODY, "title": "Bonus Round", "position": 1}
+    path = f"/sections/{world.course.section_id}/videos"
+    return str((await world.as_owner("POST", path, body, 201))["id"])
+
+
+async def _delete_section(world: CourseWorld) -> Call:
+    spare = await _spare_section(world)
+    return Call(f"{API}/sections/{spare}", subject=spare)
+
+
+async def _restore_section(world: CourseWorld) -> Call:
+    spare = await _spare_section(world)
+    await world.as_owner("DELETE", f"/sections/{spare}", status=204)
+    return Call(f"{API}/sections/{spare}/restore", subject=spare)
+
+
+async def _delete_video(world: CourseWorld) -> Call:
+    spare = await _spare_video(world)
+    return Call(f"{API}/videos/{spare}", subject=spare)
+
+
+async def _restore_video(world: CourseWorld) -> Call:
+    spare = await _spare_video(world)
+    await world.as_owner("DELETE", f"/videos/{spare}", status=204)
+    return Call(f"{API}/videos/{spare}/restore", subject=spare)
+
+
+async def _restore_quiz(world: CourseWorld) -> Call:
+    await world.as_owner("DELETE", f"/quizzes/{world.course.quiz_id}", status=204)
+    return Call(f"{API}/quizzes/{world.course.quiz_id}/restore", subject=world.course.quiz_id)
+
+
 MATRIX: dict[str, Rule] = {
     # Operations, at the root.
     "GET /health": Rule(PUBLIC, 200, fixed("/health")),
@@ -152,17 +423,114 @@ MATRIX: dict[str, Rule] = {
     f"PUT {API}/users/{{user_id}}/roles": Rule(
         ADMIN, 200, on_target("/roles", {"roles": ["admin", "student"]})
     ),
+    # The catalog and the course lifecycle ("instructor" owns the course under test).
+    f"GET {API}/courses": Rule(CATALOG, 200, fixed(f"{API}/courses"), fixture=COURSE),
+    f"GET {API}/courses?mine=true": Rule(
+        AUTHOR, 200, fixed(f"{API}/courses", params={"mine": "true"}), fixture=COURSE
+    ),
+    f"POST {API}/courses": Rule(AUTHOR, 201, fixed(f"{API}/courses", COURSE_BODY)),
+    f"GET {API}/courses/{{course_id}}": Rule(CATALOG, 200, on_course(), fixture=COURSE, draft=200),
+    f"PATCH {API}/courses/{{course_id}}": Rule(
+        OWNER, 200, on_course(json=COURSE_PATCH), fixture=COURSE, draft=200
+    ),
+    f"DELETE {API}/courses/{{course_id}}": Rule(OWNER, 204, on_course(), fixture=COURSE, draft=204),
+    f"DELETE {API}/courses/{{course_id}}?hard=true": Rule(
+        MANAGE, 204, on_course(params={"hard": "true"}), fixture=COURSE
+    ),
+    f"POST {API}/courses/{{course_id}}/restore": Rule(
+        OWNER, 200, _restore_course, fixture=COURSE, draft=200
+    ),
+    # Publishing a published course is a no-op 200; on a draft it is the real thing.
+    f"POST {API}/courses/{{course_id}}/publish": Rule(
+        OWNER, 200, on_course("/publish"), fixture=COURSE, draft=200
+    ),
+    # Only a published course can be archived: the owner gets 409 `conflict` on a draft.
+    f"POST {API}/courses/{{course_id}}/archive": Rule(
+        OWNER, 200, on_course("/archive"), fixture=COURSE, draft=409
+    ),
+    f"GET {API}/courses/{{course_id}}/history": Rule(
+        OWNER, 200, on_course("/history"), fixture=COURSE, draft=200
+    ),
+    # Sections.
+    f"POST {API}/courses/{{course_id}}/sections": Rule(
+        OWNER, 201, on_course("/sections", {"title": "Going Further"}), fixture=COURSE, draft=201
+    ),
+    f"PUT {API}/courses/{{course_id}}/sections/order": Rule(
+        OWNER, 200, _order_sections, fixture=COURSE, draft=200
+    ),
+    f"GET {API}/sections/{{section_id}}": Rule(
+        CATALOG, 200, on_section(), fixture=COURSE, draft=200
+    ),
+    f"PATCH {API}/sections/{{section_id}}": Rule(
+        OWNER, 200, on_section(json={"title": "First Steps"}), fixture=COURSE, draft=200
+    ),
+    f"DELETE {API}/sections/{{section_id}}": Rule(
+        OWNER, 204, _delete_section, fixture=COURSE, draft=204
+    ),
+    f"POST {API}/sections/{{section_id}}/restore": Rule(
+        OWNER, 200, _restore_section, fixture=COURSE, draft=200
+    ),
+    # Videos.
+    f"POST {API}/sections/{{section_id}}/videos": Rule(
+        OWNER, 201, on_section("/videos", NEW_VIDEO), fixture=COURSE, draft=201
+    ),
+    f"PUT {API}/sections/{{section_id}}/videos/order": Rule(
+        OWNER, 200, _order_videos, fixture=COURSE, draft=200
+    ),
+    f"GET {API}/videos/{{video_id}}": Rule(CATALOG, 200, on_video(), fixture=COURSE, draft=200),
+    f"PATCH {API}/videos/{{video_id}}": Rule(
+        OWNER, 200, on_video(json=VIDEO_PATCH), fixture=COURSE, draft=200
+    ),
+    f"DELETE {API}/videos/{{video_id}}": Rule(OWNER, 204, _delete_video, fixture=COURSE, draft=204),
+    f"POST {API}/videos/{{video_id}}/restore": Rule(
+        OWNER, 200, _restore_video, fixture=COURSE, draft=200
+    ),
+    # Quizzes.
+    f"POST {API}/sections/{{section_id}}/quizzes": Rule(
+        OWNER, 201, on_section("/quizzes", QUIZ_BODY), fixture=COURSE, draft=201
+    ),
+    f"PUT {API}/sections/{{section_id}}/quizzes/order": Rule(
+        OWNER, 200, _order_quizzes, fixture=QUIZ, draft=200
+    ),
+    f"GET {API}/quizzes/{{quiz_id}}": Rule(CATALOG, 200, on_quiz(), fixture=QUIZ, draft=200),
+    f"PATCH {API}/quizzes/{{quiz_id}}": Rule(
+        OWNER, 200, on_quiz(json=QUIZ_PATCH), fixture=QUIZ, draft=200
+    ),
+    f"DELETE {API}/quizzes/{{quiz_id}}": Rule(OWNER, 204, on_quiz(), fixture=QUIZ, draft=204),
+    f"POST {API}/quizzes/{{quiz_id}}/restore": Rule(
+        OWNER, 200, _restore_quiz, fixture=QUIZ, draft=200
+    ),
 }
 
 CELLS = [
     pytest.param(endpoint, caller, id=f"{endpoint}-{caller}")
-    for endpoint in MATRIX
+    for endpoint, rule in MATRIX.items()
+    if rule.policy not in COURSE_POLICIES
     for caller in CALLERS
+]
+# On a draft, the dead callers are left out: a dead token is refused before any course is
+# looked up, exactly as on the published course, where every endpoint checks it.
+DRAFT_CALLERS = [c for c in COURSE_CALLERS if c not in (DELETED, SUSPENDED)]
+COURSE_CELLS = [
+    pytest.param(endpoint, scope, caller, id=f"{endpoint}-{scope}-{caller}")
+    for endpoint, rule in MATRIX.items()
+    if rule.policy in COURSE_POLICIES
+    for scope, callers in [(PUBLISHED, COURSE_CALLERS), (DRAFT, DRAFT_CALLERS)]
+    if scope == PUBLISHED or rule.draft is not None
+    for caller in callers
 ]
 
 
-def expected_denial(policy: str, caller: str) -> int | None:
+def expected_denial(policy: str, caller: str, scope: str = PUBLISHED) -> int | None:
     """None when the caller is allowed; else the status of the refusal."""
+    if scope == DRAFT and policy in {CATALOG, OWNER}:
+        # A draft exists only for its owner and the admins: the others get 404, not 403,
+        # once they are past authentication (no credentials on a write, dead ones anywhere).
+        if caller in ROLES_WITH_PERMISSION[OWNER]:
+            return None
+        if caller in (DELETED, SUSPENDED) or (caller == ANONYMOUS and policy == OWNER):
+            return 401
+        return 404
     if caller in ROLES_WITH_PERMISSION[policy]:
         return None
     return 403 if caller in LIVE_ROLES else 401
@@ -185,22 +553,18 @@ async def make_caller(
     if kind in LIVE_ROLES:
         return await login_as(kind)
     account = await login_as(STUDENT)  # logged in first: its access token stays signed
-    url = f"{API}/users/{account.id}"
-    if kind == DELETED:
-        response = await client.delete(url, headers=operator.headers)
-        assert response.status_code == 204, response.text
-    else:
-        response = await client.patch(url, json={"status": "suspended"}, headers=operator.headers)
-        assert response.status_code == 200, response.text
-        assert response.json()["status"] == "suspended"
+    await take_down(kind, account, operator, client)
     return account
+
+
+PROBLEM_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict"}
 
 
 def assert_denied(response: httpx.Response, status: int) -> None:
     assert response.status_code == status, (
         f"expected {status}, got {response.status_code}: {response.text}"
     )
-    assert_problem(response, status, "unauthorized" if status == 401 else "forbidden")
+    assert_problem(response, status, PROBLEM_CODES[status])
     if status == 401:
         assert response.headers.get("www-authenticate", "").lower().startswith("bearer")
 
@@ -286,6 +650,212 @@ async def test_matrix(
     assert after == before
 
 
+# Course endpoints: every course endpoint x every caller, with ownership, on a published
+# course and (for course-bound endpoints) on a draft.
+
+
+def base_endpoint(key: str) -> str:
+    """The route a MATRIX key describes ("DELETE /x?hard=true" -> "DELETE /x")."""
+    return key.split("?", 1)[0]
+
+
+async def take_down(
+    kind: str, account: Account, operator: Account, client: httpx.AsyncClient
+) -> None:
+    """An admin soft-deletes or suspends `account`; its access token stays signed."""
+    url = f"{API}/users/{account.id}"
+    if kind == DELETED:
+        response = await client.delete(url, headers=operator.headers)
+        assert response.status_code == 204, response.text
+    else:
+        response = await client.patch(url, json={"status": "suspended"}, headers=operator.headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "suspended"
+
+
+async def course_caller(
+    kind: str, login_as: LoginAs, owner: Account, client: httpx.AsyncClient
+) -> Account | None:
+    if kind == ANONYMOUS:
+        return None
+    if kind == INSTRUCTOR:
+        return owner
+    if kind == OTHER_INSTRUCTOR:
+        return await login_as(INSTRUCTOR)
+    if kind in LIVE_ROLES:
+        return await login_as(kind)
+    # The dead callers are the owner itself, taken down by an admin after building its course.
+    await take_down(kind, owner, await login_as(ADMIN_ROLE), client)
+    return owner
+
+
+# Every row of the course model (deleted ones included), and the size of the audit trail and
+# of the outbox: a denied call must leave all of it as it was.
+COURSE_TABLES = [
+    "courses",
+    "course_objectives",
+    "course_tags",
+    "tags",
+    "sections",
+    "videos",
+    "quizzes",
+    "quiz_questions",
+    "quiz_options",
+]
+
+
+async def course_snapshot(connection: AsyncConnection) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+    for name in COURSE_TABLES:
+        rows = (await connection.execute(select(Base.metadata.tables[name]))).all()
+        state[name] = sorted((tuple(row) for row in rows), key=repr)
+    for name in ("audit_log", "outbox"):
+        table = Base.metadata.tables[name]
+        state[name] = await connection.scalar(select(func.count()).select_from(table))
+    return state
+
+
+async def check_course_allowed(
+    world: CourseWorld, endpoint: str, call: Call, response: httpx.Response
+) -> None:
+    """What an allowed course call must return, or have done, beyond its status."""
+    body: Any = (
+        response.json()
+        if response.content and "json" in response.headers.get("content-type", "")
+        else None
+    )
+    c, owns = world.content, world.caller_kind in ROLES_WITH_PERMISSION[OWNER]
+
+    async def status_of(path: str) -> int:
+        return (await world.client.get(f"{API}{path}", headers=world.owner.headers)).status_code
+
+    match endpoint.replace(API, "", 1):
+        case _ if response.status_code >= 400:  # an allowed call refused on the merits
+            assert_problem(response, response.status_code, PROBLEM_CODES[response.status_code])
+        case "POST /courses":
+            assert world.caller is not None
+            assert body["instructor_id"] == world.caller.id and body["status"] == "draft"
+            assert body["title"] == COURSE_BODY["title"]
+        case "GET /courses":
+            assert c is not None and c.course_id in [item["id"] for item in body["items"]]
+        case "GET /courses?mine=true":
+            assert c is not None
+            listed = [item["id"] for item in body["items"]]
+            assert (c.course_id in listed) == (world.caller_kind == INSTRUCTOR), listed
+        case "GET /courses/{course_id}":
+            assert c is not None and body["id"] == c.course_id
+            assert [s["id"] for s in body["sections"]] == [c.section_id]
+            assert [v["id"] for v in body["sections"][0]["videos"]] == [c.video_id]
+        case "PATCH /courses/{course_id}":
+            assert body["title"] == COURSE_PATCH["title"]
+            assert body["price"]["amount"] == "24.99"
+        case "DELETE /courses/{course_id}" | "DELETE /courses/{course_id}?hard=true":
+            assert c is not None and await status_of(f"/courses/{c.course_id}") == 404
+        case "POST /courses/{course_id}/restore":
+            assert c is not None and body["id"] == c.course_id
+            assert await status_of(f"/courses/{c.course_id}") == 200
+        case "POST /courses/{course_id}/publish":
+            assert body["status"] == "published" and body["published_at"]
+        case "POST /courses/{course_id}/archive":
+            assert body["status"] == "archived"
+        case "GET /courses/{course_id}/history":
+            assert c is not None and body["items"]
+            assert any(e["entity_id"] == c.course_id for e in body["items"])
+        case "POST /courses/{course_id}/sections":
+            assert c is not None and body["course_id"] == c.course_id
+            assert body["title"] == "Going Further"
+        case "PUT /courses/{course_id}/sections/order" | "PUT /sections/{section_id}/videos/order":
+            assert call.json is not None and [item["id"] for item in body] == call.json["ids"]
+        case "PUT /sections/{section_id}/quizzes/order":
+            assert call.json is not None and [item["id"] for item in body] == call.json["ids"]
+        case "GET /sections/{section_id}":
+            assert c is not None and body["id"] == c.section_id
+        case "PATCH /sections/{section_id}":
+            assert body["title"] == "First Steps"
+        case "DELETE /sections/{section_id}":
+            assert await status_of(f"/sections/{call.subject}") == 404
+        case "POST /sections/{section_id}/restore":
+            assert body["id"] == call.subject
+            assert await status_of(f"/sections/{call.subject}") == 200
+        case "POST /sections/{section_id}/videos":
+            assert c is not None and body["section_id"] == c.section_id
+            assert body["title"] == NEW_VIDEO["title"]
+        case "GET /videos/{video_id}":
+            assert c is not None and body["id"] == c.video_id
+        case "PATCH /videos/{video_id}":
+            assert body["title"] == VIDEO_PATCH["title"] and body["duration_seconds"] == 120
+        case "DELETE /videos/{video_id}":
+            assert await status_of(f"/videos/{call.subject}") == 404
+        case "POST /videos/{video_id}/restore":
+            assert body["id"] == call.subject
+            assert await status_of(f"/videos/{call.subject}") == 200
+        case "POST /sections/{section_id}/quizzes":
+            assert c is not None and body["section_id"] == c.section_id
+            assert [o["is_correct"] for o in body["questions"][0]["options"]] == [True, False]
+        case "GET /quizzes/{quiz_id}":
+            # Only those who may edit the course see the answer keys.
+            assert c is not None and body["id"] == c.quiz_id
+            options = body["questions"][0]["options"]
+            assert all(("is_correct" in o) == owns for o in options), body
+        case "PATCH /quizzes/{quiz_id}":
+            assert body["title"] == "Final Checkpoint" and body["pass_mark"] == 80
+            assert len(body["questions"]) == 1
+        case "DELETE /quizzes/{quiz_id}":
+            assert c is not None and await status_of(f"/quizzes/{c.quiz_id}") == 404
+        case "POST /quizzes/{quiz_id}/restore":
+            assert c is not None and body["id"] == c.quiz_id and body["questions"]
+            assert await status_of(f"/quizzes/{c.quiz_id}") == 200
+        case other:
+            raise AssertionError(f"no check for {other}")
+
+
+@pytest.mark.parametrize(("endpoint", "scope", "caller_kind"), COURSE_CELLS)
+async def test_course_matrix(
+    client: httpx.AsyncClient,
+    login_as: LoginAs,
+    connection: AsyncConnection,
+    endpoint: str,
+    scope: str,
+    caller_kind: str,
+) -> None:
+    rule = MATRIX[endpoint]
+    method = endpoint.split(" ", 1)[0]
+    owner = await login_as(INSTRUCTOR)
+    content = (
+        await build_content(client, owner, rule.fixture, publish=scope == PUBLISHED)
+        if rule.fixture is not None
+        else None
+    )
+    world = CourseWorld(client, owner, content)
+    call = await rule.build(world)  # setup (soft deletes, spare items) is done by the owner
+    world.caller = await course_caller(caller_kind, login_as, owner, client)
+    world.caller_kind = caller_kind
+    denial = expected_denial(rule.policy, caller_kind, scope)
+    before = await course_snapshot(connection) if denial is not None else None
+
+    response = await client.request(
+        method,
+        call.path,
+        json=call.json,
+        params=call.params,
+        headers=world.caller.headers if world.caller is not None else {},
+    )
+
+    cell = f"{endpoint} on a {scope} course as {caller_kind}"
+    assert response.status_code < 500, f"{cell}: {response.status_code} {response.text}"
+    if denial is not None:
+        assert_denied(response, denial)
+        assert COURSE_BODY["title"] not in response.text  # nothing of the course leaks
+        assert await course_snapshot(connection) == before, f"{cell} changed data"
+    else:
+        expected = rule.status if scope == PUBLISHED else rule.draft
+        assert response.status_code not in (401, 403), (
+            f"{cell} was refused: {response.status_code} {response.text}"
+        )
+        assert response.status_code == expected, f"{cell}: {response.text}"
+        await check_course_allowed(world, endpoint, call, response)
+
+
 def routes_served(routes: list[Any], prefix: str = "") -> set[str]:
     """ "METHOD /path" for every route, looking into included routers (recent FastAPI keeps
     them as nodes with `original_router`; older versions flatten them into the app)."""
@@ -317,11 +887,14 @@ async def test_matrix_lists_every_endpoint(client: httpx.AsyncClient, app: FastA
     }
     served = documented | routes_served(app.routes)
 
-    unlisted = sorted(served - set(MATRIX))
+    listed = {base_endpoint(key) for key in MATRIX}  # "?hard=true" variants count as theirs
+    unlisted = sorted(served - listed)
     assert not unlisted, f"endpoints without an authorization decision in MATRIX: {unlisted}"
-    stale = sorted(set(MATRIX) - served)
+    stale = sorted(key for key in MATRIX if base_endpoint(key) not in served)
     assert not stale, f"MATRIX lists endpoints the app does not serve: {stale}"
-    misfiled = sorted(e for e, rule in MATRIX.items() if rule.in_schema != (e in documented))
+    misfiled = sorted(
+        e for e, rule in MATRIX.items() if rule.in_schema != (base_endpoint(e) in documented)
+    )
     assert not misfiled, f"in_schema is wrong for: {misfiled}"
 
 
