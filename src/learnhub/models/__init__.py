@@ -13,6 +13,7 @@ from learnhub.models.course import (
     Video,
     course_tags,
 )
+from learnhub.models.learning import Enrollment, VideoProgress, WatchedSegment
 from learnhub.models.outbox import OutboxMessage
 from learnhub.models.user import (
     LoginFailure,
@@ -32,6 +33,7 @@ __all__ = [
     "BaseModel",
     "Course",
     "CourseObjective",
+    "Enrollment",
     "LoginFailure",
     "OutboxMessage",
     "Permission",
@@ -46,6 +48,8 @@ __all__ = [
     "UserSession",
     "VersionedModel",
     "Video",
+    "VideoProgress",
+    "WatchedSegment",
     "course_tags",
     "role_permissions",
     "user_roles",

@@ -123,6 +123,12 @@ class BaseRepository(Generic[T]):
             include_deleted=include_deleted,
         )
 
+    async def get_many(self, ids: Sequence[uuid.UUID]) -> list[T]:
+        if not ids:
+            return []
+        result = await self.session.execute(self._select().where(self.model.id.in_(list(ids))))
+        return list(result.scalars().all())
+
     async def count(self, filters: Sequence[Filter] = (), *, include_deleted: bool = False) -> int:
         stmt = select(func.count()).select_from(self.model).where(*(f.clause() for f in filters))
         result = await self.session.execute(
@@ -256,15 +262,21 @@ class BaseRepository(Generic[T]):
             return 0
         ids = [row[0] for row in before]
         extra = self._actor_values()
-        await self._bulk(
-            update(self.model)
-            .where(self.model.id.in_(ids))
-            .values(**values, **extra)
-            .returning(self.model.id)
+        # The filters are applied again in the UPDATE itself: a row a concurrent transaction
+        # changed meanwhile (e.g. a status already moved on) is not updated, nor audited.
+        changed = set(
+            await self._bulk(
+                update(self.model)
+                .where(self.model.id.in_(ids), *(f.clause() for f in filters))
+                .values(**values, **extra)
+                .returning(self.model.id)
+            )
         )
         mapper = inspect(self.model)
         rows = []
         for row in before:
+            if row[0] not in changed:
+                continue
             changes = {
                 f: [audit_value(old), audit_value(values[f])]
                 for f, old in zip(fields, row[1:], strict=True)
@@ -277,7 +289,7 @@ class BaseRepository(Generic[T]):
                     )
                 )
         await self._write_audit(rows)
-        return len(ids)
+        return len(changed)
 
     async def update_system_fields(self, entity_id: uuid.UUID, values: Mapping[str, Any]) -> None:
         """Set columns the system maintains (last_login_at, counters) without bumping the
