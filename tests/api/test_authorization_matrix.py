@@ -20,11 +20,20 @@ taken down by an admin after building it (a dead owner keeps nothing). Course-bo
 on a published course and again on a DRAFT one, where the course does not exist for anyone
 but its owner and the admins: non-owners get 404 `not_found` rather than 403, so a draft's
 existence never leaks. The catalog reads (SPEC 13) are open to anonymous callers, but a dead
-token sent to them is still a 401: the API rejects bad credentials, it never ignores them."""
+token sent to them is still a 401: the API rejects bad credentials, it never ignores them.
+
+Learning endpoints (enrolments, progress) add the caller's relation to a course as the
+ownership dimension (`test_learning_matrix`). Each cell has an instructor build and publish a
+course, enrols another student in it (a bystander whose enrolment must stay out of reach),
+and puts the caller in one relation to it: enrolled, not enrolled, enrolled then cancelled,
+acting on the bystander's enrolment, or facing a draft. Every live role may learn; a learner
+reaches only its own enrolments and progress (an admin may also cancel anyone's enrolment),
+and a refusal on the merits (404, 409, 403 `not_enrolled`) changes nothing either. There the
+dead callers are a student enrolled in the course and taken down afterwards."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +65,9 @@ AUTHOR = "author"  # holders of courses:author (instructors) or courses:manage (
 OWNER = "owner"  # the course's own instructor (courses:author + ownership) or courses:manage
 MANAGE = "manage"  # holders of courses:manage (admins) only
 COURSE_POLICIES = {CATALOG, AUTHOR, OWNER, MANAGE}
+# Learning policy (the cells of `test_learning_matrix`).
+LEARN = "learn"  # holders of learning:participate, on their own enrolments and progress
+LEARNING_POLICIES = {LEARN}
 
 ANONYMOUS, STUDENT, INSTRUCTOR, ADMIN_ROLE = "anonymous", "student", "instructor", "admin"
 OTHER_INSTRUCTOR = "other_instructor"  # an instructor who does not own the course under test
@@ -71,12 +83,17 @@ ROLES_WITH_PERMISSION = {
     AUTHOR: {INSTRUCTOR, OTHER_INSTRUCTOR, ADMIN_ROLE},
     OWNER: {INSTRUCTOR, ADMIN_ROLE},
     MANAGE: {ADMIN_ROLE},
+    LEARN: LIVE_ROLES,
 }
 
 # The state of the course a course cell runs against.
 PUBLISHED, DRAFT = "published", "draft"
 # What a course cell needs built first: nothing, a course (section + video), or a quiz too.
 COURSE, QUIZ = "course", "quiz"
+# A learning cell's caller, relative to the course under test: enrolled (active), never
+# enrolled, enrolled then cancelled, or calling on another learner's enrolment. (DRAFT above:
+# the course is still a draft, so nobody could enrol.)
+ENROLLED, NOT_ENROLLED, CANCELLED, OTHERS = "enrolled", "not_enrolled", "cancelled", "others"
 
 
 @pytest.fixture(autouse=True)
@@ -165,6 +182,10 @@ class Rule:
     in_schema: bool = True  # False for the routes FastAPI keeps out of /openapi.json
     fixture: str | None = None  # course cells: COURSE or QUIZ to build first, None for nothing
     draft: int | None = None  # course cells: also run on a draft course; allowed callers get this
+    # Learning cells: the caller's relation to the course in which `status` applies (the one
+    # where anonymous and dead callers also run), and what a live caller gets in the others.
+    relation: str | None = None
+    elsewhere: Mapping[str, int] = field(default_factory=dict)
 
 
 def fixed(path: str, json: Any = None, params: dict[str, str] | None = None) -> AnyBuild:
@@ -391,6 +412,45 @@ async def _restore_quiz(world: CourseWorld) -> Call:
     return Call(f"{API}/quizzes/{world.course.quiz_id}/restore", subject=world.course.quiz_id)
 
 
+# Learning: a player heartbeat after the first five seconds of the video.
+PROGRESS_BODY = {"position_seconds": 5, "played_segments": [[0, 5]]}
+
+
+@dataclass
+class LearningWorld(CourseWorld):
+    """A course cell seen from the learners' side: the course's owner built it; the caller
+    stands in `relation` to it, next to a bystander enrolled in it (published courses only)."""
+
+    relation: str = NOT_ENROLLED
+    enrollment: str | None = None  # the caller's own enrolment, when its relation gives one
+    bystander: Account | None = None  # another student, enrolled in the course
+    bystander_enrollment: str | None = None
+
+    async def enrol(self, account: Account) -> str:
+        """A setup enrolment, which must succeed."""
+        path = f"{API}/courses/{self.course.course_id}/enrollments"
+        response = await self.client.post(path, headers=account.headers)
+        assert response.status_code == 201, f"setup enrolment: {response.text}"
+        return str(response.json()["id"])
+
+    async def enrollment_status(self, account: Account, enrollment_id: str) -> str:
+        """The status of one of `account`'s enrolments, as its learner lists them."""
+        response = await self.client.get(f"{API}/users/me/enrollments", headers=account.headers)
+        assert response.status_code == 200, response.text
+        found = [e["status"] for e in response.json()["items"] if e["id"] == enrollment_id]
+        assert len(found) == 1, response.text
+        return str(found[0])
+
+
+async def _cancel_enrollment(world: LearningWorld) -> Call:
+    # The caller's own enrolment; the bystander's when the cell is about another learner's
+    # (and for callers who have none: the anonymous one still names a real enrolment).
+    own = world.enrollment if world.relation != OTHERS else None
+    target = own or world.bystander_enrollment
+    assert target is not None
+    return Call(f"{API}/enrollments/{target}/cancel", subject=target)
+
+
 MATRIX: dict[str, Rule] = {
     # Operations, at the root.
     "GET /health": Rule(PUBLIC, 200, fixed("/health")),
@@ -500,12 +560,48 @@ MATRIX: dict[str, Rule] = {
     f"POST {API}/quizzes/{{quiz_id}}/restore": Rule(
         OWNER, 200, _restore_quiz, fixture=QUIZ, draft=200
     ),
+    # Learning ("relation" is the caller's to the course under test). A cancelled enrolment
+    # comes back on re-enrolment; a second one is a 409; a draft does not exist to enrol in.
+    f"POST {API}/courses/{{course_id}}/enrollments": Rule(
+        LEARN,
+        201,
+        on_course("/enrollments"),
+        relation=NOT_ENROLLED,
+        elsewhere={ENROLLED: 409, CANCELLED: 201, DRAFT: 404},
+    ),
+    # Another learner's enrolment does not exist for the caller (404), unless an admin calls.
+    f"POST {API}/enrollments/{{enrollment_id}}/cancel": Rule(
+        LEARN, 200, _cancel_enrollment, relation=ENROLLED, elsewhere={OTHERS: 404, CANCELLED: 409}
+    ),
+    f"GET {API}/users/me/enrollments": Rule(
+        LEARN,
+        200,
+        fixed(f"{API}/users/me/enrollments"),
+        relation=ENROLLED,
+        elsewhere={NOT_ENROLLED: 200},
+    ),
+    # Progress needs an enrolment (403 `not_enrolled`); a draft's videos do not exist (404).
+    f"PUT {API}/videos/{{video_id}}/progress": Rule(
+        LEARN,
+        200,
+        on_video("/progress", PROGRESS_BODY),
+        relation=ENROLLED,
+        elsewhere={NOT_ENROLLED: 403, CANCELLED: 403, DRAFT: 404},
+    ),
+    # On a draft, the answer for a course one is not enrolled in, as for an unknown id.
+    f"GET {API}/courses/{{course_id}}/progress": Rule(
+        LEARN,
+        200,
+        on_course("/progress"),
+        relation=ENROLLED,
+        elsewhere={NOT_ENROLLED: 403, CANCELLED: 403, DRAFT: 403},
+    ),
 }
 
 CELLS = [
     pytest.param(endpoint, caller, id=f"{endpoint}-{caller}")
     for endpoint, rule in MATRIX.items()
-    if rule.policy not in COURSE_POLICIES
+    if rule.policy not in COURSE_POLICIES | LEARNING_POLICIES
     for caller in CALLERS
 ]
 # On a draft, the dead callers are left out: a dead token is refused before any course is
@@ -517,6 +613,20 @@ COURSE_CELLS = [
     if rule.policy in COURSE_POLICIES
     for scope, callers in [(PUBLISHED, COURSE_CALLERS), (DRAFT, DRAFT_CALLERS)]
     if scope == PUBLISHED or rule.draft is not None
+    for caller in callers
+]
+# Learning endpoints: every caller in the endpoint's main relation; the live ones (whose
+# permission is not in question, only their relation to the course) in each other one.
+LEARNING_CALLERS = [ANONYMOUS, STUDENT, INSTRUCTOR, ADMIN_ROLE, DELETED, SUSPENDED]
+LIVE_LEARNERS = [STUDENT, INSTRUCTOR, ADMIN_ROLE]
+LEARNING_CELLS = [
+    pytest.param(endpoint, relation, caller, id=f"{endpoint}-{relation}-{caller}")
+    for endpoint, rule in MATRIX.items()
+    if rule.policy in LEARNING_POLICIES
+    for relation, callers in [
+        (rule.relation, LEARNING_CALLERS),
+        *((other, LIVE_LEARNERS) for other in rule.elsewhere),
+    ]
     for caller in callers
 ]
 
@@ -690,7 +800,9 @@ async def course_caller(
 
 
 # Every row of the course model (deleted ones included), and the size of the audit trail and
-# of the outbox: a denied call must leave all of it as it was.
+# of the outbox: a denied call must leave all of it as it was. Learning cells add the learning
+# rows (and the learners' activity they record).
+LEARNING_TABLES = ["enrollments", "video_progress", "video_progress_segments", "user_activity"]
 COURSE_TABLES = [
     "courses",
     "course_objectives",
@@ -704,9 +816,11 @@ COURSE_TABLES = [
 ]
 
 
-async def course_snapshot(connection: AsyncConnection) -> dict[str, Any]:
+async def course_snapshot(
+    connection: AsyncConnection, tables: list[str] = COURSE_TABLES
+) -> dict[str, Any]:
     state: dict[str, Any] = {}
-    for name in COURSE_TABLES:
+    for name in tables:
         rows = (await connection.execute(select(Base.metadata.tables[name]))).all()
         state[name] = sorted((tuple(row) for row in rows), key=repr)
     for name in ("audit_log", "outbox"):
@@ -854,6 +968,122 @@ async def test_course_matrix(
         )
         assert response.status_code == expected, f"{cell}: {response.text}"
         await check_course_allowed(world, endpoint, call, response)
+
+
+# Learning endpoints: every learning endpoint x every caller x the caller's relation to the
+# course (or to the enrolment) under test.
+
+# The problem code of a refusal on the merits, to a caller who holds learning:participate.
+LEARNING_CODES = {**PROBLEM_CODES, 403: "not_enrolled"}
+
+
+def learning_outcome(rule: Rule, relation: str, caller: str) -> int:
+    """What a live learner gets in `relation` (its permission is not in question)."""
+    if relation == rule.relation or (relation == OTHERS and caller == ADMIN_ROLE):
+        return rule.status  # an admin may cancel anyone's enrolment
+    return rule.elsewhere[relation]
+
+
+async def check_learning_allowed(
+    world: LearningWorld, endpoint: str, call: Call, response: httpx.Response
+) -> None:
+    """What a successful learning call must return beyond its status."""
+    body, c, me = response.json(), world.course, world.caller
+    assert me is not None
+    match endpoint.replace(API, "", 1):
+        case "POST /courses/{course_id}/enrollments":
+            assert body["user_id"] == me.id and body["course_id"] == c.course_id
+            assert body["status"] == "active" and body["completed_at"] is None
+            if world.enrollment is not None:  # a cancelled enrolment comes back, not a new one
+                assert body["id"] == world.enrollment
+        case "POST /enrollments/{enrollment_id}/cancel":
+            assert body["id"] == call.subject and body["status"] == "cancelled"
+            assert world.bystander is not None
+            learner = me if call.subject == world.enrollment else world.bystander
+            assert body["user_id"] == learner.id and body["course_id"] == c.course_id
+        case "GET /users/me/enrollments":
+            # Its own enrolment only: never the bystander's in the same course.
+            assert [e["id"] for e in body["items"]] == (
+                [world.enrollment] if world.enrollment else []
+            )
+            for item in body["items"]:
+                assert item["user_id"] == me.id and item["course"]["id"] == c.course_id
+                assert item["status"] == "active" and item["progress_percent"] == 0.0
+        case "PUT /videos/{video_id}/progress":
+            assert body["video_id"] == c.video_id and body["position_seconds"] == 5.0
+            assert body["watched_seconds"] == 5.0 and body["completed"] is False
+        case "GET /courses/{course_id}/progress":
+            assert body["course_id"] == c.course_id and body["total_items"] == 1
+            assert body["completed_items"] == 0 and body["percent"] == 0.0
+            assert body["resume"] is None and body["completed"] is False
+        case other:
+            raise AssertionError(f"no check for {other}")
+
+
+@pytest.mark.parametrize(("endpoint", "relation", "caller_kind"), LEARNING_CELLS)
+async def test_learning_matrix(
+    client: httpx.AsyncClient,
+    login_as: LoginAs,
+    connection: AsyncConnection,
+    endpoint: str,
+    relation: str,
+    caller_kind: str,
+) -> None:
+    rule = MATRIX[endpoint]
+    method = endpoint.split(" ", 1)[0]
+    owner = await login_as(INSTRUCTOR)
+    content = await build_content(client, owner, COURSE, publish=relation != DRAFT)
+    world = LearningWorld(client, owner, content, caller_kind=caller_kind, relation=relation)
+    if relation != DRAFT:
+        world.bystander = await login_as(STUDENT)
+        world.bystander_enrollment = await world.enrol(world.bystander)
+    dead = caller_kind in (DELETED, SUSPENDED)
+    if caller_kind != ANONYMOUS:
+        # The dead callers are students, enrolled like the live ones before being taken down.
+        world.caller = await login_as(STUDENT if dead else caller_kind)
+        if relation in (ENROLLED, CANCELLED):
+            world.enrollment = await world.enrol(world.caller)
+        if relation == CANCELLED:
+            cancelled = await client.post(
+                f"{API}/enrollments/{world.enrollment}/cancel", headers=world.caller.headers
+            )
+            assert cancelled.status_code == 200, f"setup cancel: {cancelled.text}"
+    call = await rule.build(world)
+    if dead:
+        assert world.caller is not None
+        await take_down(caller_kind, world.caller, await login_as(ADMIN_ROLE), client)
+    denial = expected_denial(rule.policy, caller_kind)
+    expected = denial if denial is not None else learning_outcome(rule, relation, caller_kind)
+    tables = COURSE_TABLES + LEARNING_TABLES
+    before = await course_snapshot(connection, tables) if expected >= 400 else None
+
+    response = await client.request(
+        method,
+        call.path,
+        json=call.json,
+        params=call.params,
+        headers=world.caller.headers if world.caller is not None else {},
+    )
+
+    cell = f"{endpoint} as {caller_kind} ({relation})"
+    assert response.status_code < 500, f"{cell}: {response.status_code} {response.text}"
+    if denial is not None:
+        assert_denied(response, denial)
+    else:
+        assert response.status_code == expected, f"{cell}: {response.status_code} {response.text}"
+        if expected >= 400:  # refused on the merits, never for want of the permission
+            assert_problem(response, expected, LEARNING_CODES[expected])
+        else:
+            await check_learning_allowed(world, endpoint, call, response)
+    if before is not None:
+        assert await course_snapshot(connection, tables) == before, f"{cell} changed data"
+    if world.bystander is not None and call.subject == world.bystander_enrollment:
+        # The bystander's enrolment: cancelled by an admin, else untouched and unexposed.
+        assert world.bystander_enrollment is not None
+        state = await world.enrollment_status(world.bystander, world.bystander_enrollment)
+        assert state == ("cancelled" if response.status_code == 200 else "active"), cell
+        if response.status_code != 200:
+            assert world.bystander.id not in response.text
 
 
 def routes_served(routes: list[Any], prefix: str = "") -> set[str]:

@@ -97,3 +97,9 @@ class TooManyRequests(DomainError):
     def __init__(self, message: str, retry_after_seconds: int) -> None:
         super().__init__(message, retry_after_seconds=retry_after_seconds)
         self.retry_after_seconds = retry_after_seconds
+
+
+class NotEnrolled(PermissionDenied):
+    """Progress, attempts or reviews on a course the caller is not enrolled in."""
+
+    code = "not_enrolled"

@@ -1,0 +1,103 @@
+"""Enrolments and progress: a learner's own, only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from learnhub.api.deps import Uow, get_principal
+from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, PageOut
+from learnhub.api.schemas.learning import (
+    CourseProgressOut,
+    CourseSummary,
+    EnrollmentOut,
+    MyEnrollmentOut,
+    ProgressIn,
+    ProgressOut,
+    ResumeOut,
+)
+from learnhub.domain.principal import Principal
+from learnhub.repositories.filters import CursorPagination
+from learnhub.services.learning import EnrollmentService, Heartbeat, ProgressService
+
+router = APIRouter(tags=["learning"], responses=PROBLEM_RESPONSES)
+Caller = Annotated[Principal, Depends(get_principal)]
+
+
+def progress_service(request: Request, uow: Uow) -> ProgressService:
+    return ProgressService(uow, request.app.state.settings.completion_ratio)
+
+
+@router.post("/courses/{course_id}/enrollments", status_code=status.HTTP_201_CREATED)
+async def enroll(course_id: uuid.UUID, caller: Caller, uow: Uow) -> EnrollmentOut:
+    """Enrol the caller; a cancelled enrolment comes back instead of a second one."""
+    enrollment = await EnrollmentService(uow).enroll(caller, course_id)
+    await uow.commit()
+    return EnrollmentOut.model_validate(enrollment)
+
+
+@router.post("/enrollments/{enrollment_id}/cancel")
+async def cancel_enrollment(enrollment_id: uuid.UUID, caller: Caller, uow: Uow) -> EnrollmentOut:
+    enrollment = await EnrollmentService(uow).cancel(caller, enrollment_id)
+    await uow.commit()
+    return EnrollmentOut.model_validate(enrollment)
+
+
+@router.get("/users/me/enrollments")
+async def my_enrollments(
+    caller: Caller,
+    uow: Uow,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=1024, pattern=NO_CONTROL_PATTERN)] = None,
+) -> PageOut[MyEnrollmentOut]:
+    page = await EnrollmentService(uow).mine(caller, CursorPagination(limit, cursor))
+    items = [
+        MyEnrollmentOut(
+            **EnrollmentOut.model_validate(v.enrollment).model_dump(),
+            course=CourseSummary.model_validate(v.course),
+            progress_percent=v.percent,
+        )
+        for v in page.items
+    ]
+    return PageOut(items=items, next_cursor=page.next_cursor)
+
+
+@router.put("/videos/{video_id}/progress")
+async def put_progress(
+    video_id: uuid.UUID, body: ProgressIn, caller: Caller, uow: Uow, request: Request
+) -> ProgressOut:
+    """A player heartbeat: position plus the segments played since the last one (or, from
+    simple clients, `watched_seconds`). The server decides completion."""
+    progress = await progress_service(request, uow).heartbeat(
+        caller,
+        video_id,
+        Heartbeat(
+            position_seconds=body.position_seconds,
+            played_segments=body.played_segments,
+            watched_seconds=body.watched_seconds,
+        ),
+    )
+    await uow.commit()
+    return ProgressOut.model_validate(progress)
+
+
+@router.get("/courses/{course_id}/progress")
+async def get_course_progress(
+    course_id: uuid.UUID, caller: Caller, uow: Uow, request: Request
+) -> CourseProgressOut:
+    p = await progress_service(request, uow).course_progress(caller, course_id)
+    resume = (
+        ResumeOut(video_id=p.resume_video_id, position_seconds=p.resume_position_seconds or 0.0)
+        if p.resume_video_id
+        else None
+    )
+    return CourseProgressOut(
+        course_id=p.course_id,
+        completed_items=p.completed_items,
+        total_items=p.total_items,
+        percent=p.percent,
+        resume=resume,
+        completed=p.completed,
+    )

@@ -1,0 +1,142 @@
+"""Enrollments and progress."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from learnhub.db.session import AUDITED_BULK
+from learnhub.models.course import Course, Quiz, Video
+from learnhub.models.learning import Enrollment, VideoProgress, WatchedSegment
+from learnhub.repositories.base import BaseRepository
+from learnhub.repositories.filters import Sort
+
+
+class EnrollmentRepository(BaseRepository[Enrollment]):
+    model = Enrollment
+    sorts: ClassVar[Mapping[str, Sort]] = {
+        "newest": Sort("newest", Enrollment.enrolled_at, descending=True)
+    }
+
+    async def for_user_and_course(
+        self, user_id: uuid.UUID, course_id: uuid.UUID
+    ) -> Enrollment | None:
+        result = await self.session.execute(
+            select(Enrollment).where(
+                Enrollment.user_id == user_id, Enrollment.course_id == course_id
+            )
+        )
+        return result.scalar_one_or_none()
+
+    async def add_progress(
+        self, enrollment_id: uuid.UUID, *, videos: int = 0, quizzes: int = 0
+    ) -> None:
+        """Atomic increments of the progress counters (no version bump)."""
+        await self.session.execute(
+            update(Enrollment)
+            .where(Enrollment.id == enrollment_id)
+            .values(
+                completed_videos=Enrollment.completed_videos + videos,
+                passed_quizzes=Enrollment.passed_quizzes + quizzes,
+            )
+            .execution_options(**{AUDITED_BULK: True}, synchronize_session=False)
+        )
+
+    async def progress_counts(self, enrollment_id: uuid.UUID) -> tuple[int, int]:
+        result = await self.session.execute(
+            select(Enrollment.completed_videos, Enrollment.passed_quizzes).where(
+                Enrollment.id == enrollment_id
+            )
+        )
+        videos, quizzes = result.one()
+        return int(videos), int(quizzes)
+
+
+class CourseCounterRepository:
+    """Counters on courses kept exact by atomic `x = x + delta` in the caller's transaction."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def add_enrollments(self, course_id: uuid.UUID, delta: int) -> None:
+        await self.session.execute(
+            update(Course)
+            .where(Course.id == course_id)
+            .values(enrollment_count=Course.enrollment_count + delta)
+            .execution_options(**{AUDITED_BULK: True}, synchronize_session=False)
+        )
+
+    async def item_totals(self, course_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """Live videos plus live quizzes per course (what 100 % means)."""
+        totals = dict.fromkeys(course_ids, 0)
+        for model in (Video, Quiz):
+            result = await self.session.execute(
+                select(model.course_id, func.count())
+                .where(model.course_id.in_(course_ids))
+                .group_by(model.course_id)
+            )
+            for course_id, count in result.all():
+                totals[course_id] += int(count)
+        return totals
+
+
+class ProgressRepository(BaseRepository[VideoProgress]):
+    model = VideoProgress
+
+    def _select(self) -> Select[VideoProgress]:
+        return select(VideoProgress).options(selectinload(VideoProgress.segments))
+
+    async def for_user_and_video(
+        self, user_id: uuid.UUID, video_id: uuid.UUID, *, lock: bool = False
+    ) -> VideoProgress | None:
+        stmt = self._select().where(
+            VideoProgress.user_id == user_id, VideoProgress.video_id == video_id
+        )
+        if lock:
+            stmt = stmt.with_for_update()
+        result = await self.session.execute(stmt)
+        return result.scalar_one_or_none()
+
+    async def latest_in_course(
+        self, user_id: uuid.UUID, course_id: uuid.UUID
+    ) -> VideoProgress | None:
+        result = await self.session.execute(
+            select(VideoProgress)
+            .join(Video, Video.id == VideoProgress.video_id)
+            .where(VideoProgress.user_id == user_id, VideoProgress.course_id == course_id)
+            .order_by(VideoProgress.last_heartbeat_at.desc(), VideoProgress.id.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
+    async def get_or_create(
+        self, user_id: uuid.UUID, video_id: uuid.UUID, course_id: uuid.UUID
+    ) -> VideoProgress:
+        """The learner's row for this video, locked; created if missing. Two first heartbeats
+        racing both succeed: the loser's insert fails inside a SAVEPOINT and it reads the
+        winner's row instead (an upsert that still goes through the audited unit of work)."""
+        found = await self.for_user_and_video(user_id, video_id, lock=True)
+        if found is not None:
+            return found
+        progress = VideoProgress(
+            user_id=user_id, video_id=video_id, course_id=course_id, segments=[]
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(progress)
+        except IntegrityError:
+            found = await self.for_user_and_video(user_id, video_id, lock=True)
+            if found is None:
+                raise
+            return found
+        return progress
+
+    def replace_segments(
+        self, progress: VideoProgress, segments: Sequence[tuple[float, float]]
+    ) -> None:
+        progress.segments = [WatchedSegment(start_seconds=s, end_seconds=e) for s, e in segments]

@@ -1,0 +1,339 @@
+"""Enrolment and progress: who learns what, and how far they got.
+
+Progress is decided on the server. A heartbeat's played segments are merged into the
+stored union (replays and overlaps never count twice), and the union may grow by no more
+than the wall-clock time since the previous heartbeat allows; seeking to the end or
+replaying old heartbeats can never complete a video or move progress backwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from learnhub.db.uow import AbstractUnitOfWork
+from learnhub.domain.enums import CourseStatus, EnrollmentStatus
+from learnhub.domain.errors import Conflict, InvalidValue, NotEnrolled, NotFound
+from learnhub.domain.principal import Principal
+from learnhub.events.events import (
+    CourseCompleted,
+    EnrollmentCancelled,
+    UserEnrolled,
+    VideoCompleted,
+)
+from learnhub.models.course import Course
+from learnhub.models.learning import Enrollment, VideoProgress
+from learnhub.models.types import utc_now
+from learnhub.repositories.course import CourseRepository, VideoRepository
+from learnhub.repositories.filters import CursorPagination, Eq, Page
+from learnhub.repositories.learning import (
+    CourseCounterRepository,
+    EnrollmentRepository,
+    ProgressRepository,
+)
+from learnhub.services.activity import ActivityService
+from learnhub.services.base import BaseService
+
+PARTICIPATE = "learning:participate"
+# A player may run at up to 2x; a little slack absorbs network jitter between heartbeats.
+MAX_PLAYBACK_RATE = 2.0
+TOLERANCE_SECONDS = 10.0
+EPSILON = 1e-9  # below float noise for second-scale values
+Segment = tuple[float, float]
+
+
+def merge_segments(segments: Sequence[Segment]) -> list[Segment]:
+    """The union of intervals, sorted and non-overlapping (touching intervals join)."""
+    merged: list[Segment] = []
+    for start, end in sorted(segments):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def covered(segments: Sequence[Segment]) -> float:
+    return sum(end - start for start, end in segments)
+
+
+def grow_union(
+    old: Sequence[Segment], played: Sequence[Segment], allowance: float
+) -> list[Segment]:
+    """Add `played` to the union `old`, but at most `allowance` seconds of new coverage,
+    taken from the earliest new intervals (what a real player reaches first)."""
+    result = merge_segments(list(old))
+    budget = max(0.0, allowance)
+    for start, end in merge_segments(played):
+        for gap_start, gap_end in _gaps(result, start, end):
+            if budget <= EPSILON:
+                return result
+            # The whole gap when it fits, exactly, so neighbouring intervals join.
+            fits = gap_end - gap_start <= budget + EPSILON
+            piece_end = gap_end if fits else gap_start + budget
+            if piece_end <= gap_start:  # float rounding left nothing to add
+                continue
+            budget -= piece_end - gap_start
+            result = merge_segments([*result, (gap_start, piece_end)])
+    return result
+
+
+def _gaps(union: Sequence[Segment], start: float, end: float) -> list[Segment]:
+    """The parts of [start, end) not yet in `union`."""
+    gaps, cursor = [], start
+    for s, e in union:
+        if e <= cursor or s >= end:
+            continue
+        if s > cursor:
+            gaps.append((cursor, min(s, end)))
+        cursor = max(cursor, e)
+    if cursor < end:
+        gaps.append((cursor, end))
+    return gaps
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    position_seconds: float
+    played_segments: Sequence[Segment] | None = None
+    watched_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CourseProgress:
+    course_id: uuid.UUID
+    completed_items: int
+    total_items: int
+    completed: bool
+    resume_video_id: uuid.UUID | None
+    resume_position_seconds: float | None
+
+    @property
+    def percent(self) -> float:
+        if self.total_items == 0:
+            return 0.0
+        return round(100.0 * min(self.completed_items, self.total_items) / self.total_items, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentView:
+    enrollment: Enrollment
+    course: Course
+    percent: float
+
+
+class EnrollmentService(BaseService):
+    async def enroll(self, principal: Principal, course_id: uuid.UUID) -> Enrollment:
+        principal.require(PARTICIPATE)
+        course = await self.uow.repo(CourseRepository).get_by_id(course_id)
+        if course is None or course.status == CourseStatus.DRAFT:
+            raise NotFound("Course", course_id)
+        if course.status != CourseStatus.PUBLISHED:
+            raise Conflict("the course is not open for enrolment")
+        enrollments = self.uow.repo(EnrollmentRepository)
+        existing = await enrollments.for_user_and_course(principal.user_id, course.id)
+        if existing is not None and existing.status in (
+            EnrollmentStatus.ACTIVE,
+            EnrollmentStatus.COMPLETED,
+        ):
+            raise Conflict("already enrolled in this course")
+        if existing is not None:  # cancelled or refunded: the same row comes back
+            # Progress earned before is kept; a course finished before stays finished.
+            existing.status = (
+                EnrollmentStatus.COMPLETED if existing.completed_at else EnrollmentStatus.ACTIVE
+            )
+            existing.cancelled_at = None
+            existing.enrolled_at = utc_now()
+            await enrollments.flush(existing)
+            enrollment = existing
+        else:
+            enrollment = await enrollments.create(
+                Enrollment(user_id=principal.user_id, course_id=course.id)
+            )
+        await self.uow.repo(CourseCounterRepository).add_enrollments(course.id, +1)
+        self.uow.record(
+            UserEnrolled(
+                course_id=course.id, user_id=principal.user_id, enrollment_id=enrollment.id
+            )
+        )
+        ActivityService(self.uow).record(
+            principal.user_id, "enrolled", subject_type="course", subject_id=course.id
+        )
+        return enrollment
+
+    async def cancel(self, principal: Principal, enrollment_id: uuid.UUID) -> Enrollment:
+        enrollments = self.uow.repo(EnrollmentRepository)
+        enrollment = await enrollments.get(enrollment_id)
+        if enrollment.user_id != principal.user_id and not principal.is_admin:
+            raise NotFound("Enrollment", enrollment_id)  # others' enrolments do not exist
+        if enrollment.status not in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED):
+            raise Conflict(f"the enrolment is already {enrollment.status.value}")
+        enrollment.status, enrollment.cancelled_at = EnrollmentStatus.CANCELLED, utc_now()
+        await enrollments.flush(enrollment)
+        await self.uow.repo(CourseCounterRepository).add_enrollments(enrollment.course_id, -1)
+        self.uow.record(
+            EnrollmentCancelled(
+                course_id=enrollment.course_id,
+                user_id=enrollment.user_id,
+                enrollment_id=enrollment.id,
+            )
+        )
+        ActivityService(self.uow).record(
+            enrollment.user_id,
+            "enrollment_cancelled",
+            subject_type="course",
+            subject_id=enrollment.course_id,
+        )
+        return enrollment
+
+    async def mine(
+        self, principal: Principal, pagination: CursorPagination
+    ) -> Page[EnrollmentView]:
+        page = await self.uow.repo(EnrollmentRepository).get_all(
+            [Eq(Enrollment.user_id, principal.user_id)], pagination, "newest"
+        )
+        course_ids = [e.course_id for e in page.items]
+        courses = {c.id: c for c in await self.uow.repo(CourseRepository).get_many(course_ids)}
+        totals = await self.uow.repo(CourseCounterRepository).item_totals(course_ids)
+        views = []
+        for e in page.items:
+            done, total = e.completed_videos + e.passed_quizzes, totals.get(e.course_id, 0)
+            percent = round(100.0 * min(done, total) / total, 1) if total else 0.0
+            views.append(EnrollmentView(enrollment=e, course=courses[e.course_id], percent=percent))
+        return Page(items=views, next_cursor=page.next_cursor)
+
+    async def require(self, user_id: uuid.UUID, course_id: uuid.UUID) -> Enrollment:
+        enrollment = await self.uow.repo(EnrollmentRepository).for_user_and_course(
+            user_id, course_id
+        )
+        if enrollment is None or enrollment.status not in (
+            EnrollmentStatus.ACTIVE,
+            EnrollmentStatus.COMPLETED,
+        ):
+            raise NotEnrolled("enrol in the course first")
+        return enrollment
+
+
+class ProgressService(BaseService):
+    def __init__(self, uow: AbstractUnitOfWork, completion_ratio: float = 0.9) -> None:
+        super().__init__(uow)
+        if not 0 < completion_ratio <= 1:
+            raise InvalidValue("completion ratio must be in (0, 1]")
+        self.completion_ratio = completion_ratio
+
+    async def heartbeat(
+        self, principal: Principal, video_id: uuid.UUID, beat: Heartbeat
+    ) -> VideoProgress:
+        principal.require(PARTICIPATE)
+        video = await self.uow.repo(VideoRepository).get(video_id)
+        course = await self.uow.repo(CourseRepository).get_by_id(video.course_id)
+        if course is None or course.status == CourseStatus.DRAFT:
+            raise NotFound("Video", video_id)
+        enrollment = await EnrollmentService(self.uow).require(principal.user_id, course.id)
+        duration = float(video.duration_seconds)
+        position = _seconds(beat.position_seconds, "position_seconds")
+        now = utc_now()
+
+        repo = self.uow.repo(ProgressRepository)
+        progress = await repo.get_or_create(principal.user_id, video.id, course.id)
+        allowance = _allowance(progress.last_heartbeat_at, now)
+        if beat.played_segments is not None:
+            played = [_segment(s, e, duration) for s, e in beat.played_segments]
+            union = grow_union(
+                [(s.start_seconds, s.end_seconds) for s in progress.segments], played, allowance
+            )
+            repo.replace_segments(progress, union)
+            watched = covered(union)
+        elif beat.watched_seconds is not None:
+            claimed = min(_seconds(beat.watched_seconds, "watched_seconds"), duration)
+            watched = min(claimed, progress.watched_seconds + allowance)
+        else:
+            watched = progress.watched_seconds
+        # Never backwards: a stale or replayed heartbeat cannot lower what was earned.
+        progress.watched_seconds = max(progress.watched_seconds, round(watched, 3))
+        progress.position_seconds = min(position, duration)
+        progress.last_heartbeat_at = now
+        newly_completed = (
+            not progress.completed and progress.watched_seconds >= self.completion_ratio * duration
+        )
+        if newly_completed:
+            progress.completed, progress.completed_at = True, now
+        await repo.flush(progress)
+        if newly_completed:
+            await self._video_completed(principal.user_id, course.id, video.id, enrollment)
+        return progress
+
+    async def _video_completed(
+        self, user_id: uuid.UUID, course_id: uuid.UUID, video_id: uuid.UUID, enrollment: Enrollment
+    ) -> None:
+        self.uow.record(VideoCompleted(course_id=course_id, user_id=user_id, video_id=video_id))
+        ActivityService(self.uow).record(
+            user_id, "video_completed", subject_type="video", subject_id=video_id
+        )
+        enrollments = self.uow.repo(EnrollmentRepository)
+        await enrollments.add_progress(enrollment.id, videos=1)
+        await self.complete_if_done(user_id, course_id, enrollment.id)
+
+    async def complete_if_done(
+        self, user_id: uuid.UUID, course_id: uuid.UUID, enrollment_id: uuid.UUID
+    ) -> bool:
+        """Mark the enrolment completed when every item is done; exactly once, even when two
+        last items finish concurrently (a conditional UPDATE decides)."""
+        enrollments = self.uow.repo(EnrollmentRepository)
+        videos, quizzes = await enrollments.progress_counts(enrollment_id)
+        totals = await self.uow.repo(CourseCounterRepository).item_totals([course_id])
+        if videos + quizzes < totals[course_id] or totals[course_id] == 0:
+            return False
+        changed = await enrollments.bulk_update(
+            [Eq(Enrollment.id, enrollment_id), Eq(Enrollment.status, EnrollmentStatus.ACTIVE)],
+            {"status": EnrollmentStatus.COMPLETED, "completed_at": utc_now()},
+        )
+        if changed:
+            self.uow.record(
+                CourseCompleted(course_id=course_id, user_id=user_id, enrollment_id=enrollment_id)
+            )
+            ActivityService(self.uow).record(
+                user_id, "course_completed", subject_type="course", subject_id=course_id
+            )
+        return bool(changed)
+
+    async def course_progress(self, principal: Principal, course_id: uuid.UUID) -> CourseProgress:
+        enrollment = await EnrollmentService(self.uow).require(principal.user_id, course_id)
+        totals = await self.uow.repo(CourseCounterRepository).item_totals([course_id])
+        latest = await self.uow.repo(ProgressRepository).latest_in_course(
+            principal.user_id, course_id
+        )
+        return CourseProgress(
+            course_id=course_id,
+            completed_items=min(
+                enrollment.completed_videos + enrollment.passed_quizzes, totals[course_id]
+            ),
+            total_items=totals[course_id],
+            completed=enrollment.status == EnrollmentStatus.COMPLETED,
+            resume_video_id=latest.video_id if latest else None,
+            resume_position_seconds=latest.position_seconds if latest else None,
+        )
+
+
+def _allowance(previous: datetime | None, now: datetime) -> float:
+    if previous is None:
+        return TOLERANCE_SECONDS
+    elapsed = max(0.0, (now - previous).total_seconds())
+    return elapsed * MAX_PLAYBACK_RATE + TOLERANCE_SECONDS
+
+
+def _seconds(value: float, name: str) -> float:
+    if not (value == value) or value < 0 or value > 7 * 24 * 3600:  # NaN, negative, absurd
+        raise InvalidValue(f"{name} must be between 0 and one week")
+    return float(value)
+
+
+def _segment(start: float, end: float, duration: float) -> Segment:
+    start, end = _seconds(start, "segment start"), _seconds(end, "segment end")
+    if end <= start:
+        raise InvalidValue("a played segment ends after it starts")
+    if start >= duration:
+        raise InvalidValue("a played segment starts after the video ends")
+    return start, min(end, duration)
