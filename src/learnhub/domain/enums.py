@@ -53,3 +53,14 @@ class QuestionType(StrEnum):
     MULTIPLE_CHOICE = "multiple_choice"
     TRUE_FALSE = "true_false"
     SHORT_ANSWER = "short_answer"
+
+
+class ReviewStatus(StrEnum):
+    PUBLISHED = "published"
+    HIDDEN = "hidden"
+
+
+class AttemptState(StrEnum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    OVERDUE = "overdue"

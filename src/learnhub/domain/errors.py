@@ -103,3 +103,9 @@ class NotEnrolled(PermissionDenied):
     """Progress, attempts or reviews on a course the caller is not enrolled in."""
 
     code = "not_enrolled"
+
+
+class DeadlinePassed(Conflict):
+    """A quiz attempt was submitted after its deadline; it is closed as overdue."""
+
+    code = "deadline_passed"

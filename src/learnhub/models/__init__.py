@@ -13,7 +13,7 @@ from learnhub.models.course import (
     Video,
     course_tags,
 )
-from learnhub.models.learning import Enrollment, VideoProgress, WatchedSegment
+from learnhub.models.learning import Enrollment, Review, VideoProgress, WatchedSegment
 from learnhub.models.outbox import OutboxMessage
 from learnhub.models.user import (
     LoginFailure,
@@ -40,6 +40,7 @@ __all__ = [
     "Quiz",
     "QuizOption",
     "QuizQuestion",
+    "Review",
     "Role",
     "Section",
     "Tag",

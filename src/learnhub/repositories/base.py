@@ -90,17 +90,26 @@ class BaseRepository(Generic[T]):
         *,
         include_deleted: bool = False,
         options: Sequence[ORMOption] = (),
+        lock: bool = False,
     ) -> T | None:
+        """`lock=True` reads the row's latest committed state and holds it (SELECT ... FOR
+        UPDATE on PostgreSQL; SQLite's transactions are serialised already), for decisions
+        that must not race: what a concurrent delete or hide changed is seen, not a stale
+        copy from the identity map."""
         # A SELECT, never session.get(): the identity map would hand back a row soft-deleted
         # earlier in this session (pitfall 1).
         stmt = self._select().where(self.model.id == entity_id).options(*options)
+        if lock:
+            stmt = stmt.with_for_update(of=self.model).execution_options(populate_existing=True)
         result = await self.session.execute(
             stmt.execution_options(**{INCLUDE_DELETED: include_deleted})
         )
         return result.scalar_one_or_none()
 
-    async def get(self, entity_id: uuid.UUID, *, include_deleted: bool = False) -> T:
-        entity = await self.get_by_id(entity_id, include_deleted=include_deleted)
+    async def get(
+        self, entity_id: uuid.UUID, *, include_deleted: bool = False, lock: bool = False
+    ) -> T:
+        entity = await self.get_by_id(entity_id, include_deleted=include_deleted, lock=lock)
         if entity is None:
             raise NotFound(self.entity_name, entity_id)
         return entity
@@ -430,6 +439,16 @@ class BaseRepository(Generic[T]):
             )
             if child_ids:
                 await self._restore_batch(child_mapper, child_ids, batch, deleted_at, deleted_by)
+
+    async def audit_removal(self, ids: Sequence[uuid.UUID]) -> None:
+        """Audit rows for rows the database is about to remove by ON DELETE CASCADE."""
+        mapper = inspect(self.model)
+        await self._write_audit(
+            [
+                audit_row(self.session.sync_session, mapper, i, AuditAction.HARD_DELETE, {})
+                for i in ids
+            ]
+        )
 
     async def _audit_owned_descendants(self, mapper: Mapper[Any], ids: list[uuid.UUID]) -> None:
         for child_mapper, child_column in _owned_children(mapper):

@@ -6,15 +6,21 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, case, func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from learnhub.db.session import AUDITED_BULK
+from learnhub.db.soft_delete import INCLUDE_DELETED
 from learnhub.models.course import Course, Quiz, Video
-from learnhub.models.learning import Enrollment, VideoProgress, WatchedSegment
+from learnhub.models.learning import Enrollment, Review, VideoProgress, WatchedSegment
 from learnhub.repositories.base import BaseRepository
 from learnhub.repositories.filters import Sort
+
+# Counter updates also reach soft-deleted rows, so a restored course or enrolment comes back
+# with exact numbers.
+COUNTER_UPDATE = {AUDITED_BULK: True, INCLUDE_DELETED: True, "synchronize_session": False}
 
 
 class EnrollmentRepository(BaseRepository[Enrollment]):
@@ -44,7 +50,7 @@ class EnrollmentRepository(BaseRepository[Enrollment]):
                 completed_videos=Enrollment.completed_videos + videos,
                 passed_quizzes=Enrollment.passed_quizzes + quizzes,
             )
-            .execution_options(**{AUDITED_BULK: True}, synchronize_session=False)
+            .execution_options(**COUNTER_UPDATE)
         )
 
     async def progress_counts(self, enrollment_id: uuid.UUID) -> tuple[int, int]:
@@ -68,7 +74,7 @@ class CourseCounterRepository:
             update(Course)
             .where(Course.id == course_id)
             .values(enrollment_count=Course.enrollment_count + delta)
-            .execution_options(**{AUDITED_BULK: True}, synchronize_session=False)
+            .execution_options(**COUNTER_UPDATE)
         )
 
     async def item_totals(self, course_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
@@ -140,3 +146,56 @@ class ProgressRepository(BaseRepository[VideoProgress]):
         self, progress: VideoProgress, segments: Sequence[tuple[float, float]]
     ) -> None:
         progress.segments = [WatchedSegment(start_seconds=s, end_seconds=e) for s, e in segments]
+
+
+class ReviewRepository(BaseRepository[Review]):
+    model = Review
+    sorts: ClassVar[Mapping[str, Sort]] = {
+        "newest": Sort("newest", Review.created_at, descending=True)
+    }
+
+    async def for_user_and_course(self, user_id: uuid.UUID, course_id: uuid.UUID) -> Review | None:
+        result = await self.session.execute(
+            select(Review).where(Review.user_id == user_id, Review.course_id == course_id)
+        )
+        return result.scalar_one_or_none()
+
+
+class CourseRatingRepository:
+    """The course's rating, rating_count and 1..5 histogram, moved together by one atomic
+    UPDATE whose right-hand sides all read the row's current values: exact under concurrent
+    reviews, never recomputed over all reviews."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def apply(self, course_id: uuid.UUID, deltas: Mapping[int, int]) -> None:
+        deltas = {stars: d for stars, d in deltas.items() if d}
+        if not deltas:
+            return
+        counts = {stars: getattr(Course, f"rating_{stars}_count") for stars in range(1, 6)}
+        new_counts = {stars: counts[stars] + deltas.get(stars, 0) for stars in range(1, 6)}
+        new_total = sum(new_counts.values())
+        weighted = sum(stars * new_counts[stars] for stars in range(1, 6))
+        rating = case(
+            (new_total == 0, 0),
+            else_=func.round(weighted * literal_column("1.0") / new_total, 2),
+        )
+        values: dict[str, Any] = {f"rating_{s}_count": new_counts[s] for s in deltas}
+        values["rating_count"] = Course.rating_count + sum(deltas.values())
+        values["rating"] = rating
+        await self.session.execute(
+            update(Course)
+            .where(Course.id == course_id)
+            .values(**values)
+            .execution_options(**COUNTER_UPDATE)
+        )
+
+    async def histogram(self, course_id: uuid.UUID) -> dict[int, int]:
+        result = await self.session.execute(
+            select(*(getattr(Course, f"rating_{s}_count") for s in range(1, 6))).where(
+                Course.id == course_id
+            )
+        )
+        row = result.one()
+        return {stars: int(row[stars - 1]) for stars in range(1, 6)}

@@ -7,16 +7,26 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from learnhub.db.audit import personal_fields
-from learnhub.domain.enums import UserStatus
+from sqlalchemy import inspect
+
+from learnhub.db.audit import entity_type_of, personal_fields
+from learnhub.domain.enums import EnrollmentStatus, ReviewStatus, UserStatus
 from learnhub.domain.errors import Conflict, InvalidValue
 from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES, PERMISSIONS, STUDENT
 from learnhub.domain.value_objects import Email
 from learnhub.events.events import UserRegistered
+from learnhub.models.learning import Enrollment, Review, VideoProgress
 from learnhub.models.types import utc_now
 from learnhub.models.user import Permission, Role, User, UserSession
 from learnhub.repositories.audit import AuditErasure
-from learnhub.repositories.filters import CursorPagination, Filter, Page
+from learnhub.repositories.filters import CursorPagination, Eq, Filter, Page
+from learnhub.repositories.learning import (
+    CourseCounterRepository,
+    CourseRatingRepository,
+    EnrollmentRepository,
+    ProgressRepository,
+    ReviewRepository,
+)
 from learnhub.repositories.outbox import OutboxRepository
 from learnhub.repositories.session import LoginFailureRepository, UserSessionRepository
 from learnhub.repositories.user import PermissionRepository, RoleRepository, UserRepository
@@ -179,4 +189,33 @@ class UserAdminService(BaseService):
         await erasure.erase("user_session", session_ids, personal_fields(UserSession))
         await self.uow.repo(OutboxRepository).erase_personal_payloads("user", user.id, {"email"})
         await self.uow.repo(LoginFailureRepository).delete_for_email(user.email)
+        await self._release_learning(user.id)
         await users.hard_delete(user.id)
+
+    async def _release_learning(self, user_id: uuid.UUID) -> None:
+        """What the database will cascade away with the user: first take it out of the
+        courses' counters and rating, and audit each row's removal (erasing its personal
+        values in earlier entries), so counters stay exact and `audit verify` stays clean."""
+        counters = self.uow.repo(CourseCounterRepository)
+        ratings = self.uow.repo(CourseRatingRepository)
+        enrollments = self.uow.repo(EnrollmentRepository)
+        for enrollment in await enrollments.get_many(
+            await enrollments.ids_where([Eq(Enrollment.user_id, user_id)])
+        ):
+            if enrollment.status in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED):
+                await counters.add_enrollments(enrollment.course_id, -1)
+        reviews = self.uow.repo(ReviewRepository)
+        for review in await reviews.get_many(
+            await reviews.ids_where([Eq(Review.user_id, user_id)])
+        ):
+            if review.status == ReviewStatus.PUBLISHED:
+                await ratings.apply(review.course_id, {review.rating: -1})
+        erasure = self.uow.repo(AuditErasure)
+        for repo, model in (
+            (enrollments, Enrollment),
+            (reviews, Review),
+            (self.uow.repo(ProgressRepository), VideoProgress),
+        ):
+            ids = await repo.ids_where([Eq(model.user_id, user_id)], include_deleted=True)
+            await erasure.erase(entity_type_of(inspect(model)), ids, personal_fields(model))
+            await repo.audit_removal(ids)

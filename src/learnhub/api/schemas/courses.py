@@ -66,6 +66,8 @@ class CourseOut(Output):
     instructor_id: uuid.UUID
     rating: float
     rating_count: int
+    # Published reviews per star, "1" to "5".
+    rating_histogram: dict[str, int]
     enrollment_count: int
     tags: list[str]
     objectives: list[str]
@@ -87,6 +89,9 @@ class CourseOut(Output):
             "instructor_id": course.instructor_id,
             "rating": float(course.rating),
             "rating_count": course.rating_count,
+            "rating_histogram": {
+                str(stars): getattr(course, f"rating_{stars}_count") for stars in range(1, 6)
+            },
             "enrollment_count": course.enrollment_count,
             "tags": sorted(t.name for t in course.tags),
             "objectives": [o.text for o in course.objectives],

@@ -110,6 +110,42 @@ class Course(VersionedModel):
     enrollment_count: Mapped[int] = mapped_column(
         Integer, default=0, server_default=text("0"), info=col_info(audited=False)
     )
+    # Published reviews per star (1..5): the histogram behind rating and rating_count.
+    rating_1_count: Mapped[int] = mapped_column(
+        Integer,
+        CheckConstraint("rating_1_count >= 0", name="rating_1_count_not_negative"),
+        default=0,
+        server_default=text("0"),
+        info=col_info(audited=False),
+    )
+    rating_2_count: Mapped[int] = mapped_column(
+        Integer,
+        CheckConstraint("rating_2_count >= 0", name="rating_2_count_not_negative"),
+        default=0,
+        server_default=text("0"),
+        info=col_info(audited=False),
+    )
+    rating_3_count: Mapped[int] = mapped_column(
+        Integer,
+        CheckConstraint("rating_3_count >= 0", name="rating_3_count_not_negative"),
+        default=0,
+        server_default=text("0"),
+        info=col_info(audited=False),
+    )
+    rating_4_count: Mapped[int] = mapped_column(
+        Integer,
+        CheckConstraint("rating_4_count >= 0", name="rating_4_count_not_negative"),
+        default=0,
+        server_default=text("0"),
+        info=col_info(audited=False),
+    )
+    rating_5_count: Mapped[int] = mapped_column(
+        Integer,
+        CheckConstraint("rating_5_count >= 0", name="rating_5_count_not_negative"),
+        default=0,
+        server_default=text("0"),
+        info=col_info(audited=False),
+    )
 
     tags: Mapped[list[Tag]] = relationship(secondary=course_tags, lazy="raise", order_by=Tag.name)
     objectives: Mapped[list[CourseObjective]] = relationship(

@@ -1,0 +1,105 @@
+"""Reviews: learners review courses they are enrolled in; instructors and admins moderate."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+
+from learnhub.api.deps import Uow, etag, get_optional_principal, get_principal, versioned
+from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, PageOut
+from learnhub.api.schemas.reviews import ReviewIn, ReviewOut, ReviewPatch
+from learnhub.domain.errors import InvalidValue
+from learnhub.domain.principal import Principal
+from learnhub.models.learning import Review
+from learnhub.repositories.filters import CursorPagination
+from learnhub.services.reviews import ReviewService
+
+router = APIRouter(tags=["reviews"], responses=PROBLEM_RESPONSES)
+Caller = Annotated[Principal, Depends(get_principal)]
+MaybeCaller = Annotated[Principal | None, Depends(get_optional_principal)]
+IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag')]
+
+
+def review_response(response: Response, review: Review) -> ReviewOut:
+    response.headers["ETag"] = etag(review.version)
+    return ReviewOut.model_validate(review)
+
+
+@router.post("/courses/{course_id}/reviews", status_code=status.HTTP_201_CREATED)
+async def post_review(
+    course_id: uuid.UUID, body: ReviewIn, caller: Caller, uow: Uow, response: Response
+) -> ReviewOut:
+    """One review per learner and course, by enrolled learners only."""
+    review = await ReviewService(uow).post(caller, course_id, body.rating, body.body)
+    await uow.commit()
+    return review_response(response, review)
+
+
+@router.get("/courses/{course_id}/reviews")
+async def list_reviews(
+    course_id: uuid.UUID,
+    uow: Uow,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=1024, pattern=NO_CONTROL_PATTERN)] = None,
+) -> PageOut[ReviewOut]:
+    """The course's published reviews, newest first (public)."""
+    page = await ReviewService(uow).for_course(course_id, CursorPagination(limit, cursor))
+    return PageOut(
+        items=[ReviewOut.model_validate(r) for r in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/reviews/{review_id}")
+async def get_review(
+    review_id: uuid.UUID, caller: MaybeCaller, uow: Uow, response: Response
+) -> ReviewOut:
+    return review_response(response, await ReviewService(uow).get(caller, review_id))
+
+
+@router.patch("/reviews/{review_id}")
+async def update_review(
+    review_id: uuid.UUID,
+    body: ReviewPatch,
+    caller: Caller,
+    uow: Uow,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ReviewOut:
+    """The author edits rating and body; moderators set `status` (published or hidden)."""
+    service = ReviewService(uow)
+    if body.status is not None and (body.rating is not None or body.body is not None):
+        raise InvalidValue("change the status, or the rating and body, not both at once")
+    if body.status is not None:
+        new_status = body.status
+        review = await versioned(
+            if_match, body.version, lambda v: service.moderate(caller, review_id, new_status, v)
+        )
+    else:
+        review = await versioned(
+            if_match,
+            body.version,
+            lambda v: service.edit(caller, review_id, body.rating, body.body, v),
+        )
+    await uow.commit()
+    return review_response(response, review)
+
+
+@router.delete("/reviews/{review_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_review(
+    review_id: uuid.UUID, caller: Caller, uow: Uow, if_match: IfMatch = None
+) -> Response:
+    service = ReviewService(uow)
+    await versioned(if_match, None, lambda v: service.delete(caller, review_id, v))
+    await uow.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/reviews/{review_id}/restore")
+async def restore_review(
+    review_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
+) -> ReviewOut:
+    review = await ReviewService(uow).restore(caller, review_id)
+    await uow.commit()
+    return review_response(response, review)
