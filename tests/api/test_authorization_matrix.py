@@ -29,7 +29,19 @@ and puts the caller in one relation to it: enrolled, not enrolled, enrolled then
 acting on the bystander's enrolment, or facing a draft. Every live role may learn; a learner
 reaches only its own enrolments and progress (an admin may also cancel anyone's enrolment),
 and a refusal on the merits (404, 409, 403 `not_enrolled`) changes nothing either. There the
-dead callers are a student enrolled in the course and taken down afterwards."""
+dead callers are a student enrolled in the course and taken down afterwards.
+
+Review endpoints add the caller's relation to a review as the ownership dimension
+(`test_review_matrix`). As in the course cells, `instructor` owns the course under test and
+`other_instructor` does not; the caller is enrolled, not enrolled, facing a draft, the author
+of a review (published, or hidden by the owner), or looking at another learner's review
+(published or hidden). Posting takes an enrolment; reading is open to anyone, but a hidden
+review exists only for its author, the course's instructor and the admins (404 for the
+rest); rating and body are the author's, hiding and showing the course's instructor's and
+the admins', deleting and restoring the author's and the admins' (a restore names nothing
+to the others: 404). Denied cells leave the reviews and the course's rating untouched. The
+dead callers are a reviewing student taken down afterwards, or the course's owner taken down
+for the moderation cells."""
 
 from __future__ import annotations
 
@@ -68,6 +80,13 @@ COURSE_POLICIES = {CATALOG, AUTHOR, OWNER, MANAGE}
 # Learning policy (the cells of `test_learning_matrix`).
 LEARN = "learn"  # holders of learning:participate, on their own enrolments and progress
 LEARNING_POLICIES = {LEARN}
+# Review policies (the cells of `test_review_matrix`); the relation decides the ownership.
+REVIEW_READ = "review_read"  # anyone with no or live credentials; hidden: see REVIEW_SEERS
+REVIEWER = "reviewer"  # holders of learning:participate, enrolled in the course
+REVIEW_AUTHOR = "review_author"  # the review's author only
+AUTHOR_OR_ADMIN = "author_or_admin"  # the review's author, or holders of courses:manage
+MODERATOR = "moderator"  # the course's instructor (reviews:moderate + ownership) or an admin
+REVIEW_POLICIES = {REVIEW_READ, REVIEWER, REVIEW_AUTHOR, AUTHOR_OR_ADMIN, MODERATOR}
 
 ANONYMOUS, STUDENT, INSTRUCTOR, ADMIN_ROLE = "anonymous", "student", "instructor", "admin"
 OTHER_INSTRUCTOR = "other_instructor"  # an instructor who does not own the course under test
@@ -84,6 +103,11 @@ ROLES_WITH_PERMISSION = {
     OWNER: {INSTRUCTOR, ADMIN_ROLE},
     MANAGE: {ADMIN_ROLE},
     LEARN: LIVE_ROLES,
+    REVIEW_READ: LIVE_ROLES | {ANONYMOUS},
+    REVIEWER: LIVE_ROLES,
+    REVIEW_AUTHOR: LIVE_ROLES,
+    AUTHOR_OR_ADMIN: LIVE_ROLES,
+    MODERATOR: {INSTRUCTOR, ADMIN_ROLE},
 }
 
 # The state of the course a course cell runs against.
@@ -94,6 +118,10 @@ COURSE, QUIZ = "course", "quiz"
 # enrolled, enrolled then cancelled, or calling on another learner's enrolment. (DRAFT above:
 # the course is still a draft, so nobody could enrol.)
 ENROLLED, NOT_ENROLLED, CANCELLED, OTHERS = "enrolled", "not_enrolled", "cancelled", "others"
+# A review cell's relation to the review under test: the caller's own (published, or hidden
+# by the course's owner); OTHERS is another learner's published review, HIDDEN that review
+# hidden by the course's owner.
+MINE, HIDDEN_MINE, HIDDEN = "mine", "hidden_mine", "hidden"
 
 
 @pytest.fixture(autouse=True)
@@ -174,7 +202,8 @@ AnyBuild = Callable[[Any], Awaitable[Call]]
 @dataclass(frozen=True)
 class Rule:
     """One endpoint's decision. MATRIX keys are "METHOD /path"; a key may add "?query" for a
-    variant of an endpoint whose query string changes who may call it (`?hard=true`)."""
+    variant of an endpoint whose query string changes who may call it (`?hard=true`), or
+    "#name" for a variant whose body does (`#moderate`)."""
 
     policy: str
     status: int  # what an allowed caller gets for the realistic request
@@ -186,6 +215,8 @@ class Rule:
     # where anonymous and dead callers also run), and what a live caller gets in the others.
     relation: str | None = None
     elsewhere: Mapping[str, int] = field(default_factory=dict)
+    # Review cells: what a live caller outside the policy or the ownership gets.
+    refusal: int = 403
 
 
 def fixed(path: str, json: Any = None, params: dict[str, str] | None = None) -> AnyBuild:
@@ -451,6 +482,66 @@ async def _cancel_enrollment(world: LearningWorld) -> Call:
     return Call(f"{API}/enrollments/{target}/cancel", subject=target)
 
 
+# Reviews: the caller's (4 stars), the bystander's (5 stars), and an author's revision.
+REVIEW_BODY: dict[str, Any] = {"rating": 4, "body": "Clear examples, well paced."}
+BYSTANDER_REVIEW: dict[str, Any] = {"rating": 5, "body": "The ownership chapter is worth it."}
+REVIEW_EDIT: dict[str, Any] = {"rating": 2, "body": "Revised: too fast in places."}
+
+
+@dataclass
+class ReviewWorld(LearningWorld):
+    """A learning world with reviews: the caller's own (`review`) when its relation gives it
+    one, and the bystander's (`bystander_review`) when the cell is about another learner's."""
+
+    review: str | None = None
+    bystander_review: str | None = None
+
+    @property
+    def subject(self) -> str:
+        """The review the cell acts on: the caller's own, else the bystander's (which the
+        anonymous caller names in the author's cells too)."""
+        found = self.review or self.bystander_review
+        assert found is not None, "this cell builds no review"
+        return found
+
+    async def post_review(self, account: Account, body: dict[str, Any]) -> str:
+        """A setup review, which must succeed."""
+        path = f"{API}/courses/{self.course.course_id}/reviews"
+        response = await self.client.post(path, json=body, headers=account.headers)
+        assert response.status_code == 201, f"setup review: {response.text}"
+        return str(response.json()["id"])
+
+    async def ratings(self) -> tuple[int, dict[str, int], float]:
+        """The course's rating_count, histogram and rating, as the catalog shows them."""
+        response = await self.client.get(f"{API}/courses/{self.course.course_id}")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return body["rating_count"], body["rating_histogram"], body["rating"]
+
+
+def on_review(suffix: str = "", json: Any = None) -> AnyBuild:
+    async def build(world: ReviewWorld) -> Call:
+        return Call(f"{API}/reviews/{world.subject}{suffix}", json, subject=world.subject)
+
+    return build
+
+
+async def _moderate_review(world: ReviewWorld) -> Call:
+    # Hide a published review; show a hidden one again.
+    hidden = world.relation in (HIDDEN, HIDDEN_MINE)
+    body = {"status": "published" if hidden else "hidden"}
+    return Call(f"{API}/reviews/{world.subject}", body, subject=world.subject)
+
+
+async def _restore_review(world: ReviewWorld) -> Call:
+    # Something to restore: the review's author soft-deletes it first.
+    author = world.caller if world.review is not None else world.bystander
+    assert author is not None
+    deleted = await world.client.delete(f"{API}/reviews/{world.subject}", headers=author.headers)
+    assert deleted.status_code == 204, f"setup delete: {deleted.text}"
+    return Call(f"{API}/reviews/{world.subject}/restore", subject=world.subject)
+
+
 MATRIX: dict[str, Rule] = {
     # Operations, at the root.
     "GET /health": Rule(PUBLIC, 200, fixed("/health")),
@@ -596,12 +687,54 @@ MATRIX: dict[str, Rule] = {
         relation=ENROLLED,
         elsewhere={NOT_ENROLLED: 403, CANCELLED: 403, DRAFT: 403},
     ),
+    # Reviews ("relation" is the caller's to the review, or to the course for posting).
+    # Posting takes an enrolment (403 `not_enrolled`); one review per learner (409).
+    f"POST {API}/courses/{{course_id}}/reviews": Rule(
+        REVIEWER,
+        201,
+        on_course("/reviews", REVIEW_BODY),
+        relation=ENROLLED,
+        elsewhere={NOT_ENROLLED: 403, MINE: 409},
+    ),
+    # The published reviews only, hidden ones not even to their moderators; no draft's.
+    f"GET {API}/courses/{{course_id}}/reviews": Rule(
+        REVIEW_READ,
+        200,
+        on_course("/reviews"),
+        relation=OTHERS,
+        elsewhere={HIDDEN: 200, DRAFT: 404},
+    ),
+    # A hidden review does not exist for those who may not see it (refusal: 404).
+    f"GET {API}/reviews/{{review_id}}": Rule(
+        REVIEW_READ,
+        200,
+        on_review(),
+        relation=OTHERS,
+        elsewhere={HIDDEN: 200, HIDDEN_MINE: 200},
+        refusal=404,
+    ),
+    # Rating and body are the author's alone: not the course's instructor's, nor an admin's
+    # (on another learner's review, every caller is refused).
+    f"PATCH {API}/reviews/{{review_id}}": Rule(
+        REVIEW_AUTHOR, 200, on_review(json=REVIEW_EDIT), relation=MINE, elsewhere={OTHERS: 200}
+    ),
+    # The status is the course's instructor's and the admins' (hiding, and showing again).
+    f"PATCH {API}/reviews/{{review_id}}#moderate": Rule(
+        MODERATOR, 200, _moderate_review, relation=OTHERS, elsewhere={HIDDEN: 200}
+    ),
+    f"DELETE {API}/reviews/{{review_id}}": Rule(
+        AUTHOR_OR_ADMIN, 204, on_review(), relation=MINE, elsewhere={OTHERS: 204}
+    ),
+    # Someone else's deleted review is not there to restore (refusal: 404).
+    f"POST {API}/reviews/{{review_id}}/restore": Rule(
+        AUTHOR_OR_ADMIN, 200, _restore_review, relation=MINE, elsewhere={OTHERS: 200}, refusal=404
+    ),
 }
 
 CELLS = [
     pytest.param(endpoint, caller, id=f"{endpoint}-{caller}")
     for endpoint, rule in MATRIX.items()
-    if rule.policy not in COURSE_POLICIES | LEARNING_POLICIES
+    if rule.policy not in COURSE_POLICIES | LEARNING_POLICIES | REVIEW_POLICIES
     for caller in CALLERS
 ]
 # On a draft, the dead callers are left out: a dead token is refused before any course is
@@ -626,6 +759,27 @@ LEARNING_CELLS = [
     for relation, callers in [
         (rule.relation, LEARNING_CALLERS),
         *((other, LIVE_LEARNERS) for other in rule.elsewhere),
+    ]
+    for caller in callers
+]
+# Review endpoints: every caller in the endpoint's main relation; the live ones in each other
+# one, and the anonymous one too where it may read (it has no review of its own).
+LIVE_REVIEWERS = [STUDENT, INSTRUCTOR, OTHER_INSTRUCTOR, ADMIN_ROLE]
+
+
+def review_callers(rule: Rule, relation: str) -> list[str]:
+    if rule.policy == REVIEW_READ and relation not in (MINE, HIDDEN_MINE):
+        return [ANONYMOUS, *LIVE_REVIEWERS]
+    return LIVE_REVIEWERS
+
+
+REVIEW_CELLS = [
+    pytest.param(endpoint, relation, caller, id=f"{endpoint}-{relation}-{caller}")
+    for endpoint, rule in MATRIX.items()
+    if rule.policy in REVIEW_POLICIES
+    for relation, callers in [
+        (rule.relation, COURSE_CALLERS),
+        *((other, review_callers(rule, other)) for other in rule.elsewhere),
     ]
     for caller in callers
 ]
@@ -765,8 +919,9 @@ async def test_matrix(
 
 
 def base_endpoint(key: str) -> str:
-    """The route a MATRIX key describes ("DELETE /x?hard=true" -> "DELETE /x")."""
-    return key.split("?", 1)[0]
+    """The route a MATRIX key describes ("DELETE /x?hard=true", "PATCH /x#moderate" ->
+    "DELETE /x", "PATCH /x")."""
+    return key.split("?", 1)[0].split("#", 1)[0]
 
 
 async def take_down(
@@ -1084,6 +1239,158 @@ async def test_learning_matrix(
         assert state == ("cancelled" if response.status_code == 200 else "active"), cell
         if response.status_code != 200:
             assert world.bystander.id not in response.text
+
+
+# Review endpoints: every review endpoint x every caller x the caller's relation to the review
+# (or to the course, for posting) under test.
+
+# Those who see a hidden review besides its author (and the only ones who may moderate).
+REVIEW_SEERS = {INSTRUCTOR, ADMIN_ROLE}
+REVIEW_TABLES = ["reviews"]
+# The course's rating columns, which the `courses` rows of the snapshot carry.
+RATING_COLUMNS = ["rating", "rating_count", *(f"rating_{stars}_count" for stars in range(1, 6))]
+
+
+def review_outcome(endpoint: str, relation: str, caller: str) -> tuple[int, bool]:
+    """What the caller gets in `relation`, and whether that is a refusal of the caller (as
+    opposed to an allowed caller's request refused on the merits: 404, 409, `not_enrolled`).
+    A course's list never refuses anyone over a hidden review: it just leaves it out."""
+    rule = MATRIX[endpoint]
+    denial = expected_denial(rule.policy, caller)
+    if denial is not None:
+        return denial, True
+    mine = relation in (MINE, HIDDEN_MINE) and caller != ANONYMOUS
+    names_review = "{review_id}" in endpoint
+    refused = (
+        (names_review and relation == HIDDEN and caller not in REVIEW_SEERS)
+        or (rule.policy == REVIEW_AUTHOR and not mine)
+        or (rule.policy == AUTHOR_OR_ADMIN and not mine and caller != ADMIN_ROLE)
+    )
+    if refused:
+        return rule.refusal, True
+    return (rule.status if relation == rule.relation else rule.elsewhere[relation]), False
+
+
+def histogram(*ratings: int) -> dict[str, int]:
+    return {str(stars): ratings.count(stars) for stars in range(1, 6)}
+
+
+async def check_review_allowed(
+    world: ReviewWorld, endpoint: str, call: Call, response: httpx.Response
+) -> None:
+    """What a successful review call must return, or have done to the course's rating."""
+    body: Any = response.json() if response.content else None
+    c, me, relation = world.course, world.caller, world.relation
+    hidden = relation in (HIDDEN, HIDDEN_MINE)
+    mine = REVIEW_BODY["rating"]
+    theirs = BYSTANDER_REVIEW["rating"]
+
+    async def review_status(review_id: str) -> int:
+        # As the course's owner sees it (hidden reviews included): 404 once deleted.
+        path = f"{API}/reviews/{review_id}"
+        return (await world.client.get(path, headers=world.owner.headers)).status_code
+
+    match endpoint.replace(API, "", 1):
+        case "POST /courses/{course_id}/reviews":
+            assert me is not None and body["user_id"] == me.id
+            assert body["course_id"] == c.course_id and body["status"] == "published"
+            assert body["rating"] == mine and body["body"] == REVIEW_BODY["body"]
+            assert await world.ratings() == (1, histogram(mine), float(mine))
+        case "GET /courses/{course_id}/reviews":
+            # The bystander's review while published; a hidden one is listed to nobody.
+            listed = [item["id"] for item in body["items"]]
+            assert listed == ([] if hidden else [world.bystander_review]), listed
+        case "GET /reviews/{review_id}":
+            assert body["id"] == call.subject
+            assert body["status"] == ("hidden" if hidden else "published")
+            author = world.bystander if world.review is None else me
+            assert author is not None and body["user_id"] == author.id
+        case "PATCH /reviews/{review_id}":
+            assert body["id"] == call.subject and body["rating"] == REVIEW_EDIT["rating"]
+            assert body["body"] == REVIEW_EDIT["body"] and body["status"] == "published"
+            edited = REVIEW_EDIT["rating"]
+            assert await world.ratings() == (1, histogram(edited), float(edited))
+        case "PATCH /reviews/{review_id}#moderate":
+            assert body["id"] == call.subject
+            assert body["status"] == ("published" if hidden else "hidden")
+            if hidden:  # shown again: it counts again
+                assert await world.ratings() == (1, histogram(theirs), float(theirs))
+            else:
+                assert await world.ratings() == (0, histogram(), 0.0)
+        case "DELETE /reviews/{review_id}":
+            assert call.subject is not None and await review_status(call.subject) == 404
+            assert await world.ratings() == (0, histogram(), 0.0)
+        case "POST /reviews/{review_id}/restore":
+            assert call.subject is not None and body["id"] == call.subject
+            assert body["status"] == "published" and await review_status(call.subject) == 200
+            stars = mine if world.review is not None else theirs
+            assert await world.ratings() == (1, histogram(stars), float(stars))
+        case other:
+            raise AssertionError(f"no check for {other}")
+
+
+@pytest.mark.parametrize(("endpoint", "relation", "caller_kind"), REVIEW_CELLS)
+async def test_review_matrix(
+    client: httpx.AsyncClient,
+    login_as: LoginAs,
+    connection: AsyncConnection,
+    endpoint: str,
+    relation: str,
+    caller_kind: str,
+) -> None:
+    rule = MATRIX[endpoint]
+    method = endpoint.split(" ", 1)[0]
+    owner = await login_as(INSTRUCTOR)
+    content = await build_content(client, owner, COURSE, publish=relation != DRAFT)
+    world = ReviewWorld(client, owner, content, caller_kind=caller_kind, relation=relation)
+    dead = caller_kind in (DELETED, SUSPENDED)
+    # The dead callers: the course's owner in the moderation cells, else a reviewing student.
+    if caller_kind == INSTRUCTOR or (dead and rule.policy == MODERATOR):
+        world.caller = owner
+    elif caller_kind != ANONYMOUS:
+        roles = {OTHER_INSTRUCTOR: INSTRUCTOR, DELETED: STUDENT, SUSPENDED: STUDENT}
+        world.caller = await login_as(roles.get(caller_kind, caller_kind))
+    if world.caller is not None and relation in (ENROLLED, MINE, HIDDEN_MINE):
+        world.enrollment = await world.enrol(world.caller)
+        if relation != ENROLLED:
+            world.review = await world.post_review(world.caller, REVIEW_BODY)
+    if relation in (OTHERS, HIDDEN) or (world.caller is None and relation == MINE):
+        world.bystander = await login_as(STUDENT)
+        world.bystander_enrollment = await world.enrol(world.bystander)
+        world.bystander_review = await world.post_review(world.bystander, BYSTANDER_REVIEW)
+    if relation in (HIDDEN, HIDDEN_MINE):
+        await world.as_owner("PATCH", f"/reviews/{world.subject}", {"status": "hidden"})
+    call = await rule.build(world)
+    if dead:
+        assert world.caller is not None
+        await take_down(caller_kind, world.caller, await login_as(ADMIN_ROLE), client)
+    expected, refused = review_outcome(endpoint, relation, caller_kind)
+    assert set(RATING_COLUMNS) <= set(Base.metadata.tables["courses"].c.keys())
+    tables = COURSE_TABLES + LEARNING_TABLES + REVIEW_TABLES
+    before = await course_snapshot(connection, tables) if expected >= 400 else None
+
+    response = await client.request(
+        method,
+        call.path,
+        json=call.json,
+        params=call.params,
+        headers=world.caller.headers if world.caller is not None else {},
+    )
+
+    cell = f"{endpoint} as {caller_kind} ({relation})"
+    assert response.status_code < 500, f"{cell}: {response.status_code} {response.text}"
+    assert response.status_code == expected, f"{cell}: {response.status_code} {response.text}"
+    if refused:
+        assert_denied(response, expected)
+        # Nothing of a review the caller may not act on leaks into the refusal.
+        for review in (REVIEW_BODY, BYSTANDER_REVIEW):
+            assert str(review["body"]) not in response.text, cell
+    elif expected >= 400:  # refused on the merits, never for want of the permission
+        assert_problem(response, expected, LEARNING_CODES[expected])
+    else:
+        await check_review_allowed(world, endpoint, call, response)
+    if before is not None:
+        assert await course_snapshot(connection, tables) == before, f"{cell} changed data"
 
 
 def routes_served(routes: list[Any], prefix: str = "") -> set[str]:

@@ -41,6 +41,7 @@ async def post_review(
 async def list_reviews(
     course_id: uuid.UUID,
     uow: Uow,
+    _caller: MaybeCaller,  # no login needed, but a dead token is still refused
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=1024, pattern=NO_CONTROL_PATTERN)] = None,
 ) -> PageOut[ReviewOut]:
