@@ -122,6 +122,19 @@ def seed(
         console.print(f"demo account [bold]{email}[/bold] ({role}), password 'learnhub-demo'")
 
 
+quizzes_app = typer.Typer(help="Quiz attempts.", no_args_is_help=True)
+app.add_typer(quizzes_app, name="quizzes")
+
+
+@quizzes_app.command("sweep")
+def quizzes_sweep() -> None:
+    """Close every open quiz attempt whose deadline has passed (as overdue)."""
+    from learnhub.services.quizzes import QuizAttemptService
+
+    closed = run_command("quizzes-sweep", lambda uow: QuizAttemptService(uow).sweep_overdue())
+    console.print(f"{closed} overdue attempts closed")
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Upgrade the schema (default: to the newest revision) and load built-in roles."""

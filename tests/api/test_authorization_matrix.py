@@ -41,10 +41,22 @@ rest); rating and body are the author's, hiding and showing the course's instruc
 the admins', deleting and restoring the author's and the admins' (a restore names nothing
 to the others: 404). Denied cells leave the reviews and the course's rating untouched. The
 dead callers are a reviewing student taken down afterwards, or the course's owner taken down
-for the moderation cells."""
+for the moderation cells.
+
+Quiz-attempt endpoints add the caller's relation to the quiz, or to the attempt, as the
+ownership dimension (`test_attempt_matrix`). Each cell has an instructor build and publish a
+course with a quiz, and a bystander enrol in it and start an attempt of its own. Starting
+takes an active enrolment (403 `not_enrolled` otherwise, cancelled included), one open
+attempt at a time (409), and a quiz that exists: a draft's does not, for anyone (404).
+Submitting is the attempt's learner's alone: another learner's attempt does not exist for the
+caller, an admin included (404), and a submitted one is not graded twice (409). Denied cells
+leave the attempts and their answers untouched, and the bystander's attempt stays open and
+unanswered whatever the caller does. The dead callers are an enrolled student (with an open
+attempt, for submitting) taken down afterwards."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +70,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from learnhub.api.app import create_app
 from learnhub.db.uow import UnitOfWork
+from learnhub.domain.enums import AttemptState
 from learnhub.models.base import Base
 from learnhub.services import passwords
 from learnhub.services.user import UserService
@@ -87,6 +100,9 @@ REVIEW_AUTHOR = "review_author"  # the review's author only
 AUTHOR_OR_ADMIN = "author_or_admin"  # the review's author, or holders of courses:manage
 MODERATOR = "moderator"  # the course's instructor (reviews:moderate + ownership) or an admin
 REVIEW_POLICIES = {REVIEW_READ, REVIEWER, REVIEW_AUTHOR, AUTHOR_OR_ADMIN, MODERATOR}
+# Quiz-attempt policy (the cells of `test_attempt_matrix`); the relation decides the ownership.
+ATTEMPT = "attempt"  # holders of learning:participate, enrolled, on their own attempts
+ATTEMPT_POLICIES = {ATTEMPT}
 
 ANONYMOUS, STUDENT, INSTRUCTOR, ADMIN_ROLE = "anonymous", "student", "instructor", "admin"
 OTHER_INSTRUCTOR = "other_instructor"  # an instructor who does not own the course under test
@@ -108,6 +124,7 @@ ROLES_WITH_PERMISSION = {
     REVIEW_AUTHOR: LIVE_ROLES,
     AUTHOR_OR_ADMIN: LIVE_ROLES,
     MODERATOR: {INSTRUCTOR, ADMIN_ROLE},
+    ATTEMPT: LIVE_ROLES,
 }
 
 # The state of the course a course cell runs against.
@@ -122,6 +139,9 @@ ENROLLED, NOT_ENROLLED, CANCELLED, OTHERS = "enrolled", "not_enrolled", "cancell
 # by the course's owner); OTHERS is another learner's published review, HIDDEN that review
 # hidden by the course's owner.
 MINE, HIDDEN_MINE, HIDDEN = "mine", "hidden_mine", "hidden"
+# An attempt cell's relation: the caller has an attempt at the quiz in progress (OPEN), or
+# one it already submitted; OTHERS is the bystander's open attempt.
+OPEN, SUBMITTED = "open", "submitted"
 
 
 @pytest.fixture(autouse=True)
@@ -542,6 +562,53 @@ async def _restore_review(world: ReviewWorld) -> Call:
     return Call(f"{API}/reviews/{world.subject}/restore", subject=world.subject)
 
 
+@dataclass
+class AttemptWorld(LearningWorld):
+    """A learning world with a quiz: the caller's own attempt (`attempt`) when its relation
+    gives it one, and the bystander's open one (`bystander_attempt`) on a published course."""
+
+    attempt: str | None = None
+    bystander_attempt: str | None = None
+    submission: dict[str, Any] | None = None  # what `answers` built, for the cell's later use
+
+    @property
+    def quiz_id(self) -> str:
+        assert self.course.quiz_id is not None, "this cell builds no quiz"
+        return self.course.quiz_id
+
+    async def start(self, account: Account) -> str:
+        """A setup attempt, which must succeed."""
+        path = f"{API}/quizzes/{self.quiz_id}/attempts"
+        response = await self.client.post(path, headers=account.headers)
+        assert response.status_code == 201, f"setup attempt: {response.text}"
+        return str(response.json()["id"])
+
+    async def answers(self) -> dict[str, Any]:
+        """A submission answering every question right, from the quiz's real question and
+        option ids (the answer keys as the course's owner sees them)."""
+        if self.submission is None:
+            quiz = await self.as_owner("GET", f"/quizzes/{self.quiz_id}")
+            self.submission = {
+                "answers": [
+                    {
+                        "question_id": q["id"],
+                        "option_ids": [o["id"] for o in q["options"] if o["is_correct"]],
+                    }
+                    for q in quiz["questions"]
+                ]
+            }
+        return self.submission
+
+
+async def _submit_attempt(world: AttemptWorld) -> Call:
+    # The caller's own attempt; the bystander's when the cell is about another learner's
+    # (and for callers who have none: the anonymous one still names a real attempt).
+    own = world.attempt if world.relation != OTHERS else None
+    target = own or world.bystander_attempt
+    assert target is not None
+    return Call(f"{API}/attempts/{target}/submit", await world.answers(), subject=target)
+
+
 MATRIX: dict[str, Rule] = {
     # Operations, at the root.
     "GET /health": Rule(PUBLIC, 200, fixed("/health")),
@@ -729,12 +796,27 @@ MATRIX: dict[str, Rule] = {
     f"POST {API}/reviews/{{review_id}}/restore": Rule(
         AUTHOR_OR_ADMIN, 200, _restore_review, relation=MINE, elsewhere={OTHERS: 200}, refusal=404
     ),
+    # Quiz attempts ("relation" is the caller's to the quiz, or to the attempt for submitting).
+    # Starting takes an active enrolment (403 `not_enrolled`) and no attempt in progress
+    # (409); a draft's quiz does not exist (404).
+    f"POST {API}/quizzes/{{quiz_id}}/attempts": Rule(
+        ATTEMPT,
+        201,
+        on_quiz("/attempts"),
+        relation=ENROLLED,
+        elsewhere={NOT_ENROLLED: 403, CANCELLED: 403, OPEN: 409, DRAFT: 404},
+    ),
+    # Another learner's attempt does not exist for the caller, even an admin (404); a
+    # submitted attempt is not graded again (409).
+    f"POST {API}/attempts/{{attempt_id}}/submit": Rule(
+        ATTEMPT, 200, _submit_attempt, relation=OPEN, elsewhere={OTHERS: 404, SUBMITTED: 409}
+    ),
 }
 
 CELLS = [
     pytest.param(endpoint, caller, id=f"{endpoint}-{caller}")
     for endpoint, rule in MATRIX.items()
-    if rule.policy not in COURSE_POLICIES | LEARNING_POLICIES | REVIEW_POLICIES
+    if rule.policy not in COURSE_POLICIES | LEARNING_POLICIES | REVIEW_POLICIES | ATTEMPT_POLICIES
     for caller in CALLERS
 ]
 # On a draft, the dead callers are left out: a dead token is refused before any course is
@@ -780,6 +862,19 @@ REVIEW_CELLS = [
     for relation, callers in [
         (rule.relation, COURSE_CALLERS),
         *((other, review_callers(rule, other)) for other in rule.elsewhere),
+    ]
+    for caller in callers
+]
+
+
+# Attempt endpoints: every caller in the endpoint's main relation; the live ones in each other.
+ATTEMPT_CELLS = [
+    pytest.param(endpoint, relation, caller, id=f"{endpoint}-{relation}-{caller}")
+    for endpoint, rule in MATRIX.items()
+    if rule.policy in ATTEMPT_POLICIES
+    for relation, callers in [
+        (rule.relation, LEARNING_CALLERS),
+        *((other, LIVE_LEARNERS) for other in rule.elsewhere),
     ]
     for caller in callers
 ]
@@ -1391,6 +1486,144 @@ async def test_review_matrix(
         await check_review_allowed(world, endpoint, call, response)
     if before is not None:
         assert await course_snapshot(connection, tables) == before, f"{cell} changed data"
+
+
+# Attempt endpoints: every attempt endpoint x every caller x the caller's relation to the quiz
+# (or to the attempt) under test.
+
+ATTEMPT_TABLES = ["quiz_attempts", "quiz_answers", "quiz_answer_options"]
+
+
+async def attempt_row(connection: AsyncConnection, attempt_id: str) -> tuple[Any, ...]:
+    """(user_id, state, score, number of answers) of one attempt, as stored."""
+    attempts = Base.metadata.tables["quiz_attempts"]
+    answers = Base.metadata.tables["quiz_answers"]
+    key = uuid.UUID(attempt_id)
+    row = (
+        await connection.execute(
+            select(attempts.c.user_id, attempts.c.state, attempts.c.score).where(
+                attempts.c.id == key
+            )
+        )
+    ).one()
+    count = await connection.scalar(
+        select(func.count()).select_from(answers).where(answers.c.attempt_id == key)
+    )
+    return str(row.user_id), AttemptState(row.state), row.score, count
+
+
+async def check_attempt_allowed(
+    world: AttemptWorld,
+    connection: AsyncConnection,
+    endpoint: str,
+    call: Call,
+    response: httpx.Response,
+) -> None:
+    """What a successful attempt call must return, and have stored."""
+    body, me = response.json(), world.caller
+    assert me is not None
+    answers = (await world.answers())["answers"]
+    match endpoint.replace(API, "", 1):
+        case "POST /quizzes/{quiz_id}/attempts":
+            assert body["quiz_id"] == world.quiz_id and body["attempt_no"] == 1
+            assert body["deadline"] is not None  # the quiz has a time limit
+            assert [q["id"] for q in body["questions"]] == [a["question_id"] for a in answers]
+            assert "is_correct" not in response.text  # no answer keys before submission
+            stored = await attempt_row(connection, body["id"])
+            assert stored == (me.id, AttemptState.IN_PROGRESS, None, 0), stored
+        case "POST /attempts/{attempt_id}/submit":
+            assert body["attempt_id"] == call.subject == world.attempt
+            assert body["score"] == 100.0 and body["passed"] is True
+            assert body["results"] == [
+                {"question_id": a["question_id"], "correct": True} for a in answers
+            ]
+            user_id, state, score, count = await attempt_row(connection, body["attempt_id"])
+            assert (user_id, state, float(score), count) == (
+                me.id,
+                AttemptState.SUBMITTED,
+                100.0,
+                len(answers),
+            )
+        case other:
+            raise AssertionError(f"no check for {other}")
+
+
+@pytest.mark.parametrize(("endpoint", "relation", "caller_kind"), ATTEMPT_CELLS)
+async def test_attempt_matrix(
+    client: httpx.AsyncClient,
+    login_as: LoginAs,
+    connection: AsyncConnection,
+    endpoint: str,
+    relation: str,
+    caller_kind: str,
+) -> None:
+    rule = MATRIX[endpoint]
+    method = endpoint.split(" ", 1)[0]
+    owner = await login_as(INSTRUCTOR)
+    content = await build_content(client, owner, QUIZ, publish=relation != DRAFT)
+    world = AttemptWorld(client, owner, content, caller_kind=caller_kind, relation=relation)
+    if relation != DRAFT:
+        world.bystander = await login_as(STUDENT)
+        world.bystander_enrollment = await world.enrol(world.bystander)
+        world.bystander_attempt = await world.start(world.bystander)
+    dead = caller_kind in (DELETED, SUSPENDED)
+    if caller_kind != ANONYMOUS:
+        # The dead callers are students, enrolled (and attempting) like the live ones before
+        # being taken down.
+        world.caller = await login_as(STUDENT if dead else caller_kind)
+        if relation in (ENROLLED, CANCELLED, OPEN, SUBMITTED):
+            world.enrollment = await world.enrol(world.caller)
+        if relation == CANCELLED:
+            cancelled = await client.post(
+                f"{API}/enrollments/{world.enrollment}/cancel", headers=world.caller.headers
+            )
+            assert cancelled.status_code == 200, f"setup cancel: {cancelled.text}"
+        if relation in (OPEN, SUBMITTED):
+            world.attempt = await world.start(world.caller)
+        if relation == SUBMITTED:
+            path = f"{API}/attempts/{world.attempt}/submit"
+            submitted = await client.post(
+                path, json=await world.answers(), headers=world.caller.headers
+            )
+            assert submitted.status_code == 200, f"setup submit: {submitted.text}"
+    call = await rule.build(world)
+    if dead:
+        assert world.caller is not None
+        await take_down(caller_kind, world.caller, await login_as(ADMIN_ROLE), client)
+    denial = expected_denial(rule.policy, caller_kind)
+    expected = (
+        denial
+        if denial is not None
+        else (rule.status if relation == rule.relation else rule.elsewhere[relation])
+    )
+    tables = COURSE_TABLES + LEARNING_TABLES + ATTEMPT_TABLES
+    before = await course_snapshot(connection, tables) if expected >= 400 else None
+
+    response = await client.request(
+        method,
+        call.path,
+        json=call.json,
+        params=call.params,
+        headers=world.caller.headers if world.caller is not None else {},
+    )
+
+    cell = f"{endpoint} as {caller_kind} ({relation})"
+    assert response.status_code < 500, f"{cell}: {response.status_code} {response.text}"
+    assert response.status_code == expected, f"{cell}: {response.status_code} {response.text}"
+    if denial is not None:
+        assert_denied(response, denial)
+    elif expected >= 400:  # refused on the merits, never for want of the permission
+        assert_problem(response, expected, LEARNING_CODES[expected])
+    else:
+        await check_attempt_allowed(world, connection, endpoint, call, response)
+    if before is not None:
+        assert await course_snapshot(connection, tables) == before, f"{cell} changed data"
+    if world.bystander is not None:
+        # The bystander's attempt: still open and unanswered, and nothing of it leaks.
+        assert world.bystander_attempt is not None
+        stored = await attempt_row(connection, world.bystander_attempt)
+        assert stored == (world.bystander.id, AttemptState.IN_PROGRESS, None, 0), cell
+        assert world.bystander.id not in response.text, cell
 
 
 def routes_served(routes: list[Any], prefix: str = "") -> set[str]:

@@ -14,9 +14,13 @@ from tests.api.test_learning import enrol, heartbeat, video_course
 async def test_erasing_a_learner_releases_enrolment_review_and_progress(client, login_as, session):
     admin, instructor = await login_as("admin"), await login_as("instructor")
     learner, other = await login_as("student"), await login_as("student")
-    course, (video,) = await video_course(client, instructor, durations=(100,))
+    course, (video,) = await video_course(client, instructor, durations=(100,), quizzes=1)
     for account in (learner, other):
         await enrol(client, account, course["id"])
+    detail = (await client.get(f"/api/v1/courses/{course['id']}")).json()
+    quiz_id = detail["sections"][0]["quizzes"][0]["id"]
+    started = await client.post(f"/api/v1/quizzes/{quiz_id}/attempts", headers=learner.headers)
+    assert started.status_code == 201, started.text
     await heartbeat(client, learner, video["id"], position_seconds=5, played_segments=[[0, 5]])
     for account, stars in ((learner, 1), (other, 5)):
         posted = await client.post(

@@ -13,7 +13,16 @@ from learnhub import __version__
 from learnhub.api import problems
 from learnhub.api.deps import throttle_policy, token_settings
 from learnhub.api.middleware import RequestContextMiddleware
-from learnhub.api.routers import auth, content, courses, learning, ops, reviews, users
+from learnhub.api.routers import (
+    attempts,
+    auth,
+    content,
+    courses,
+    learning,
+    ops,
+    reviews,
+    users,
+)
 from learnhub.config import Settings, get_settings
 from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.events.bus import EventBus
@@ -68,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = openapi  # type: ignore[method-assign]
     templates: dict[int, str] = {}
     routers = [(ops.router, "")] + [
-        (r.router, API_PREFIX) for r in (auth, users, courses, content, learning, reviews)
+        (r.router, API_PREFIX) for r in (auth, users, courses, content, learning, reviews, attempts)
     ]
     for router, prefix in routers:
         app.include_router(router, prefix=prefix)

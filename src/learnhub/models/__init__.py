@@ -13,7 +13,14 @@ from learnhub.models.course import (
     Video,
     course_tags,
 )
-from learnhub.models.learning import Enrollment, Review, VideoProgress, WatchedSegment
+from learnhub.models.learning import (
+    Enrollment,
+    QuizAnswer,
+    QuizAttempt,
+    Review,
+    VideoProgress,
+    WatchedSegment,
+)
 from learnhub.models.outbox import OutboxMessage
 from learnhub.models.user import (
     LoginFailure,
@@ -38,6 +45,8 @@ __all__ = [
     "OutboxMessage",
     "Permission",
     "Quiz",
+    "QuizAnswer",
+    "QuizAttempt",
     "QuizOption",
     "QuizQuestion",
     "Review",

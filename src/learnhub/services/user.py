@@ -15,12 +15,13 @@ from learnhub.domain.errors import Conflict, InvalidValue
 from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES, PERMISSIONS, STUDENT
 from learnhub.domain.value_objects import Email
 from learnhub.events.events import UserRegistered
-from learnhub.models.learning import Enrollment, Review, VideoProgress
+from learnhub.models.learning import Enrollment, QuizAttempt, Review, VideoProgress
 from learnhub.models.types import utc_now
 from learnhub.models.user import Permission, Role, User, UserSession
 from learnhub.repositories.audit import AuditErasure
 from learnhub.repositories.filters import CursorPagination, Eq, Filter, Page
 from learnhub.repositories.learning import (
+    AttemptRepository,
     CourseCounterRepository,
     CourseRatingRepository,
     EnrollmentRepository,
@@ -215,6 +216,7 @@ class UserAdminService(BaseService):
             (enrollments, Enrollment),
             (reviews, Review),
             (self.uow.repo(ProgressRepository), VideoProgress),
+            (self.uow.repo(AttemptRepository), QuizAttempt),
         ):
             ids = await repo.ids_where([Eq(model.user_id, user_id)], include_deleted=True)
             await erasure.erase(entity_type_of(inspect(model)), ids, personal_fields(model))

@@ -1,5 +1,14 @@
+from learnhub.models.learning.attempt import QuizAnswer, QuizAttempt, answer_options
 from learnhub.models.learning.enrollment import Enrollment
 from learnhub.models.learning.progress import VideoProgress, WatchedSegment
 from learnhub.models.learning.review import Review
 
-__all__ = ["Enrollment", "Review", "VideoProgress", "WatchedSegment"]
+__all__ = [
+    "Enrollment",
+    "QuizAnswer",
+    "QuizAttempt",
+    "Review",
+    "VideoProgress",
+    "WatchedSegment",
+    "answer_options",
+]
