@@ -122,6 +122,75 @@ def seed(
         console.print(f"demo account [bold]{email}[/bold] ({role}), password 'learnhub-demo'")
 
 
+events_app = typer.Typer(help="Domain events and the outbox relay.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+
+
+@events_app.command("relay")
+def events_relay(
+    once: Annotated[bool, typer.Option(help="Relay what is waiting, then exit.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+) -> None:
+    """Publish committed outbox events to NATS JetStream (at least once, in order per
+    aggregate); several relays may run at once."""
+    from learnhub.events.transport import NatsTransport
+    from learnhub.services.relay import OutboxRelay
+
+    settings = get_settings()
+
+    async def main() -> int:
+        engine = create_engine(settings.database_url)
+        transport = NatsTransport(settings.nats_url)
+        relay = OutboxRelay(create_session_factory(engine), transport, batch_size)
+        total = 0
+        try:
+            if once:
+                while (result := await relay.run_once()).published and not result.failed:
+                    total += result.published
+                if result.failed:
+                    raise typer.Exit(1)
+            else:
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                import signal
+
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, stop.set)
+                await relay.run(stop)
+        finally:
+            await transport.close()
+            await engine.dispose()
+        return total
+
+    published = asyncio.run(main())
+    if once:
+        console.print(f"{published} events published")
+
+
+@events_app.command("tail")
+def events_tail(
+    seconds: Annotated[float, typer.Option(help="Stop after this long (0: until Ctrl-C).")] = 0,
+) -> None:
+    """Print events from the broker as they arrive."""
+    import nats
+
+    settings = get_settings()
+
+    async def main() -> None:
+        nc = await nats.connect(settings.nats_url, connect_timeout=3)
+
+        async def show(msg: object) -> None:
+            console.print(getattr(msg, "subject", ""), getattr(msg, "data", b"").decode())
+
+        await nc.subscribe("learnhub.events.>", cb=show)
+        try:
+            await asyncio.sleep(seconds if seconds > 0 else 10**9)
+        finally:
+            await nc.close()
+
+    asyncio.run(main())
+
+
 quizzes_app = typer.Typer(help="Quiz attempts.", no_args_is_help=True)
 app.add_typer(quizzes_app, name="quizzes")
 

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=20, ge=1)
 
+    # The broker the outbox relay publishes to.
+    nats_url: str = "nats://127.0.0.1:4222"
+
     # A video counts as completed once this share of it was really watched.
     completion_ratio: float = Field(default=0.9, gt=0, le=1)
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,3 +44,63 @@ class OutboxRepository:
                 )
                 changed += 1
         return changed
+
+
+class OutboxRelayRepository:
+    """The relay's view of the outbox: claim unpublished rows, mark them."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, limit: int) -> list[OutboxMessage]:
+        """Unpublished rows in position order, locked (FOR UPDATE SKIP LOCKED on PostgreSQL:
+        a second relay takes other rows instead of waiting) — selected by the unpublished
+        flag, never by a high-water mark, so a transaction that committed late is not skipped
+        (pitfall 6). Rows of an aggregate whose earlier event another relay holds are left
+        for later, so each aggregate's events go out in order."""
+        result = await self.session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.published_at.is_(None))
+            .order_by(OutboxMessage.position)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = list(result.scalars().all())
+        if not rows:
+            return rows
+        first_claimed: dict[tuple[str, uuid.UUID], int] = {}
+        for row in rows:
+            first_claimed.setdefault((row.aggregate_type, row.aggregate_id), row.position)
+        heads = await self.session.execute(
+            select(
+                OutboxMessage.aggregate_type,
+                OutboxMessage.aggregate_id,
+                func.min(OutboxMessage.position),
+            )
+            .where(
+                OutboxMessage.published_at.is_(None),
+                OutboxMessage.aggregate_id.in_({k[1] for k in first_claimed}),
+            )
+            .group_by(OutboxMessage.aggregate_type, OutboxMessage.aggregate_id)
+        )
+        blocked = {
+            (t, a)
+            for t, a, head in heads.all()
+            if (t, a) in first_claimed and head < first_claimed[(t, a)]
+        }
+        return [r for r in rows if (r.aggregate_type, r.aggregate_id) not in blocked]
+
+    async def mark_published(self, positions: list[int], at: datetime) -> None:
+        if positions:
+            await self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.position.in_(positions))
+                .values(published_at=at)
+            )
+
+    async def mark_failed(self, position: int, error: str) -> None:
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.position == position)
+            .values(attempts=OutboxMessage.attempts + 1, last_error=error[:1000])
+        )
