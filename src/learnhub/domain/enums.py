@@ -64,3 +64,8 @@ class AttemptState(StrEnum):
     IN_PROGRESS = "in_progress"
     SUBMITTED = "submitted"
     OVERDUE = "overdue"
+
+
+class ChatRole(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Uuid,
     literal_column,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -97,6 +99,10 @@ class Course(VersionedModel):
         enum_column(CourseStatus, "course_status"), default=CourseStatus.DRAFT, info=col_info()
     )
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info=col_info())
+    # The per-course switch for the AI tutor (on by default; the course's editors turn it off).
+    tutor_enabled: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true(), info=col_info()
+    )
     # Maintained by the system with atomic updates (reviews, enrollments): not versioned edits.
     rating: Mapped[Decimal] = mapped_column(
         Numeric(3, 2),

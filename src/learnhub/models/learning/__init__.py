@@ -1,3 +1,9 @@
+from learnhub.models.learning.ai_chat import (
+    TutorCitation,
+    TutorConversation,
+    TutorMessage,
+    TutorUsage,
+)
 from learnhub.models.learning.attempt import QuizAnswer, QuizAttempt, answer_options
 from learnhub.models.learning.enrollment import Enrollment
 from learnhub.models.learning.progress import VideoProgress, WatchedSegment
@@ -8,6 +14,10 @@ __all__ = [
     "QuizAnswer",
     "QuizAttempt",
     "Review",
+    "TutorCitation",
+    "TutorConversation",
+    "TutorMessage",
+    "TutorUsage",
     "VideoProgress",
     "WatchedSegment",
     "answer_options",
