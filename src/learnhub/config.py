@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_echo: bool = False
     slow_query_ms: float = Field(default=200.0, ge=0)
+    # How often the API process replays the audit trail for the completeness gauge (0: never).
+    audit_check_interval_seconds: float = Field(default=300.0, ge=0)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,6 +29,7 @@ from learnhub.config import Settings, get_settings
 from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.events.bus import EventBus
 from learnhub.logging import configure_logging
+from learnhub.services.monitoring import audit_check_loop
 
 API_PREFIX = "/api/v1"
 
@@ -45,9 +48,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
+        audit_checks = None
+        if settings.audit_check_interval_seconds > 0:
+            audit_checks = asyncio.create_task(
+                audit_check_loop(lambda: app.state.engine, settings.audit_check_interval_seconds),
+                name="learnhub-audit-check",
+            )
         try:
             yield
         finally:
+            if audit_checks is not None:
+                audit_checks.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await audit_checks
             await engine.dispose()
 
     app = FastAPI(

@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from learnhub.api.problems import problem
+from learnhub.services.monitoring import refresh_outbox_backlog
 
 router = APIRouter(tags=["operations"])
 
@@ -31,6 +32,8 @@ async def ready(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=Response)
-async def metrics() -> Response:
-    """Prometheus metrics (public)."""
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics (public). The outbox backlog is counted now; audit completeness
+    comes from the last background check."""
+    await refresh_outbox_backlog(request.app.state.session_factory)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
