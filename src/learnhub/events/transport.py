@@ -42,6 +42,10 @@ class InMemoryTransport:
         return None
 
 
+async def _ignore(_exc: Exception) -> None:
+    return None
+
+
 class NatsTransport:
     """NATS JetStream: one stream `LEARNHUB` over `learnhub.events.>`; the event id goes in
     the `Nats-Msg-Id` header, so JetStream drops a redelivered duplicate."""
@@ -60,10 +64,18 @@ class NatsTransport:
 
         if self._js is None:
             try:
-                # Fail fast: the relay owns retrying (with backoff), not the client.
+                # Fail fast: the relay owns retrying (with backoff), not the client. (The
+                # client retries a refused first connection for as long as
+                # max_reconnect_attempts allows, and 0 means forever: it used to sit out the
+                # whole 5 s timeout, inside the relay's batch transaction, on every try.)
                 self._nc = await asyncio.wait_for(
                     nats.connect(
-                        self.url, connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=0
+                        self.url,
+                        connect_timeout=3,
+                        allow_reconnect=False,
+                        max_reconnect_attempts=1,
+                        reconnect_time_wait=0,
+                        error_cb=_ignore,  # the relay logs the TransportError it gets
                     ),
                     timeout=5,
                 )
