@@ -204,6 +204,27 @@ def quizzes_sweep() -> None:
     console.print(f"{closed} overdue attempts closed")
 
 
+tutor_app = typer.Typer(help="The AI tutor.", no_args_is_help=True)
+app.add_typer(tutor_app, name="tutor")
+
+
+@tutor_app.command("purge")
+def tutor_purge() -> None:
+    """Delete tutor messages older than the retention period (LEARNHUB_TUTOR_RETENTION_DAYS),
+    conversations idle that long, and old daily usage counts."""
+    from learnhub.services.tutor import TutorPolicy, TutorService
+    from learnhub.tutor import OfflineTutor
+
+    policy = TutorPolicy(retention_days=get_settings().tutor_retention_days)
+    report = run_command(
+        "tutor-purge", lambda uow: TutorService(uow, OfflineTutor(), policy).purge_expired()
+    )
+    console.print(
+        f"{report.messages} messages, {report.conversations} conversations and "
+        f"{report.usage_days} usage days past {policy.retention_days} days deleted"
+    )
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Upgrade the schema (default: to the newest revision) and load built-in roles."""

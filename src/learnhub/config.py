@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Where a generated signing key is kept when none is configured (next to the SQLite file).
@@ -47,6 +48,17 @@ class Settings(BaseSettings):
 
     # A video counts as completed once this share of it was really watched.
     completion_ratio: float = Field(default=0.9, gt=0, le=1)
+
+    # The AI tutor: "offline" answers from the course's own material; "openai" calls an
+    # OpenAI-compatible chat-completions endpoint at tutor_api_url.
+    tutor_provider: Literal["offline", "openai"] = "offline"
+    tutor_api_url: str = "http://127.0.0.1:11434/v1"
+    tutor_api_key: SecretStr | None = None
+    tutor_model: str = "gpt-4o-mini"
+    tutor_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    tutor_daily_message_limit: int = Field(default=50, ge=1, le=100_000)
+    tutor_retention_days: int = Field(default=90, ge=1)
+    tutor_history_turns: int = Field(default=6, ge=0, le=50)
 
     # Request limits
     max_body_bytes: int = Field(default=1_000_000, ge=1024)

@@ -52,7 +52,16 @@ Submitting is the attempt's learner's alone: another learner's attempt does not 
 caller, an admin included (404), and a submitted one is not graded twice (409). Denied cells
 leave the attempts and their answers untouched, and the bystander's attempt stays open and
 unanswered whatever the caller does. The dead callers are an enrolled student (with an open
-attempt, for submitting) taken down afterwards."""
+attempt, for submitting) taken down afterwards.
+
+Tutor endpoints add the caller's relation to the course, or to a conversation, as the
+ownership dimension (`test_tutor_matrix`). A bystander enrols and asks the tutor once in a
+conversation of its own. Starting a conversation takes an active enrolment (403
+`not_enrolled`, cancelled included) in a course that exists (a draft's does not: 404); a
+conversation is its learner's alone: another learner's does not exist for the caller, an
+admin included (404), and a learner who cancelled still reads their own but asks no more
+(403). Denied cells leave conversations, messages, usage and activity untouched, and the
+bystander's conversation keeps its one exchange, unseen."""
 
 from __future__ import annotations
 
@@ -103,6 +112,9 @@ REVIEW_POLICIES = {REVIEW_READ, REVIEWER, REVIEW_AUTHOR, AUTHOR_OR_ADMIN, MODERA
 # Quiz-attempt policy (the cells of `test_attempt_matrix`); the relation decides the ownership.
 ATTEMPT = "attempt"  # holders of learning:participate, enrolled, on their own attempts
 ATTEMPT_POLICIES = {ATTEMPT}
+# AI tutor policy (the cells of `test_tutor_matrix`); the relation decides the ownership.
+TUTOR = "tutor"  # holders of learning:participate, enrolled, in their own conversations
+TUTOR_POLICIES = {TUTOR}
 
 ANONYMOUS, STUDENT, INSTRUCTOR, ADMIN_ROLE = "anonymous", "student", "instructor", "admin"
 OTHER_INSTRUCTOR = "other_instructor"  # an instructor who does not own the course under test
@@ -125,6 +137,7 @@ ROLES_WITH_PERMISSION = {
     AUTHOR_OR_ADMIN: LIVE_ROLES,
     MODERATOR: {INSTRUCTOR, ADMIN_ROLE},
     ATTEMPT: LIVE_ROLES,
+    TUTOR: LIVE_ROLES,
 }
 
 # The state of the course a course cell runs against.
@@ -609,6 +622,43 @@ async def _submit_attempt(world: AttemptWorld) -> Call:
     return Call(f"{API}/attempts/{target}/submit", await world.answers(), subject=target)
 
 
+# The AI tutor: a question the course's only video answers.
+TUTOR_QUESTION: dict[str, Any] = {"content": "Who may call what in this course?"}
+
+
+@dataclass
+class TutorWorld(LearningWorld):
+    """A learning world with tutor conversations: the caller's own (`conversation`) when its
+    relation gives it one, and the bystander's, with one exchange in it, on a published
+    course."""
+
+    conversation: str | None = None
+    bystander_conversation: str | None = None
+
+    @property
+    def subject(self) -> str:
+        """The conversation the cell acts on: the caller's own, else the bystander's (which
+        the anonymous caller names too)."""
+        own = self.conversation if self.relation != OTHERS else None
+        found = own or self.bystander_conversation
+        assert found is not None, "this cell builds no conversation"
+        return found
+
+    async def start(self, account: Account) -> str:
+        """A setup conversation, which must succeed."""
+        path = f"{API}/courses/{self.course.course_id}/conversations"
+        response = await self.client.post(path, json={}, headers=account.headers)
+        assert response.status_code == 201, f"setup conversation: {response.text}"
+        return str(response.json()["id"])
+
+
+def on_conversation(suffix: str = "", json: Any = None) -> AnyBuild:
+    async def build(world: TutorWorld) -> Call:
+        return Call(f"{API}/conversations/{world.subject}{suffix}", json, subject=world.subject)
+
+    return build
+
+
 MATRIX: dict[str, Rule] = {
     # Operations, at the root.
     "GET /health": Rule(PUBLIC, 200, fixed("/health")),
@@ -811,12 +861,34 @@ MATRIX: dict[str, Rule] = {
     f"POST {API}/attempts/{{attempt_id}}/submit": Rule(
         ATTEMPT, 200, _submit_attempt, relation=OPEN, elsewhere={OTHERS: 404, SUBMITTED: 409}
     ),
+    # The AI tutor ("relation" is the caller's to the course, or to the conversation).
+    # Talking takes an active enrolment (403 `not_enrolled`); a draft does not exist (404).
+    f"POST {API}/courses/{{course_id}}/conversations": Rule(
+        TUTOR,
+        201,
+        on_course("/conversations", {"video_id": None}),
+        relation=ENROLLED,
+        elsewhere={NOT_ENROLLED: 403, CANCELLED: 403, DRAFT: 404},
+    ),
+    # Another learner's conversation does not exist for the caller, even an admin (404); a
+    # learner who cancelled still reads their own, but asks no more.
+    f"GET {API}/conversations/{{conversation_id}}": Rule(
+        TUTOR, 200, on_conversation(), relation=MINE, elsewhere={OTHERS: 404, CANCELLED: 200}
+    ),
+    f"POST {API}/conversations/{{conversation_id}}/messages": Rule(
+        TUTOR,
+        201,
+        on_conversation("/messages", TUTOR_QUESTION),
+        relation=MINE,
+        elsewhere={OTHERS: 404, CANCELLED: 403},
+    ),
 }
 
 CELLS = [
     pytest.param(endpoint, caller, id=f"{endpoint}-{caller}")
     for endpoint, rule in MATRIX.items()
-    if rule.policy not in COURSE_POLICIES | LEARNING_POLICIES | REVIEW_POLICIES | ATTEMPT_POLICIES
+    if rule.policy
+    not in COURSE_POLICIES | LEARNING_POLICIES | REVIEW_POLICIES | ATTEMPT_POLICIES | TUTOR_POLICIES
     for caller in CALLERS
 ]
 # On a draft, the dead callers are left out: a dead token is refused before any course is
@@ -872,6 +944,18 @@ ATTEMPT_CELLS = [
     pytest.param(endpoint, relation, caller, id=f"{endpoint}-{relation}-{caller}")
     for endpoint, rule in MATRIX.items()
     if rule.policy in ATTEMPT_POLICIES
+    for relation, callers in [
+        (rule.relation, LEARNING_CALLERS),
+        *((other, LIVE_LEARNERS) for other in rule.elsewhere),
+    ]
+    for caller in callers
+]
+
+# Tutor endpoints: every caller in the endpoint's main relation; the live ones in each other.
+TUTOR_CELLS = [
+    pytest.param(endpoint, relation, caller, id=f"{endpoint}-{relation}-{caller}")
+    for endpoint, rule in MATRIX.items()
+    if rule.policy in TUTOR_POLICIES
     for relation, callers in [
         (rule.relation, LEARNING_CALLERS),
         *((other, LIVE_LEARNERS) for other in rule.elsewhere),
@@ -1624,6 +1708,127 @@ async def test_attempt_matrix(
         stored = await attempt_row(connection, world.bystander_attempt)
         assert stored == (world.bystander.id, AttemptState.IN_PROGRESS, None, 0), cell
         assert world.bystander.id not in response.text, cell
+
+
+TUTOR_TABLES = ["ai_conversations", "ai_messages", "ai_message_citations", "ai_usage"]
+
+
+async def conversation_row(connection: AsyncConnection, conversation_id: str) -> tuple[str, int]:
+    """(user_id, number of messages) of one conversation, as stored."""
+    conversations = Base.metadata.tables["ai_conversations"]
+    messages = Base.metadata.tables["ai_messages"]
+    key = uuid.UUID(conversation_id)
+    user_id = await connection.scalar(
+        select(conversations.c.user_id).where(conversations.c.id == key)
+    )
+    count = await connection.scalar(
+        select(func.count()).select_from(messages).where(messages.c.conversation_id == key)
+    )
+    return str(user_id), int(count or 0)
+
+
+async def check_tutor_allowed(
+    world: TutorWorld,
+    connection: AsyncConnection,
+    endpoint: str,
+    call: Call,
+    response: httpx.Response,
+) -> None:
+    """What a successful tutor call must return, and have stored."""
+    body, me = response.json(), world.caller
+    assert me is not None
+    match endpoint.replace(API, "", 1):
+        case "POST /courses/{course_id}/conversations":
+            assert body["course_id"] == world.course.course_id and body["messages"] == []
+            assert await conversation_row(connection, body["id"]) == (me.id, 0)
+        case "GET /conversations/{conversation_id}":
+            assert body["id"] == call.subject == world.conversation
+            assert body["course_id"] == world.course.course_id and body["messages"] == []
+        case "POST /conversations/{conversation_id}/messages":
+            assert body["question"]["content"] == TUTOR_QUESTION["content"]
+            assert body["answer"]["role"] == "assistant" and body["answer"]["content"]
+            assert call.subject == world.conversation
+            assert await conversation_row(connection, world.conversation) == (me.id, 2)
+        case other:
+            raise AssertionError(f"no check for {other}")
+
+
+@pytest.mark.parametrize(("endpoint", "relation", "caller_kind"), TUTOR_CELLS)
+async def test_tutor_matrix(
+    client: httpx.AsyncClient,
+    login_as: LoginAs,
+    connection: AsyncConnection,
+    endpoint: str,
+    relation: str,
+    caller_kind: str,
+) -> None:
+    rule = MATRIX[endpoint]
+    method = endpoint.split(" ", 1)[0]
+    owner = await login_as(INSTRUCTOR)
+    content = await build_content(client, owner, COURSE, publish=relation != DRAFT)
+    world = TutorWorld(client, owner, content, caller_kind=caller_kind, relation=relation)
+    if relation != DRAFT:
+        world.bystander = await login_as(STUDENT)
+        world.bystander_enrollment = await world.enrol(world.bystander)
+        world.bystander_conversation = await world.start(world.bystander)
+        asked = await client.post(
+            f"{API}/conversations/{world.bystander_conversation}/messages",
+            json={"content": "What does the welcome video say?"},
+            headers=world.bystander.headers,
+        )
+        assert asked.status_code == 201, f"setup question: {asked.text}"
+    dead = caller_kind in (DELETED, SUSPENDED)
+    if caller_kind != ANONYMOUS:
+        # The dead callers are students, enrolled (with a conversation) like the live ones
+        # before being taken down.
+        world.caller = await login_as(STUDENT if dead else caller_kind)
+        if relation in (ENROLLED, CANCELLED, MINE, OTHERS):
+            world.enrollment = await world.enrol(world.caller)
+        if relation in (MINE, CANCELLED) and rule.relation == MINE:
+            world.conversation = await world.start(world.caller)
+        if relation == CANCELLED:
+            cancelled = await client.post(
+                f"{API}/enrollments/{world.enrollment}/cancel", headers=world.caller.headers
+            )
+            assert cancelled.status_code == 200, f"setup cancel: {cancelled.text}"
+    call = await rule.build(world)
+    if dead:
+        assert world.caller is not None
+        await take_down(caller_kind, world.caller, await login_as(ADMIN_ROLE), client)
+    denial = expected_denial(rule.policy, caller_kind)
+    expected = (
+        denial
+        if denial is not None
+        else (rule.status if relation == rule.relation else rule.elsewhere[relation])
+    )
+    tables = COURSE_TABLES + LEARNING_TABLES + TUTOR_TABLES
+    before = await course_snapshot(connection, tables) if expected >= 400 else None
+
+    response = await client.request(
+        method,
+        call.path,
+        json=call.json,
+        params=call.params,
+        headers=world.caller.headers if world.caller is not None else {},
+    )
+
+    cell = f"{endpoint} as {caller_kind} ({relation})"
+    assert response.status_code < 500, f"{cell}: {response.status_code} {response.text}"
+    assert response.status_code == expected, f"{cell}: {response.status_code} {response.text}"
+    if denial is not None:
+        assert_denied(response, denial)
+    elif expected >= 400:  # refused on the merits, never for want of the permission
+        assert_problem(response, expected, LEARNING_CODES[expected])
+    else:
+        await check_tutor_allowed(world, connection, endpoint, call, response)
+    if before is not None:
+        assert await course_snapshot(connection, tables) == before, f"{cell} changed data"
+    if world.bystander is not None:
+        # The bystander's conversation: still theirs, with its one exchange, and private.
+        assert world.bystander_conversation is not None
+        stored = await conversation_row(connection, world.bystander_conversation)
+        assert stored == (world.bystander.id, 2), cell
+        assert "welcome video" not in response.text, cell
 
 
 def routes_served(routes: list[Any], prefix: str = "") -> set[str]:

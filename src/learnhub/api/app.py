@@ -23,6 +23,7 @@ from learnhub.api.routers import (
     learning,
     ops,
     reviews,
+    tutor,
     users,
 )
 from learnhub.config import Settings, get_settings
@@ -30,6 +31,8 @@ from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.events.bus import EventBus
 from learnhub.logging import configure_logging
 from learnhub.services.monitoring import audit_check_loop
+from learnhub.services.tutor import TutorPolicy
+from learnhub.tutor import build_provider
 
 API_PREFIX = "/api/v1"
 
@@ -62,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await audit_checks
             await engine.dispose()
+            await app.state.tutor_provider.close()
 
     app = FastAPI(
         title="LearnHub",
@@ -73,6 +77,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.bus = EventBus()
     app.state.token_settings = token_settings(settings)
     app.state.throttle_policy = throttle_policy(settings)
+    app.state.tutor_provider = build_provider(settings)
+    app.state.tutor_policy = TutorPolicy(
+        daily_message_limit=settings.tutor_daily_message_limit,
+        retention_days=settings.tutor_retention_days,
+        history_turns=settings.tutor_history_turns,
+    )
     problems.install(app)
 
     def openapi() -> dict[str, Any]:
@@ -89,9 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     templates: dict[int, str] = {}
-    routers = [(ops.router, "")] + [
-        (r.router, API_PREFIX) for r in (auth, users, courses, content, learning, reviews, attempts)
-    ]
+    areas = (auth, users, courses, content, learning, reviews, attempts, tutor)
+    routers = [(ops.router, "")] + [(r.router, API_PREFIX) for r in areas]
     for router, prefix in routers:
         app.include_router(router, prefix=prefix)
         templates.update({id(r): prefix + getattr(r, "path", "") for r in router.routes})

@@ -29,6 +29,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.ConcurrencyConflict, 409),
     (errors.Conflict, 409),
     (errors.TooManyRequests, 429),
+    (errors.ServiceUnavailable, 503),
 ]
 CODE_BY_STATUS = {
     400: "bad_request",
@@ -79,7 +80,7 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     headers = {}
     if isinstance(exc, errors.NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, errors.TooManyRequests):
+    if isinstance(exc, errors.TooManyRequests | errors.ServiceUnavailable):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     safe = {k: v for k, v in exc.details.items() if isinstance(v, str | int | float | bool)}
     return problem(status, exc.code, exc.message, headers=headers or None, **safe)

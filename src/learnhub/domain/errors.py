@@ -109,3 +109,25 @@ class DeadlinePassed(Conflict):
     """A quiz attempt was submitted after its deadline; it is closed as overdue."""
 
     code = "deadline_passed"
+
+
+class TutorDisabled(Conflict):
+    """The course's editors switched the AI tutor off for it."""
+
+    code = "tutor_disabled"
+
+
+class ServiceUnavailable(DomainError):
+    """A dependency the request needs is down for now; the client may retry later."""
+
+    code = "service_unavailable"
+
+    def __init__(self, message: str, retry_after_seconds: int = 30) -> None:
+        super().__init__(message, retry_after_seconds=retry_after_seconds)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class TutorUnavailable(ServiceUnavailable):
+    """The tutor provider could not answer (unreachable, timed out, malformed reply)."""
+
+    code = "tutor_unavailable"

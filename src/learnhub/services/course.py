@@ -91,6 +91,7 @@ class CourseChanges:
     difficulty: DifficultyLevel | None = None
     tags: Sequence[str] | None = None
     objectives: Sequence[str] | None = None
+    tutor_enabled: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +299,8 @@ class CourseService(BaseService):
             )
         if changes.difficulty is not None:
             course.difficulty = changes.difficulty
+        if changes.tutor_enabled is not None:
+            course.tutor_enabled = changes.tutor_enabled
         if changes.tags is not None:
             course.tags = await self.uow.repo(TagRepository).get_or_create(_tags(changes.tags))
             course.updated_at = utc_now()  # membership changes move the version too

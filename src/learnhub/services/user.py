@@ -6,6 +6,7 @@ import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import inspect
 
@@ -15,11 +16,20 @@ from learnhub.domain.errors import Conflict, InvalidValue
 from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES, PERMISSIONS, STUDENT
 from learnhub.domain.value_objects import Email
 from learnhub.events.events import UserRegistered
-from learnhub.models.learning import Enrollment, QuizAttempt, Review, VideoProgress
+from learnhub.models.base import BaseModel
+from learnhub.models.learning import (
+    Enrollment,
+    QuizAttempt,
+    Review,
+    TutorConversation,
+    TutorMessage,
+    VideoProgress,
+)
 from learnhub.models.types import utc_now
 from learnhub.models.user import Permission, Role, User, UserSession
 from learnhub.repositories.audit import AuditErasure
-from learnhub.repositories.filters import CursorPagination, Eq, Filter, Page
+from learnhub.repositories.base import BaseRepository
+from learnhub.repositories.filters import CursorPagination, Eq, Filter, In, Page
 from learnhub.repositories.learning import (
     AttemptRepository,
     CourseCounterRepository,
@@ -30,6 +40,7 @@ from learnhub.repositories.learning import (
 )
 from learnhub.repositories.outbox import OutboxRepository
 from learnhub.repositories.session import LoginFailureRepository, UserSessionRepository
+from learnhub.repositories.tutor import ConversationRepository, MessageRepository
 from learnhub.repositories.user import PermissionRepository, RoleRepository, UserRepository
 from learnhub.services.base import BaseService
 from learnhub.services.passwords import hash_password
@@ -221,3 +232,20 @@ class UserAdminService(BaseService):
             ids = await repo.ids_where([Eq(model.user_id, user_id)], include_deleted=True)
             await erasure.erase(entity_type_of(inspect(model)), ids, personal_fields(model))
             await repo.audit_removal(ids)
+        conversations = self.uow.repo(ConversationRepository)
+        conversation_ids = await conversations.ids_where(
+            [Eq(TutorConversation.user_id, user_id)], include_deleted=True
+        )
+        messages = self.uow.repo(MessageRepository)
+        message_ids = await messages.ids_where(
+            [In(TutorMessage.conversation_id, conversation_ids)], include_deleted=True
+        )
+        tutor: list[tuple[BaseRepository[Any], type[BaseModel], list[uuid.UUID]]] = [
+            (conversations, TutorConversation, conversation_ids),
+            (messages, TutorMessage, message_ids),
+        ]
+        for tutor_repo, tutor_model, tutor_ids in tutor:
+            await erasure.erase(
+                entity_type_of(inspect(tutor_model)), tutor_ids, personal_fields(tutor_model)
+            )
+            await tutor_repo.audit_removal(tutor_ids)

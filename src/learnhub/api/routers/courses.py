@@ -121,6 +121,7 @@ async def update_course(
         difficulty=body.difficulty,
         tags=body.tags,
         objectives=body.objectives,
+        tutor_enabled=body.tutor_enabled,
     )
     service = CourseService(uow)
     course = await versioned(

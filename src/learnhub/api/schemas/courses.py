@@ -48,6 +48,7 @@ class CoursePatch(Input):
     difficulty: DifficultyLevel | None = None
     tags: list[TagText] | None = Field(default=None, max_length=10)
     objectives: list[ObjectiveText] | None = Field(default=None, max_length=20)
+    tutor_enabled: bool | None = None
     version: int | None = Field(default=None, ge=1)
 
 
@@ -75,6 +76,8 @@ class CourseOut(Output):
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
+    # Whether enrolled learners may ask the AI tutor about this course.
+    tutor_enabled: bool
 
     @classmethod
     def fields_of(cls, course: Course) -> dict[str, Any]:
@@ -99,6 +102,7 @@ class CourseOut(Output):
             "created_at": course.created_at,
             "updated_at": course.updated_at,
             "published_at": course.published_at,
+            "tutor_enabled": course.tutor_enabled,
         }
 
     @classmethod

@@ -75,9 +75,7 @@ class TutorMessage(BaseModel):
         info=col_info(PersonalData.DELETE),
     )
     role: Mapped[ChatRole] = mapped_column(enum_column(ChatRole, "chat_role"), info=col_info())
-    content: Mapped[str] = mapped_column(
-        Text, info=col_info(PersonalData.DELETE, audited=False)
-    )
+    content: Mapped[str] = mapped_column(Text, info=col_info(PersonalData.DELETE, audited=False))
     # Which provider and model answered, with its token counts and latency (answers only).
     model: Mapped[str | None] = mapped_column(String(100), info=col_info())
     prompt_tokens: Mapped[int] = mapped_column(

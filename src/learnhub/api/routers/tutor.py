@@ -1,0 +1,91 @@
+"""The AI tutor chat: enrolled learners' own conversations about a course."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, status
+
+from learnhub.api.deps import Uow, get_principal
+from learnhub.api.schemas.common import PROBLEM_RESPONSES, Problem
+from learnhub.api.schemas.tutor import (
+    ConversationIn,
+    ConversationOut,
+    ExchangeOut,
+    MessageIn,
+    MessageOut,
+)
+from learnhub.db.uow import UnitOfWork
+from learnhub.domain.principal import Principal
+from learnhub.models.learning import TutorMessage
+from learnhub.services.tutor import TutorService
+
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"model": Problem, "description": "the tutor provider cannot answer just now"}
+}
+router = APIRouter(tags=["tutor"], responses=PROBLEM_RESPONSES)
+Caller = Annotated[Principal, Depends(get_principal)]
+
+
+def tutor_service(request: Request, uow: UnitOfWork) -> TutorService:
+    state = request.app.state
+    return TutorService(uow, state.tutor_provider, state.tutor_policy)
+
+
+def message_out(message: TutorMessage) -> MessageOut:
+    return MessageOut.model_validate(message)
+
+
+@router.post("/courses/{course_id}/conversations", status_code=status.HTTP_201_CREATED)
+async def start_conversation(
+    course_id: uuid.UUID, body: ConversationIn, caller: Caller, uow: Uow, request: Request
+) -> ConversationOut:
+    """Start a conversation with the tutor about a course (optionally one of its videos);
+    enrolled learners only."""
+    conversation = await tutor_service(request, uow).start(caller, course_id, body.video_id)
+    await uow.commit()
+    return ConversationOut(
+        id=conversation.id,
+        course_id=conversation.course_id,
+        video_id=conversation.video_id,
+        created_at=conversation.created_at,
+        last_message_at=None,
+        messages=[],
+    )
+
+
+@router.get("/conversations/{conversation_id}")
+async def get_conversation(
+    conversation_id: uuid.UUID, caller: Caller, uow: Uow, request: Request
+) -> ConversationOut:
+    """One of the caller's own conversations, every message in order with its citations."""
+    conversation, messages = await tutor_service(request, uow).conversation(caller, conversation_id)
+    return ConversationOut(
+        id=conversation.id,
+        course_id=conversation.course_id,
+        video_id=conversation.video_id,
+        created_at=conversation.created_at,
+        last_message_at=conversation.last_message_at,
+        messages=[message_out(m) for m in messages],
+    )
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    responses=UNAVAILABLE,
+)
+async def ask(
+    conversation_id: uuid.UUID, body: MessageIn, caller: Caller, uow: Uow, request: Request
+) -> ExchangeOut:
+    """Ask the tutor. The answer quotes the course's own material and cites the video and
+    time each passage comes from; 429 once the daily limit of questions is reached."""
+    service = tutor_service(request, uow)
+    prepared = await service.prepare(caller, conversation_id, body.content)
+    # No transaction stays open while the provider works (seconds, for a remote model).
+    await uow.rollback()
+    reply, latency_ms = await service.answer(prepared)
+    exchange = await service.record(prepared, reply, latency_ms)
+    await uow.commit()
+    return ExchangeOut(question=message_out(exchange.question), answer=message_out(exchange.answer))

@@ -1,0 +1,148 @@
+"""The AI tutor's conversations, messages, daily usage, and the course material it reads."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from learnhub.db.session import AUDITED_BULK
+from learnhub.db.soft_delete import INCLUDE_DELETED
+from learnhub.models.course import Section, Video
+from learnhub.models.learning import TutorConversation, TutorMessage, TutorUsage
+from learnhub.repositories.base import BaseRepository
+from learnhub.repositories.filters import Sort
+
+
+class ConversationRepository(BaseRepository[TutorConversation]):
+    model = TutorConversation
+    sorts: ClassVar[Mapping[str, Sort]] = {
+        "newest": Sort("newest", TutorConversation.created_at, descending=True)
+    }
+
+    async def idle_since(self, cutoff: datetime) -> list[uuid.UUID]:
+        """Conversations with no message since `cutoff` (or none at all, created before it)."""
+        last = func.coalesce(TutorConversation.last_message_at, TutorConversation.created_at)
+        result = await self.session.execute(
+            select(TutorConversation.id)
+            .where(last < cutoff)
+            .execution_options(**{INCLUDE_DELETED: True})
+        )
+        return list(result.scalars().all())
+
+    async def purge(self, ids: Sequence[uuid.UUID]) -> None:
+        """Hard-delete conversations (their messages and citations go by ON DELETE CASCADE,
+        audited first)."""
+        for conversation_id in ids:
+            await self.hard_delete(conversation_id)
+
+
+class MessageRepository(BaseRepository[TutorMessage]):
+    model = TutorMessage
+
+    async def in_conversation(self, conversation_id: uuid.UUID) -> list[TutorMessage]:
+        """The whole conversation in order, citations loaded (two statements)."""
+        result = await self.session.execute(
+            select(TutorMessage)
+            .where(TutorMessage.conversation_id == conversation_id)
+            .order_by(TutorMessage.created_at, TutorMessage.id)
+            .options(selectinload(TutorMessage.citations))
+        )
+        return list(result.scalars().all())
+
+    async def latest(self, conversation_id: uuid.UUID, limit: int) -> list[TutorMessage]:
+        """The last `limit` messages, oldest first (the context of the next question)."""
+        if limit <= 0:
+            return []
+        result = await self.session.execute(
+            select(TutorMessage)
+            .where(TutorMessage.conversation_id == conversation_id)
+            .order_by(TutorMessage.created_at.desc(), TutorMessage.id.desc())
+            .limit(limit)
+        )
+        return list(reversed(result.scalars().all()))
+
+    async def created_before(self, cutoff: datetime) -> list[uuid.UUID]:
+        result = await self.session.execute(
+            select(TutorMessage.id)
+            .where(TutorMessage.created_at < cutoff)
+            .execution_options(**{INCLUDE_DELETED: True})
+        )
+        return list(result.scalars().all())
+
+    async def purge(self, ids: Sequence[uuid.UUID]) -> None:
+        """Hard-delete messages past retention, audited as `hard_delete` first (their text
+        never entered the trail); citations go with them by ON DELETE CASCADE."""
+        if not ids:
+            return
+        await self.audit_removal(ids)
+        await self.session.execute(
+            delete(TutorMessage)
+            .where(TutorMessage.id.in_(ids))
+            .execution_options(**{AUDITED_BULK: True, INCLUDE_DELETED: True})
+        )
+
+
+class TutorUsageRepository:
+    """Questions per learner and UTC day. Taking one is a single conditional upsert, so the
+    daily limit holds exactly under concurrent requests on both engines."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def used(self, user_id: uuid.UUID, day: date) -> int:
+        result = await self.session.execute(
+            select(TutorUsage.messages).where(TutorUsage.user_id == user_id, TutorUsage.day == day)
+        )
+        return int(result.scalar_one_or_none() or 0)
+
+    async def take(self, user_id: uuid.UUID, day: date, limit: int) -> bool:
+        """Count one more question unless `limit` are used already; False when they are."""
+        if limit <= 0:
+            return False
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        upsert = insert(TutorUsage).values(user_id=user_id, day=day, messages=1)
+        stmt = upsert.on_conflict_do_update(
+            index_elements=[TutorUsage.user_id, TutorUsage.day],
+            set_={"messages": TutorUsage.messages + 1},
+            where=TutorUsage.messages < limit,
+        ).returning(TutorUsage.messages)
+        result = await self.session.execute(stmt)
+        return result.first() is not None
+
+    async def purge_before(self, day: date) -> int:
+        result: Any = await self.session.execute(delete(TutorUsage).where(TutorUsage.day < day))
+        return int(result.rowcount or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoMaterial:
+    video_id: uuid.UUID
+    title: str
+    duration_seconds: int
+    transcript: str
+
+
+class CourseMaterialRepository:
+    """What the tutor may read of a course: its live videos in course order."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def videos(self, course_id: uuid.UUID) -> list[VideoMaterial]:
+        result = await self.session.execute(
+            select(Video.id, Video.title, Video.duration_seconds, Video.transcript)
+            .join(Section, Section.id == Video.section_id)
+            .where(Video.course_id == course_id)
+            .order_by(Section.position, Video.position)
+        )
+        return [VideoMaterial(*row) for row in result.all()]
