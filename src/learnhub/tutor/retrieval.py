@@ -3,10 +3,10 @@
 Transcripts are cut into passages of a few whole sentences, each with the time span it is
 spoken in: from `[mm:ss]` markers where the transcript has them, otherwise estimated from the
 passage's place in the text (speech runs at a roughly even pace). Passages are ranked by
-BM25 over stemmed words without stop words. Whether the material covers a question at all is
-decided by how much of the question's weight (IDF) the best passage matches: a question
-whose distinctive words appear nowhere in the course is not covered, however common its
-other words are.
+BM25 (with an IDF that never turns negative) over stemmed words without stop words. Whether
+the material covers a question at all is decided by how much of the question's weight (IDF)
+the best passage matches: a question whose distinctive words appear nowhere in the course is
+not covered, however common its other words are.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
-from rank_bm25 import BM25Okapi
+from rank_bm25 import BM25Plus
 
 from learnhub.tutor.base import Passage
 
@@ -172,7 +172,10 @@ def retrieve(
         return Retrieval(ranked=(), coverage=0.0)
     # The video's title belongs to each of its passages: "in the video on decorators...".
     corpus = [terms(f"{p.source_title} {p.text}") for p in passages]
-    index = BM25Okapi(corpus)
+    # BM25 with Lucene's always-positive IDF, log((N + 1) / df) (BM25+ with delta 0):
+    # Okapi's IDF turns negative for a term most passages share, and a small course would
+    # then rank its only matching passages below zero.
+    index = BM25Plus(corpus, delta=0.0)
     scores = index.get_scores(query)
     ranked: list[tuple[float, int]] = []
     for i, (passage, words, score) in enumerate(zip(passages, corpus, scores, strict=True)):
