@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learnhub.config import get_settings
 from learnhub.db import migrations
@@ -18,6 +19,7 @@ from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.db.uow import UnitOfWork
 from learnhub.domain.context import acting_as
 from learnhub.domain.errors import DomainError
+from learnhub.events.bus import EventBus
 
 app = typer.Typer(
     help="LearnHub: the backend of an online learning platform.", no_args_is_help=True
@@ -38,6 +40,16 @@ def database_url() -> str:
     return get_settings().database_url
 
 
+def handler_bus(factory: async_sessionmaker[AsyncSession]) -> EventBus:
+    """The in-process event handlers, as the app registers them, so the events a command
+    records keep derived data fresh too."""
+    from learnhub.services.handlers import register_handlers
+
+    bus = EventBus()
+    register_handlers(bus, lambda: UnitOfWork(factory))
+    return bus
+
+
 def run_command(name: str, work: Callable[[UnitOfWork], Awaitable[T]], *, commit: bool = True) -> T:
     """Run `work` in one unit of work, as the system actor, with a request id per command."""
 
@@ -45,7 +57,8 @@ def run_command(name: str, work: Callable[[UnitOfWork], Awaitable[T]], *, commit
         engine = create_engine(database_url())
         try:
             with acting_as(None, request_id=f"cli:{name}:{uuid.uuid4().hex[:8]}"):
-                async with UnitOfWork(create_session_factory(engine)) as uow:
+                factory = create_session_factory(engine)
+                async with UnitOfWork(factory, handler_bus(factory)) as uow:
                     result = await work(uow)
                     if commit:
                         await uow.commit()
@@ -189,6 +202,53 @@ def events_tail(
             await nc.close()
 
     asyncio.run(main())
+
+
+@events_app.command("handle")
+def events_handle(
+    once: Annotated[bool, typer.Option(help="One pass over what is waiting, then exit.")] = False,
+    grace_seconds: Annotated[
+        float,
+        typer.Option(min=0, help="Leave younger events to the request still handling them."),
+    ] = 30.0,
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between passes.")] = 5.0,
+) -> None:
+    """Run the in-process handlers again for outbox events they have not handled (a handler
+    failed, or the process died first) and mark them handled. Handlers are idempotent."""
+    from datetime import timedelta
+
+    from learnhub.services.handlers import HandlerRetrier, RetryResult
+
+    settings = get_settings()
+
+    async def main() -> RetryResult | None:
+        engine = create_engine(settings.database_url)
+        factory = create_session_factory(engine)
+        retrier = HandlerRetrier(
+            lambda: UnitOfWork(factory),
+            handler_bus(factory),
+            grace=timedelta(seconds=grace_seconds),
+        )
+        try:
+            with acting_as(None, request_id=f"cli:events-handle:{uuid.uuid4().hex[:8]}"):
+                if once:
+                    return await retrier.run_once()
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                import signal
+
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, stop.set)
+                await retrier.run(stop, interval)
+                return None
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(main())
+    if result is not None:
+        console.print(f"{result.handled} events handled, {result.failed} failed")
+        if result.failed:
+            raise typer.Exit(1)
 
 
 quizzes_app = typer.Typer(help="Quiz attempts.", no_args_is_help=True)

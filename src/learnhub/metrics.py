@@ -28,6 +28,11 @@ AUDIT_COMPLETENESS = Gauge(
     "learnhub_audit_completeness_ratio", "Share of entity rows the audit trail explains"
 )
 LOGIN_THROTTLED = Counter("learnhub_login_throttled_total", "Logins refused by throttling")
+EVENT_HANDLER_FAILURES = Counter(
+    "learnhub_event_handler_failures_total",
+    "In-process event handler failures (the event stays unhandled in the outbox, to be retried)",
+    ["event_type"],
+)
 
 ACTION_COUNTERS = {"soft_delete": SOFT_DELETES, "restore": RESTORES, "hard_delete": HARD_DELETES}
 

@@ -680,6 +680,7 @@ MATRIX: dict[str, Rule] = {
     ),
     f"GET {API}/users/me/activity": Rule(SELF, 200, fixed(f"{API}/users/me/activity")),
     f"GET {API}/users/me/export": Rule(SELF, 200, fixed(f"{API}/users/me/export")),
+    f"GET {API}/users/me/stats": Rule(SELF, 200, fixed(f"{API}/users/me/stats")),
     # Account administration.
     f"GET {API}/users": Rule(ADMIN, 200, fixed(f"{API}/users")),
     f"GET {API}/users/{{user_id}}": Rule(ADMIN, 200, on_target()),
@@ -1028,6 +1029,8 @@ async def check_allowed(world: World, endpoint: str, response: httpx.Response) -
             assert body["id"] == own and body["display_name"] == "Renamed Self"
         case "GET /api/v1/users/me/export":
             assert body["user"]["id"] == own
+        case "GET /api/v1/users/me/stats":
+            assert body["enrolled_courses"] == 0 and body["refreshed_at"] is None
         case "GET /api/v1/users/me/activity":
             assert isinstance(body["items"], list)
         case "GET /api/v1/users":

@@ -28,8 +28,10 @@ from learnhub.api.routers import (
 )
 from learnhub.config import Settings, get_settings
 from learnhub.db.engine import create_engine, create_session_factory
+from learnhub.db.uow import UnitOfWork
 from learnhub.events.bus import EventBus
 from learnhub.logging import configure_logging
+from learnhub.services.handlers import register_handlers
 from learnhub.services.monitoring import audit_check_loop
 from learnhub.services.tutor import TutorPolicy
 from learnhub.tutor import build_provider
@@ -75,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.bus = EventBus()
+    # Handlers open their own unit of work on whatever session factory the app has then.
+    register_handlers(app.state.bus, lambda: UnitOfWork(app.state.session_factory))
     app.state.token_settings = token_settings(settings)
     app.state.throttle_policy = throttle_policy(settings)
     app.state.tutor_provider = build_provider(settings)

@@ -2,22 +2,30 @@
 
 It rolls back unless told to commit; services never commit. Domain events recorded during
 the work are written to the outbox in the same transaction, and dispatched to in-process
-handlers only after the commit succeeded.
+handlers only after the commit succeeded. An event no handler wants is written already
+handled; the others are marked handled, in one statement, once all their handlers succeeded.
+A failed handler leaves its event unhandled for `learnhub events handle` to retry; it never
+undoes the committed change, and neither does a failure to mark.
 """
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
+import structlog
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learnhub.domain.errors import ConcurrencyConflict
 from learnhub.events.bus import EventBus
 from learnhub.events.events import DomainEvent
 from learnhub.models.outbox import OutboxMessage
+from learnhub.models.types import utc_now
 
 R = TypeVar("R")
+log = structlog.get_logger(__name__)
 
 
 class RepositoryFactory(Protocol[R]):  # type: ignore[misc]
@@ -89,6 +97,8 @@ class UnitOfWork(AbstractUnitOfWork):
                 aggregate_id=event.aggregate_id,
                 payload=event.payload(),
                 occurred_at=event.occurred_at,
+                # Nothing to do in process: handled now, so the common path costs nothing.
+                handled_at=None if self._bus.handlers_for(event) else utc_now(),
             )
         )
 
@@ -101,7 +111,30 @@ class UnitOfWork(AbstractUnitOfWork):
             raise ConcurrencyConflict("entity", "?", None, None) from exc
         self.committed = True
         events, self.events = self.events, []
-        await self._bus.dispatch(events)
+        wanted = [e for e in events if self._bus.handlers_for(e)]
+        if wanted:
+            await self._handle(wanted)
+
+    async def _handle(self, events: list[DomainEvent]) -> None:
+        """Dispatch after commit, then mark what every handler took, in its own short
+        transaction. Nothing here may fail the caller: the change is already committed."""
+        failures = await self._bus.dispatch(events)
+        failed = {event.event_id for event, _ in failures}
+        handled = [e.event_id for e in events if e.event_id not in failed]
+        if not handled:
+            return
+        try:
+            await self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.event_id.in_(handled), OutboxMessage.handled_at.is_(None))
+                .values(handled_at=utc_now())
+                .execution_options(synchronize_session=False)
+            )
+            await self.session.commit()
+        except Exception:  # the retrier runs the (idempotent) handlers again later
+            log.exception("event_mark_handled_failed", events=len(handled))
+            with contextlib.suppress(Exception):
+                await self.session.rollback()
 
     async def rollback(self) -> None:
         await self.session.rollback()

@@ -1,7 +1,9 @@
 """In-process dispatch of domain events after commit.
 
-A handler's failure is logged and never undoes the committed change: the event is also in
-the outbox, so the relay delivers it to out-of-process consumers regardless.
+A handler's failure is logged and counted and never undoes the committed change: the event
+is also in the outbox, where it stays unhandled until a retry succeeds (the unit of work
+marks it handled; `learnhub events handle` retries), and the relay delivers it to
+out-of-process consumers regardless. Handlers must therefore be idempotent.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 import structlog
 
 from learnhub.events.events import DomainEvent
+from learnhub.metrics import EVENT_HANDLER_FAILURES
 
 Handler = Callable[[DomainEvent], Awaitable[None]]
 log = structlog.get_logger(__name__)
@@ -43,5 +46,6 @@ class EventBus:
                         event_id=str(event.event_id),
                         handler=repr(handler),
                     )
+                    EVENT_HANDLER_FAILURES.labels(event_type=event.event_type).inc()
                     failures.append((event, exc))
         return failures

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any, ClassVar
+
+from pydantic import TypeAdapter
 
 from learnhub.domain.ids import new_id
 from learnhub.models.types import utc_now
+
+# Every event class by its `event_type` (its class name), filled as the classes are defined:
+# the outbox stores the type name and the payload, and `from_payload` rebuilds the event.
+EVENT_TYPES: dict[str, type[DomainEvent]] = {}
+
+
+class UnknownEventType(LookupError):
+    """An outbox row names an event type this code does not define."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -34,6 +46,10 @@ class DomainEvent:
 
     event_id: uuid.UUID = field(default_factory=new_id)
     occurred_at: datetime = field(default_factory=utc_now)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        EVENT_TYPES[cls.__name__] = cls
 
     @property
     def event_type(self) -> str:
@@ -120,3 +136,18 @@ class ReviewPosted(CourseEvent):
     user_id: uuid.UUID
     review_id: uuid.UUID
     rating: int
+
+
+@cache
+def _adapter(event_type: str) -> TypeAdapter[DomainEvent]:
+    return TypeAdapter(EVENT_TYPES[event_type])
+
+
+def from_payload(event_type: str, payload: Mapping[str, Any]) -> DomainEvent:
+    """The event an outbox row carries, rebuilt from its type name and JSON payload (ids,
+    times and decimals parsed back from text): the inverse of `DomainEvent.payload()`."""
+    if event_type not in EVENT_TYPES:
+        raise UnknownEventType(event_type)
+    event = _adapter(event_type).validate_python(dict(payload))
+    # The same UTC tzinfo as freshly made events (the parser brings its own).
+    return dataclasses.replace(event, occurred_at=event.occurred_at.astimezone(UTC))

@@ -15,6 +15,7 @@ from learnhub.models.course import (
 )
 from learnhub.models.learning import (
     Enrollment,
+    LearnerStats,
     QuizAnswer,
     QuizAttempt,
     Review,
@@ -45,6 +46,7 @@ __all__ = [
     "Course",
     "CourseObjective",
     "Enrollment",
+    "LearnerStats",
     "LoginFailure",
     "OutboxMessage",
     "Permission",

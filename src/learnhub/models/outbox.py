@@ -13,6 +13,7 @@ from learnhub.models.base import SERVER_NOW, Base, col_info
 from learnhub.models.types import UTCDateTime, utc_now
 
 UNPUBLISHED = text("published_at IS NULL")
+UNHANDLED = text("handled_at IS NULL")
 
 
 class OutboxMessage(Base):
@@ -39,6 +40,8 @@ class OutboxMessage(Base):
         Integer, default=0, server_default=text("0"), info=col_info()
     )
     last_error: Mapped[str | None] = mapped_column(Text, info=col_info())
+    # When in-process handlers were done with the event; set at insert when it has none.
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info=col_info())
 
     __table_args__ = (
         # The relay's hot query: the unpublished rows in order.
@@ -49,4 +52,11 @@ class OutboxMessage(Base):
             sqlite_where=UNPUBLISHED,
         ),
         Index("ix_outbox_aggregate", "aggregate_type", "aggregate_id", "position"),
+        # The handler retrier's query: the (few) unhandled rows in order.
+        Index(
+            "ix_outbox_unhandled",
+            "position",
+            postgresql_where=UNHANDLED,
+            sqlite_where=UNHANDLED,
+        ),
     )

@@ -46,6 +46,43 @@ class OutboxRepository:
         return changed
 
 
+class OutboxHandlingRepository:
+    """The in-process handlers' view of the outbox: events whose handlers have not all
+    succeeded yet (`handled_at` unset), and marking them handled."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def unhandled(
+        self, created_before: datetime, after_position: int, limit: int
+    ) -> list[OutboxMessage]:
+        """Unhandled rows older than `created_before`, in order, from `after_position` on
+        (a keyset, so a pass goes through rows that fail again instead of looping on them)."""
+        result = await self.session.execute(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.handled_at.is_(None),
+                OutboxMessage.position > after_position,
+                OutboxMessage.created_at < created_before,
+            )
+            .order_by(OutboxMessage.position)
+            .limit(limit)
+        )
+        return list(result.scalars().all())
+
+    async def mark_handled(self, event_ids: list[uuid.UUID], at: datetime) -> int:
+        """One statement for the lot; rows another worker marked first keep their time."""
+        if not event_ids:
+            return 0
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.event_id.in_(event_ids), OutboxMessage.handled_at.is_(None))
+            .values(handled_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 class OutboxRelayRepository:
     """The relay's view of the outbox: claim unpublished rows, mark them."""
 

@@ -13,6 +13,7 @@ from learnhub.api.schemas.users import (
     ActivityOut,
     AdminUserOut,
     AdminUserPatch,
+    LearnerStatsOut,
     ProfilePatch,
     RolesIn,
     UserOut,
@@ -24,6 +25,7 @@ from learnhub.models import User
 from learnhub.repositories.filters import CursorPagination, Eq, Filter, Search
 from learnhub.services.activity import ActivityService
 from learnhub.services.privacy import PrivacyService
+from learnhub.services.stats import LearnerStatsService
 from learnhub.services.user import UserAdminService, UserChanges, UserService
 
 router = APIRouter(tags=["users"], responses=PROBLEM_RESPONSES)
@@ -72,12 +74,21 @@ async def my_activity(
     )
 
 
+@router.get("/users/me/stats")
+async def my_stats(principal: Self, uow: Uow) -> LearnerStatsOut:
+    """The caller's own learning totals (zeros before any activity)."""
+    stats = await LearnerStatsService(uow).get(principal.user_id)
+    return LearnerStatsOut.model_validate(stats)
+
+
 @router.get("/users/me/export")
 async def export_me(principal: Self, uow: Uow) -> dict[str, Any]:
     """Everything LearnHub holds about the caller, as JSON."""
     bundle = await PrivacyService(uow).export(principal.user_id)
+    stats = await LearnerStatsService(uow).get(principal.user_id)
     return {
         "user": UserOut.of(bundle.user).model_dump(mode="json"),
+        "stats": LearnerStatsOut.model_validate(stats).model_dump(mode="json"),
         "sessions": [
             {
                 "id": str(s.id),

@@ -90,3 +90,14 @@ class ActivityOut(Output):
     subject_id: uuid.UUID | None
     occurred_at: datetime
     metadata: dict[str, Any] = Field(validation_alias="details")
+
+
+class LearnerStatsOut(Output):
+    """The caller's learning totals, kept fresh by an event handler after each change."""
+
+    enrolled_courses: int = Field(description="Courses the learner is in (active or completed)")
+    completed_courses: int
+    completed_videos: int
+    passed_quizzes: int = Field(description="Distinct quizzes with a passed attempt")
+    last_activity_at: datetime | None
+    refreshed_at: datetime | None = Field(description="When the totals were last recomputed")

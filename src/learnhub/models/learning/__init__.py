@@ -8,9 +8,11 @@ from learnhub.models.learning.attempt import QuizAnswer, QuizAttempt, answer_opt
 from learnhub.models.learning.enrollment import Enrollment
 from learnhub.models.learning.progress import VideoProgress, WatchedSegment
 from learnhub.models.learning.review import Review
+from learnhub.models.learning.stats import LearnerStats
 
 __all__ = [
     "Enrollment",
+    "LearnerStats",
     "QuizAnswer",
     "QuizAttempt",
     "Review",
