@@ -78,13 +78,19 @@ class AuditLogRepository:
 
     async def for_entities(
         self,
+        entity_types: Sequence[str],
         entity_ids: Sequence[uuid.UUID],
         limit: int,
         before: tuple[datetime, uuid.UUID] | None = None,
     ) -> list[AuditLog]:
-        """Entries about any of `entity_ids`, newest first; `before` is the keyset position
-        (occurred_at, id) of the last entry already seen."""
-        stmt = select(AuditLog).where(AuditLog.entity_id.in_(list(entity_ids)))
+        """Entries about any of `entity_ids` (entities of `entity_types`), newest first;
+        `before` is the keyset position (occurred_at, id) of the last entry already seen.
+        The types add nothing to the match (ids are unique) but let the query use
+        ix_audit_log_entity, which leads with the type, instead of scanning the trail."""
+        stmt = select(AuditLog).where(
+            AuditLog.entity_type.in_(list(entity_types)),
+            AuditLog.entity_id.in_(list(entity_ids)),
+        )
         if before is not None:
             stmt = stmt.where(tuple_(AuditLog.occurred_at, AuditLog.id) < tuple_(*before))
         result = await self.session.execute(

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import inspect
+
+from learnhub.db.audit import entity_type_of
 from learnhub.domain.enums import CourseStatus, DifficultyLevel, QuestionType
 from learnhub.domain.errors import Conflict, InvalidValue, NotFound, PermissionDenied
 from learnhub.domain.principal import Principal
@@ -243,7 +246,8 @@ class CourseService(BaseService):
         ids += await self.uow.repo(QuizRepository).ids_where(
             [Eq(Quiz.course_id, course.id)], include_deleted=True
         )
-        return await self.uow.repo(AuditLogRepository).for_entities(ids, limit, before)
+        types = [entity_type_of(inspect(m)) for m in (Course, Section, Video, Quiz)]
+        return await self.uow.repo(AuditLogRepository).for_entities(types, ids, limit, before)
 
     # ---- course lifecycle -------------------------------------------------------------------
 

@@ -172,7 +172,7 @@ async def _course_items(uow: AbstractUnitOfWork, s: Samples) -> str | None:
 
 async def _course_history(uow: AbstractUnitOfWork, s: Samples) -> str | None:
     if s.course_id is None:
-        await uow.repo(AuditLogRepository).for_entities([uuid.uuid4()], 51)
+        await uow.repo(AuditLogRepository).for_entities(["course"], [uuid.uuid4()], 51)
         return _unknown("listed course")
     await CourseService(uow).history(_principal(uuid.uuid4(), admin=True), s.course_id, 51)
     return None
