@@ -5,6 +5,8 @@ enrolment committed and its event unhandled, and the retrier puts the stats righ
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import timedelta
 
 import httpx
@@ -12,14 +14,16 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from learnhub.db.engine import create_session_factory
 from learnhub.db.uow import UnitOfWork
 from learnhub.events.bus import EventBus
 from learnhub.events.events import DomainEvent
 from learnhub.metrics import EVENT_HANDLER_FAILURES
 from learnhub.models import OutboxMessage
+from learnhub.repositories.stats import LearnerStatsRepository
 from learnhub.services import passwords
 from learnhub.services.handlers import STATS_EVENTS, HandlerRetrier, RefreshLearnerStats
-from tests.api.conftest import Account
+from tests.api.conftest import Account, create_account, login
 from tests.api.test_attempts import pass_quiz
 from tests.api.test_courses import API, course_url
 from tests.api.test_learning import cancel, enrol, video_course, watch_fully
@@ -156,3 +160,37 @@ async def test_a_failing_handler_keeps_the_enrolment_and_the_retrier_fixes_the_s
     assert result.handled >= 1 and result.failed == 0
     assert counts(await stats(client, student)) == {**ZEROS, "enrolled_courses": 1}
     assert await unhandled(session, "UserEnrolled", student.id) == 0
+
+
+@pytest.mark.postgres_only
+async def test_concurrent_refreshes_take_turns_and_the_later_one_reads_fresh_data(
+    committed_app, committed_client, committed_engine
+):
+    """The later of two concurrent refreshes waits for the earlier one's row lock and only
+    then reads the totals, so it sees a change that committed while it waited: a stale
+    computation can never be the last word."""
+    committed_app.state.bus = EventBus()  # requests change data; the test refreshes by hand
+    factory = create_session_factory(committed_engine)
+    instructor = await login(committed_client, await create_account(factory, "instructor"))
+    student = await login(committed_client, await create_account(factory, "student"))
+    first, _ = await video_course(committed_client, instructor)
+    second, _ = await video_course(committed_client, instructor)
+    user_id = uuid.UUID(student.id)
+    await enrol(committed_client, student, first["id"])
+
+    async def refresh_and_commit() -> None:
+        async with factory() as session:
+            await LearnerStatsRepository(session).refresh(user_id)
+            await session.commit()
+
+    async with factory() as earlier:
+        await LearnerStatsRepository(earlier).refresh(user_id)  # holds the row, counted 1
+        later = asyncio.create_task(refresh_and_commit())
+        await asyncio.sleep(0.3)
+        assert not later.done()  # waiting for the row lock
+        await enrol(committed_client, student, second["id"])  # commits meanwhile
+        await earlier.commit()
+    await asyncio.wait_for(later, timeout=10)
+    async with factory() as session:
+        stored = await LearnerStatsRepository(session).get(user_id)
+    assert stored.enrolled_courses == 2
