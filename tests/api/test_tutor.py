@@ -467,3 +467,30 @@ async def test_erasing_a_learner_erases_their_conversations(client, login_as, se
         )
     )
     assert sorted(removals.scalars()).count("tutor_message") >= 2
+
+
+async def test_export_holds_the_learners_learning_data_and_conversations(client, login_as):
+    _, learner, course, videos = await tutored_learner(client, login_as)
+    conversation_id = await conversation(client, learner, course["id"])
+    exchange = await answered(client, learner, conversation_id, "recursion?")
+    beat = await client.put(
+        f"{API}/videos/{videos[0]['id']}/progress",
+        headers=learner.headers,
+        json={"position_seconds": 5, "played_segments": [[0, 5]]},
+    )
+    assert beat.status_code == 200, beat.text
+    posted = await client.post(
+        course_url(course["id"], "/reviews"), headers=learner.headers, json={"rating": 5}
+    )
+    assert posted.status_code == 201, posted.text
+
+    body = (await client.get(f"{API}/users/me/export", headers=learner.headers)).json()
+    assert [e["course_id"] for e in body["enrollments"]] == [course["id"]]
+    assert [(p["video_id"], p["position_seconds"]) for p in body["video_progress"]] == [
+        (videos[0]["id"], 5)
+    ]
+    assert [(r["id"], r["rating"]) for r in body["reviews"]] == [(posted.json()["id"], 5)]
+    assert body["quiz_attempts"] == []
+    (exported,) = body["tutor_conversations"]
+    assert exported["id"] == conversation_id and exported["course_id"] == course["id"]
+    assert exported["messages"] == [exchange["question"], exchange["answer"]]

@@ -50,13 +50,24 @@ class MessageRepository(BaseRepository[TutorMessage]):
 
     async def in_conversation(self, conversation_id: uuid.UUID) -> list[TutorMessage]:
         """The whole conversation in order, citations loaded (two statements)."""
+        return (await self.in_conversations([conversation_id])).get(conversation_id, [])
+
+    async def in_conversations(
+        self, conversation_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[TutorMessage]]:
+        """Several conversations' messages in order, citations loaded (two statements)."""
+        found: dict[uuid.UUID, list[TutorMessage]] = {}
+        if not conversation_ids:
+            return found
         result = await self.session.execute(
             select(TutorMessage)
-            .where(TutorMessage.conversation_id == conversation_id)
+            .where(TutorMessage.conversation_id.in_(list(conversation_ids)))
             .order_by(TutorMessage.created_at, TutorMessage.id)
             .options(selectinload(TutorMessage.citations))
         )
-        return list(result.scalars().all())
+        for message in result.scalars():
+            found.setdefault(message.conversation_id, []).append(message)
+        return found
 
     async def latest(self, conversation_id: uuid.UUID, limit: int) -> list[TutorMessage]:
         """The last `limit` messages, oldest first (the context of the next question)."""

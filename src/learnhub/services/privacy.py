@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TypeVar
 
 from learnhub.models import AuditLog, User, UserActivity, UserSession
+from learnhub.models.learning import (
+    Enrollment,
+    QuizAttempt,
+    Review,
+    TutorConversation,
+    TutorMessage,
+    VideoProgress,
+)
 from learnhub.repositories.audit import AuditLogRepository
+from learnhub.repositories.base import BaseRepository
+from learnhub.repositories.filters import Eq
+from learnhub.repositories.learning import (
+    AttemptRepository,
+    EnrollmentRepository,
+    ProgressRepository,
+    ReviewRepository,
+)
 from learnhub.repositories.session import ActivityRepository, UserSessionRepository
+from learnhub.repositories.tutor import ConversationRepository, MessageRepository
 from learnhub.repositories.user import UserRepository
 from learnhub.services.base import BaseService
+
+T = TypeVar("T", Enrollment, VideoProgress, QuizAttempt, Review, TutorConversation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,13 +38,34 @@ class ExportBundle:
     sessions: list[UserSession]
     activity: list[UserActivity]
     history: list[AuditLog]
+    enrollments: list[Enrollment]
+    progress: list[VideoProgress]
+    attempts: list[QuizAttempt]
+    reviews: list[Review]
+    conversations: list[tuple[TutorConversation, list[TutorMessage]]]
 
 
 class PrivacyService(BaseService):
     async def export(self, user_id: uuid.UUID) -> ExportBundle:
+        conversations = await self._owned(ConversationRepository, TutorConversation, user_id)
+        messages = await self.uow.repo(MessageRepository).in_conversations(
+            [c.id for c in conversations]
+        )
         return ExportBundle(
             user=await self.uow.repo(UserRepository).get(user_id),
             sessions=await self.uow.repo(UserSessionRepository).for_user(user_id),
             activity=await self.uow.repo(ActivityRepository).all_for_user(user_id),
             history=await self.uow.repo(AuditLogRepository).for_entity("user", user_id),
+            enrollments=await self._owned(EnrollmentRepository, Enrollment, user_id),
+            progress=await self._owned(ProgressRepository, VideoProgress, user_id),
+            attempts=await self._owned(AttemptRepository, QuizAttempt, user_id),
+            reviews=await self._owned(ReviewRepository, Review, user_id),
+            conversations=[(c, messages.get(c.id, [])) for c in conversations],
         )
+
+    async def _owned(
+        self, repository: type[BaseRepository[T]], model: type[T], user_id: uuid.UUID
+    ) -> list[T]:
+        """Every live row of `model` that belongs to the user (two statements)."""
+        repo = self.uow.repo(repository)
+        return await repo.get_many(await repo.ids_where([Eq(model.user_id, user_id)]))

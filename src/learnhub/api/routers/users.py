@@ -9,6 +9,9 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from learnhub.api.deps import Uow, etag, require, versioned
 from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, PageOut
+from learnhub.api.schemas.learning import EnrollmentOut
+from learnhub.api.schemas.reviews import ReviewOut
+from learnhub.api.schemas.tutor import MessageOut
 from learnhub.api.schemas.users import (
     ActivityOut,
     AdminUserOut,
@@ -111,6 +114,45 @@ async def export_me(principal: Self, uow: Uow) -> dict[str, Any]:
                 "changes": e.changes,
             }
             for e in bundle.history
+        ],
+        "enrollments": [
+            EnrollmentOut.model_validate(e).model_dump(mode="json") for e in bundle.enrollments
+        ],
+        "video_progress": [
+            {
+                "video_id": str(p.video_id),
+                "course_id": str(p.course_id),
+                "position_seconds": p.position_seconds,
+                "watched_seconds": p.watched_seconds,
+                "completed": p.completed,
+                "completed_at": audit_value(p.completed_at),
+                "updated_at": audit_value(p.updated_at),
+            }
+            for p in bundle.progress
+        ],
+        "quiz_attempts": [
+            {
+                "id": str(a.id),
+                "quiz_id": str(a.quiz_id),
+                "attempt_no": a.attempt_no,
+                "state": a.state.value,
+                "started_at": audit_value(a.started_at),
+                "submitted_at": audit_value(a.submitted_at),
+                "score": None if a.score is None else float(a.score),
+                "passed": a.passed,
+            }
+            for a in bundle.attempts
+        ],
+        "reviews": [ReviewOut.model_validate(r).model_dump(mode="json") for r in bundle.reviews],
+        "tutor_conversations": [
+            {
+                "id": str(c.id),
+                "course_id": str(c.course_id),
+                "video_id": audit_value(c.video_id),
+                "created_at": audit_value(c.created_at),
+                "messages": [MessageOut.model_validate(m).model_dump(mode="json") for m in ms],
+            }
+            for c, ms in bundle.conversations
         ],
     }
 
