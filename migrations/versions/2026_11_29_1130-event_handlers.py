@@ -47,24 +47,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("user_id", name=op.f("uq_learner_stats_user_id")),
     )
 
+    # Its partial index comes in 0008, built CONCURRENTLY (the outbox is written constantly).
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("handled_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index(
-            "ix_outbox_unhandled",
-            ["position"],
-            unique=False,
-            postgresql_where=sa.text("handled_at IS NULL"),
-            sqlite_where=sa.text("handled_at IS NULL"),
-        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index(
-            "ix_outbox_unhandled",
-            postgresql_where=sa.text("handled_at IS NULL"),
-            sqlite_where=sa.text("handled_at IS NULL"),
-        )
         batch_op.drop_column("handled_at")
 
     op.drop_table("learner_stats")

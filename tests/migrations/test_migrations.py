@@ -3,6 +3,7 @@ on both databases, and `db check` catches what a failed concurrent build leaves 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,60 @@ async def test_db_check_reports_invalid_index_left_by_failed_concurrent_build(fr
     report = await migrations.check(fresh_url)
     assert report["invalid_indexes"] == ["ix_dup_v"]
     assert report["current"] == report["head"]
+
+
+@pytest.mark.postgres_only
+async def test_a_concurrent_index_build_waits_no_longer_than_its_lock_timeout_and_heals(
+    fresh_url,
+):
+    """Pitfall 7 on a real revision (0008): CREATE INDEX CONCURRENTLY runs outside a
+    transaction (inside one PostgreSQL refuses it), gives up after its lock_timeout instead of
+    queueing behind a long transaction, and a rerun replaces what a failed build left."""
+    await migrations.upgrade(fresh_url, "0007_event_handlers")
+    engine = create_engine(fresh_url)
+    try:
+        async with engine.connect() as holder:
+            await holder.execute(text("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE"))
+            started = time.monotonic()
+            with pytest.raises(Exception, match="lock timeout"):
+                await migrations.upgrade(fresh_url, "0008_outbox_unhandled_index")
+            assert time.monotonic() - started < 30
+            await holder.rollback()
+        assert await migrations.current(fresh_url) == "0007_event_handlers"
+        # A failed concurrent build of the same name leaves an INVALID index behind.
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.execute(
+                text(
+                    "INSERT INTO outbox (event_id, event_type, aggregate_type, aggregate_id,"
+                    " payload, occurred_at) VALUES"
+                    " (gen_random_uuid(), 'Same', 'a', gen_random_uuid(), '{}', now()),"
+                    " (gen_random_uuid(), 'Same', 'a', gen_random_uuid(), '{}', now())"
+                )
+            )
+            with pytest.raises(Exception, match="could not create unique index"):
+                await auto.execute(
+                    text(
+                        "CREATE UNIQUE INDEX CONCURRENTLY ix_outbox_unhandled"
+                        " ON outbox (event_type)"
+                    )
+                )
+        assert (await migrations.check(fresh_url))["invalid_indexes"] == ["ix_outbox_unhandled"]
+        await migrations.upgrade(fresh_url)
+        async with engine.connect() as conn:
+            valid, definition = (
+                await conn.execute(
+                    text(
+                        "SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+                        " WHERE i.indexrelid = 'ix_outbox_unhandled'::regclass"
+                    )
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    assert valid and definition.endswith('("position") WHERE (handled_at IS NULL)')
+    report = await migrations.check(fresh_url)
+    assert report["invalid_indexes"] == [] and report["current"] == report["head"]
 
 
 async def test_migration_files_are_dated_and_self_contained():
