@@ -1578,6 +1578,58 @@ async def test_review_matrix(
 # Attempt endpoints: every attempt endpoint x every caller x the caller's relation to the quiz
 # (or to the attempt) under test.
 
+CheckAllowed = Callable[[Any, AsyncConnection, str, Call, httpx.Response], Awaitable[None]]
+
+
+async def send_cell(
+    world: LearningWorld,
+    rule: Rule,
+    endpoint: str,
+    caller_kind: str,
+    connection: AsyncConnection,
+    tables: list[str],
+    check_allowed: CheckAllowed,
+    login_as: LoginAs,
+) -> tuple[httpx.Response, str]:
+    """Build a learner-side cell's call, take a dead caller down, send the call, and check
+    the outcome: the refusal of the caller, a refusal on the merits (which changes nothing in
+    `tables`), or what `check_allowed` expects of an allowed call."""
+    relation = world.relation
+    call = await rule.build(world)
+    if caller_kind in (DELETED, SUSPENDED):
+        assert world.caller is not None
+        await take_down(caller_kind, world.caller, await login_as(ADMIN_ROLE), world.client)
+    denial = expected_denial(rule.policy, caller_kind)
+    expected = (
+        denial
+        if denial is not None
+        else (rule.status if relation == rule.relation else rule.elsewhere[relation])
+    )
+    tables = COURSE_TABLES + LEARNING_TABLES + tables
+    before = await course_snapshot(connection, tables) if expected >= 400 else None
+
+    response = await world.client.request(
+        endpoint.split(" ", 1)[0],
+        call.path,
+        json=call.json,
+        params=call.params,
+        headers=world.caller.headers if world.caller is not None else {},
+    )
+
+    cell = f"{endpoint} as {caller_kind} ({relation})"
+    assert response.status_code < 500, f"{cell}: {response.status_code} {response.text}"
+    assert response.status_code == expected, f"{cell}: {response.status_code} {response.text}"
+    if denial is not None:
+        assert_denied(response, denial)
+    elif expected >= 400:  # refused on the merits, never for want of the permission
+        assert_problem(response, expected, LEARNING_CODES[expected])
+    else:
+        await check_allowed(world, connection, endpoint, call, response)
+    if before is not None:
+        assert await course_snapshot(connection, tables) == before, f"{cell} changed data"
+    return response, cell
+
+
 ATTEMPT_TABLES = ["quiz_attempts", "quiz_answers", "quiz_answer_options"]
 
 
@@ -1645,7 +1697,6 @@ async def test_attempt_matrix(
     caller_kind: str,
 ) -> None:
     rule = MATRIX[endpoint]
-    method = endpoint.split(" ", 1)[0]
     owner = await login_as(INSTRUCTOR)
     content = await build_content(client, owner, QUIZ, publish=relation != DRAFT)
     world = AttemptWorld(client, owner, content, caller_kind=caller_kind, relation=relation)
@@ -1673,38 +1724,16 @@ async def test_attempt_matrix(
                 path, json=await world.answers(), headers=world.caller.headers
             )
             assert submitted.status_code == 200, f"setup submit: {submitted.text}"
-    call = await rule.build(world)
-    if dead:
-        assert world.caller is not None
-        await take_down(caller_kind, world.caller, await login_as(ADMIN_ROLE), client)
-    denial = expected_denial(rule.policy, caller_kind)
-    expected = (
-        denial
-        if denial is not None
-        else (rule.status if relation == rule.relation else rule.elsewhere[relation])
+    response, cell = await send_cell(
+        world,
+        rule,
+        endpoint,
+        caller_kind,
+        connection,
+        ATTEMPT_TABLES,
+        check_attempt_allowed,
+        login_as,
     )
-    tables = COURSE_TABLES + LEARNING_TABLES + ATTEMPT_TABLES
-    before = await course_snapshot(connection, tables) if expected >= 400 else None
-
-    response = await client.request(
-        method,
-        call.path,
-        json=call.json,
-        params=call.params,
-        headers=world.caller.headers if world.caller is not None else {},
-    )
-
-    cell = f"{endpoint} as {caller_kind} ({relation})"
-    assert response.status_code < 500, f"{cell}: {response.status_code} {response.text}"
-    assert response.status_code == expected, f"{cell}: {response.status_code} {response.text}"
-    if denial is not None:
-        assert_denied(response, denial)
-    elif expected >= 400:  # refused on the merits, never for want of the permission
-        assert_problem(response, expected, LEARNING_CODES[expected])
-    else:
-        await check_attempt_allowed(world, connection, endpoint, call, response)
-    if before is not None:
-        assert await course_snapshot(connection, tables) == before, f"{cell} changed data"
     if world.bystander is not None:
         # The bystander's attempt: still open and unanswered, and nothing of it leaks.
         assert world.bystander_attempt is not None
@@ -1766,7 +1795,6 @@ async def test_tutor_matrix(
     caller_kind: str,
 ) -> None:
     rule = MATRIX[endpoint]
-    method = endpoint.split(" ", 1)[0]
     owner = await login_as(INSTRUCTOR)
     content = await build_content(client, owner, COURSE, publish=relation != DRAFT)
     world = TutorWorld(client, owner, content, caller_kind=caller_kind, relation=relation)
@@ -1794,38 +1822,9 @@ async def test_tutor_matrix(
                 f"{API}/enrollments/{world.enrollment}/cancel", headers=world.caller.headers
             )
             assert cancelled.status_code == 200, f"setup cancel: {cancelled.text}"
-    call = await rule.build(world)
-    if dead:
-        assert world.caller is not None
-        await take_down(caller_kind, world.caller, await login_as(ADMIN_ROLE), client)
-    denial = expected_denial(rule.policy, caller_kind)
-    expected = (
-        denial
-        if denial is not None
-        else (rule.status if relation == rule.relation else rule.elsewhere[relation])
+    response, cell = await send_cell(
+        world, rule, endpoint, caller_kind, connection, TUTOR_TABLES, check_tutor_allowed, login_as
     )
-    tables = COURSE_TABLES + LEARNING_TABLES + TUTOR_TABLES
-    before = await course_snapshot(connection, tables) if expected >= 400 else None
-
-    response = await client.request(
-        method,
-        call.path,
-        json=call.json,
-        params=call.params,
-        headers=world.caller.headers if world.caller is not None else {},
-    )
-
-    cell = f"{endpoint} as {caller_kind} ({relation})"
-    assert response.status_code < 500, f"{cell}: {response.status_code} {response.text}"
-    assert response.status_code == expected, f"{cell}: {response.status_code} {response.text}"
-    if denial is not None:
-        assert_denied(response, denial)
-    elif expected >= 400:  # refused on the merits, never for want of the permission
-        assert_problem(response, expected, LEARNING_CODES[expected])
-    else:
-        await check_tutor_allowed(world, connection, endpoint, call, response)
-    if before is not None:
-        assert await course_snapshot(connection, tables) == before, f"{cell} changed data"
     if world.bystander is not None:
         # The bystander's conversation: still theirs, with its one exchange, and private.
         assert world.bystander_conversation is not None
