@@ -310,6 +310,34 @@ def db_current() -> None:
     console.print(asyncio.run(migrations.current(database_url())) or "base (empty)")
 
 
+@db_app.command("backup-drill")
+def db_backup_drill(
+    keep: Annotated[bool, typer.Option(help="Keep the restored copy for inspection.")] = False,
+) -> None:
+    """Back up (pg_dump, or SQLite's online backup), restore into a fresh database, and check
+    the copy: row counts equal the source's at backup time, schema at head, audit verified."""
+    from learnhub.ops.backup_drill import DrillError, run_drill
+
+    try:
+        report = asyncio.run(run_drill(database_url(), keep=keep))
+    except DrillError as exc:
+        err.print(f"[red]drill failed[/red]: {exc}")
+        raise typer.Exit(2) from None
+    for table in sorted(report.source_counts.keys() | report.restored_counts.keys()):
+        source, restored = report.source_counts.get(table), report.restored_counts.get(table)
+        mark = "ok" if source == restored else "MISMATCH"
+        console.print(f"{table:32} {source!s:>10} {restored!s:>10}  {mark}")
+    console.print(
+        f"backup {report.backup_bytes} bytes in {report.backup_seconds:.2f} s, "
+        f"restore {report.restore_seconds:.2f} s; schema {report.revision} "
+        f"(head {report.head}), {len(report.invalid_indexes)} invalid indexes; audit "
+        f"{report.audit_rows_checked} rows checked, {report.audit_gaps} gaps"
+    )
+    console.print("drill passed" if report.ok else "[red]drill FAILED[/red]")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @db_app.command("check")
 def db_check() -> None:
     """Fail when the schema is behind, drifts from the models, or has INVALID indexes."""

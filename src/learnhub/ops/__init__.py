@@ -1,0 +1,1 @@
+"""Operations procedures run from the command line (backups and their drills)."""
