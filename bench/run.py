@@ -5,6 +5,7 @@ met?), with each benchmark's notes below it.
     python -m bench --smoke          # every benchmark in a tiny configuration, seconds
     python -m bench --only catalog_http,repository
     python -m bench --write-results  # also replace the generated block of bench/RESULTS.md
+    python -m bench --json out.json  # also write the results as JSON (the CI smoke test)
 
 The non-scale benchmarks share one throwaway database (or --database-url); `scale` grows its
 own. Exit status 0 whether or not targets are met: the numbers are reported, not judged.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import math
 import os
 import subprocess
@@ -101,6 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = asyncio.run(run_all(config, names, existing or None))
     text = report(results)
     print(text)
+    if "--json" in argv:
+        path = argv[argv.index("--json") + 1]
+        rows = [{**r.__dict__, "ratio": r.ratio, "met": r.met} for r in results]
+        with open(path, "w") as out:
+            json.dump(rows, out, indent=2)
     if "--write-results" in argv:
         shown = [a for a in argv if a != "--write-results"]
         write_results(text, " ".join(["python -m bench", *shown]))
