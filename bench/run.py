@@ -34,7 +34,6 @@ BENCHMARKS: dict[str, Callable[[str, Config], Awaitable[list[Result]]]] = {
     "scale": scale.run,
 }
 RESULTS = harness.ROOT / "bench" / "RESULTS.md"
-START, END = "<!-- bench:run:start -->", "<!-- bench:run:end -->"
 
 
 async def run_all(config: Config, names: Sequence[str], existing: str | None) -> list[Result]:
@@ -61,7 +60,11 @@ def report(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
-def write_results(text: str, command: str) -> None:
+def write_results(text: str, command: str, names: Sequence[str]) -> None:
+    """Replace this selection's generated block in RESULTS.md (one block per selection of
+    benchmarks, so a scale-only run leaves the others' block alone)."""
+    selection = "all" if list(names) == list(BENCHMARKS) else "+".join(names)
+    start, end = f"<!-- bench:run:{selection}:start -->", f"<!-- bench:run:{selection}:end -->"
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         capture_output=True,
@@ -71,20 +74,20 @@ def write_results(text: str, command: str) -> None:
     ).stdout.strip()
     block = "\n".join(
         [
-            START,
-            "## Latest generated run",
+            start,
+            f"### Generated: {selection}",
             "",
             f"`{command}` on {dt.datetime.now(dt.UTC).date().isoformat()}, commit {commit or '?'}, "
             f"`nproc` = {os.cpu_count()}.",
             "",
             text,
-            END,
+            end,
         ]
     )
     current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        _, tail = rest.split(END, 1)
+    if start in current and end in current:
+        head, rest = current.split(start, 1)
+        _, tail = rest.split(end, 1)
         updated = head + block + tail
     else:
         updated = current.rstrip("\n") + "\n\n" + block + "\n"
@@ -110,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dump(rows, out, indent=2)
     if "--write-results" in argv:
         shown = [a for a in argv if a != "--write-results"]
-        write_results(text, " ".join(["python -m bench", *shown]))
+        write_results(text, " ".join(["python -m bench", *shown]), names)
     bad = [r for r in results if not (math.isfinite(r.ratio) and r.ratio > 0)]
     return 1 if bad else 0
 

@@ -105,6 +105,15 @@ async def measure(url: str, config: Config) -> dict[str, list[float]]:
     return times
 
 
+def _tell(size: int, times: dict[str, list[float]]) -> None:
+    """Each size's numbers as soon as they exist (a long run may be cut short)."""
+    for name, samples in times.items():
+        harness.say(
+            f"scale {size:,} {name}: p50 {1000 * harness.percentile(samples, 50):.2f} ms, "
+            f"p99 {1000 * harness.percentile(samples, 99):.2f} ms"
+        )
+
+
 def learnhub_seed_available() -> bool:
     probe = subprocess.run(
         [sys.executable, "-m", "learnhub.cli", "seed", "--help"],
@@ -130,6 +139,8 @@ def learnhub_seed(url: str, shape: Shape) -> None:
             str(shape.enrollments),
             "--progress-per-enrollment",
             str(shape.progress),
+            "--videos-per-course",
+            str(shape.videos),
             "--seed",
             str(shape.seed),
         ],
@@ -148,6 +159,7 @@ async def run_sizes(config: Config, seeder: str, existing: str | None) -> list[R
                 await asyncio.to_thread(learnhub_seed, url, Shape.of_size(size))
                 seeded[size] = time.perf_counter() - started
                 per_size[size] = await measure(url, config)
+                _tell(size, per_size[size])
     else:
         async with harness.database(existing, "learnhub_bench_scale") as url:
             for size in config.scale_sizes:
@@ -156,6 +168,7 @@ async def run_sizes(config: Config, seeder: str, existing: str | None) -> list[R
                 seeded[size] = time.perf_counter() - started
                 harness.say(f"scale: grew to {size:,} in {seeded[size]:.1f} s")
                 per_size[size] = await measure(url, config)
+                _tell(size, per_size[size])
     smallest, largest = min(per_size), max(per_size)
     results = []
     for name in READS:
