@@ -222,17 +222,17 @@ class UserAdminService(BaseService):
         ):
             if review.status == ReviewStatus.PUBLISHED:
                 await ratings.apply(review.course_id, {review.rating: -1})
-        erasure = self.uow.repo(AuditErasure)
+        conversations = self.uow.repo(ConversationRepository)
         for repo, model in (
             (enrollments, Enrollment),
             (reviews, Review),
             (self.uow.repo(ProgressRepository), VideoProgress),
             (self.uow.repo(AttemptRepository), QuizAttempt),
+            (conversations, TutorConversation),
         ):
             ids = await repo.ids_where([Eq(model.user_id, user_id)], include_deleted=True)
-            await erasure.erase(entity_type_of(inspect(model)), ids, personal_fields(model))
-            await repo.audit_removal(ids)
-        conversations = self.uow.repo(ConversationRepository)
+            await self._erase_rows(repo, model, ids)
+        # Tutor messages are the user's through their conversations.
         conversation_ids = await conversations.ids_where(
             [Eq(TutorConversation.user_id, user_id)], include_deleted=True
         )
@@ -240,12 +240,14 @@ class UserAdminService(BaseService):
         message_ids = await messages.ids_where(
             [In(TutorMessage.conversation_id, conversation_ids)], include_deleted=True
         )
-        tutor: list[tuple[BaseRepository[Any], type[BaseModel], list[uuid.UUID]]] = [
-            (conversations, TutorConversation, conversation_ids),
-            (messages, TutorMessage, message_ids),
-        ]
-        for tutor_repo, tutor_model, tutor_ids in tutor:
-            await erasure.erase(
-                entity_type_of(inspect(tutor_model)), tutor_ids, personal_fields(tutor_model)
-            )
-            await tutor_repo.audit_removal(tutor_ids)
+        await self._erase_rows(messages, TutorMessage, message_ids)
+
+    async def _erase_rows(
+        self, repo: BaseRepository[Any], model: type[BaseModel], ids: list[uuid.UUID]
+    ) -> None:
+        """Personal values leave the rows' audit entries, and their coming removal (by ON
+        DELETE CASCADE with the user) is audited."""
+        await self.uow.repo(AuditErasure).erase(
+            entity_type_of(inspect(model)), ids, personal_fields(model)
+        )
+        await repo.audit_removal(ids)
