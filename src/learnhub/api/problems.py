@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from learnhub.db.errors import status_class, translate_integrity_error
+from learnhub.db.errors import is_unavailable, status_class, translate_integrity_error
 from learnhub.domain import errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -114,12 +114,25 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         return await _domain_error(request, translate_integrity_error(exc))
     if status_class(exc) == "22" or "invalid byte sequence" in str(exc.orig):
         return problem(422, "invalid_value", "the database refused a value as invalid")
-    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+    unreachable = isinstance(exc, OperationalError | InterfaceError) or is_unavailable(exc)
+    if exc.connection_invalidated or unreachable:
         log.warning("database_unavailable", error=type(exc.orig).__name__)
-        return problem(
-            503, "service_unavailable", "the database is unavailable", headers={"Retry-After": "5"}
-        )
+        return _unavailable()
     return await _unexpected(request, exc)
+
+
+async def _connection_error(_request: Request, exc: Exception) -> JSONResponse:
+    """A network failure below the driver's error types: asyncpg lets the socket's own
+    ConnectionRefusedError (or a reset, or a timeout) out of connect when PostgreSQL is down.
+    Unhandled, it became a 500 and uvicorn then dropped the keep-alive connection."""
+    log.warning("database_unavailable", error=type(exc).__name__)
+    return _unavailable()
+
+
+def _unavailable() -> JSONResponse:
+    return problem(
+        503, "service_unavailable", "the database is unavailable", headers={"Retry-After": "5"}
+    )
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -132,6 +145,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(OSError, _connection_error)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -38,6 +38,15 @@ def status_class(exc: DBAPIError) -> str | None:
     return state[:2] if state else None
 
 
+def is_unavailable(exc: DBAPIError) -> bool:
+    """The database cannot serve right now, whatever the request: a connection exception
+    (08), insufficient resources such as too many connections (53), or the server shutting
+    down, starting up or terminating sessions (57P01-57P05). asyncpg reports "the database
+    system is shutting down" (57P03) as a plain driver Error, not an OperationalError."""
+    state = _sqlstate(exc) or ""
+    return state[:2] in ("08", "53") or state.startswith("57P")
+
+
 def _constraint(exc: IntegrityError) -> str | None:
     orig = exc.orig
     name = getattr(orig, "constraint_name", None) or getattr(
