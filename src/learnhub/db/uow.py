@@ -78,6 +78,13 @@ class UnitOfWork(AbstractUnitOfWork):
         # expiring them, so what a read-only unit of work loaded stays readable afterwards.
         try:
             await self.session.close()
+        except Exception as close_error:
+            # The connection broke under us (the database went away mid-request): its
+            # transaction is gone with it. Drop the connection rather than fail a request
+            # whose answer may already be on its way to the client.
+            log.warning("session_close_failed", error=type(close_error).__name__)
+            with contextlib.suppress(Exception):
+                await self.session.invalidate()
         finally:
             self._session = None
             self.events = []
@@ -123,18 +130,19 @@ class UnitOfWork(AbstractUnitOfWork):
         handled = [e.event_id for e in events if e.event_id not in failed]
         if not handled:
             return
+        # A session of its own: rolling back a failed mark in the work's session would expire
+        # the objects just committed, and the caller could no longer read them to answer.
         try:
-            await self.session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.event_id.in_(handled), OutboxMessage.handled_at.is_(None))
-                .values(handled_at=utc_now())
-                .execution_options(synchronize_session=False)
-            )
-            await self.session.commit()
+            async with self._session_factory() as marker:
+                await marker.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.event_id.in_(handled), OutboxMessage.handled_at.is_(None))
+                    .values(handled_at=utc_now())
+                    .execution_options(synchronize_session=False)
+                )
+                await marker.commit()
         except Exception:  # the retrier runs the (idempotent) handlers again later
             log.exception("event_mark_handled_failed", events=len(handled))
-            with contextlib.suppress(Exception):
-                await self.session.rollback()
 
     async def rollback(self) -> None:
         await self.session.rollback()
