@@ -116,6 +116,7 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level,
+        timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
     )
 
 

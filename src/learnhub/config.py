@@ -28,6 +28,11 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # With several workers uvicorn kills one that does not answer its health ping in time. A
+    # new worker answers only after its fresh interpreter has imported the app, which takes
+    # more than uvicorn's default 5 s on a busy host (workers were killed and respawned in a
+    # loop, never serving); so a longer default.
+    worker_healthcheck_timeout_seconds: int = Field(default=30, ge=1, le=600)
     log_level: str = "info"
     log_json: bool = True
 

@@ -1,0 +1,43 @@
+"""`learnhub serve` gives uvicorn's worker health check a timeout a fresh worker can meet
+(found by reliability/faults.py: with uvicorn's default 5 s, a new worker on a busy host was
+still importing the app when its ping timed out, and was killed and respawned in a loop, so
+`--workers 2` served with one). Run once, on a SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from learnhub.cli import app
+from learnhub.config import get_settings
+
+
+@pytest.fixture
+def captured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setenv("LEARNHUB_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}")
+    monkeypatch.chdir(tmp_path)
+    calls: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.update(kwargs))
+    get_settings.cache_clear()
+    yield calls
+    get_settings.cache_clear()
+
+
+def test_serve_passes_a_generous_worker_healthcheck_timeout(captured: dict[str, Any]) -> None:
+    result = CliRunner().invoke(app, ["serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert captured["timeout_worker_healthcheck"] == 30
+    assert captured["port"] == 8123
+
+
+def test_the_timeout_is_a_setting(
+    captured: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEARNHUB_WORKER_HEALTHCHECK_TIMEOUT_SECONDS", "90")
+    result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert captured["timeout_worker_healthcheck"] == 90
