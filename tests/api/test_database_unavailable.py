@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from learnhub.api.app import create_app
 from learnhub.config import Settings
@@ -47,6 +48,10 @@ async def nowhere_app() -> AsyncIterator[FastAPI]:
     @app.get("/test/driver-error/{sqlstate}")
     async def driver_error(sqlstate: str) -> None:
         raise DBAPIError("SELECT 1", None, DriverError(f"failed with {sqlstate}", sqlstate))
+
+    @app.get("/test/pool-timeout")
+    async def pool_timeout() -> None:
+        raise PoolTimeout("QueuePool limit of size 10 overflow 10 reached")
 
     async with app.router.lifespan_context(app):
         yield app
@@ -88,3 +93,10 @@ async def test_database_going_away_is_a_503(nowhere: httpx.AsyncClient, sqlstate
 async def test_other_driver_errors_stay_500(nowhere: httpx.AsyncClient) -> None:
     # 42P01 undefined table: a bug, not an outage; it must not hide behind a 503.
     assert_problem(await nowhere.get("/test/driver-error/42P01"), 500, "internal_error")
+
+
+async def test_an_exhausted_pool_is_a_503(nowhere: httpx.AsyncClient) -> None:
+    # Every pooled connection busy past the pool timeout: overloaded, retry later.
+    response = await nowhere.get("/test/pool-timeout")
+    assert_problem(response, 503, "service_unavailable")
+    assert response.headers["retry-after"] == "5"

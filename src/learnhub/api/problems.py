@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from learnhub.db.errors import is_unavailable, status_class, translate_integrity_error
@@ -129,6 +130,15 @@ async def _connection_error(_request: Request, exc: Exception) -> JSONResponse:
     return _unavailable()
 
 
+async def _pool_timeout(_request: Request, exc: Exception) -> JSONResponse:
+    """No pooled connection freed up within the pool timeout: the service is overloaded
+    (the load run at 200 users on two busy cores saw it), so retry later, not a 500."""
+    log.warning("database_pool_exhausted", error=type(exc).__name__)
+    return problem(
+        503, "service_unavailable", "the service is overloaded", headers={"Retry-After": "5"}
+    )
+
+
 def _unavailable() -> JSONResponse:
     return problem(
         503, "service_unavailable", "the database is unavailable", headers={"Retry-After": "5"}
@@ -146,6 +156,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(OSError, _connection_error)
+    app.add_exception_handler(PoolTimeout, _pool_timeout)
     app.add_exception_handler(Exception, _unexpected)
 
 
