@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -761,13 +762,22 @@ async def _check_ratings(conn: asyncpg.Connection) -> Check:
         total += len(ratings)
         histogram = [ratings.count(stars) for stars in range(1, 6)]
         stored = [r[f"rating_{stars}_count"] for stars in range(1, 6)]
-        expected = round(sum(ratings) / len(ratings), 2) if ratings else 0.0
+        # The mean rounded half up to 2 places, as PostgreSQL's round(numeric) does (Python's
+        # round() on a float gives 2.62 for 21/8).
+        expected = (
+            (Decimal(sum(ratings)) / len(ratings)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            if ratings
+            else Decimal("0")
+        )
         if (
             r["rating_count"] != len(ratings)
             or stored != histogram
-            or abs(float(r["rating"]) - expected) > 0.005
+            or Decimal(r["rating"]) != expected
         ):
-            bad.append(f"{r['id']}: count {r['rating_count']} hist {stored} vs {histogram}")
+            bad.append(
+                f"{r['id']}: count {r['rating_count']} hist {stored} rating {r['rating']}, "
+                f"reviews say {len(ratings)} {histogram} {expected}"
+            )
     return Check(
         "rating, rating_count and the 1..5 histogram = published reviews",
         not bad,
