@@ -21,6 +21,7 @@ from learnhub.models import AuditLog
 from learnhub.models.learning import QuizAnswer, QuizAttempt
 from learnhub.models.learning.attempt import answer_options
 from learnhub.models.types import utc_now
+from learnhub.repositories.learning import AttemptRepository
 from learnhub.services import passwords
 from learnhub.services.quizzes import QuizAttemptService
 from tests.api.conftest import Account, assert_problem
@@ -283,6 +284,26 @@ async def test_an_open_attempt_past_its_deadline_is_closed_when_a_new_one_starts
     assert await attempt_state(session, second["id"]) == "in_progress"
     # The overdue one can no longer be submitted.
     assert_problem(await send(client, student, first["id"], right_answers(first)), 409, "conflict")
+
+
+async def test_a_start_that_loses_the_race_for_its_attempt_number_is_a_409_not_a_500(
+    client, login_as, session, monkeypatch
+):
+    """Two starts racing both count the same attempts and insert the same number; the
+    database refuses the second. Forced here by a count that misses the first attempt (what a
+    racing transaction sees): the loser gets 409 `conflict`, and what its request did before
+    (closing an overdue attempt) is still committed."""
+    student, _, quiz = await enrolled_learner(client, login_as, time_limit_seconds=60)
+    first = await start(client, student, quiz["id"])
+    await move_deadline(session, first["id"], utc_now() - timedelta(seconds=30))
+
+    async def stale_count(self, user_id, quiz_id):
+        return 0
+
+    monkeypatch.setattr(AttemptRepository, "count_for", stale_count)
+    assert_problem(await begin(client, student, quiz["id"]), 409, "conflict")
+    assert await count_attempts(session, quiz["id"]) == 1
+    assert await attempt_state(session, first["id"]) == "overdue"
 
 
 async def test_an_attempt_within_the_grace_period_is_still_open(client, login_as, session):

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from learnhub.db.errors import translate_integrity_error
 from learnhub.db.session import AUDITED_BULK
 from learnhub.db.soft_delete import INCLUDE_DELETED
 from learnhub.domain.enums import AttemptState
@@ -40,13 +41,12 @@ class EnrollmentRepository(BaseRepository[Enrollment]):
     }
 
     async def for_user_and_course(
-        self, user_id: uuid.UUID, course_id: uuid.UUID
+        self, user_id: uuid.UUID, course_id: uuid.UUID, *, lock: bool = False
     ) -> Enrollment | None:
-        result = await self.session.execute(
-            select(Enrollment).where(
-                Enrollment.user_id == user_id, Enrollment.course_id == course_id
-            )
+        stmt = select(Enrollment).where(
+            Enrollment.user_id == user_id, Enrollment.course_id == course_id
         )
+        result = await self.session.execute(stmt.with_for_update() if lock else stmt)
         return result.scalar_one_or_none()
 
     async def add_progress(
@@ -213,6 +213,25 @@ class CourseRatingRepository:
 
 class AttemptRepository(BaseRepository[QuizAttempt]):
     model = QuizAttempt
+
+    async def owner_and_course(self, attempt_id: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID] | None:
+        """(user_id, course_id) of a live attempt, read without loading or locking it."""
+        result = await self.session.execute(
+            select(QuizAttempt.user_id, QuizAttempt.course_id).where(QuizAttempt.id == attempt_id)
+        )
+        row = result.one_or_none()
+        return None if row is None else (row[0], row[1])
+
+    async def add_numbered(self, attempt: QuizAttempt) -> QuizAttempt:
+        """Insert inside a SAVEPOINT: when a racing start took the same attempt number, this
+        insert alone fails (a `Conflict`), and the caller's transaction stays usable, so what
+        it did on the way (closing an overdue attempt) can still be committed."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(attempt)
+        except IntegrityError as exc:
+            raise translate_integrity_error(exc, self.entity_name) from exc
+        return attempt
 
     async def count_for(self, user_id: uuid.UUID, quiz_id: uuid.UUID) -> int:
         result = await self.session.execute(

@@ -204,9 +204,13 @@ class EnrollmentService(BaseService):
             views.append(EnrollmentView(enrollment=e, course=courses[e.course_id], percent=percent))
         return Page(items=views, next_cursor=page.next_cursor)
 
-    async def require(self, user_id: uuid.UUID, course_id: uuid.UUID) -> Enrollment:
+    async def require(
+        self, user_id: uuid.UUID, course_id: uuid.UUID, *, lock: bool = False
+    ) -> Enrollment:
+        """The learner's active (or completed) enrolment; `lock` holds its row until commit,
+        which serialises that learner's concurrent actions in the course."""
         enrollment = await self.uow.repo(EnrollmentRepository).for_user_and_course(
-            user_id, course_id
+            user_id, course_id, lock=lock
         )
         if enrollment is None or enrollment.status not in (
             EnrollmentStatus.ACTIVE,

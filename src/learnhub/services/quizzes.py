@@ -66,7 +66,9 @@ class QuizAttemptService(BaseService):
     async def start(self, principal: Principal, quiz_id: uuid.UUID) -> tuple[QuizAttempt, Quiz]:
         principal.require(PARTICIPATE)
         quiz = await self._quiz(quiz_id)
-        await EnrollmentService(self.uow).require(principal.user_id, quiz.course_id)
+        # Concurrent starts by one learner queue on the enrolment row, so each sees the
+        # attempt the previous one opened (one open attempt, consecutive numbers).
+        await EnrollmentService(self.uow).require(principal.user_id, quiz.course_id, lock=True)
         attempts = self.uow.repo(AttemptRepository)
         now = utc_now()
         open_attempt = await attempts.open_for(principal.user_id, quiz.id)
@@ -83,7 +85,7 @@ class QuizAttemptService(BaseService):
         deadline = (
             now + timedelta(seconds=quiz.time_limit_seconds) if quiz.time_limit_seconds else None
         )
-        attempt = await attempts.create(
+        attempt = await attempts.add_numbered(
             QuizAttempt(
                 quiz_id=quiz.id,
                 user_id=principal.user_id,
@@ -99,8 +101,16 @@ class QuizAttemptService(BaseService):
         self, principal: Principal, attempt_id: uuid.UUID, answers: Sequence[AnswerIn]
     ) -> Grading:
         attempts = self.uow.repo(AttemptRepository)
+        owner = await attempts.owner_and_course(attempt_id)
+        if owner is None or owner[0] != principal.user_id:
+            raise NotFound("Attempt", attempt_id)
+        # Locks in the order starting takes them (the enrolment, then the attempt), so a
+        # start and a submit of one learner queue instead of deadlocking.
+        await self.uow.repo(EnrollmentRepository).for_user_and_course(
+            principal.user_id, owner[1], lock=True
+        )
         attempt = await attempts.get_by_id(attempt_id, lock=True)
-        if attempt is None or attempt.user_id != principal.user_id:
+        if attempt is None:
             raise NotFound("Attempt", attempt_id)
         if attempt.state != AttemptState.IN_PROGRESS:
             raise Conflict(f"the attempt is already {attempt.state.value}")
