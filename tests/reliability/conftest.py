@@ -4,6 +4,7 @@ throwaway PostgreSQL database (no `backend` fixture: each test runs once)."""
 from __future__ import annotations
 
 import os
+import time
 
 import asyncpg
 import pytest
@@ -25,12 +26,18 @@ async def database_exists(admin_dsn: str, name: str) -> bool:
         await connection.close()
 
 
-def process_group_gone(pid: int) -> bool:
-    try:
-        os.killpg(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+def process_group_gone(pid: int, within: float = 15.0) -> bool:
+    """Whether no process of the group is left, waiting up to `within` seconds: processes
+    sent SIGKILL still take a moment to exit on a busy machine."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
 
 
 @pytest.fixture

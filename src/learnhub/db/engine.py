@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_
 
 from learnhub.db.instrumentation import instrument
 from learnhub.db.session import LearnHubSession
@@ -37,14 +40,44 @@ def _create(url: str, *, pool_size: int, echo: bool) -> AsyncEngine:
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         _configure_sqlite(engine, in_memory=make_url(url).database in (None, "", ":memory:"))
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,  # survive a database restart without restarting the app
         pool_recycle=1800,
     )
+    _ping_idle_connections(engine)
+    return engine
+
+
+# A pooled connection unused for this long is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 5.0
+_IDLE_SINCE = "learnhub_idle_since"
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """Survive a database restart without restarting the app, for one round trip only when
+    a connection sat idle. `pool_pre_ping` pinged on every checkout, and SQLAlchemy's asyncpg
+    ping is three round trips (BEGIN, the ping, ROLLBACK): most of a catalog read's cost. A
+    connection that fails while in use (the database went away mid-traffic) invalidates the
+    whole pool anyway, so after an outage every old connection is replaced."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        # record.info lives as long as this DBAPI connection (a new one starts empty).
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return  # just opened, or just used
+        try:
+            await_(dbapi_connection.driver_connection.fetchval("SELECT 1"))
+        except Exception as exc:
+            # The pool discards this connection and tries again with a new one.
+            raise DisconnectionError(f"idle connection failed its ping: {exc}") from exc
 
 
 def _configure_sqlite(engine: AsyncEngine, *, in_memory: bool) -> None:
