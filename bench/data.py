@@ -168,12 +168,6 @@ async def _courses(conn: asyncpg.Connection, seed: str, start: int, end: int, sh
     )
 
 
-def enrolled_course(user: int, k: int, shape: Shape) -> int:
-    """Course number of user `user`'s k-th enrolment (same formula as the SQL)."""
-    step = max(1, shape.courses // shape.enrollments)
-    return (user * 7919 + k * step) % shape.courses
-
-
 async def _learning(
     conn: asyncpg.Connection, seed: str, start: int, end: int, shape: Shape
 ) -> None:
