@@ -87,8 +87,8 @@ async def run(url: str, config: Config) -> list[Result]:
             repo50, raw50 = harness.median(times["repo"]), harness.median(times["raw"])
             notes = [
                 f"{len(queries)} SELECTs per call, replayed by the baseline; the repository "
-                "side also pre-pings the pooled connection and opens and rolls back a "
-                "transaction (BEGIN/ROLLBACK), as every request's session does",
+                "side also opens and rolls back a transaction (BEGIN/ROLLBACK), as every "
+                "request's session does",
                 f"p99 repository {1000 * harness.percentile(times['repo'], 99):.2f} ms, "
                 f"raw {1000 * harness.percentile(times['raw'], 99):.2f} ms",
             ]
