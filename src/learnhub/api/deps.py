@@ -43,9 +43,16 @@ def throttle_policy(settings: Settings) -> ThrottlePolicy:
     )
 
 
+# Requests that only read: their unit of work runs without a transaction.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
-    """One unit of work (one transaction) per request; the endpoint commits, else rollback."""
-    async with UnitOfWork(request.app.state.session_factory, request.app.state.bus) as uow:
+    """One unit of work (one transaction) per request; the endpoint commits, else rollback.
+    A read (GET) gets a read-only unit of work: no transaction, and no write possible."""
+    state = request.app.state
+    read_only = request.method in READ_METHODS
+    async with UnitOfWork(state.session_factory, state.bus, read_only=read_only) as uow:
         yield uow
 
 

@@ -26,6 +26,8 @@ from learnhub.metrics import count_committed_actions
 from learnhub.models.base import AuditActorMixin, BaseModel
 
 AUDITED_BULK = "audited_bulk"
+# session.info key: the session reads without a transaction, so it must never write.
+READ_ONLY_SESSION = "learnhub_read_only_session"
 
 
 class LearnHubSession(Session):
@@ -34,9 +36,10 @@ class LearnHubSession(Session):
 
 @event.listens_for(LearnHubSession, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
-    if (state.is_insert or state.is_update or state.is_delete) and not state.execution_options.get(
-        AUDITED_BULK, False
-    ):
+    writes = state.is_insert or state.is_update or state.is_delete
+    if writes and state.session.info.get(READ_ONLY_SESSION):
+        raise RuntimeError("a read-only unit of work tried to write")
+    if writes and not state.execution_options.get(AUDITED_BULK, False):
         for mapper in state.all_mappers:
             if issubclass(mapper.class_, BaseModel):
                 raise UnauditedWrite(
@@ -44,6 +47,13 @@ def _on_execute(state: ORMExecuteState) -> None:
                     f"{mapper.class_.__name__} outside the repository's audited helpers"
                 )
     apply_soft_delete_filter(state)
+
+
+@event.listens_for(LearnHubSession, "before_flush")
+def _refuse_writes_when_read_only(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    if session.info.get(READ_ONLY_SESSION) and (session.new or session.dirty or session.deleted):
+        # Without a transaction each statement would commit on its own, unasked.
+        raise RuntimeError("a read-only unit of work tried to write")
 
 
 @event.listens_for(LearnHubSession, "before_flush")

@@ -16,8 +16,10 @@ from typing import Any, Protocol, Self, TypeVar
 
 import structlog
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from learnhub.db.engine import READ_ONLY
+from learnhub.db.session import READ_ONLY_SESSION
 from learnhub.domain.errors import ConcurrencyConflict
 from learnhub.events.bus import EventBus
 from learnhub.events.events import DomainEvent
@@ -46,9 +48,14 @@ class AbstractUnitOfWork:
 
 class UnitOfWork(AbstractUnitOfWork):
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], bus: EventBus | None = None
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        bus: EventBus | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         self._session_factory = session_factory
+        self._read_only = read_only
         self._bus = bus or EventBus()
         self._session: AsyncSession | None = None
         self._repos: dict[type[Any], Any] = {}
@@ -63,6 +70,19 @@ class UnitOfWork(AbstractUnitOfWork):
 
     async def __aenter__(self) -> Self:
         self._session = self._session_factory()
+        bind = self._session.bind
+        if self._read_only and isinstance(bind, AsyncEngine):
+            # Reads need no transaction on PostgreSQL (no BEGIN and ROLLBACK round trips),
+            # and on SQLite a deferred one that takes no write lock. A session bound to a
+            # caller's connection (as in tests) stays inside the caller's transaction. Any
+            # write attempt raises.
+            self._session.sync_session.info[READ_ONLY_SESSION] = True
+            options: dict[str, Any] = (
+                {"isolation_level": "AUTOCOMMIT"}
+                if bind.dialect.name == "postgresql"
+                else {READ_ONLY: True}
+            )
+            await self._session.connection(execution_options=options)
         self._repos.clear()
         self.events = []
         self.committed = False
