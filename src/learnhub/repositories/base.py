@@ -473,8 +473,10 @@ async def keyset_page(
     pagination: CursorPagination | OffsetPagination,
     *,
     include_deleted: bool = False,
+    rows: bool = False,
 ) -> Page[Any]:
-    """One page of `stmt` in `order` (ties broken by id, same direction).
+    """One page of `stmt` in `order` (ties broken by id, same direction); of entities, or of
+    `rows` for a statement selecting columns.
 
     Keyset by default: the cursor names the last row's sort value and id, so a page costs
     the same at any depth and rows inserted meanwhile never shift it. Offset only for small
@@ -492,10 +494,10 @@ async def keyset_page(
         stmt = stmt.where(boundary < after if order.descending else boundary > after)
     stmt = stmt.limit(pagination.limit + 1)
     result = await session.execute(stmt.execution_options(**{INCLUDE_DELETED: include_deleted}))
-    rows = list(result.scalars().all())
-    items = rows[: pagination.limit]
+    found = list(result.all() if rows else result.scalars().all())
+    items = found[: pagination.limit]
     next_cursor = None
-    if len(rows) > pagination.limit and isinstance(pagination, CursorPagination):
+    if len(found) > pagination.limit and isinstance(pagination, CursorPagination):
         last = items[-1]
         next_cursor = encode_cursor(order, getattr(last, key.key), getattr(last, id_column.key))
     return Page(items=items, next_cursor=next_cursor)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import selectinload
 
-from learnhub.domain.enums import CourseStatus
+from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.models.course import (
     Course,
     CourseObjective,
@@ -18,9 +23,10 @@ from learnhub.models.course import (
     Section,
     Tag,
     Video,
+    course_tags,
 )
-from learnhub.repositories.base import BaseRepository
-from learnhub.repositories.filters import Filter, Search, Sort
+from learnhub.repositories.base import BaseRepository, keyset_page
+from learnhub.repositories.filters import CursorPagination, Filter, Page, Search, Sort
 
 CATALOG_SORTS: dict[str, Sort] = {
     "rating": Sort("rating", Course.rating, descending=True),
@@ -64,10 +70,84 @@ class CourseText(Filter):
         return searched.ilike(self.search.pattern(), escape="\\")
 
 
+@dataclass(frozen=True, slots=True)
+class CatalogCard:
+    """A course as the catalog lists it: a read model built by one statement."""
+
+    id: uuid.UUID
+    slug: str
+    title: str
+    description: str
+    price_amount: Decimal
+    price_currency: str
+    difficulty: DifficultyLevel
+    status: CourseStatus
+    instructor_id: uuid.UUID
+    rating: Decimal
+    rating_count: int
+    rating_1_count: int
+    rating_2_count: int
+    rating_3_count: int
+    rating_4_count: int
+    rating_5_count: int
+    enrollment_count: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    tutor_enabled: bool
+    tags: list[str]
+    objectives: list[str]
+
+
+CARD_COLUMNS = tuple(
+    getattr(Course, name) for name in CatalogCard.__slots__ if name not in ("tags", "objectives")
+)
+
+
 class CourseRepository(BaseRepository[Course]):
     model = Course
     sorts: ClassVar[Mapping[str, Sort]] = CATALOG_SORTS
     default_sort = "rating"
+
+    async def catalog_page(
+        self, filters: Sequence[Filter], pagination: CursorPagination, sort: str | None
+    ) -> Page[CatalogCard]:
+        """One page of catalog cards in ONE statement (SPEC 4 read models): the course
+        columns, with its tags and objectives aggregated by correlated sub-selects, mapped
+        straight to cards; the soft-delete filter covers the sub-selects too."""
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        tags = self._aggregated(
+            select(_ordered(Tag.name, Tag.name, postgres=postgres))
+            .select_from(course_tags.join(Tag, Tag.id == course_tags.c.tag_id))
+            .where(course_tags.c.course_id == Course.id)
+        )
+        objectives = self._aggregated(
+            select(
+                _ordered(CourseObjective.text, CourseObjective.position, postgres=postgres)
+            ).where(CourseObjective.course_id == Course.id)
+        )
+        stmt = select(*CARD_COLUMNS, tags.label("tags"), objectives.label("objectives")).where(
+            *(f.clause() for f in filters)
+        )
+        page = await keyset_page(
+            self.session, stmt, self._sort(sort), Course.id, pagination, rows=True
+        )
+        cards = [
+            CatalogCard(
+                **{
+                    **row._asdict(),
+                    "tags": _unpacked(row.tags, postgres=postgres),
+                    "objectives": _unpacked(row.objectives, postgres=postgres),
+                }
+            )
+            for row in page.items
+        ]
+        return Page(items=cards, next_cursor=page.next_cursor)
+
+    @staticmethod
+    def _aggregated(stmt: Select[Any]) -> Any:
+        return stmt.correlate(Course).scalar_subquery()
 
     def _select(self) -> Select[Course]:
         # A catalog card shows tags and objectives: one extra query each per page.
@@ -200,3 +280,19 @@ class QuizRepository(PositionedRepository[Quiz]):
 
 class QuestionRepository(BaseRepository[QuizQuestion]):
     model = QuizQuestion
+
+
+def _ordered(value: Any, order: Any, *, postgres: bool) -> Any:
+    """An aggregate of `value` in `order`: a text[] on PostgreSQL; on SQLite (no ordered
+    aggregates before 3.44) a JSON array of [order, value] pairs, sorted when unpacked."""
+    if postgres:
+        return func.array_agg(aggregate_order_by(value, order))
+    return func.json_group_array(func.json_array(order, value))
+
+
+def _unpacked(aggregate: Any, *, postgres: bool) -> list[str]:
+    if aggregate is None:
+        return []
+    if postgres:
+        return list(aggregate)
+    return [value for _order, value in sorted(json.loads(aggregate))]

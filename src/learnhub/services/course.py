@@ -31,6 +31,7 @@ from learnhub.models.course import (
 from learnhub.models.types import utc_now
 from learnhub.repositories.audit import AuditLogRepository
 from learnhub.repositories.course import (
+    CatalogCard,
     CourseRepository,
     CourseText,
     HasTag,
@@ -194,7 +195,7 @@ class CourseService(BaseService):
 
     async def catalog(
         self, query: CatalogQuery, pagination: CursorPagination, sort: str | None
-    ) -> Page[Course]:
+    ) -> Page[CatalogCard]:
         filters: list[Filter] = [Listed()]
         if query.q:
             filters.append(CourseText(query.q))
@@ -208,7 +209,7 @@ class CourseService(BaseService):
             filters.append(Eq(Course.instructor_id, query.instructor_id))
         if sort == "created":
             raise InvalidValue("unknown sort 'created'")
-        return await self.uow.repo(CourseRepository).get_all(filters, pagination, sort)
+        return await self.uow.repo(CourseRepository).catalog_page(filters, pagination, sort)
 
     async def mine(self, principal: Principal, pagination: CursorPagination) -> Page[Course]:
         principal.require(AUTHOR)

@@ -62,17 +62,17 @@ async def catalog(
         if caller is None:
             raise NotAuthenticated("log in to list your own courses")
         page = await service.mine(caller, pagination)
-    else:
-        query = CatalogQuery(
-            q=q,
-            difficulty=difficulty,
-            min_price=min_price,
-            max_price=max_price,
-            tag=tag,
-            instructor_id=instructor_id,
-        )
-        page = await service.catalog(query, pagination, sort)
-    return PageOut(items=[CourseOut.of(c) for c in page.items], next_cursor=page.next_cursor)
+        return PageOut(items=[CourseOut.of(c) for c in page.items], next_cursor=page.next_cursor)
+    query = CatalogQuery(
+        q=q,
+        difficulty=difficulty,
+        min_price=min_price,
+        max_price=max_price,
+        tag=tag,
+        instructor_id=instructor_id,
+    )
+    cards = await service.catalog(query, pagination, sort)
+    return PageOut(items=[CourseOut.of_card(c) for c in cards.items], next_cursor=cards.next_cursor)
 
 
 @router.post("/courses", status_code=status.HTTP_201_CREATED)

@@ -11,6 +11,7 @@ from learnhub.api.schemas.common import Input, Output, Text
 from learnhub.domain.enums import CourseStatus, DifficultyLevel, QuestionType
 from learnhub.domain.value_objects import Price
 from learnhub.models import AuditLog, Course, Quiz, Section, Video
+from learnhub.repositories.course import CatalogCard
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 TagText = Annotated[Text, Field(min_length=1, max_length=50)]
@@ -108,6 +109,33 @@ class CourseOut(Output):
     @classmethod
     def of(cls, course: Course) -> CourseOut:
         return cls(**cls.fields_of(course))
+
+    @classmethod
+    def of_card(cls, card: CatalogCard) -> CourseOut:
+        """From the catalog's read model (tags already sorted, objectives in order)."""
+        return cls(
+            id=card.id,
+            slug=card.slug,
+            title=card.title,
+            description=card.description,
+            price=MoneyOut(amount=str(card.price_amount), currency=card.price_currency),
+            difficulty=card.difficulty,
+            status=card.status,
+            instructor_id=card.instructor_id,
+            rating=float(card.rating),
+            rating_count=card.rating_count,
+            rating_histogram={
+                str(stars): getattr(card, f"rating_{stars}_count") for stars in range(1, 6)
+            },
+            enrollment_count=card.enrollment_count,
+            tags=card.tags,
+            objectives=card.objectives,
+            version=card.version,
+            created_at=card.created_at,
+            updated_at=card.updated_at,
+            published_at=card.published_at,
+            tutor_enabled=card.tutor_enabled,
+        )
 
 
 class VideoSummary(Output):
