@@ -15,6 +15,7 @@ import httpx
 
 from learnhub.domain.enums import CourseStatus
 from learnhub.models import Course
+from learnhub.repositories.filters import MAX_CURSOR_LENGTH
 from tests.api.conftest import Account, assert_problem
 from tests.api.test_courses import (  # noqa: F401 - fast_password_hashing is an autouse fixture
     COURSES,
@@ -457,7 +458,9 @@ async def test_malformed_or_foreign_cursors_are_400(client, login_as, session):
         await client.get(COURSES, params={"cursor": history, **scope}), 400, "invalid_cursor"
     )
     assert_problem(
-        await client.get(COURSES, params={"cursor": "x" * 1025, **scope}), 422, "validation_error"
+        await client.get(COURSES, params={"cursor": "x" * (MAX_CURSOR_LENGTH + 1), **scope}),
+        422,
+        "validation_error",
     )
     # The genuine cursors still work.
     assert len((await catalog(client, sort="price", cursor=price_cursor, **scope))["items"]) == 1

@@ -20,6 +20,7 @@ from learnhub.domain.enums import UserStatus
 from learnhub.domain.errors import InvalidCursor, InvalidValue
 from learnhub.models import User
 from learnhub.repositories.filters import (
+    MAX_CURSOR_LENGTH,
     CursorPagination,
     Eq,
     In,
@@ -33,6 +34,8 @@ from learnhub.repositories.filters import (
 )
 
 PROPERTY = settings(max_examples=200, deadline=None, database=None)
+# The longest text column any list sorts by: users.email.
+LONGEST_TEXT_KEY = 254
 
 
 class _TestBase(DeclarativeBase):
@@ -168,11 +171,20 @@ class TestCursorRoundTrip:
         assert decoded_id == row_id
 
     @PROPERTY
-    @given(value=st.text(), row_id=st.uuids())
+    @given(value=st.text(max_size=LONGEST_TEXT_KEY), row_id=st.uuids())
     def test_any_str(self, value: str, row_id: uuid.UUID) -> None:
+        # Any text a sort key can hold (the longest is an e-mail address, 254 characters):
+        # an unbounded string once made a cursor the decoder refused as too long.
         decoded, decoded_id = decode_cursor(encode_cursor(BY_EMAIL, value, row_id), BY_EMAIL)
         assert decoded == value
         assert decoded_id == row_id
+
+    @pytest.mark.parametrize("char", ["a", "é", "€", "𝄞", "\x1f"])
+    def test_the_longest_text_key_of_the_widest_characters_fits(self, char: str) -> None:
+        value = char * LONGEST_TEXT_KEY
+        cursor = encode_cursor(BY_EMAIL, value, ROW_ID)
+        assert len(cursor) <= MAX_CURSOR_LENGTH
+        assert decode_cursor(cursor, BY_EMAIL) == (value, ROW_ID)
 
     @PROPERTY
     @given(value=st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1), row_id=st.uuids())

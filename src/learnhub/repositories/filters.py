@@ -181,13 +181,18 @@ def _decode_value(raw: Any, python_type: type[Any]) -> Any:
 
 
 def encode_cursor(sort: Sort, value: Any, row_id: uuid.UUID) -> str:
+    # UTF-8, not \u escapes: an astral character costs 4 bytes instead of 12.
     body = json.dumps(
-        {"s": sort.name, "v": _encode_value(value), "id": str(row_id)}, separators=(",", ":")
+        {"s": sort.name, "v": _encode_value(value), "id": str(row_id)},
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
 
 
-MAX_CURSOR_LENGTH = 1024
+# Room for the longest text key, 254 characters, of the widest encoding: a control
+# character JSON-escaped to 6 bytes (about 2,110 characters once base64-encoded).
+MAX_CURSOR_LENGTH = 4096
 # Sort keys are counts, ratings and prices: anything near 64-bit is forged, and would make
 # the database (or SQLite's driver) fail instead of answering 400.
 MAX_CURSOR_NUMBER = 2**53

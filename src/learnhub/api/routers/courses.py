@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from learnhub.api.deps import Uow, etag, get_optional_principal, get_principal, versioned
-from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, PageOut
+from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.courses import (
     AuditEntryOut,
     CourseDetailOut,
@@ -30,7 +30,6 @@ Caller = Annotated[Principal, Depends(get_principal)]
 MaybeCaller = Annotated[Principal | None, Depends(get_optional_principal)]
 IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag')]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=1024, pattern=NO_CONTROL_PATTERN)]
 Money = Annotated[Decimal | None, Query(ge=0, le=1_000_000, max_digits=9, decimal_places=2)]
 HISTORY_SORT = Sort("history", AuditLog.occurred_at, descending=True)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from learnhub.api.deps import Uow, get_principal
-from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, PageOut
+from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.learning import (
     CourseProgressOut,
     CourseSummary,
@@ -50,7 +50,7 @@ async def my_enrollments(
     caller: Caller,
     uow: Uow,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=1024, pattern=NO_CONTROL_PATTERN)] = None,
+    cursor: Cursor = None,
 ) -> PageOut[MyEnrollmentOut]:
     page = await EnrollmentService(uow).mine(caller, CursorPagination(limit, cursor))
     items = [

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from learnhub.api.deps import Uow, etag, get_optional_principal, get_principal, versioned
-from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, PageOut
+from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.reviews import ReviewIn, ReviewOut, ReviewPatch
 from learnhub.domain.errors import InvalidValue
 from learnhub.domain.principal import Principal
@@ -43,7 +43,7 @@ async def list_reviews(
     uow: Uow,
     _caller: MaybeCaller,  # no login needed, but a dead token is still refused
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=1024, pattern=NO_CONTROL_PATTERN)] = None,
+    cursor: Cursor = None,
 ) -> PageOut[ReviewOut]:
     """The course's published reviews, newest first (public)."""
     page = await ReviewService(uow).for_course(course_id, CursorPagination(limit, cursor))

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from learnhub.api.deps import Uow, etag, require, versioned
-from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, PageOut
+from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.learning import EnrollmentOut
 from learnhub.api.schemas.reviews import ReviewOut
 from learnhub.api.schemas.tutor import MessageOut
@@ -36,7 +36,6 @@ Self = Annotated[Principal, Depends(require("users:read_self"))]
 Admin = Annotated[Principal, Depends(require("users:manage"))]
 IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag')]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=1024, pattern=NO_CONTROL_PATTERN)]
 
 
 def with_etag(response: Response, user: User) -> None:

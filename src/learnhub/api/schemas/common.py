@@ -3,7 +3,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Query
 from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from learnhub.repositories.filters import MAX_CURSOR_LENGTH
 
 T = TypeVar("T")
 
@@ -11,6 +14,8 @@ T = TypeVar("T")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # For query parameters (FastAPI validates these with a pattern).
 NO_CONTROL_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+# A list's `cursor` query parameter, as `next_cursor` gave it.
+Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, pattern=NO_CONTROL_PATTERN)]
 
 
 def _no_control_characters(value: str) -> str:
