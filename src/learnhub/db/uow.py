@@ -70,8 +70,8 @@ class UnitOfWork(AbstractUnitOfWork):
 
     async def __aenter__(self) -> Self:
         self._session = self._session_factory()
-        bind = self._session.bind
-        if self._read_only and isinstance(bind, AsyncEngine):
+        bind = self._session.bind if self._read_only else None
+        if isinstance(bind, AsyncEngine):
             # Reads need no transaction on PostgreSQL (no BEGIN and ROLLBACK round trips),
             # and on SQLite a deferred one that takes no write lock. A session bound to a
             # caller's connection (as in tests) stays inside the caller's transaction. Any
