@@ -82,6 +82,23 @@ class CourseOut(Output):
 
     @classmethod
     def fields_of(cls, course: Course) -> dict[str, Any]:
+        return cls._scalar_fields(course) | {
+            "tags": sorted(t.name for t in course.tags),
+            "objectives": [o.text for o in course.objectives],
+        }
+
+    @classmethod
+    def of(cls, course: Course) -> CourseOut:
+        return cls(**cls.fields_of(course))
+
+    @classmethod
+    def of_card(cls, card: CatalogCard) -> CourseOut:
+        """From the catalog's read model (tags already sorted, objectives in order)."""
+        return cls(**cls._scalar_fields(card), tags=card.tags, objectives=card.objectives)
+
+    @staticmethod
+    def _scalar_fields(course: Course | CatalogCard) -> dict[str, Any]:
+        """Every field but tags and objectives, from an entity or a catalog card alike."""
         return {
             "id": course.id,
             "slug": course.slug,
@@ -97,45 +114,12 @@ class CourseOut(Output):
                 str(stars): getattr(course, f"rating_{stars}_count") for stars in range(1, 6)
             },
             "enrollment_count": course.enrollment_count,
-            "tags": sorted(t.name for t in course.tags),
-            "objectives": [o.text for o in course.objectives],
             "version": course.version,
             "created_at": course.created_at,
             "updated_at": course.updated_at,
             "published_at": course.published_at,
             "tutor_enabled": course.tutor_enabled,
         }
-
-    @classmethod
-    def of(cls, course: Course) -> CourseOut:
-        return cls(**cls.fields_of(course))
-
-    @classmethod
-    def of_card(cls, card: CatalogCard) -> CourseOut:
-        """From the catalog's read model (tags already sorted, objectives in order)."""
-        return cls(
-            id=card.id,
-            slug=card.slug,
-            title=card.title,
-            description=card.description,
-            price=MoneyOut(amount=str(card.price_amount), currency=card.price_currency),
-            difficulty=card.difficulty,
-            status=card.status,
-            instructor_id=card.instructor_id,
-            rating=float(card.rating),
-            rating_count=card.rating_count,
-            rating_histogram={
-                str(stars): getattr(card, f"rating_{stars}_count") for stars in range(1, 6)
-            },
-            enrollment_count=card.enrollment_count,
-            tags=card.tags,
-            objectives=card.objectives,
-            version=card.version,
-            created_at=card.created_at,
-            updated_at=card.updated_at,
-            published_at=card.published_at,
-            tutor_enabled=card.tutor_enabled,
-        )
 
 
 class VideoSummary(Output):
