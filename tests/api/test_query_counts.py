@@ -292,3 +292,41 @@ async def test_my_activity_costs_the_same_for_one_or_many_entries(
 
     assert len(few) == len(many) == ACTIVITY_STATEMENTS, listing(many)
     assert tables(few) == tables(many) == ["users", "user_activity"], listing(many)
+
+
+# ---- the progress heartbeat ------------------------------------------------------------------
+
+
+async def test_heartbeat_reads_what_it_needs_in_few_statements(client, connection, login_as):
+    """The hottest write: the principal, one statement for video + course + enrolment, the
+    progress row (locked) and its UPDATE (watch time is not audited per beat; completion is).
+    Segments are read only by a heartbeat that sends played segments; the first heartbeat
+    inserts the row and audits its creation."""
+    author, learner = await login_as("instructor"), await login_as("student")
+    course_id = await make_course(client, author, "Heartbeats", tags=["hb"], quizzes=0)
+    detail = (await client.get(f"{COURSES}/{course_id}")).json()
+    video_id = detail["sections"][0]["videos"][0]["id"]
+    enrolled = await client.post(f"{COURSES}/{course_id}/enrollments", headers=learner.headers)
+    assert enrolled.status_code == 201, enrolled.text
+    url = f"/api/v1/videos/{video_id}/progress"
+
+    async def beat(body: dict[str, Any]) -> list[str]:
+        with Statements(connection) as log:
+            response = await client.put(url, headers=learner.headers, json=body)
+        assert response.status_code == 200, response.text
+        return log.serving
+
+    first = await beat({"position_seconds": 5, "watched_seconds": 5})
+    again = await beat({"position_seconds": 9, "watched_seconds": 9})
+    segmented = await beat({"position_seconds": 12, "played_segments": [[9, 12]]})
+    assert len(again) == 4, listing(again)
+    assert "JOIN courses" in again[1] and "LEFT OUTER JOIN enrollments" in again[1], listing(again)
+    assert "enrollments.deleted_at IS NULL" in again[1], listing(again)
+    if connection.dialect.name == "postgresql":  # SQLite has no row locks (one writer)
+        assert "FOR UPDATE" in again[2], listing(again)
+    # The new row's INSERT and its audited creation.
+    assert len(first) == len(again) + 2, listing(first)
+    assert any(s.startswith("INSERT INTO video_progress ") for s in first), listing(first)
+    # Played segments: the segments read, and their replacement written.
+    assert any("FROM video_progress_segments" in s for s in segmented), listing(segmented)
+    assert not any("video_progress_segments" in s for s in again), listing(again)

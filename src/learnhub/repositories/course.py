@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -25,7 +26,7 @@ from learnhub.models.course import (
     Video,
     course_tags,
 )
-from learnhub.repositories.base import BaseRepository, keyset_page
+from learnhub.repositories.base import BaseRepository, keyset_statement, page_of
 from learnhub.repositories.filters import CursorPagination, Filter, Page, Search, Sort
 
 CATALOG_SORTS: dict[str, Sort] = {
@@ -55,7 +56,8 @@ class HasTag(Filter):
         self.name = name
 
     def clause(self) -> ColumnElement[bool]:
-        return Course.tags.any(Tag.name == self.name)
+        # Explicitly live tags: the catalog runs this as Core, outside the global filter.
+        return Course.tags.any((Tag.name == self.name) & Tag.deleted_at.is_(None))
 
 
 class CourseText(Filter):
@@ -103,6 +105,30 @@ class CatalogCard:
 CARD_COLUMNS = tuple(
     getattr(Course, name) for name in CatalogCard.__slots__ if name not in ("tags", "objectives")
 )
+_CARD_SCALARS = len(CARD_COLUMNS)
+
+
+@functools.cache
+def _catalog_select(postgres: bool) -> Select[Any]:
+    """The catalog cards' columns: the course's own, then its tags (by name) and its
+    objectives (in order), each aggregated in a correlated sub-select. Soft-deleted rows are
+    filtered here explicitly: the statement runs as Core, outside the ORM's global filter."""
+    tags = (
+        select(_ordered(Tag.name, Tag.name, postgres=postgres))
+        .select_from(course_tags.join(Tag, Tag.id == course_tags.c.tag_id))
+        .where(course_tags.c.course_id == Course.id, Tag.deleted_at.is_(None))
+        .correlate(Course)
+        .scalar_subquery()
+    )
+    objectives = (
+        select(_ordered(CourseObjective.text, CourseObjective.position, postgres=postgres))
+        .where(CourseObjective.course_id == Course.id, CourseObjective.deleted_at.is_(None))
+        .correlate(Course)
+        .scalar_subquery()
+    )
+    return select(*CARD_COLUMNS, tags.label("tags"), objectives.label("objectives")).where(
+        Course.deleted_at.is_(None)
+    )
 
 
 class CourseRepository(BaseRepository[Course]):
@@ -115,39 +141,36 @@ class CourseRepository(BaseRepository[Course]):
     ) -> Page[CatalogCard]:
         """One page of catalog cards in ONE statement (SPEC 4 read models): the course
         columns, with its tags and objectives aggregated by correlated sub-selects, mapped
-        straight to cards; the soft-delete filter covers the sub-selects too."""
-        postgres = self.session.get_bind().dialect.name == "postgresql"
-        tags = self._aggregated(
-            select(_ordered(Tag.name, Tag.name, postgres=postgres))
-            .select_from(course_tags.join(Tag, Tag.id == course_tags.c.tag_id))
-            .where(course_tags.c.course_id == Course.id)
-        )
-        objectives = self._aggregated(
-            select(
-                _ordered(CourseObjective.text, CourseObjective.position, postgres=postgres)
-            ).where(CourseObjective.course_id == Course.id)
-        )
-        stmt = select(*CARD_COLUMNS, tags.label("tags"), objectives.label("objectives")).where(
-            *(f.clause() for f in filters)
-        )
-        page = await keyset_page(
-            self.session, stmt, self._sort(sort), Course.id, pagination, rows=True
-        )
-        cards = [
-            CatalogCard(
-                **{
-                    **row._asdict(),
-                    "tags": _unpacked(row.tags, postgres=postgres),
-                    "objectives": _unpacked(row.objectives, postgres=postgres),
-                }
-            )
-            for row in page.items
-        ]
-        return Page(items=cards, next_cursor=page.next_cursor)
+        straight to cards.
 
-    @staticmethod
-    def _aggregated(stmt: Select[Any]) -> Any:
-        return stmt.correlate(Course).scalar_subquery()
+        The hottest read of the platform, so it skips what it does not need: the statement
+        is built once per dialect, and it runs on the session's connection as a Core
+        statement, not through the ORM (no entities are loaded). That also bypasses the
+        ORM's global soft-delete filter, so the statement names `deleted_at IS NULL` for
+        every table it reads itself."""
+        order = self._sort(sort)
+        postgres = self.dialect_name == "postgresql"
+        stmt = keyset_statement(
+            _catalog_select(postgres).where(*(f.clause() for f in filters)),
+            order,
+            Course.id,
+            pagination,
+        )
+        connection = await self.session.connection()
+        rows = (await connection.execute(stmt)).all()
+        cards = [
+            CatalogCard(  # type: ignore[call-arg]  # the row holds the fields in order
+                *row[:_CARD_SCALARS],
+                _unpacked(row[_CARD_SCALARS], postgres=postgres),
+                _unpacked(row[_CARD_SCALARS + 1], postgres=postgres),
+            )
+            for row in rows
+        ]
+        return page_of(cards, order, Course.id, pagination)
+
+    @property
+    def dialect_name(self) -> str:
+        return self.session.get_bind().dialect.name
 
     def _select(self) -> Select[Course]:
         # A catalog card shows tags and objectives: one extra query each per page.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sqlalchemy import Select, case, func, insert, literal_column, select, update
@@ -14,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from learnhub.db.errors import translate_integrity_error
 from learnhub.db.session import AUDITED_BULK
 from learnhub.db.soft_delete import INCLUDE_DELETED
-from learnhub.domain.enums import AttemptState
+from learnhub.domain.enums import AttemptState, CourseStatus, EnrollmentStatus
 from learnhub.domain.ids import new_id
 from learnhub.models.course import Course, Quiz, Video
 from learnhub.models.learning import (
@@ -101,18 +102,68 @@ class CourseCounterRepository:
         return totals
 
 
+@dataclass(frozen=True, slots=True)
+class HeartbeatTarget:
+    """What a heartbeat needs to know about its video, read in one statement."""
+
+    video_id: uuid.UUID
+    duration_seconds: int
+    course_id: uuid.UUID
+    course_status: CourseStatus
+    enrollment_id: uuid.UUID | None
+    enrollment_status: EnrollmentStatus | None
+
+
 class ProgressRepository(BaseRepository[VideoProgress]):
     model = VideoProgress
 
     def _select(self) -> Select[VideoProgress]:
         return select(VideoProgress).options(selectinload(VideoProgress.segments))
 
+    async def heartbeat_target(
+        self, user_id: uuid.UUID, video_id: uuid.UUID
+    ) -> HeartbeatTarget | None:
+        """The video's length and course, the course's status and the learner's enrolment in
+        it (None when not enrolled): one statement instead of loading three entities. The
+        global filter hides deleted videos and courses; the enrolment's is stated in the
+        join because an outer join must keep the video when only a deleted enrolment
+        exists."""
+        stmt = (
+            select(
+                Video.id,
+                Video.duration_seconds,
+                Video.course_id,
+                Course.status,
+                Enrollment.id,
+                Enrollment.status,
+            )
+            .join(Course, Course.id == Video.course_id)
+            .outerjoin(
+                Enrollment,
+                (Enrollment.course_id == Video.course_id)
+                & (Enrollment.user_id == user_id)
+                & Enrollment.deleted_at.is_(None),
+            )
+            .where(Video.id == video_id)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else HeartbeatTarget(*row)
+
     async def for_user_and_video(
-        self, user_id: uuid.UUID, video_id: uuid.UUID, *, lock: bool = False
+        self,
+        user_id: uuid.UUID,
+        video_id: uuid.UUID,
+        *,
+        lock: bool = False,
+        with_segments: bool = True,
     ) -> VideoProgress | None:
-        stmt = self._select().where(
+        """The learner's row for the video; its played segments only when asked for (they
+        are a second statement, and a `watched_seconds` heartbeat never reads them)."""
+        stmt = select(VideoProgress).where(
             VideoProgress.user_id == user_id, VideoProgress.video_id == video_id
         )
+        if with_segments:
+            stmt = stmt.options(selectinload(VideoProgress.segments))
         if lock:
             stmt = stmt.with_for_update()
         result = await self.session.execute(stmt)
@@ -131,12 +182,19 @@ class ProgressRepository(BaseRepository[VideoProgress]):
         return result.scalar_one_or_none()
 
     async def get_or_create(
-        self, user_id: uuid.UUID, video_id: uuid.UUID, course_id: uuid.UUID
+        self,
+        user_id: uuid.UUID,
+        video_id: uuid.UUID,
+        course_id: uuid.UUID,
+        *,
+        with_segments: bool = True,
     ) -> VideoProgress:
         """The learner's row for this video, locked; created if missing. Two first heartbeats
         racing both succeed: the loser's insert fails inside a SAVEPOINT and it reads the
         winner's row instead (an upsert that still goes through the audited unit of work)."""
-        found = await self.for_user_and_video(user_id, video_id, lock=True)
+        found = await self.for_user_and_video(
+            user_id, video_id, lock=True, with_segments=with_segments
+        )
         if found is not None:
             return found
         progress = VideoProgress(
@@ -146,7 +204,9 @@ class ProgressRepository(BaseRepository[VideoProgress]):
             async with self.session.begin_nested():
                 self.session.add(progress)
         except IntegrityError:
-            found = await self.for_user_and_video(user_id, video_id, lock=True)
+            found = await self.for_user_and_video(
+                user_id, video_id, lock=True, with_segments=with_segments
+            )
             if found is None:
                 raise
             return found

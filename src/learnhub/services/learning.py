@@ -26,7 +26,7 @@ from learnhub.events.events import (
 from learnhub.models.course import Course
 from learnhub.models.learning import Enrollment, VideoProgress
 from learnhub.models.types import utc_now
-from learnhub.repositories.course import CourseRepository, VideoRepository
+from learnhub.repositories.course import CourseRepository
 from learnhub.repositories.filters import CursorPagination, Eq, Page
 from learnhub.repositories.learning import (
     CourseCounterRepository,
@@ -92,6 +92,11 @@ def _gaps(union: Sequence[Segment], start: float, end: float) -> list[Segment]:
     if cursor < end:
         gaps.append((cursor, end))
     return gaps
+
+
+def is_open(status: EnrollmentStatus | None) -> bool:
+    """An enrolment the learner may learn in: active, or completed (revisiting)."""
+    return status in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,10 +217,7 @@ class EnrollmentService(BaseService):
         enrollment = await self.uow.repo(EnrollmentRepository).for_user_and_course(
             user_id, course_id, lock=lock
         )
-        if enrollment is None or enrollment.status not in (
-            EnrollmentStatus.ACTIVE,
-            EnrollmentStatus.COMPLETED,
-        ):
+        if enrollment is None or not is_open(enrollment.status):
             raise NotEnrolled("enrol in the course first")
         return enrollment
 
@@ -231,17 +233,24 @@ class ProgressService(BaseService):
         self, principal: Principal, video_id: uuid.UUID, beat: Heartbeat
     ) -> VideoProgress:
         principal.require(PARTICIPATE)
-        video = await self.uow.repo(VideoRepository).get(video_id)
-        course = await self.uow.repo(CourseRepository).get_by_id(video.course_id)
-        if course is None or course.status == CourseStatus.DRAFT:
+        repo = self.uow.repo(ProgressRepository)
+        # The hottest write: what it needs to know is one statement, not three entities.
+        video = await repo.heartbeat_target(principal.user_id, video_id)
+        if video is None or video.course_status == CourseStatus.DRAFT:
             raise NotFound("Video", video_id)
-        enrollment = await EnrollmentService(self.uow).require(principal.user_id, course.id)
+        if video.enrollment_id is None or not is_open(video.enrollment_status):
+            raise NotEnrolled("enrol in the course first")
+        course_id, enrollment_id = video.course_id, video.enrollment_id
         duration = float(video.duration_seconds)
         position = _seconds(beat.position_seconds, "position_seconds")
         now = utc_now()
 
-        repo = self.uow.repo(ProgressRepository)
-        progress = await repo.get_or_create(principal.user_id, video.id, course.id)
+        progress = await repo.get_or_create(
+            principal.user_id,
+            video.video_id,
+            course_id,
+            with_segments=beat.played_segments is not None,
+        )
         allowance = _allowance(progress.last_heartbeat_at, now)
         if beat.played_segments is not None:
             played = [_segment(s, e, duration) for s, e in beat.played_segments]
@@ -266,19 +275,23 @@ class ProgressService(BaseService):
             progress.completed, progress.completed_at = True, now
         await repo.flush(progress)
         if newly_completed:
-            await self._video_completed(principal.user_id, course.id, video.id, enrollment)
+            await self._video_completed(principal.user_id, course_id, video.video_id, enrollment_id)
         return progress
 
     async def _video_completed(
-        self, user_id: uuid.UUID, course_id: uuid.UUID, video_id: uuid.UUID, enrollment: Enrollment
+        self,
+        user_id: uuid.UUID,
+        course_id: uuid.UUID,
+        video_id: uuid.UUID,
+        enrollment_id: uuid.UUID,
     ) -> None:
         self.uow.record(VideoCompleted(course_id=course_id, user_id=user_id, video_id=video_id))
         ActivityService(self.uow).record(
             user_id, "video_completed", subject_type="video", subject_id=video_id
         )
         enrollments = self.uow.repo(EnrollmentRepository)
-        await enrollments.add_progress(enrollment.id, videos=1)
-        await self.complete_if_done(user_id, course_id, enrollment.id)
+        await enrollments.add_progress(enrollment_id, videos=1)
+        await self.complete_if_done(user_id, course_id, enrollment_id)
 
     async def complete_if_done(
         self, user_id: uuid.UUID, course_id: uuid.UUID, enrollment_id: uuid.UUID

@@ -17,6 +17,7 @@ from learnhub.api.schemas.courses import (
     CourseOut,
     CoursePatch,
     VersionIn,
+    catalog_page_json,
 )
 from learnhub.domain.enums import DifficultyLevel
 from learnhub.domain.errors import NotAuthenticated
@@ -31,6 +32,7 @@ MaybeCaller = Annotated[Principal | None, Depends(get_optional_principal)]
 IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag')]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Money = Annotated[Decimal | None, Query(ge=0, le=1_000_000, max_digits=9, decimal_places=2)]
+JSON = "application/json"
 HISTORY_SORT = Sort("history", AuditLog.occurred_at, descending=True)
 
 
@@ -39,7 +41,7 @@ def course_response(response: Response, course: Course) -> CourseDetailOut:
     return CourseDetailOut.of(course)
 
 
-@router.get("/courses")
+@router.get("/courses", response_model=PageOut[CourseOut])
 async def catalog(
     uow: Uow,
     caller: MaybeCaller,
@@ -53,7 +55,7 @@ async def catalog(
     mine: Annotated[bool, Query(description="the caller's own courses, drafts included")] = False,
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> PageOut[CourseOut]:
+) -> Response:
     """Published courses, public. `mine=true` lists the calling instructor's own courses."""
     service = CourseService(uow)
     pagination = CursorPagination(limit, cursor)
@@ -61,7 +63,9 @@ async def catalog(
         if caller is None:
             raise NotAuthenticated("log in to list your own courses")
         page = await service.mine(caller, pagination)
-        return PageOut(items=[CourseOut.of(c) for c in page.items], next_cursor=page.next_cursor)
+        items = [CourseOut.of(c) for c in page.items]
+        mine_page = PageOut[CourseOut](items=items, next_cursor=page.next_cursor)
+        return Response(mine_page.model_dump_json(), media_type=JSON)
     query = CatalogQuery(
         q=q,
         difficulty=difficulty,
@@ -71,7 +75,7 @@ async def catalog(
         instructor_id=instructor_id,
     )
     cards = await service.catalog(query, pagination, sort)
-    return PageOut(items=[CourseOut.of_card(c) for c in cards.items], next_cursor=cards.next_cursor)
+    return Response(catalog_page_json(cards.items, cards.next_cursor), media_type=JSON)
 
 
 @router.post("/courses", status_code=status.HTTP_201_CREATED)
