@@ -480,6 +480,11 @@ async def _restore_quiz(world: CourseWorld) -> Call:
 PROGRESS_BODY = {"position_seconds": 5, "played_segments": [[0, 5]]}
 
 
+async def _sync_heartbeats(world: CourseWorld) -> Call:
+    beat = {"video_id": str(world.course.video_id), **PROGRESS_BODY}
+    return Call(f"{API}/progress/heartbeats", {"heartbeats": [beat, beat]})
+
+
 @dataclass
 class LearningWorld(CourseWorld):
     """A course cell seen from the learners' side: the course's owner built it; the caller
@@ -794,6 +799,14 @@ MATRIX: dict[str, Rule] = {
         LEARN,
         200,
         on_video("/progress", PROGRESS_BODY),
+        relation=ENROLLED,
+        elsewhere={NOT_ENROLLED: 403, CANCELLED: 403, DRAFT: 404},
+    ),
+    # The same rules for a batch naming the video (a player syncing its buffer).
+    f"POST {API}/progress/heartbeats": Rule(
+        LEARN,
+        200,
+        _sync_heartbeats,
         relation=ENROLLED,
         elsewhere={NOT_ENROLLED: 403, CANCELLED: 403, DRAFT: 404},
     ),
@@ -1349,6 +1362,11 @@ async def check_learning_allowed(
         case "PUT /videos/{video_id}/progress":
             assert body["video_id"] == c.video_id and body["position_seconds"] == 5.0
             assert body["watched_seconds"] == 5.0 and body["completed"] is False
+        case "POST /progress/heartbeats":
+            # Two beats on one video: one item, their shared first-heartbeat allowance.
+            (item,) = body["items"]
+            assert item["video_id"] == c.video_id and item["position_seconds"] == 5.0
+            assert item["watched_seconds"] == 5.0 and item["completed"] is False
         case "GET /courses/{course_id}/progress":
             assert body["course_id"] == c.course_id and body["total_items"] == 1
             assert body["completed_items"] == 0 and body["percent"] == 0.0

@@ -33,7 +33,7 @@ async def published_course(uow, instructor_id: uuid.UUID, tags: list[str]) -> Co
             Course(
                 title=f"Read model {marker}",
                 slug=f"read-model-{marker}",
-                description="Ünïcode \"quotes\" and\nlines",
+                description='Ünïcode "quotes" and\nlines',
                 instructor_id=instructor_id,
                 price_amount=Decimal("12.50"),
                 status=CourseStatus.PUBLISHED,

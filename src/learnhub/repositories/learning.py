@@ -16,6 +16,7 @@ from learnhub.db.errors import translate_integrity_error
 from learnhub.db.session import AUDITED_BULK
 from learnhub.db.soft_delete import INCLUDE_DELETED
 from learnhub.domain.enums import AttemptState, CourseStatus, EnrollmentStatus
+from learnhub.domain.errors import Conflict
 from learnhub.domain.ids import new_id
 from learnhub.models.course import Course, Quiz, Video
 from learnhub.models.learning import (
@@ -120,14 +121,13 @@ class ProgressRepository(BaseRepository[VideoProgress]):
     def _select(self) -> Select[VideoProgress]:
         return select(VideoProgress).options(selectinload(VideoProgress.segments))
 
-    async def heartbeat_target(
-        self, user_id: uuid.UUID, video_id: uuid.UUID
-    ) -> HeartbeatTarget | None:
-        """The video's length and course, the course's status and the learner's enrolment in
-        it (None when not enrolled): one statement instead of loading three entities. The
-        global filter hides deleted videos and courses; the enrolment's is stated in the
-        join because an outer join must keep the video when only a deleted enrolment
-        exists."""
+    async def heartbeat_targets(
+        self, user_id: uuid.UUID, video_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, HeartbeatTarget]:
+        """Per video: its length and course, the course's status and the learner's
+        enrolment in it (None when not enrolled), in one statement instead of loading three
+        entities. The global filter hides deleted videos and courses; the enrolment's is
+        stated in the join, which must keep the video when only a deleted enrolment exists."""
         stmt = (
             select(
                 Video.id,
@@ -144,10 +144,10 @@ class ProgressRepository(BaseRepository[VideoProgress]):
                 & (Enrollment.user_id == user_id)
                 & Enrollment.deleted_at.is_(None),
             )
-            .where(Video.id == video_id)
+            .where(Video.id.in_(list(video_ids)))
         )
-        row = (await self.session.execute(stmt)).first()
-        return None if row is None else HeartbeatTarget(*row)
+        rows = (await self.session.execute(stmt)).all()
+        return {row[0]: HeartbeatTarget(*row) for row in rows}
 
     async def for_user_and_video(
         self,
@@ -181,36 +181,51 @@ class ProgressRepository(BaseRepository[VideoProgress]):
         )
         return result.scalar_one_or_none()
 
-    async def get_or_create(
+    async def get_or_create_many(
         self,
         user_id: uuid.UUID,
-        video_id: uuid.UUID,
-        course_id: uuid.UUID,
+        videos: Sequence[tuple[uuid.UUID, uuid.UUID]],
         *,
         with_segments: bool = True,
-    ) -> VideoProgress:
-        """The learner's row for this video, locked; created if missing. Two first heartbeats
-        racing both succeed: the loser's insert fails inside a SAVEPOINT and it reads the
-        winner's row instead (an upsert that still goes through the audited unit of work)."""
-        found = await self.for_user_and_video(
-            user_id, video_id, lock=True, with_segments=with_segments
-        )
-        if found is not None:
-            return found
-        progress = VideoProgress(
-            user_id=user_id, video_id=video_id, course_id=course_id, segments=[]
-        )
-        try:
-            async with self.session.begin_nested():
-                self.session.add(progress)
-        except IntegrityError:
-            found = await self.for_user_and_video(
-                user_id, video_id, lock=True, with_segments=with_segments
+    ) -> dict[uuid.UUID, VideoProgress]:
+        """The learner's rows for these (video, course) pairs by video, locked (in video
+        order, so two requests of one learner never deadlock); missing ones created. Two
+        first heartbeats racing both succeed: the loser's insert fails inside a SAVEPOINT and
+        it reads the winner's row instead (an upsert that still goes through the audited
+        unit of work)."""
+        for _attempt in range(3):
+            found = await self._for_user_and_videos(
+                user_id, [video_id for video_id, _ in videos], with_segments=with_segments
             )
-            if found is None:
-                raise
-            return found
-        return progress
+            missing = [
+                VideoProgress(user_id=user_id, video_id=video_id, course_id=course_id, segments=[])
+                for video_id, course_id in videos
+                if video_id not in found
+            ]
+            if not missing:
+                return found
+            try:
+                async with self.session.begin_nested():
+                    self.session.add_all(missing)
+            except IntegrityError:
+                continue  # another request created one of them first: read again
+            return found | {progress.video_id: progress for progress in missing}
+        # Unreachable unless rows keep appearing and vanishing under us.
+        raise Conflict("the progress rows kept changing while being created; retry")
+
+    async def _for_user_and_videos(
+        self, user_id: uuid.UUID, video_ids: Sequence[uuid.UUID], *, with_segments: bool
+    ) -> dict[uuid.UUID, VideoProgress]:
+        stmt = (
+            select(VideoProgress)
+            .where(VideoProgress.user_id == user_id, VideoProgress.video_id.in_(list(video_ids)))
+            .order_by(VideoProgress.video_id)
+            .with_for_update()
+        )
+        if with_segments:
+            stmt = stmt.options(selectinload(VideoProgress.segments))
+        result = await self.session.execute(stmt)
+        return {progress.video_id: progress for progress in result.scalars().all()}
 
     def replace_segments(
         self, progress: VideoProgress, segments: Sequence[tuple[float, float]]

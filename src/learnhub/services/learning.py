@@ -31,12 +31,15 @@ from learnhub.repositories.filters import CursorPagination, Eq, Page
 from learnhub.repositories.learning import (
     CourseCounterRepository,
     EnrollmentRepository,
+    HeartbeatTarget,
     ProgressRepository,
 )
 from learnhub.services.activity import ActivityService
 from learnhub.services.base import BaseService
 
 PARTICIPATE = "learning:participate"
+# Heartbeats one request may carry (a player's offline buffer, synced).
+MAX_HEARTBEATS = 100
 # A player may run at up to 2x; a little slack absorbs network jitter between heartbeats.
 MAX_PLAYBACK_RATE = 2.0
 TOLERANCE_SECONDS = 10.0
@@ -232,32 +235,78 @@ class ProgressService(BaseService):
     async def heartbeat(
         self, principal: Principal, video_id: uuid.UUID, beat: Heartbeat
     ) -> VideoProgress:
+        (progress,) = await self.heartbeats(principal, [(video_id, beat)])
+        return progress
+
+    async def heartbeats(
+        self, principal: Principal, beats: Sequence[tuple[uuid.UUID, Heartbeat]]
+    ) -> list[VideoProgress]:
+        """Apply a learner's heartbeats in order, all or none; returns each video's progress
+        (first-seen order). A player syncing buffered heartbeats sends many at once: they
+        cost the same few statements as one (the videos, the locked progress rows, one
+        batched UPDATE), not a round of statements each. Each beat is judged as if it had
+        arrived alone at that moment: growth is capped by the wall-clock time since the
+        video's previous heartbeat."""
         principal.require(PARTICIPATE)
+        if not beats:
+            return []
+        if len(beats) > MAX_HEARTBEATS:
+            raise InvalidValue(f"at most {MAX_HEARTBEATS} heartbeats at once")
         repo = self.uow.repo(ProgressRepository)
+        video_ids = list(dict.fromkeys(video_id for video_id, _ in beats))
         # The hottest write: what it needs to know is one statement, not three entities.
-        video = await repo.heartbeat_target(principal.user_id, video_id)
-        if video is None or video.course_status == CourseStatus.DRAFT:
-            raise NotFound("Video", video_id)
-        if video.enrollment_id is None or not is_open(video.enrollment_status):
-            raise NotEnrolled("enrol in the course first")
-        course_id, enrollment_id = video.course_id, video.enrollment_id
+        targets = await repo.heartbeat_targets(principal.user_id, video_ids)
+        for video_id in video_ids:
+            target = targets.get(video_id)
+            if target is None or target.course_status == CourseStatus.DRAFT:
+                raise NotFound("Video", video_id)
+            if target.enrollment_id is None or not is_open(target.enrollment_status):
+                raise NotEnrolled("enrol in the course first")
+        segmented = any(beat.played_segments is not None for _, beat in beats)
+        rows = await repo.get_or_create_many(
+            principal.user_id,
+            [(video_id, targets[video_id].course_id) for video_id in video_ids],
+            with_segments=segmented,
+        )
+        now = utc_now()
+        # What each video may still grow by: the wall-clock allowance since its previous
+        # heartbeat, spent by the batch's beats in order (a buffer synced late is not
+        # penalised, and many beats cannot earn more than the time that passed).
+        budget = {v: _allowance(rows[v].last_heartbeat_at, now) for v in video_ids}
+        completed: list[HeartbeatTarget] = []
+        for video_id, beat in beats:
+            progress, before = rows[video_id], rows[video_id].watched_seconds
+            if self._apply(progress, targets[video_id], beat, budget[video_id], now):
+                completed.append(targets[video_id])
+            budget[video_id] = max(0.0, budget[video_id] - (progress.watched_seconds - before))
+        await repo.flush()
+        for target in completed:
+            await self._video_completed(
+                principal.user_id,
+                target.course_id,
+                target.video_id,
+                target.enrollment_id,  # type: ignore[arg-type]  # checked above
+            )
+        return [rows[video_id] for video_id in video_ids]
+
+    def _apply(
+        self,
+        progress: VideoProgress,
+        video: HeartbeatTarget,
+        beat: Heartbeat,
+        allowance: float,
+        now: datetime,
+    ) -> bool:
+        """One heartbeat on the learner's row, growing it by at most `allowance` seconds;
+        True when it completed the video."""
         duration = float(video.duration_seconds)
         position = _seconds(beat.position_seconds, "position_seconds")
-        now = utc_now()
-
-        progress = await repo.get_or_create(
-            principal.user_id,
-            video.video_id,
-            course_id,
-            with_segments=beat.played_segments is not None,
-        )
-        allowance = _allowance(progress.last_heartbeat_at, now)
         if beat.played_segments is not None:
             played = [_segment(s, e, duration) for s, e in beat.played_segments]
             union = grow_union(
                 [(s.start_seconds, s.end_seconds) for s in progress.segments], played, allowance
             )
-            repo.replace_segments(progress, union)
+            self.uow.repo(ProgressRepository).replace_segments(progress, union)
             watched = covered(union)
         elif beat.watched_seconds is not None:
             claimed = min(_seconds(beat.watched_seconds, "watched_seconds"), duration)
@@ -273,10 +322,7 @@ class ProgressService(BaseService):
         )
         if newly_completed:
             progress.completed, progress.completed_at = True, now
-        await repo.flush(progress)
-        if newly_completed:
-            await self._video_completed(principal.user_id, course_id, video.video_id, enrollment_id)
-        return progress
+        return newly_completed
 
     async def _video_completed(
         self,

@@ -13,8 +13,10 @@ from learnhub.api.schemas.learning import (
     CourseProgressOut,
     CourseSummary,
     EnrollmentOut,
+    HeartbeatsIn,
     MyEnrollmentOut,
     ProgressIn,
+    ProgressListOut,
     ProgressOut,
     ResumeOut,
 )
@@ -28,6 +30,14 @@ Caller = Annotated[Principal, Depends(get_principal)]
 
 def progress_service(request: Request, uow: Uow) -> ProgressService:
     return ProgressService(uow, request.app.state.settings.completion_ratio)
+
+
+def heartbeat_of(body: ProgressIn) -> Heartbeat:
+    return Heartbeat(
+        position_seconds=body.position_seconds,
+        played_segments=body.played_segments,
+        watched_seconds=body.watched_seconds,
+    )
 
 
 @router.post("/courses/{course_id}/enrollments", status_code=status.HTTP_201_CREATED)
@@ -70,17 +80,23 @@ async def put_progress(
 ) -> ProgressOut:
     """A player heartbeat: position plus the segments played since the last one (or, from
     simple clients, `watched_seconds`). The server decides completion."""
-    progress = await progress_service(request, uow).heartbeat(
-        caller,
-        video_id,
-        Heartbeat(
-            position_seconds=body.position_seconds,
-            played_segments=body.played_segments,
-            watched_seconds=body.watched_seconds,
-        ),
-    )
+    progress = await progress_service(request, uow).heartbeat(caller, video_id, heartbeat_of(body))
     await uow.commit()
     return ProgressOut.model_validate(progress)
+
+
+@router.post("/progress/heartbeats")
+async def post_heartbeats(
+    body: HeartbeatsIn, caller: Caller, uow: Uow, request: Request
+) -> ProgressListOut:
+    """Many heartbeats at once, in order, all or none (a player syncing its buffer): each is
+    judged as `PUT /videos/{id}/progress` would judge it at this moment. Returns each
+    video's progress afterwards, in the order the videos first appear."""
+    progress = await progress_service(request, uow).heartbeats(
+        caller, [(beat.video_id, heartbeat_of(beat)) for beat in body.heartbeats]
+    )
+    await uow.commit()
+    return ProgressListOut(items=[ProgressOut.model_validate(p) for p in progress])
 
 
 @router.get("/courses/{course_id}/progress")

@@ -47,6 +47,15 @@ class ProgressIn(Input):
         return self
 
 
+class VideoHeartbeatIn(ProgressIn):
+    video_id: uuid.UUID
+
+
+class HeartbeatsIn(Input):
+    # A player's buffer of heartbeats, synced at once (say, after playing offline).
+    heartbeats: list[VideoHeartbeatIn] = Field(min_length=1, max_length=100)
+
+
 class ProgressOut(Output):
     video_id: uuid.UUID
     position_seconds: float
@@ -54,6 +63,10 @@ class ProgressOut(Output):
     completed: bool
     completed_at: datetime | None
     updated_at: datetime
+
+
+class ProgressListOut(Output):
+    items: list[ProgressOut]
 
 
 class ResumeOut(Output):
