@@ -213,3 +213,49 @@ async def test_concurrent_heartbeats_never_count_a_second_twice(committed_client
         best = max(r.json()["watched_seconds"] for r in responses if r.status_code == 200)
         assert best == pytest.approx(watched, abs=1e-3), figures
     print("; ".join(report))
+
+
+async def test_concurrent_batches_of_one_learner_create_each_row_once(
+    committed_client, committed_engine
+):
+    """Eight syncs at once from one learner, over the same three new videos in different
+    orders: the first ones race to create the rows, every sync succeeds (the loser of an
+    insert race reads the winner's row; locks are taken in video order, so no deadlock),
+    and one row per video remains."""
+    (instructor,) = await accounts(committed_client, committed_engine, "instructor", 1)
+    (student,) = await accounts(committed_client, committed_engine, "student", 1)
+    course = await create_course(committed_client, instructor)
+    section = await add_section(committed_client, instructor, course["id"])
+    videos = [
+        await add_video(committed_client, instructor, section["id"], duration_seconds=600)
+        for _ in range(3)
+    ]
+    await publish(committed_client, instructor, course["id"])
+    enrolled = await committed_client.post(
+        course_url(course["id"], "/enrollments"), headers=student.headers
+    )
+    assert enrolled.status_code == 201, enrolled.text
+
+    def sync(order: list[dict]) -> dict:
+        beats = [{"video_id": v["id"], "position_seconds": 4, "watched_seconds": 4} for v in order]
+        return {"heartbeats": beats}
+
+    orders = [random.Random(n).sample(videos, 3) for n in range(8)]
+    responses = await asyncio.gather(
+        *(
+            committed_client.post(
+                f"{API}/progress/heartbeats", headers=student.headers, json=sync(o)
+            )
+            for o in orders
+        )
+    )
+    assert histogram(list(responses)) == {200: 8}, [r.text for r in responses]
+    async with committed_engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(VideoProgress.video_id, func.count())
+                .where(VideoProgress.user_id == uuid.UUID(student.id))
+                .group_by(VideoProgress.video_id)
+            )
+        ).all()
+    assert sorted((str(v), n) for v, n in rows) == sorted((v["id"], 1) for v in videos)
