@@ -25,7 +25,7 @@ from learnhub.repositories.session import LoginFailureRepository, UserSessionRep
 from learnhub.repositories.user import UserRepository
 from learnhub.services.activity import ActivityService
 from learnhub.services.base import BaseService
-from learnhub.services.passwords import hash_password, verify_password
+from learnhub.services.passwords import hash_password, verify_password_off_loop
 from learnhub.services.tokens import (
     TokenPair,
     TokenSettings,
@@ -92,10 +92,10 @@ class AuthService(BaseService):
             raise TooManyRequests("too many failed logins from this address", retry)
 
         if user is None:
-            verify_password(_dummy_hash(), password)
+            await verify_password_off_loop(_dummy_hash(), password)
             failures.add(address, ip_address)
             raise NotAuthenticated("wrong e-mail or password")
-        if not verify_password(user.password_hash, password):
+        if not await verify_password_off_loop(user.password_hash, password):
             failures.add(address, ip_address)
             raise NotAuthenticated("wrong e-mail or password")
         if user.status != UserStatus.ACTIVE:

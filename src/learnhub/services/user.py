@@ -43,7 +43,7 @@ from learnhub.repositories.session import LoginFailureRepository, UserSessionRep
 from learnhub.repositories.tutor import ConversationRepository, MessageRepository
 from learnhub.repositories.user import PermissionRepository, RoleRepository, UserRepository
 from learnhub.services.base import BaseService
-from learnhub.services.passwords import hash_password
+from learnhub.services.passwords import hash_password_off_loop
 
 MAX_DISPLAY_NAME = 100
 
@@ -71,10 +71,9 @@ class UserService(BaseService):
         missing = set(wanted) - {r.name for r in found}
         if missing:
             raise InvalidValue(f"unknown roles: {sorted(missing)}")
+        password_hash = await hash_password_off_loop(password)
         user = await users.create(
-            User(
-                email=address, display_name=name, password_hash=hash_password(password), roles=found
-            )
+            User(email=address, display_name=name, password_hash=password_hash, roles=found)
         )
         self.uow.record(UserRegistered(user_id=user.id, email=address))
         return user
