@@ -1,7 +1,8 @@
 """Repository reads vs the same SQL on raw asyncpg.
 
-`CourseRepository.get_all` (the catalog's first page by rating, 20 rows) and `get_by_id`,
-each in a fresh session as a request would use it, on the app's own engine settings; the
+`CourseRepository.get_all` (the catalog's first page by rating, 20 rows, with each course's
+tags and objectives) and `get_by_id`, each in a fresh read-only unit of work as a GET
+request uses it (no transaction: AUTOCOMMIT), on the app's own engine settings; the
 baseline replays on raw asyncpg (a pooled connection, no transaction) exactly the
 statements and parameters the repository sent, captured on the first call. Reports the
 median latency per call; target: repository / raw <= 1.5.
@@ -22,6 +23,7 @@ from sqlalchemy import event
 from bench import harness
 from bench.harness import Config, Result
 from learnhub.db.engine import create_engine, create_session_factory
+from learnhub.db.uow import UnitOfWork
 from learnhub.repositories.course import CourseRepository, Listed
 from learnhub.repositories.filters import CursorPagination
 
@@ -48,23 +50,23 @@ async def run(url: str, config: Config) -> list[Result]:
     pool = await asyncpg.create_pool(harness.plain_dsn(url), min_size=1, max_size=2)
     results = []
     try:
-        async with sessions() as session:
-            first = await CourseRepository(session).get_all(
+        async with UnitOfWork(sessions, read_only=True) as uow:
+            first = await uow.repo(CourseRepository).get_all(
                 [Listed()], CursorPagination(20), "rating"
             )
         course_id: uuid.UUID = first.items[0].id
 
         async def get_all() -> None:
-            async with sessions() as session:
-                page = await CourseRepository(session).get_all(
+            async with UnitOfWork(sessions, read_only=True) as uow:
+                page = await uow.repo(CourseRepository).get_all(
                     [Listed()], CursorPagination(20), "rating"
                 )
                 for course in page.items:  # what a caller reads
                     _ = course.tags, course.objectives
 
         async def get_by_id() -> None:
-            async with sessions() as session:
-                course = await CourseRepository(session).get_by_id(course_id)
+            async with UnitOfWork(sessions, read_only=True) as uow:
+                course = await uow.repo(CourseRepository).get_by_id(course_id)
                 assert course is not None
                 _ = course.tags, course.objectives
 
@@ -86,9 +88,8 @@ async def run(url: str, config: Config) -> list[Result]:
                     times[side] += await harness.latencies(fn, per_round, warmup=0)
             repo50, raw50 = harness.median(times["repo"]), harness.median(times["raw"])
             notes = [
-                f"{len(queries)} SELECTs per call, replayed by the baseline; the repository "
-                "side also opens and rolls back a transaction (BEGIN/ROLLBACK), as every "
-                "request's session does",
+                f"{len(queries)} SELECTs per call, replayed by the baseline; both sides "
+                "without a transaction (a GET request's read-only unit of work)",
                 f"p99 repository {1000 * harness.percentile(times['repo'], 99):.2f} ms, "
                 f"raw {1000 * harness.percentile(times['raw'], 99):.2f} ms",
             ]
