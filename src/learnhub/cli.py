@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from learnhub.config import get_settings
 from learnhub.db import migrations
@@ -20,6 +20,7 @@ from learnhub.db.uow import UnitOfWork
 from learnhub.domain.context import acting_as
 from learnhub.domain.errors import DomainError
 from learnhub.events.bus import EventBus
+from learnhub.logging import log_to_stderr
 
 app = typer.Typer(
     help="LearnHub: the backend of an online learning platform.", no_args_is_help=True
@@ -36,8 +37,20 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 
+@app.callback()
+def _command_line() -> None:
+    # `serve` configures the service's own logging (stdout) when it builds the app.
+    log_to_stderr()
+
+
 def database_url() -> str:
     return get_settings().database_url
+
+
+def command_engine(url: str | None = None) -> AsyncEngine:
+    """An engine for a command, with the configured slow-query threshold."""
+    settings = get_settings()
+    return create_engine(url or settings.database_url, slow_query_ms=settings.slow_query_ms)
 
 
 def handler_bus(factory: async_sessionmaker[AsyncSession]) -> EventBus:
@@ -54,7 +67,7 @@ def run_command(name: str, work: Callable[[UnitOfWork], Awaitable[T]], *, commit
     """Run `work` in one unit of work, as the system actor, with a request id per command."""
 
     async def main() -> T:
-        engine = create_engine(database_url())
+        engine = command_engine()
         try:
             with acting_as(None, request_id=f"cli:{name}:{uuid.uuid4().hex[:8]}"):
                 factory = create_session_factory(engine)
@@ -78,7 +91,7 @@ async def bootstrap(url: str) -> None:
     from learnhub.services.user import RoleService
 
     await migrations.upgrade(url)
-    engine = create_engine(url)
+    engine = command_engine(url)
     try:
         with acting_as(None, request_id="cli:bootstrap"):
             async with UnitOfWork(create_session_factory(engine)) as uow:
@@ -295,7 +308,7 @@ def events_relay(
     settings = get_settings()
 
     async def main() -> int:
-        engine = create_engine(settings.database_url)
+        engine = command_engine()
         transport = NatsTransport(settings.nats_url)
         relay = OutboxRelay(create_session_factory(engine), transport, batch_size)
         total = 0
@@ -362,10 +375,8 @@ def events_handle(
 
     from learnhub.services.handlers import HandlerRetrier, RetryResult
 
-    settings = get_settings()
-
     async def main() -> RetryResult | None:
-        engine = create_engine(settings.database_url)
+        engine = command_engine()
         factory = create_session_factory(engine)
         retrier = HandlerRetrier(
             lambda: UnitOfWork(factory),

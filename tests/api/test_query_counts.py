@@ -259,7 +259,10 @@ async def test_admin_user_list_costs_the_same_for_few_or_many_users(
     small, few = await statements_for(client, connection, "/api/v1/users", headers=admin.headers)
     assert 1 <= len(small.json()["items"]) < 20
 
-    monkeypatch.setattr(user_service, "hash_password", lambda _password: "not-a-login-hash")
+    async def no_hash(_password: str) -> str:
+        return "not-a-login-hash"
+
+    monkeypatch.setattr(user_service, "hash_password_off_loop", no_hash)
     await register_users(session_factory, 12, ["student"])
     await register_users(session_factory, 12, ["instructor", "student"])
     large, many = await statements_for(client, connection, "/api/v1/users", headers=admin.headers)

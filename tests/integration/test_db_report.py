@@ -112,10 +112,12 @@ def cli_on(tmp_dir: Path) -> Callable[[str], Run]:
     """`learnhub` as a function, run against the database at a URL."""
     runner = CliRunner()
 
-    def on(url: str) -> Run:
+    def on(url: str, **env: str) -> Run:
         def run(*args: str) -> Any:
             with pytest.MonkeyPatch.context() as mp:
                 mp.setenv("LEARNHUB_DATABASE_URL", url)
+                for name, value in env.items():
+                    mp.setenv(name, value)
                 mp.chdir(tmp_dir)
                 get_settings.cache_clear()
                 try:
@@ -224,6 +226,15 @@ def test_the_table_output_lists_the_queries(demo_db: str, cli_on: Callable[[str]
     assert "hot queries on" in result.stdout and "time ms" in result.stdout
     for text in ("catalog sort=rating", "catalog page 2", "enrolments of a learner"):
         assert text in result.stdout
+
+
+def test_log_lines_never_mix_into_the_json_report(demo_db: str, cli_on: Callable[..., Run]) -> None:
+    """Every statement is "slow" at a 0 ms threshold: each logs a line, on stderr, while
+    stdout stays one JSON document (a loaded machine once made a real slow query do this)."""
+    result = cli_on(demo_db, LEARNHUB_SLOW_QUERY_MS="0")("db", "report", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["queries"]
+    assert "slow_query" in result.stderr
 
 
 def test_an_empty_database_is_reported_per_query(
