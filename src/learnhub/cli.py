@@ -130,6 +130,7 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
         timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
+        timeout_keep_alive=settings.keep_alive_seconds,
     )
 
 

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     # more than uvicorn's default 5 s on a busy host (workers were killed and respawned in a
     # loop, never serving); so a longer default.
     worker_healthcheck_timeout_seconds: int = Field(default=30, ge=1, le=600)
+    # How long an idle keep-alive connection stays open. uvicorn's default of 5 s equals
+    # common clients' own idle expiry (httpx: 5 s), so a client reusing a connection just
+    # as the server closes it got a transport error under load; load balancers want the
+    # backend to outlast their idle timeout (often 60 s) for the same reason.
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     log_level: str = "info"
     log_json: bool = True
 

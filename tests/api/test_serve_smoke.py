@@ -168,3 +168,37 @@ def test_learnhub_serve_answers_over_http(server: Server) -> None:
     # with status 0 or, since 0.29, by re-raising the signal it caught.
     assert server.stop() in (0, -signal.SIGTERM), log_tail(server.log)
     assert "Application shutdown complete" in server.log.read_text(errors="replace")
+
+
+def test_an_idle_keep_alive_connection_outlives_common_client_expiry(server: Server) -> None:
+    """A connection idle for 6 s is still open: longer than uvicorn's own default (5 s),
+    which raced clients expiring theirs at 5 s (httpx) into transport errors under load."""
+    with httpx.Client(base_url=server.base_url, timeout=10.0) as client:
+        wait_until_healthy(server, client)
+    host, port = server.base_url.removeprefix("http://").split(":")
+    request = f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    with socket.create_connection((host, int(port)), timeout=10.0) as sock:
+        for pause in (0.0, 6.0):
+            time.sleep(pause)
+            sock.sendall(request)
+            answer = read_response(sock)
+            assert answer.startswith(b"HTTP/1.1 200"), (pause, answer[:200])
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One whole HTTP/1.1 response (headers and a Content-Length body) from `sock`."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data  # closed by the server
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return data
