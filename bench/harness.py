@@ -219,7 +219,8 @@ def uvicorn_server(
     process = subprocess.Popen(
         command,
         cwd=ROOT,
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        # This checkout's code, even when the venv's editable install points at another.
+        env={**os.environ, **env, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
