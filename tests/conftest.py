@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from learnhub.db import migrations
@@ -14,6 +15,7 @@ from learnhub.db.engine import create_engine
 from learnhub.db.session import LearnHubSession
 from learnhub.db.uow import UnitOfWork
 from learnhub.events.bus import EventBus
+from learnhub.services import passwords
 from learnhub.services.user import RoleService
 from tests.support.databases import database
 
@@ -48,6 +50,15 @@ async def prepare(url: str) -> None:
             await uow.commit()
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests whose accounts are set-up, not the subject (`pytest.mark.usefixtures`):
+    cheap argon2 parameters keep logins fast."""
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @pytest.fixture(scope="session")

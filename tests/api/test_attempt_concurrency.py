@@ -11,29 +11,19 @@ from collections import Counter
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from learnhub.models import OutboxMessage
 from learnhub.models.learning import QuizAnswer, QuizAttempt
-from learnhub.services import passwords
 from tests.api.test_attempts import quiz_course, right_answers
 from tests.api.test_courses import API
 from tests.api.test_enrollment_concurrency import accounts
 from tests.api.test_learning import enrol
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("fast_password_hashing")]
 
 STARTS = 8
 SUBMITS = 5
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Accounts are set-up here, not the subject: cheap argon2 parameters keep logins fast."""
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 def histogram(responses: list[httpx.Response]) -> dict[int, int]:

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select, update
 
 from learnhub.domain.enums import AuditAction
@@ -22,7 +21,6 @@ from learnhub.models.learning import QuizAnswer, QuizAttempt
 from learnhub.models.learning.attempt import answer_options
 from learnhub.models.types import utc_now
 from learnhub.repositories.learning import AttemptRepository
-from learnhub.services import passwords
 from learnhub.services.quizzes import QuizAttemptService
 from tests.api.conftest import Account, assert_problem
 from tests.api.test_courses import (
@@ -38,15 +36,9 @@ from tests.api.test_courses import (
 )
 from tests.api.test_learning import course_progress, enrol, video_course, watch_fully
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 ATTEMPT_FIELDS = {"id", "quiz_id", "started_at", "deadline", "questions"}
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Accounts are set-up here, not the subject: cheap argon2 parameters keep logins fast."""
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 # ---- helpers ----------------------------------------------------------------------------------

@@ -12,22 +12,24 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from learnhub.domain.enums import CourseStatus
 from learnhub.models import Course
 from learnhub.repositories.filters import MAX_CURSOR_LENGTH
 from tests.api.conftest import Account, assert_problem
-from tests.api.test_courses import (  # noqa: F401 - fast_password_hashing is an autouse fixture
+from tests.api.test_courses import (
     COURSES,
     add_section,
     add_video,
     course_url,
     create_course,
-    fast_password_hashing,
     make_course,
     publish,
     set_counters,
 )
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 SORTS = ["rating", "enrollments", "newest", "price", "-price"]
 

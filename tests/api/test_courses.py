@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
 from learnhub.models import (
@@ -23,8 +22,9 @@ from learnhub.models import (
     Section,
     Video,
 )
-from learnhub.services import passwords
 from tests.api.conftest import Account, assert_problem
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 API = "/api/v1"
 COURSES = f"{API}/courses"
@@ -52,14 +52,6 @@ QUESTIONS: list[dict[str, Any]] = [
     },
     {"text": "Name the capital of France.", "type": "short_answer", "answer_text": "Paris"},
 ]
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Accounts are set-up here, not the subject: cheap argon2 parameters keep logins fast."""
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 # ---- helpers ----------------------------------------------------------------------------------

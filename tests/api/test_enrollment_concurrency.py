@@ -13,14 +13,12 @@ from collections import Counter
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from learnhub.db.engine import create_session_factory
 from learnhub.models import Course, OutboxMessage
 from learnhub.models.learning import Enrollment, VideoProgress, WatchedSegment
-from learnhub.services import passwords
 from learnhub.services.learning import merge_segments
 from tests.api.conftest import Account, create_account, login
 from tests.api.test_courses import (
@@ -32,19 +30,11 @@ from tests.api.test_courses import (
     publish,
 )
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("fast_password_hashing")]
 
 USERS = 20
 # 5 users send one request, 5 send two, 5 three and 5 four: 50 requests in all.
 REQUESTS_PER_USER = [1] * 5 + [2] * 5 + [3] * 5 + [4] * 5
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Accounts are set-up here, not the subject: cheap argon2 parameters keep logins fast."""
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 async def accounts(

@@ -9,9 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 
-from learnhub.services import passwords
 from tests.api.conftest import Account, assert_problem
 from tests.api.test_learning import (
     course_progress,
@@ -24,14 +22,9 @@ from tests.api.test_learning import (
 )
 from tests.api.test_query_counts import Statements, listing
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 URL = "/api/v1/progress/heartbeats"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 async def sync(

@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from learnhub.db.engine import create_session_factory
@@ -21,22 +20,16 @@ from learnhub.events.events import DomainEvent
 from learnhub.metrics import EVENT_HANDLER_FAILURES
 from learnhub.models import OutboxMessage
 from learnhub.repositories.stats import LearnerStatsRepository
-from learnhub.services import passwords
 from learnhub.services.handlers import STATS_EVENTS, HandlerRetrier, RefreshLearnerStats
 from tests.api.conftest import Account, create_account, login
 from tests.api.test_attempts import pass_quiz
 from tests.api.test_courses import API, course_url
 from tests.api.test_learning import cancel, enrol, video_course, watch_fully
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 STATS = f"{API}/users/me/stats"
 ZEROS = {"enrolled_courses": 0, "completed_courses": 0, "completed_videos": 0, "passed_quizzes": 0}
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 async def stats(client: httpx.AsyncClient, account: Account) -> dict:

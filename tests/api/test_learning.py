@@ -12,11 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select, update
 
 from learnhub.models.learning import Enrollment, VideoProgress, WatchedSegment
-from learnhub.services import passwords
 from tests.api.conftest import Account, assert_problem
 from tests.api.test_courses import (
     API,
@@ -31,17 +29,11 @@ from tests.api.test_courses import (
     publish,
 )
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 MY_ENROLLMENTS = f"{API}/users/me/enrollments"
 ENROLLMENT_FIELDS = {"id", "user_id", "course_id", "status", "enrolled_at", "completed_at"}
 PROGRESS_FIELDS = {"video_id", "position_seconds", "watched_seconds", "completed", "updated_at"}
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Accounts are set-up here, not the subject: cheap argon2 parameters keep logins fast."""
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 # ---- helpers ----------------------------------------------------------------------------------

@@ -17,31 +17,21 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from learnhub.models import Course
 from learnhub.models.learning import Review
-from learnhub.services import passwords
 from tests.api.conftest import Account
 from tests.api.test_courses import course_url
 from tests.api.test_enrollment_concurrency import accounts, published_course
 from tests.api.test_reviews import average, review_url, reviews_url
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("fast_password_hashing")]
 
 LEARNERS = 24
 # Statuses a lost race may answer: the row is gone, changed meanwhile, or already so.
 RACE_STATUSES = {200, 204, 404, 409, 412}
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Accounts are set-up here, not the subject: cheap argon2 parameters keep logins fast."""
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 # ---- helpers ----------------------------------------------------------------------------------

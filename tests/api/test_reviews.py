@@ -13,16 +13,16 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import Uuid, bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 
 from learnhub.models import AuditLog, Course
 from learnhub.models.learning import Review
-from learnhub.services import passwords
 from tests.api.conftest import Account, assert_problem
 from tests.api.test_courses import API, COURSES, course_url, create_course, make_course, outbox
 from tests.api.test_learning import enrol, video_course, watch_fully
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 REVIEW_FIELDS = {
     "id",
@@ -35,14 +35,6 @@ REVIEW_FIELDS = {
     "created_at",
     "updated_at",
 }
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Accounts are set-up here, not the subject: cheap argon2 parameters keep logins fast."""
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 # ---- helpers ----------------------------------------------------------------------------------

@@ -35,16 +35,16 @@ from typing import Any, TypeVar
 
 import pytest
 import schemathesis
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from learnhub.api.app import create_app
-from learnhub.services import passwords
 from tests.api import conftest as api_conftest
 from tests.api.conftest import LoginAs
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 T = TypeVar("T")
 Message = dict[str, Any]
@@ -131,14 +131,6 @@ BRIDGE = LoopBridge()
 # Every test's app publishes the same document, and the loaded schema calls BRIDGE, which
 # forwards to whichever app is under test: parse it once, not once per operation.
 _SCHEMAS: list[Any] = []
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The admin account is set-up, not the subject: cheap argon2 parameters."""
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 @dataclass

@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select, update
 
 from learnhub.api.app import create_app
@@ -24,7 +23,6 @@ from learnhub.db.uow import UnitOfWork
 from learnhub.models import AuditLog, Course, Video
 from learnhub.models.learning import TutorConversation, TutorMessage, TutorUsage
 from learnhub.models.types import utc_now
-from learnhub.services import passwords
 from learnhub.services.audit import AuditService
 from learnhub.services.demo import load_demo
 from learnhub.services.tutor import TutorPolicy, TutorService
@@ -35,16 +33,11 @@ from tests.api.test_courses import API, course_url
 from tests.api.test_learning import enrol, video_course
 from tests.support.fake_openai import fake_openai_server
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 PYTHON_COURSE = "Python Fundamentals"
 LISTS_VIDEO = "Lists, Dictionaries and Comprehensions"
 NOT_COVERED = "does not cover this question"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 # ---- helpers ----------------------------------------------------------------------------------

@@ -11,29 +11,22 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import MetaData, Table, select
 
 from learnhub.api.app import create_app
 from learnhub.db import migrations
 from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.db.uow import UnitOfWork
-from learnhub.services import passwords
 from learnhub.services.audit import AuditService
 from learnhub.services.demo import DEMO_PASSWORD, load_demo
 from learnhub.services.user import RoleService
 from tests.api.conftest import test_settings as settings_for
 from tests.support.databases import database
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 RELEASE = "0005_quiz_attempts"
 API = "/api/v1"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 @pytest.fixture
