@@ -258,8 +258,12 @@ class BaseRepository(Generic[T]):
         await self.session.delete(entity)
         await self.flush(entity)
 
-    async def bulk_update(self, filters: Sequence[Filter], values: Mapping[str, Any]) -> int:
-        """Update every live row matching `filters`, audited per row with its old values."""
+    async def bulk_update(
+        self, filters: Sequence[Filter], values: Mapping[str, Any], *, bump_version: bool = False
+    ) -> int:
+        """Update every live row matching `filters`, audited per row with its old values.
+        `bump_version` also increments a versioned row's version, so an edit that read the
+        row before this update fails its version check instead of overwriting it."""
         self._check_fields(values)
         fields = list(values)
         columns = [getattr(self.model, f) for f in fields]
@@ -271,6 +275,8 @@ class BaseRepository(Generic[T]):
             return 0
         ids = [row[0] for row in before]
         extra = self._actor_values()
+        if bump_version and issubclass(self.model, VersionedModel):
+            extra["version"] = self.model.version + 1
         # The filters are applied again in the UPDATE itself: a row a concurrent transaction
         # changed meanwhile (e.g. a status already moved on) is not updated, nor audited.
         changed = set(

@@ -12,7 +12,7 @@ from learnhub.domain.enums import UserStatus
 from learnhub.models.user import LoginFailure, Permission, Role, User, UserActivity, UserSession
 from learnhub.models.user.role import role_permissions, user_roles
 from learnhub.repositories.base import BaseRepository, keyset_page
-from learnhub.repositories.filters import CursorPagination, Page, Sort
+from learnhub.repositories.filters import CursorPagination, Eq, IsNull, Page, Sort
 
 
 class UserSessionRepository(BaseRepository[UserSession]):
@@ -20,6 +20,18 @@ class UserSessionRepository(BaseRepository[UserSession]):
     sorts: ClassVar[Mapping[str, Sort]] = {
         "newest": Sort("newest", UserSession.created_at, descending=True)
     }
+
+    async def revoke(self, session_id: uuid.UUID, reason: str, at: datetime) -> bool:
+        """End a session whatever its version: one conditional UPDATE (audited) that bumps
+        the version. Racing revocations do not conflict (the later one finds it revoked), and
+        a rotation racing it fails its version check instead of reviving the session.
+        True when this call revoked it."""
+        changed = await self.bulk_update(
+            [Eq(UserSession.id, session_id), IsNull(UserSession.revoked_at)],
+            {"revoked_at": at, "revoked_reason": reason},
+            bump_version=True,
+        )
+        return changed == 1
 
     async def for_user(self, user_id: uuid.UUID) -> list[UserSession]:
         result = await self.session.execute(

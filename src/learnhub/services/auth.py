@@ -125,9 +125,10 @@ class AuthService(BaseService):
             raise NotAuthenticated("refresh token invalid")
         presented, now = hash_refresh_secret(secret), utc_now()
         if presented == login.previous_token_hash:
-            # A rotated token came back: someone holds a copy. End the session for both.
-            login.revoked_at, login.revoked_reason = now, "token_reuse"
-            await sessions.flush(login)
+            # A rotated token came back: someone holds a copy. End the session for both, by
+            # a conditional UPDATE: several copies presented at once must all be refused,
+            # not trip over each other's revocation (a version conflict, 409).
+            await sessions.revoke(login.id, "token_reuse", now)
             raise NotAuthenticated("refresh token reused; session revoked")
         if presented != login.refresh_token_hash or login.expires_at <= now:
             raise NotAuthenticated("refresh token invalid")
@@ -153,8 +154,9 @@ class AuthService(BaseService):
         ):
             raise NotAuthenticated("refresh token invalid")
         if login.revoked_at is None:
-            login.revoked_at, login.revoked_reason = utc_now(), "logout"
-            await sessions.flush(login)
+            # Conditional, like a reuse revocation: a refresh racing the logout cannot make
+            # it fail, and loses its own version check instead.
+            await sessions.revoke(login.id, "logout", utc_now())
 
     async def principal(self, access_token: str) -> Principal:
         claims = decode_access_token(self.tokens, access_token)
