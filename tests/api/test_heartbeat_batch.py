@@ -1,7 +1,8 @@
 """POST /progress/heartbeats: a player's buffered heartbeats synced at once, on both databases.
-Each beat is judged as a single heartbeat would be at that moment (the same wall-clock cap,
-never backwards, completion exactly once), the batch is all or nothing, and it costs the
-statements of one heartbeat, not one round of statements per beat."""
+Beats follow a single heartbeat's rules (a video's growth capped by the wall-clock time since
+its previous stored heartbeat, shared by the batch's beats; never backwards; completion
+exactly once), the batch is all or nothing, and it costs the statements of one heartbeat,
+not one round of statements per beat."""
 
 from __future__ import annotations
 

@@ -150,23 +150,15 @@ class ProgressRepository(BaseRepository[VideoProgress]):
         return {row[0]: HeartbeatTarget(*row) for row in rows}
 
     async def for_user_and_video(
-        self,
-        user_id: uuid.UUID,
-        video_id: uuid.UUID,
-        *,
-        lock: bool = False,
-        with_segments: bool = True,
+        self, user_id: uuid.UUID, video_id: uuid.UUID
     ) -> VideoProgress | None:
-        """The learner's row for the video; its played segments only when asked for (they
-        are a second statement, and a `watched_seconds` heartbeat never reads them)."""
-        stmt = select(VideoProgress).where(
-            VideoProgress.user_id == user_id, VideoProgress.video_id == video_id
+        """The learner's row for the video, with its segments (heartbeats lock and read
+        their rows through `get_or_create_many`)."""
+        result = await self.session.execute(
+            self._select().where(
+                VideoProgress.user_id == user_id, VideoProgress.video_id == video_id
+            )
         )
-        if with_segments:
-            stmt = stmt.options(selectinload(VideoProgress.segments))
-        if lock:
-            stmt = stmt.with_for_update()
-        result = await self.session.execute(stmt)
         return result.scalar_one_or_none()
 
     async def latest_in_course(

@@ -243,10 +243,10 @@ class ProgressService(BaseService):
     ) -> list[VideoProgress]:
         """Apply a learner's heartbeats in order, all or none; returns each video's progress
         (first-seen order). A player syncing buffered heartbeats sends many at once: they
-        cost the same few statements as one (the videos, the locked progress rows, one
-        batched UPDATE), not a round of statements each. Each beat is judged as if it had
-        arrived alone at that moment: growth is capped by the wall-clock time since the
-        video's previous heartbeat."""
+        cost the same few statements as one (the videos, the locked progress rows, at most
+        one UPDATE per video), not a round of statements each. A video's growth over the
+        whole batch is capped by the wall-clock time since its previous stored heartbeat,
+        as a single heartbeat's is."""
         principal.require(PARTICIPATE)
         if not beats:
             return []

@@ -89,9 +89,10 @@ async def put_progress(
 async def post_heartbeats(
     body: HeartbeatsIn, caller: Caller, uow: Uow, request: Request
 ) -> ProgressListOut:
-    """Many heartbeats at once, in order, all or none (a player syncing its buffer): each is
-    judged as `PUT /videos/{id}/progress` would judge it at this moment. Returns each
-    video's progress afterwards, in the order the videos first appear."""
+    """Many heartbeats at once, in order, all or none (a player syncing its buffer), by the
+    rules of `PUT /videos/{id}/progress`; a video's beats share the allowance of the
+    wall-clock time since its previous stored heartbeat. Returns each video's progress
+    afterwards, in the order the videos first appear."""
     progress = await progress_service(request, uow).heartbeats(
         caller, [(beat.video_id, heartbeat_of(beat)) for beat in body.heartbeats]
     )

@@ -94,12 +94,8 @@ class CourseOut(Output):
         return cls(**cls.fields_of(course))
 
     @classmethod
-    def of_card(cls, card: CatalogCard) -> CourseOut:
-        """From the catalog's read model (tags already sorted, objectives in order)."""
-        return cls(**cls.card_fields(card))
-
-    @classmethod
     def card_fields(cls, card: CatalogCard) -> dict[str, Any]:
+        """From the catalog's read model (tags already sorted, objectives in order)."""
         return cls._scalar_fields(card) | {"tags": card.tags, "objectives": card.objectives}
 
     @staticmethod
