@@ -583,5 +583,14 @@ def users_create(
     console.print(f"created {user.email} ({role}) id {user.id}")
 
 
+@users_app.command("unlock")
+def users_unlock(email: str) -> None:
+    """Clear the login throttle for an account (its failed logins from every address)."""
+    from learnhub.services.user import UserAdminService
+
+    cleared = run_command("users-unlock", lambda uow: UserAdminService(uow).unlock_email(email))
+    console.print(f"unlocked {email.strip().lower()}: {cleared} failed logins cleared")
+
+
 if __name__ == "__main__":
     app()

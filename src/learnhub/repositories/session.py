@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from learnhub.domain.enums import UserStatus
@@ -32,6 +32,28 @@ class UserSessionRepository(BaseRepository[UserSession]):
             bump_version=True,
         )
         return changed == 1
+
+    async def revoke_all_for_user(self, user_id: uuid.UUID, reason: str, at: datetime) -> int:
+        """End every live session of a user, like `revoke` (one conditional, audited,
+        version-bumping UPDATE). Returns how many this call revoked."""
+        return await self.bulk_update(
+            [Eq(UserSession.user_id, user_id), IsNull(UserSession.revoked_at)],
+            {"revoked_at": at, "revoked_reason": reason},
+            bump_version=True,
+        )
+
+    async def last_login_from(self, user_id: uuid.UUID, ip_address: str | None) -> datetime | None:
+        """When the user last logged in successfully from this client address."""
+        address = (
+            UserSession.ip_address.is_(None)
+            if ip_address is None
+            else UserSession.ip_address == ip_address
+        )
+        result = await self.session.execute(
+            select(func.max(UserSession.created_at)).where(UserSession.user_id == user_id, address)
+        )
+        value: datetime | None = result.scalar_one()
+        return value
 
     async def for_user(self, user_id: uuid.UUID) -> list[UserSession]:
         result = await self.session.execute(
@@ -82,8 +104,9 @@ class LoginFailureRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def delete_for_email(self, email: str) -> None:
-        await self.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    async def delete_for_email(self, email: str) -> int:
+        result = await self.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def add(self, email: str, ip_address: str | None) -> None:
         self.session.add(LoginFailure(email=email, ip_address=ip_address))
@@ -96,6 +119,22 @@ class LoginFailureRepository:
             conditions.append(LoginFailure.email == email)
         if ip_address is not None:
             conditions.append(LoginFailure.ip_address == ip_address)
+        return await self._count(conditions)
+
+    async def count_for_account_at(
+        self, *, since: datetime, email: str, ip_address: str | None
+    ) -> int:
+        """Failures for one account from one client address (no address is its own bucket)."""
+        address = (
+            LoginFailure.ip_address.is_(None)
+            if ip_address is None
+            else LoginFailure.ip_address == ip_address
+        )
+        return await self._count(
+            [LoginFailure.occurred_at >= since, LoginFailure.email == email, address]
+        )
+
+    async def _count(self, conditions: list[ColumnElement[bool]]) -> int:
         result = await self.session.execute(
             select(func.count()).select_from(LoginFailure).where(and_(*conditions))
         )

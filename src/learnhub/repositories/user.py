@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import selectinload
 
+from learnhub.db.session import AUDITED_BULK
+from learnhub.domain.enums import UserStatus
 from learnhub.models.user import Permission, Role, User
 from learnhub.repositories.base import BaseRepository
 from learnhub.repositories.filters import Sort
@@ -25,6 +29,19 @@ class UserRepository(BaseRepository[User]):
     async def get_by_email(self, email: str) -> User | None:
         result = await self.session.execute(self._select().where(User.email == email))
         return result.scalar_one_or_none()
+
+    async def record_login(self, user_id: uuid.UUID, at: datetime) -> bool:
+        """Set last_login_at (a system column: no version bump, no audit row) if the account
+        is still live and active; False when it no longer is. The UPDATE takes the user's row
+        lock, which orders a login against a concurrent deletion or suspension: whichever
+        comes second sees the other (see SessionService.end_all_sessions)."""
+        result = await self.session.execute(
+            update(User)
+            .where(User.id == user_id, User.status == UserStatus.ACTIVE)
+            .values(last_login_at=at)
+            .execution_options(**{AUDITED_BULK: True}, synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
 class RoleRepository(BaseRepository[Role]):

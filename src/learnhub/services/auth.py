@@ -46,9 +46,42 @@ def _dummy_hash() -> str:
 
 @dataclass(frozen=True, slots=True)
 class ThrottlePolicy:
+    """Failed logins allowed within `window`: per account from one client address, and per
+    client address across accounts. Nothing counts an account's failures from everywhere,
+    so no one can lock another person out by guessing wrong from their own address."""
+
     window: timedelta = timedelta(minutes=15)
     max_per_account: int = 5
     max_per_ip: int = 20
+
+
+# Why a session ended (user_sessions.revoked_reason, at most 32 characters).
+LOGOUT = "logout"
+TOKEN_REUSE = "token_reuse"
+USER_DELETED = "user_deleted"
+PASSWORD_CHANGED = "password_changed"
+
+
+def status_reason(status: UserStatus) -> str:
+    """The reason recorded when an account leaves `active` (e.g. `user_suspended`)."""
+    return f"user_{status.value}"
+
+
+class SessionService(BaseService):
+    async def end_all_sessions(self, user_id: uuid.UUID, reason: str) -> int:
+        """SPEC 13: tokens issued before a user's deletion, suspension or password change
+        never work again, whatever happens to the user afterwards (restore included). Every
+        token names its session (an access token by `sid`, a refresh token by its prefix) and
+        is honoured only while that session is unrevoked, so ending the sessions is the whole
+        rule: each is revoked (audited, with `reason`) and nothing ever un-revokes one.
+
+        The user's row is locked first: a login running concurrently either committed its
+        session before (and it is revoked here) or waits and then finds the account no longer
+        active (`UserRepository.record_login`). Returns how many sessions were ended."""
+        await self.uow.repo(UserRepository).get(user_id, include_deleted=True, lock=True)
+        return await self.uow.repo(UserSessionRepository).revoke_all_for_user(
+            user_id, reason, utc_now()
+        )
 
 
 class AuthService(BaseService):
@@ -78,11 +111,18 @@ class AuthService(BaseService):
         users = self.uow.repo(UserRepository)
         user = await users.get_by_email(address)
         failures = self.uow.repo(LoginFailureRepository)
+        sessions = self.uow.repo(UserSessionRepository)
         since = now - self.throttle.window
-        if user is not None and user.last_login_at is not None and user.last_login_at > since:
-            since = user.last_login_at  # a success wipes the account's slate
+        if user is not None:
+            # A success from this address wipes the account's slate there (only there).
+            last = await sessions.last_login_from(user.id, ip_address)
+            if last is not None and last > since:
+                since = last
         retry = int(self.throttle.window.total_seconds())
-        if await failures.count_since(since=since, email=address) >= self.throttle.max_per_account:
+        if (
+            await failures.count_for_account_at(since=since, email=address, ip_address=ip_address)
+            >= self.throttle.max_per_account
+        ):
             raise TooManyRequests("too many failed logins for this account", retry)
         if (
             ip_address
@@ -101,8 +141,11 @@ class AuthService(BaseService):
         if user.status != UserStatus.ACTIVE:
             raise AccountSuspended(f"account is {user.status.value}")
 
+        # Before the session exists: a deletion or suspension committed meanwhile wins.
+        if not await users.record_login(user.id, now):
+            raise AccountSuspended("account is no longer active")
         secret = new_refresh_secret()
-        login = await self.uow.repo(UserSessionRepository).create(
+        login = await sessions.create(
             UserSession(
                 user_id=user.id,
                 refresh_token_hash=hash_refresh_secret(secret),
@@ -111,7 +154,6 @@ class AuthService(BaseService):
                 expires_at=now + self.tokens.refresh_ttl,
             )
         )
-        await users.update_system_fields(user.id, {"last_login_at": now})
         ActivityService(self.uow).record(
             user.id, "login", subject_type="session", subject_id=login.id
         )
@@ -128,7 +170,7 @@ class AuthService(BaseService):
             # A rotated token came back: someone holds a copy. End the session for both, by
             # a conditional UPDATE: several copies presented at once must all be refused,
             # not trip over each other's revocation (a version conflict, 409).
-            await sessions.revoke(login.id, "token_reuse", now)
+            await sessions.revoke(login.id, TOKEN_REUSE, now)
             raise NotAuthenticated("refresh token reused; session revoked")
         if presented != login.refresh_token_hash or login.expires_at <= now:
             raise NotAuthenticated("refresh token invalid")
@@ -156,7 +198,14 @@ class AuthService(BaseService):
         if login.revoked_at is None:
             # Conditional, like a reuse revocation: a refresh racing the logout cannot make
             # it fail, and loses its own version check instead.
-            await sessions.revoke(login.id, "logout", utc_now())
+            await sessions.revoke(login.id, LOGOUT, utc_now())
+
+    async def end_session(self, principal: Principal) -> None:
+        """Log out with only the access token: end the session it names (the principal was
+        resolved from a live session just now)."""
+        if principal.session_id is None:
+            raise NotAuthenticated("no session to end")
+        await self.uow.repo(UserSessionRepository).revoke(principal.session_id, LOGOUT, utc_now())
 
     async def principal(self, access_token: str) -> Principal:
         claims = decode_access_token(self.tokens, access_token)

@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 
 from learnhub.db.audit import entity_type_of, personal_fields
 from learnhub.domain.enums import EnrollmentStatus, ReviewStatus, UserStatus
-from learnhub.domain.errors import Conflict, InvalidValue
+from learnhub.domain.errors import Conflict, InvalidValue, NotFound
 from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES, PERMISSIONS, STUDENT
 from learnhub.domain.value_objects import Email
 from learnhub.events.events import UserRegistered
@@ -42,6 +42,7 @@ from learnhub.repositories.outbox import OutboxRepository
 from learnhub.repositories.session import LoginFailureRepository, UserSessionRepository
 from learnhub.repositories.tutor import ConversationRepository, MessageRepository
 from learnhub.repositories.user import PermissionRepository, RoleRepository, UserRepository
+from learnhub.services.auth import USER_DELETED, SessionService, status_reason
 from learnhub.services.base import BaseService
 from learnhub.services.passwords import hash_password_off_loop
 
@@ -151,7 +152,11 @@ class UserAdminService(BaseService):
             user = await users.get(user_id)
             users.check_version(user, expected_version)
             return user
-        return await users.update(user_id, data, expected_version=expected_version)
+        user = await users.update(user_id, data, expected_version=expected_version)
+        if changes.status is not None and changes.status != UserStatus.ACTIVE:
+            # Reactivating later must not bring these sessions back.
+            await SessionService(self.uow).end_all_sessions(user_id, status_reason(changes.status))
+        return user
 
     async def set_roles(
         self,
@@ -182,10 +187,28 @@ class UserAdminService(BaseService):
     ) -> User:
         if user_id == actor:
             raise Conflict("administrators cannot delete themselves")
+        # First, while the sessions are live rows: a restore brings them back revoked.
+        await SessionService(self.uow).end_all_sessions(user_id, USER_DELETED)
         return await self.uow.repo(UserRepository).delete(user_id, expected_version)
 
     async def restore(self, user_id: uuid.UUID) -> User:
+        """The account comes back; its sessions come back too, but ended (see `delete`):
+        the user logs in again."""
         return await self.uow.repo(UserRepository).restore(user_id)
+
+    async def unlock(self, user_id: uuid.UUID) -> int:
+        """Clear the login throttle for an account (its recorded failed logins, from every
+        address). Returns how many failures were cleared."""
+        user = await self.uow.repo(UserRepository).get(user_id)
+        return await self.uow.repo(LoginFailureRepository).delete_for_email(user.email)
+
+    async def unlock_email(self, email: str) -> int:
+        """`unlock` by e-mail address (the command line's way); NotFound without an account."""
+        address = Email(email).value
+        user = await self.uow.repo(UserRepository).get_by_email(address)
+        if user is None:
+            raise NotFound("user", address)
+        return await self.unlock(user.id)
 
     async def erase(self, actor: uuid.UUID, user_id: uuid.UUID) -> None:
         """GDPR erasure: personal data leaves the audit trail and the outbox, then the row and

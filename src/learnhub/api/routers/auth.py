@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
 
-from learnhub.api.deps import Uow, auth_service
+from fastapi import APIRouter, Body, Header, Request, Response, status
+
+from learnhub.api.deps import Uow, auth_service, get_principal
 from learnhub.api.schemas.common import PROBLEM_RESPONSES
-from learnhub.api.schemas.users import LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
+from learnhub.api.schemas.users import LoginIn, LogoutIn, RefreshIn, RegisterIn, TokenOut, UserOut
 from learnhub.domain.errors import NotAuthenticated, TooManyRequests
 from learnhub.services.tokens import TokenPair
 from learnhub.services.user import UserService
@@ -62,8 +64,20 @@ async def refresh(body: RefreshIn, request: Request, uow: Uow) -> TokenOut:
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(body: RefreshIn, request: Request, uow: Uow) -> Response:
-    """End the session the refresh token belongs to."""
-    await auth_service(request, uow).logout(body.refresh_token)
+async def logout(
+    request: Request,
+    uow: Uow,
+    body: Annotated[LogoutIn | None, Body()] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """End the session the refresh token belongs to; without one, the session of the
+    `Authorization: Bearer` access token."""
+    service = auth_service(request, uow)
+    if body is not None and body.refresh_token is not None:
+        await service.logout(body.refresh_token)
+    else:
+        # Only then is the bearer read: a stale access token sent along with a refresh
+        # token must not stop the logout.
+        await service.end_session(await get_principal(request, uow, authorization))
     await uow.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

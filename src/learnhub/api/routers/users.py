@@ -229,6 +229,14 @@ async def restore_user(
     return AdminUserOut.of(user)
 
 
+@router.post("/users/{user_id}/unlock", status_code=status.HTTP_204_NO_CONTENT)
+async def unlock_user(user_id: uuid.UUID, _admin: Admin, uow: Uow) -> Response:
+    """Clear the login throttle for this account (its failed logins from every address)."""
+    await UserAdminService(uow).unlock(user_id)
+    await uow.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.put("/users/{user_id}/roles")
 async def set_roles(
     user_id: uuid.UUID,

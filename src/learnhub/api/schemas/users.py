@@ -22,8 +22,18 @@ class LoginIn(Input):
     password: Text = Field(max_length=256)
 
 
+# Tokens are plain strings with no length or character rule here: a token that cannot be
+# used (malformed, too long, an access token) is a 401 from the service, never a 422.
 class RefreshIn(Input):
-    refresh_token: Text = Field(max_length=256)
+    refresh_token: str = Field(description="The refresh token from login or the last refresh")
+
+
+class LogoutIn(Input):
+    refresh_token: str | None = Field(
+        default=None,
+        description="The session to end; without it (or without a body), the session of the "
+        "bearer access token",
+    )
 
 
 class TokenOut(Output):
