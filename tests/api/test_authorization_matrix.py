@@ -283,6 +283,25 @@ async def _logout(world: World) -> Call:
     return Call(f"{API}/auth/logout", {"refresh_token": world.target.tokens["refresh_token"]})
 
 
+async def _unlock(world: World) -> Call:
+    # Something to unlock: the target's account is throttled (from this client's address).
+    await throttle(world)
+    return Call(f"{API}/users/{world.target.id}/unlock")
+
+
+async def throttle(world: World) -> None:
+    wrong = {"email": world.target.email, "password": "not-the-password"}
+    for _ in range(5):
+        response = await world.client.post(f"{API}/auth/login", json=wrong)
+        assert response.status_code == 401, response.text
+    assert (await target_login(world)).status_code == 429
+
+
+async def target_login(world: World) -> httpx.Response:
+    body = {"email": world.target.email, "password": PASSWORD}
+    return await world.client.post(f"{API}/auth/login", json=body)
+
+
 async def _restore(world: World) -> Call:
     # Something to restore: the operator soft-deletes the target first.
     deleted = await world.client.delete(
@@ -678,6 +697,8 @@ MATRIX: dict[str, Rule] = {
     f"POST {API}/auth/login": Rule(PUBLIC, 200, _login),
     f"POST {API}/auth/refresh": Rule(PUBLIC, 200, _refresh),
     f"POST {API}/auth/logout": Rule(PUBLIC, 204, _logout),
+    # Without a refresh token, logout ends the session of the bearer access token.
+    f"POST {API}/auth/logout#bearer": Rule(SELF, 204, fixed(f"{API}/auth/logout")),
     # The caller's own account.
     f"GET {API}/users/me": Rule(SELF, 200, fixed(f"{API}/users/me")),
     f"PATCH {API}/users/me": Rule(
@@ -694,6 +715,7 @@ MATRIX: dict[str, Rule] = {
     ),
     f"DELETE {API}/users/{{user_id}}": Rule(ADMIN, 204, on_target()),
     f"POST {API}/users/{{user_id}}/restore": Rule(ADMIN, 200, _restore),
+    f"POST {API}/users/{{user_id}}/unlock": Rule(ADMIN, 204, _unlock),
     f"PUT {API}/users/{{user_id}}/roles": Rule(
         ADMIN, 200, on_target("/roles", {"roles": ["admin", "student"]})
     ),
@@ -1058,6 +1080,21 @@ async def check_allowed(world: World, endpoint: str, response: httpx.Response) -
             assert body["roles"] == ["admin", "student"]
         case "POST /api/v1/auth/login" | "POST /api/v1/auth/refresh":
             assert body["access_token"] and body["refresh_token"]
+        case "POST /api/v1/auth/logout#bearer":
+            assert world.caller is not None
+            ended = await world.client.get(f"{API}/users/me", headers=world.caller.headers)
+            assert_denied(ended, 401)
+        case "POST /api/v1/users/{user_id}/unlock":
+            assert (await target_login(world)).status_code == 200
+        case _:
+            pass
+
+
+async def check_denied(world: World, endpoint: str) -> None:
+    """What a denied call must have left alone beyond the accounts' rows."""
+    match endpoint:
+        case "POST /api/v1/users/{user_id}/unlock":
+            assert (await target_login(world)).status_code == 429
         case _:
             pass
 
@@ -1099,6 +1136,7 @@ async def test_matrix(
     assert response.status_code < 500, f"{endpoint} as {caller_kind}: {response.text}"
     if denial is not None:
         assert_denied(response, denial)
+        await check_denied(world, endpoint)
     else:
         assert response.status_code not in (401, 403), (
             f"{endpoint} as {caller_kind} was refused: {response.status_code} {response.text}"
@@ -1424,6 +1462,7 @@ async def test_learning_matrix(
     assert response.status_code < 500, f"{cell}: {response.status_code} {response.text}"
     if denial is not None:
         assert_denied(response, denial)
+        await check_denied(world, endpoint)
     else:
         assert response.status_code == expected, f"{cell}: {response.status_code} {response.text}"
         if expected >= 400:  # refused on the merits, never for want of the permission

@@ -121,8 +121,11 @@ async def test_soft_delete_hides_restore_returns(client, login_as):
 
     restored = await client.post(user_url(student.id, "/restore"), headers=admin.headers)
     assert restored.status_code == 200 and restored.json()["deleted_at"] is None
-    # The sessions went with the user and came back with it (same delete batch).
-    assert (await client.get(ME, headers=student.headers)).status_code == 200
+    # The sessions went with the user and came back with it (same delete batch), but ended:
+    # tokens issued before a deletion never work again (SPEC 13); a new login does.
+    assert_problem(await client.get(ME, headers=student.headers), 401, "unauthorized")
+    again = await login(client, student.email)
+    assert (await client.get(ME, headers=again.headers)).status_code == 200
 
 
 async def test_restore_conflicts_when_the_email_was_taken_meanwhile(client, login_as):
