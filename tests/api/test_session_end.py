@@ -171,10 +171,10 @@ async def test_an_access_token_is_no_refresh_token(client, login_as):
         "x" * 300,
         "x" * 100_000,
         "nul\x00byte",
-        f"{uuid.uuid4()}.{'s' * 40}\x00",
+        f"0190c0de-0000-7000-8000-00000000000a.{'s' * 40}\x00",
         "9ebd2a44-2489-41e5-8dd4-7c87a1036d57.short",
         f"not-a-uuid.{'s' * 40}",
-        f"{uuid.uuid4()}.{'s' * 40}",
+        f"0190c0de-0000-7000-8000-00000000000b.{'s' * 40}",
     ],
 )
 async def test_unusable_refresh_and_logout_tokens_are_401(client, path, token):
