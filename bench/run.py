@@ -22,7 +22,16 @@ import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
-from bench import catalog_http, harness, heartbeat, pagination, repository, scale, write_overhead
+from bench import (
+    catalog_http,
+    concurrency,
+    harness,
+    heartbeat,
+    pagination,
+    repository,
+    scale,
+    write_overhead,
+)
 from bench.harness import Config, Result
 
 BENCHMARKS: dict[str, Callable[[str, Config], Awaitable[list[Result]]]] = {
@@ -32,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[str, Config], Awaitable[list[Result]]]] = {
     "write_overhead": write_overhead.run,
     "pagination": pagination.run,
     "scale": scale.run,
+    "concurrency": concurrency.run,
 }
 RESULTS = harness.ROOT / "bench" / "RESULTS.md"
 

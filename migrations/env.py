@@ -9,7 +9,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection
 
-from learnhub.db.engine import create_engine
+from learnhub.db.engine import create_engine, is_sqlite
+from learnhub.db.migrations import MigrationTimeouts
 from learnhub.models import Base
 
 config = context.config
@@ -59,7 +60,11 @@ def _sqlite_pragma(connection: Connection, pragma: str) -> list[Any]:
 
 
 async def run_async() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+    # Alembic's own CLI: the same lock and statement timeouts as `learnhub db upgrade` (which
+    # opens the connection itself, see learnhub.db.migrations), without the retries.
+    url = config.get_main_option("sqlalchemy.url") or ""
+    timeouts = None if is_sqlite(url) else MigrationTimeouts.from_settings().server_settings()
+    engine = create_engine(url, server_settings=timeouts)
     async with engine.connect() as connection:
         await connection.run_sync(run_on)
         await connection.commit()

@@ -2,8 +2,10 @@
 
 The outbox takes a row with every business write, so on PostgreSQL this index is built with
 CREATE INDEX CONCURRENTLY, outside a transaction (Alembic's autocommit block), in a revision
-of its own, under a lock_timeout so it never queues behind a long transaction while writers
-queue behind it. A concurrent build that fails leaves an INVALID index behind (`learnhub db
+of its own, under the migration connection's lock_timeout (set for every revision by
+learnhub.db.migrations) so it never queues behind a long transaction while writers queue
+behind it; the statement_timeout is lifted for the build, which takes as long as the table
+needs. A concurrent build that fails leaves an INVALID index behind (`learnhub db
 check` reports it); running the upgrade again drops that leftover first and rebuilds it.
 SQLite has no concurrent builds and one writer at a time: a plain CREATE INDEX there.
 
@@ -24,7 +26,6 @@ depends_on: str | Sequence[str] | None = None
 
 INDEX = "ix_outbox_unhandled"
 UNHANDLED = sa.text("handled_at IS NULL")
-LOCK_TIMEOUT = "5s"
 
 
 def upgrade() -> None:
@@ -32,7 +33,7 @@ def upgrade() -> None:
         op.create_index(INDEX, "outbox", ["position"], sqlite_where=UNHANDLED)
         return
     with op.get_context().autocommit_block():
-        op.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+        op.execute("SET statement_timeout = 0")
         try:
             # A leftover of an earlier, failed concurrent build is INVALID: drop it first.
             op.drop_index(INDEX, "outbox", postgresql_concurrently=True, if_exists=True)
@@ -44,7 +45,7 @@ def upgrade() -> None:
                 postgresql_concurrently=True,
             )
         finally:
-            op.execute("RESET lock_timeout")
+            op.execute("RESET statement_timeout")
 
 
 def downgrade() -> None:
@@ -52,8 +53,8 @@ def downgrade() -> None:
         op.drop_index(INDEX, "outbox", sqlite_where=UNHANDLED)
         return
     with op.get_context().autocommit_block():
-        op.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+        op.execute("SET statement_timeout = 0")
         try:
             op.drop_index(INDEX, "outbox", postgresql_concurrently=True, if_exists=True)
         finally:
-            op.execute("RESET lock_timeout")
+            op.execute("RESET statement_timeout")

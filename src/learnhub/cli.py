@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -112,7 +113,7 @@ def serve(
     import uvicorn
 
     settings = get_settings()
-    asyncio.run(bootstrap(settings.database_url))
+    migrating(bootstrap(settings.database_url))
     if demo:
         from learnhub.services.demo import load_demo
 
@@ -122,16 +123,48 @@ def serve(
     if workers > 1 and settings.database_url.startswith("sqlite"):
         err.print("[yellow]SQLite serves one worker process; using 1[/yellow]")
         workers = 1
-    uvicorn.run(
-        "learnhub.api.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level=settings.log_level,
-        timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
-        timeout_keep_alive=settings.keep_alive_seconds,
-    )
+    watcher = start_audit_watch(settings.audit_check_interval_seconds)
+    try:
+        uvicorn.run(
+            "learnhub.api.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            log_level=settings.log_level,
+            timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
+            timeout_keep_alive=settings.keep_alive_seconds,
+        )
+    finally:
+        if watcher is not None:
+            stop_process(watcher)
+
+
+def start_audit_watch(interval_seconds: float) -> Any:
+    """`learnhub audit watch` as a process of its own next to the server (never inside an API
+    worker, SPEC 8), at a lower CPU priority; None when the interval is 0."""
+    import os
+    import subprocess
+
+    if interval_seconds <= 0:
+        return None
+    return subprocess.Popen(
+        [sys.executable, "-m", "learnhub.cli", "audit", "watch", "--interval",
+         str(interval_seconds)],
+        preexec_fn=lambda: os.nice(10),
+    )  # fmt: skip
+
+
+def stop_process(process: Any) -> None:
+    import subprocess
+
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @app.command()
@@ -440,14 +473,28 @@ def tutor_purge() -> None:
     )
 
 
+def migrating(work: Coroutine[Any, Any, T]) -> T:
+    """Run a migration; a revision that kept hitting its lock timeout is a clear message and
+    exit status 1, not a traceback."""
+    try:
+        return asyncio.run(work)
+    except migrations.MigrationLockTimeout as exc:
+        err.print(f"[red]migration stopped[/red]: {exc}")
+        raise typer.Exit(1) from None
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Upgrade the schema (default: to the newest revision) and load built-in roles."""
+    """Upgrade the schema (default: to the newest revision) and load built-in roles.
+
+    On PostgreSQL every revision runs under LEARNHUB_MIGRATION_LOCK_TIMEOUT_SECONDS and
+    LEARNHUB_MIGRATION_STATEMENT_TIMEOUT_SECONDS; one that cannot take its locks in time is
+    retried LEARNHUB_MIGRATION_LOCK_RETRIES times, then the command fails."""
     url = database_url()
     if revision == "head":
-        asyncio.run(bootstrap(url))
+        migrating(bootstrap(url))
     else:
-        asyncio.run(migrations.upgrade(url, revision))
+        migrating(migrations.upgrade(url, revision))
     console.print(f"database at {asyncio.run(migrations.current(url))}")
 
 
@@ -455,7 +502,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. base or -1.")]) -> None:
     """Downgrade the schema to REVISION."""
     url = database_url()
-    asyncio.run(migrations.downgrade(url, revision))
+    migrating(migrations.downgrade(url, revision))
     console.print(f"database at {asyncio.run(migrations.current(url))}")
 
 
@@ -540,6 +587,58 @@ def db_report(
         plan = escape(q.summary) + (f"\n[dim]{escape(q.note)}[/dim]" if q.note else "")
         table.add_row(q.name, plan, q.access, time_ms)
     console.print(table)
+
+
+@audit_app.command("watch")
+def audit_watch(
+    interval: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds between checks (default LEARNHUB_AUDIT_CHECK_INTERVAL_SECONDS)."
+        ),
+    ] = None,
+    once: Annotated[bool, typer.Option(help="Check once, print the result, exit.")] = False,
+    full: Annotated[bool, typer.Option(help="Replay the whole trail (the first check).")] = False,
+) -> None:
+    """Keep the audit completeness gauge of /metrics fresh: check incrementally from the
+    stored checkpoint (only what was written since the last check is replayed) and store the
+    result, which every API worker reads at scrape time. `learnhub serve` starts one."""
+    from learnhub.ops.audit_watch import audit_watch_loop, run_audit_check
+
+    every = get_settings().audit_check_interval_seconds if interval is None else interval
+
+    async def main() -> Any:
+        engine = command_engine()
+        try:
+            if once:
+                return await run_audit_check(engine, full=full)
+            stop = asyncio.Event()
+            watching = asyncio.create_task(
+                audit_watch_loop(engine, max(every, 1.0), stop, full_first=full)
+            )
+            loop = asyncio.get_running_loop()
+            import signal
+
+            def end() -> None:  # at once, even in the middle of a (long, full) check
+                stop.set()
+                watching.cancel()
+
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, end)
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+            return None
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(main())
+    if result is not None:
+        kind = "full replay" if result.full else "incremental"
+        console.print(
+            f"{kind}: {result.rows_checked} rows, {result.entities_rechecked} entities "
+            f"rechecked, {result.rows_replayed} audit rows replayed, {result.gap_entities} "
+            f"with gaps, completeness {result.completeness_ratio:.4f}"
+        )
 
 
 @audit_app.command("verify")

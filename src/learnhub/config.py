@@ -21,10 +21,20 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./learnhub.db"
     read_replica_url: str | None = None
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    # Connections opened beyond db_pool_size under load, closed again when returned. 0: the
+    # pool keeps every connection it opens and requests beyond pool_size wait for one.
+    db_max_overflow: int = Field(default=0, ge=0, le=200)
     db_echo: bool = False
     slow_query_ms: float = Field(default=200.0, ge=0)
-    # How often the API process replays the audit trail for the completeness gauge (0: never).
+    # How often `learnhub audit watch` (started next to the API by `learnhub serve`, never
+    # inside its workers) checks audit completeness incrementally (0: serve starts none).
     audit_check_interval_seconds: float = Field(default=300.0, ge=0)
+    # PostgreSQL migrations: how long a revision waits for a lock and runs one statement
+    # (0: no limit), and how often a revision that gave up waiting for a lock is retried.
+    migration_lock_timeout_seconds: float = Field(default=5.0, ge=0)
+    migration_statement_timeout_seconds: float = Field(default=60.0, ge=0)
+    migration_lock_retries: int = Field(default=3, ge=0, le=100)
+    migration_retry_backoff_seconds: float = Field(default=1.0, ge=0)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -58,6 +68,10 @@ class Settings(BaseSettings):
 
     # A video counts as completed once this share of it was really watched.
     completion_ratio: float = Field(default=0.9, gt=0, le=1)
+    # Credited watch time never exceeds max_playback_rate x the wall-clock seconds since the
+    # learner's first heartbeat for the video, plus one tolerance (SPEC 5, Progress).
+    max_playback_rate: float = Field(default=2.0, ge=1, le=16)
+    progress_tolerance_seconds: float = Field(default=10.0, ge=0, le=3600)
 
     # The AI tutor: "offline" answers from the course's own material; "openai" calls an
     # OpenAI-compatible chat-completions endpoint at tutor_api_url.

@@ -17,6 +17,10 @@ DB_QUERY_DURATION = Histogram(
     ["operation", "table"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
 )
+DB_CONNECTIONS_OPENED = Counter(
+    "learnhub_db_connections_opened_total",
+    "Database connections opened by this process's pools (steady under load: the pool keeps them)",
+)
 SOFT_DELETES = Counter("learnhub_soft_deletes_total", "Committed soft deletes", ["entity"])
 RESTORES = Counter("learnhub_restores_total", "Committed restores", ["entity"])
 HARD_DELETES = Counter("learnhub_hard_deletes_total", "Committed hard deletes", ["entity"])
@@ -26,6 +30,10 @@ VERSION_CONFLICTS = Counter(
 OUTBOX_BACKLOG = Gauge("learnhub_outbox_backlog", "Unpublished outbox messages")
 AUDIT_COMPLETENESS = Gauge(
     "learnhub_audit_completeness_ratio", "Share of entity rows the audit trail explains"
+)
+AUDIT_CHECKED_AT = Gauge(
+    "learnhub_audit_checked_timestamp_seconds",
+    "When `learnhub audit watch` last stored the completeness ratio (Unix time; NaN: never)",
 )
 LOGIN_THROTTLED = Counter("learnhub_login_throttled_total", "Logins refused by throttling")
 EVENT_HANDLER_FAILURES = Counter(

@@ -7,6 +7,7 @@ need real commits from concurrent connections."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -122,3 +123,25 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert body["status"] == status and body["code"] == code, body
     assert body["title"] and body["type"]
     return body
+
+
+class FakeClock:
+    """A clock a test moves by hand, put in the app's place (`app.state.clock`)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+@pytest.fixture
+def clock(app: FastAPI) -> FakeClock:
+    """The app's clock for heartbeats, standing still until the test advances it."""
+    fake = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    app.state.clock = fake
+    return fake

@@ -60,8 +60,12 @@ async def test_duplicate_email_is_a_conflict(client, first, second):
     "body,code",
     [
         ({"email": "not-an-email", "password": PASSWORD, "display_name": "x"}, "invalid_value"),
-        ({"email": "ok@example.com", "password": "short", "display_name": "x"}, "invalid_value"),
-        ({"email": "ok@example.com", "password": PASSWORD, "display_name": "   "}, "invalid_value"),
+        # The document declares the password's length and the name's not-blank pattern.
+        ({"email": "ok@example.com", "password": "short", "display_name": "x"}, "validation_error"),
+        (
+            {"email": "ok@example.com", "password": PASSWORD, "display_name": "   "},
+            "validation_error",
+        ),
         ({"email": "ok@example.com", "password": PASSWORD}, "validation_error"),
         (
             {"email": "ok@example.com", "password": PASSWORD, "display_name": "x", "role": "admin"},

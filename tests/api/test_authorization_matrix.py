@@ -93,6 +93,7 @@ API = "/api/v1"
 PUBLIC = "public"  # anyone: the endpoint reads no credentials (a dead token goes unnoticed)
 SELF = "self"  # any live, active account, acting on itself
 ADMIN = "admin"  # holders of users:manage
+AUDITOR = "auditor"  # holders of audit:read (the admins)
 # Course policies (the cells of `test_course_matrix`).
 CATALOG = "catalog"  # anyone, logged in or not; credentials that are sent must be live (401)
 AUTHOR = "author"  # holders of courses:author (instructors) or courses:manage (admins)
@@ -126,6 +127,7 @@ ROLES_WITH_PERMISSION = {
     PUBLIC: set(COURSE_CALLERS),
     SELF: LIVE_ROLES,
     ADMIN: {ADMIN_ROLE},
+    AUDITOR: {ADMIN_ROLE},
     CATALOG: LIVE_ROLES | {ANONYMOUS},
     AUTHOR: {INSTRUCTOR, OTHER_INSTRUCTOR, ADMIN_ROLE},
     OWNER: {INSTRUCTOR, ADMIN_ROLE},
@@ -719,6 +721,13 @@ MATRIX: dict[str, Rule] = {
     f"PUT {API}/users/{{user_id}}/roles": Rule(
         ADMIN, 200, on_target("/roles", {"roles": ["admin", "student"]})
     ),
+    # The audit trail.
+    f"GET {API}/audit": Rule(AUDITOR, 200, fixed(f"{API}/audit")),
+    f"GET {API}/audit?filters": Rule(
+        AUDITOR,
+        200,
+        fixed(f"{API}/audit", params={"entity_type": "user", "action": "create", "limit": "5"}),
+    ),
     # The catalog and the course lifecycle ("instructor" owns the course under test).
     f"GET {API}/courses": Rule(CATALOG, 200, fixed(f"{API}/courses"), fixture=COURSE),
     f"GET {API}/courses?mine=true": Rule(
@@ -1070,6 +1079,12 @@ async def check_allowed(world: World, endpoint: str, response: httpx.Response) -
             assert isinstance(body["items"], list)
         case "GET /api/v1/users":
             assert isinstance(body["items"], list)
+        case "GET /api/v1/audit":
+            # The caller's own account was created (audited) for this cell.
+            assert body["items"] and set(body) == {"items", "next_cursor"}
+        case "GET /api/v1/audit?filters":
+            assert body["items"] and len(body["items"]) <= 5
+            assert {(e["entity_type"], e["action"]) for e in body["items"]} == {("user", "create")}
         case "GET /api/v1/users/{user_id}" | "PATCH /api/v1/users/{user_id}":
             assert body["id"] == world.target.id
         case "POST /api/v1/users/{user_id}/restore":
@@ -1248,6 +1263,8 @@ async def check_course_allowed(
             assert c is not None and body["id"] == c.course_id
             assert [s["id"] for s in body["sections"]] == [c.section_id]
             assert [v["id"] for v in body["sections"][0]["videos"]] == [c.video_id]
+            # The outline for everyone; the video's url for its owner and admins only here.
+            assert body["sections"][0]["videos"][0]["locked"] is not owns
         case "PATCH /courses/{course_id}":
             assert body["title"] == COURSE_PATCH["title"]
             assert body["price"]["amount"] == "24.99"
@@ -1283,7 +1300,11 @@ async def check_course_allowed(
             assert c is not None and body["section_id"] == c.section_id
             assert body["title"] == NEW_VIDEO["title"]
         case "GET /videos/{video_id}":
+            # The url and transcript are for enrolled learners (none here), the owner and admins.
             assert c is not None and body["id"] == c.video_id
+            assert body["locked"] is not owns, body
+            assert (body["url"] == VIDEO_BODY["url"]) is owns, body
+            assert (body["transcript"] == VIDEO_BODY["transcript"]) is owns, body
         case "PATCH /videos/{video_id}":
             assert body["title"] == VIDEO_PATCH["title"] and body["duration_seconds"] == 120
         case "DELETE /videos/{video_id}":
@@ -1295,10 +1316,15 @@ async def check_course_allowed(
             assert c is not None and body["section_id"] == c.section_id
             assert [o["is_correct"] for o in body["questions"][0]["options"]] == [True, False]
         case "GET /quizzes/{quiz_id}":
-            # Only those who may edit the course see the answer keys.
+            # Only those who may edit the course see the answer keys; the questions are for
+            # them and enrolled learners (none here): the others see the quiz locked.
             assert c is not None and body["id"] == c.quiz_id
-            options = body["questions"][0]["options"]
-            assert all(("is_correct" in o) == owns for o in options), body
+            if owns:
+                options = body["questions"][0]["options"]
+                assert all("is_correct" in o for o in options), body
+            else:
+                assert body["locked"] is True and body["questions"] is None, body
+                assert body["question_count"] == 1 and "is_correct" not in response.text
         case "PATCH /quizzes/{quiz_id}":
             assert body["title"] == "Final Checkpoint" and body["pass_mark"] == 80
             assert len(body["questions"]) == 1
@@ -1401,7 +1427,7 @@ async def check_learning_allowed(
             assert body["video_id"] == c.video_id and body["position_seconds"] == 5.0
             assert body["watched_seconds"] == 5.0 and body["completed"] is False
         case "POST /progress/heartbeats":
-            # Two beats on one video: one item, their shared first-heartbeat allowance.
+            # Two beats on one video: one item, their shared first-heartbeat budget.
             (item,) = body["items"]
             assert item["video_id"] == c.video_id and item["position_seconds"] == 5.0
             assert item["watched_seconds"] == 5.0 and item["completed"] is False

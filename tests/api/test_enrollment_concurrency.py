@@ -10,6 +10,7 @@ import random
 import time
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ from learnhub.db.engine import create_session_factory
 from learnhub.models import Course, OutboxMessage
 from learnhub.models.learning import Enrollment, VideoProgress, WatchedSegment
 from learnhub.services.learning import merge_segments
-from tests.api.conftest import Account, create_account, login
+from tests.api.conftest import Account, FakeClock, create_account, login
 from tests.api.test_courses import (
     API,
     add_section,
@@ -122,7 +123,11 @@ async def test_concurrent_enrolments_leave_one_row_per_learner_and_an_exact_coun
     assert detail.json()["enrollment_count"] == USERS, figures
 
 
-async def test_concurrent_heartbeats_never_count_a_second_twice(committed_client, committed_engine):
+async def test_concurrent_heartbeats_never_count_a_second_twice(
+    committed_app, committed_client, committed_engine
+):
+    # Round 1 at the first heartbeat's instant (10 s of budget), round 2 an hour later.
+    clock = committed_app.state.clock = FakeClock(datetime.now(UTC))
     (instructor,) = await accounts(committed_client, committed_engine, "instructor", 1)
     (student,) = await accounts(committed_client, committed_engine, "student", 1)
     course, video = await published_course(committed_client, instructor)
@@ -133,8 +138,8 @@ async def test_concurrent_heartbeats_never_count_a_second_twice(committed_client
     url = f"{API}/videos/{video['id']}/progress"
 
     async def burst(offset: float) -> tuple[list[httpx.Response], list[list[float]], float]:
-        """10 heartbeats at once, each 6 s long and overlapping its neighbours by 3 s: each
-        adds at most 6 new seconds, within any heartbeat's 10-second allowance."""
+        """10 heartbeats at once, each 6 s long and overlapping its neighbours by 3 s: the
+        stored union must end up exactly their union, whatever the interleaving."""
         played = [[offset + 3.0 * i, offset + 3.0 * i + 6.0] for i in range(10)]
         started = time.perf_counter()
         responses = await asyncio.gather(
@@ -149,11 +154,15 @@ async def test_concurrent_heartbeats_never_count_a_second_twice(committed_client
         )
         return list(responses), played, time.perf_counter() - started
 
-    async def stored() -> tuple[float, list[tuple[float, float]], int]:
+    async def stored() -> tuple[float, float, list[tuple[float, float]]]:
         async with committed_engine.connect() as conn:
             progress = (
                 await conn.execute(
-                    select(VideoProgress.id, VideoProgress.watched_seconds).where(
+                    select(
+                        VideoProgress.id,
+                        VideoProgress.watched_seconds,
+                        VideoProgress.claimed_seconds,
+                    ).where(
                         VideoProgress.user_id == uuid.UUID(student.id),
                         VideoProgress.video_id == uuid.UUID(video["id"]),
                     )
@@ -167,19 +176,23 @@ async def test_concurrent_heartbeats_never_count_a_second_twice(committed_client
                     .order_by(WatchedSegment.start_seconds)
                 )
             ).all()
-        return float(progress[0][1]), [(float(s), float(e)) for s, e in segments], len(progress)
+        watched, claimed = float(progress[0][1]), float(progress[0][2])
+        return watched, claimed, [(float(s), float(e)) for s, e in segments]
 
     credited: list[list[float]] = []
     report = []
     # Round 1 races to create the progress row (409 is acceptable for a lost race);
     # round 2 hits the existing row, where the row lock must serialise every heartbeat.
     for round_no, offset in ((1, 0.0), (2, 100.0)):
+        if round_no == 2:
+            clock.advance(3600)
         responses, played, duration = await burst(offset)
         statuses = histogram(responses)
         credited += [p for p, r in zip(played, responses, strict=True) if r.status_code == 200]
-        watched, segments, _ = await stored()
+        watched, claimed, segments = await stored()
         union = merge_segments([(s, e) for s, e in credited])
         expected = sum(e - s for s, e in union)
+        budget = 10.0 if round_no == 1 else 2 * 3600 + 10.0
         figures = (
             f"round {round_no}: 10 heartbeats in {duration:.2f}s, statuses {statuses}, "
             f"watched_seconds {watched}, stored union {segments}, expected union {union} "
@@ -194,8 +207,9 @@ async def test_concurrent_heartbeats_never_count_a_second_twice(committed_client
         if round_no == 2:
             assert statuses == {200: 10}, figures
         assert statuses.get(200, 0) >= 1, figures
-        assert watched == pytest.approx(sum(e - s for s, e in segments), abs=1e-3), figures
-        assert watched == pytest.approx(expected, abs=1e-3), figures
+        assert claimed == pytest.approx(sum(e - s for s, e in segments), abs=1e-3), figures
+        assert claimed == pytest.approx(expected, abs=1e-3), figures
+        assert watched == pytest.approx(min(expected, budget), abs=1e-3), figures
         assert len(segments) == len(union), figures
         assert [x for seg in segments for x in seg] == pytest.approx(
             [x for seg in union for x in seg]

@@ -1,8 +1,7 @@
 """POST /progress/heartbeats: a player's buffered heartbeats synced at once, on both databases.
-Beats follow a single heartbeat's rules (a video's growth capped by the wall-clock time since
-its previous stored heartbeat, shared by the batch's beats; never backwards; completion
-exactly once), the batch is all or nothing, and it costs the statements of one heartbeat,
-not one round of statements per beat."""
+Beats follow a single heartbeat's rules (a video's credit within its one real-time budget,
+which a batch's beats share; never backwards; completion exactly once), the batch is all or
+nothing, and it costs the statements of one heartbeat, not one round of statements per beat."""
 
 from __future__ import annotations
 
@@ -49,19 +48,19 @@ async def test_beats_apply_in_order_with_the_single_heartbeat_rules(client, logi
         learner,
         {"video_id": first["id"], "position_seconds": 8, "watched_seconds": 8},
         {"video_id": second["id"], "position_seconds": 250, "played_segments": [[0, 250]]},
-        # The same video again: the batch shares one allowance per video, no more.
+        # The same video again: the batch shares one budget per video, no more.
         {"video_id": first["id"], "position_seconds": 60, "watched_seconds": 60},
     )
     progress = by_video(response)
     assert list(progress) == [first["id"], second["id"]]  # first-seen order
     assert progress[first["id"]]["watched_seconds"] == 10.0  # a first heartbeat's 10 s
     assert progress[first["id"]]["position_seconds"] == 60.0
-    # Seeking far ahead earns only the wall-clock allowance (10 s on a first heartbeat).
+    # Seeking far ahead earns only the budget (10 s on a first heartbeat); the claim is kept.
     assert progress[second["id"]]["watched_seconds"] == 10.0
-    assert await stored_segments(session, learner, second["id"]) == [(0.0, 10.0)]
+    assert await stored_segments(session, learner, second["id"]) == [(0.0, 250.0)]
 
-    # A buffer synced an hour later: the stale beat lowers nothing, the others spend the
-    # hour's allowance in order and complete the video, once.
+    # A buffer synced an hour later: the stale beat lowers nothing, the others are credited
+    # within the hour's budget and complete the video, once.
     await rewind(session, learner, first["id"], 3600)
     response = await sync(
         client,

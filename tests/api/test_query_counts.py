@@ -73,8 +73,13 @@ def tables(statements: list[str]) -> list[str]:
     """The table each statement reads first (`FROM x`), to name what was loaded."""
     found = []
     for statement in statements:
-        match = re.search(r"\bFROM\s+(\w+)", statement)
-        found.append(match.group(1) if match else statement.split()[0])
+        # The statement's own FROM, not one inside a sub-select among its columns.
+        outer = [
+            m.group(1)
+            for m in re.finditer(r"\bFROM\s+(\w+)", statement)
+            if statement.count("(", 0, m.start()) == statement.count(")", 0, m.start())
+        ]
+        found.append(outer[0] if outer else statement.split()[0])
     return found
 
 
@@ -231,6 +236,33 @@ async def test_course_detail_costs_the_same_for_a_small_and_a_large_course(
     # is its own business, so compare as sets of tables.
     expected = ["course_objectives", "course_tags", "courses", "quizzes", "sections", "videos"]
     assert sorted(tables(few)) == sorted(tables(many)) == expected, listing(many)
+
+
+async def test_course_detail_adds_one_enrolment_lookup_for_a_logged_in_learner_only(
+    client, connection, login_as
+):
+    """Who may see the content (SPEC 5) costs at most one indexed lookup of the caller's
+    enrolment, made only for a logged-in caller who is not an editor of the course."""
+    author, learner = await login_as("instructor"), await login_as("student")
+    course_id = await make_course(client, author, "Locked course", tags=["lock"], sections=2)
+    url = f"{COURSES}/{course_id}"
+    _, anonymous = await statements_for(client, connection, url)
+    outsider, as_outsider = await statements_for(client, connection, url, headers=learner.headers)
+    enrolled = await client.post(f"{url}/enrollments", headers=learner.headers)
+    assert enrolled.status_code == 201, enrolled.text
+    inside, as_learner = await statements_for(client, connection, url, headers=learner.headers)
+    _, as_author = await statements_for(client, connection, url, headers=author.headers)
+
+    assert outsider.json()["sections"][0]["videos"][0]["locked"] is True
+    assert inside.json()["sections"][0]["videos"][0]["locked"] is False
+    assert len(anonymous) == DETAIL_STATEMENTS, listing(anonymous)
+    # principal + the page + the enrolment lookup
+    assert len(as_outsider) == len(as_learner) == DETAIL_STATEMENTS + 2, listing(as_learner)
+    assert tables(as_learner).count("enrollments") == 1, listing(as_learner)
+    assert "enrollments.user_id" in " ".join(as_learner), listing(as_learner)
+    # The course's instructor is known to see everything: no lookup.
+    assert len(as_author) == DETAIL_STATEMENTS + 1, listing(as_author)
+    assert "enrollments" not in tables(as_author), listing(as_author)
 
 
 # ---- account administration and activity --------------------------------------------------

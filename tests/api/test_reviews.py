@@ -281,7 +281,9 @@ async def test_only_enrolled_learners_may_review(client, login_as, session):
     assert figures["rating_count"] == 1
 
 
-BAD_RATINGS: list[Any] = [0, 6, -1, 4.5, 4.0, "4", True, None, [4], {"value": 4}]
+# 4.0 is not here: JSON Schema's `integer` includes it, so it is the rating 4 (decisions,
+# "Request bodies take JSON's types as JSON Schema defines them").
+BAD_RATINGS: list[Any] = [0, 6, -1, 4.5, "4", True, None, [4], {"value": 4}]
 
 
 async def test_ratings_outside_one_to_five_whole_numbers_are_refused(client, login_as, session):
@@ -306,8 +308,9 @@ async def test_ratings_outside_one_to_five_whole_numbers_are_refused(client, log
     assert stored["rating"] == 2 and stored["version"] == 1
     figures = await assert_rating_exact(client, session, course["id"], "refused edits")
     assert figures["rating_histogram"] == {"1": 0, "2": 1, "3": 0, "4": 0, "5": 0}
-    for stars in (1, 5):  # the bounds themselves are fine
-        await ok(patch(client, student, posted["id"], rating=stars))
+    for stars in (1, 5, 4.0):  # the bounds themselves are fine, and 4.0 is the integer 4
+        edited = await ok(patch(client, student, posted["id"], rating=stars))
+        assert edited["rating"] == stars
         await assert_rating_exact(client, session, course["id"], f"edit to {stars}")
 
 

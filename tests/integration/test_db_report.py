@@ -185,6 +185,15 @@ def test_report_shows_the_index_of_each_hot_query(
         # nothing that grows with the catalog is read in full (the tag vocabulary, a few
         # dozen rows here, may be).
         assert set(catalog["full_scans"]) <= {"tags"}, catalog
+    # GET /audit: the actor and entity filters each have their index (an action alone has
+    # none: see docs/decisions.md, "The audit API and completeness").
+    for name, index in (
+        ("audit trail (GET /audit)", "ix_audit_log_occurred_at"),
+        ("audit trail actor_id=", "ix_audit_log_actor"),
+        ("audit trail entity_type=&entity_id=", "ix_audit_log_entity"),
+    ):
+        assert queries[name]["indexes"][:1] == [index], queries[name]
+        assert queries[name]["full_scans"] == [], queries[name]
     page_two = queries["catalog page 2 (keyset cursor)"]
     # The page's one statement reads courses by the sort's index first; its tag and
     # objective sub-selects use their own indexes, and nothing is scanned in full.

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from learnhub.cli import app
 from learnhub.config import get_settings
-from learnhub.db.audit import _render, audited_columns
+from learnhub.db.audit import audited_columns, render_value
 from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.db.soft_delete import INCLUDE_DELETED
 from learnhub.db.uow import UnitOfWork
@@ -209,7 +209,7 @@ async def test_audit_entries_are_what_the_unit_of_work_writes(fresh_engine: Asyn
                 assert entry.action == "create" and entry.actor_id is None
                 assert entry.request_id == "seed:7"
                 expected = {
-                    key: [None, _render(column, getattr(obj, key))]
+                    key: [None, render_value(column, getattr(obj, key))]
                     for key, column in audited_columns(inspect(model))
                     if getattr(obj, key) is not None
                 }

@@ -74,3 +74,61 @@ async def test_the_setting_reaches_the_application_engine(db_url: str) -> None:
             with capture_logs() as logs:
                 assert (await client.get("/ready")).status_code == 200
     assert [e for e in slow_lines(logs) if e["statement"] == "SELECT 1"]
+
+
+def _readable(fd: int) -> bool:
+    import select
+
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+@pytest.mark.postgres_only
+async def test_time_waiting_for_a_busy_event_loop_is_not_counted(db_url: str) -> None:
+    """SPEC 8: the reply of a fast statement has reached the driver, but the event loop is
+    busy (here: a callback blocks it for 300 ms) before the awaiting task resumes. The
+    statement took well under a millisecond at the database: no slow_query line, and the
+    histogram records the round trip, not the 300 ms."""
+    import asyncio
+    import time
+
+    from learnhub.metrics import DB_QUERY_DURATION
+
+    async with engine_with(db_url, 100) as engine, engine.connect() as conn:
+        statement = "SELECT count(*) FROM roles WHERE name <> 'x'"
+        await conn.exec_driver_sql(statement)  # BEGIN done, statement prepared and cached
+        raw = await conn.get_raw_connection()
+        fd = raw.driver_connection._transport.get_extra_info("socket").fileno()  # type: ignore[union-attr]
+        loop = asyncio.get_running_loop()
+        state = {"seen": False, "blocked": 0.0}
+
+        def watch() -> None:
+            # Wait until the reply is in the socket, then until the driver has read it:
+            # from then on the statement's task is only waiting for the loop.
+            if not state["seen"]:
+                state["seen"] = _readable(fd)
+            elif not _readable(fd):
+                started = time.perf_counter()
+                time.sleep(0.3)
+                state["blocked"] = time.perf_counter() - started
+                return
+            loop.call_soon(watch)
+
+        histogram = DB_QUERY_DURATION.labels(operation="SELECT", table="roles")
+        before_sum = _hist_sum(histogram)
+        with capture_logs() as logs:
+            loop.call_soon(watch)
+            started = time.perf_counter()
+            await conn.exec_driver_sql(statement)
+            wall = time.perf_counter() - started
+        measured = _hist_sum(histogram) - before_sum
+    assert state["blocked"] >= 0.3 and wall >= 0.3  # the loop really was blocked meanwhile
+    assert slow_lines(logs) == []
+    assert measured < 0.1
+
+
+def _hist_sum(histogram: Any) -> float:
+    for metric in histogram.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_sum"):
+                return float(sample.value)
+    return 0.0

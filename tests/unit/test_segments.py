@@ -1,22 +1,27 @@
-"""The interval arithmetic behind video progress: `merge_segments`, `covered`, `_gaps` and
-`grow_union`, which decides how much of a heartbeat's played segments the server credits.
+"""The arithmetic behind video progress: `merge_segments` and `covered` (the stored union of
+played segments) and `CreditPolicy.budget` / `credit`, which decide how much of it the
+server credits.
 
-Properties (hypothesis): the union never shrinks, it grows by at most the allowance and by
-at most what was really played, it stays sorted, non-overlapping and made of intervals of
-positive length (the database's `end_seconds > start_seconds`), and replaying what is
-already in it adds nothing."""
+Properties (hypothesis): the union is sorted, non-overlapping and covers exactly what was
+played; whatever heartbeats arrive, credited time never decreases, never exceeds the budget
+(`max_playback_rate` x seconds since the first heartbeat + tolerance) unless it was already
+higher, is the whole claim once the budget covers it, and an exact replay changes nothing."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
-from hypothesis import example, given, settings
+import pytest
+from hypothesis import given
 from hypothesis import strategies as st
 
-from learnhub.services.learning import Segment, _gaps, covered, grow_union, merge_segments
+from learnhub.domain.errors import InvalidValue
+from learnhub.services.learning import CreditPolicy, Segment, covered, credit, merge_segments
 
 EPS = 1e-9
+T0 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
 
 # ---- strategies -------------------------------------------------------------------------------
@@ -26,8 +31,8 @@ def _segment(start: float, length: float) -> Segment:
     return (start, start + length)
 
 
-# Player timestamps in tenths of a second (what real clients send: collisions, touching ends,
-# sums that exhaust the allowance exactly) and arbitrary floats.
+# Player timestamps in tenths of a second (what real clients send: collisions, touching ends)
+# and arbitrary floats.
 tenths = st.builds(
     lambda s, n: (s / 10, (s + n) / 10),
     st.integers(min_value=0, max_value=2000),
@@ -41,17 +46,11 @@ floats = st.builds(
 segments = st.one_of(tenths, floats)
 segment_lists = st.lists(segments, max_size=8)
 played_lists = st.lists(segments, min_size=1, max_size=6)
-allowances = st.one_of(
-    st.integers(min_value=0, max_value=120).map(float),
-    st.floats(min_value=0, max_value=300, allow_nan=False, allow_infinity=False),
-)
-
-# An allowance of exactly 10 s (the first heartbeat) spent to the last bit by the first played
-# segment: the second segment gets a sliver of budget smaller than one ulp of its start.
-EXHAUSTED_EXACTLY: tuple[list[Segment], list[Segment], float] = (
-    [],
-    [(12.4, 22.4), (40.0, 60.0)],
-    10.0,
+# Heartbeats: seconds after the previous one (0: back to back) and what they claim.
+beat_lists = st.lists(
+    st.tuples(st.floats(min_value=0, max_value=60, allow_nan=False), played_lists),
+    min_size=1,
+    max_size=30,
 )
 
 
@@ -67,7 +66,7 @@ def is_normalised(union: Sequence[Segment]) -> bool:
 
 def uncovered(union: Sequence[Segment], start: float, end: float) -> float:
     """How much of [start, end) the (merged) union misses."""
-    return covered(_gaps(union, start, end))
+    return covered(merge_segments([*union, (start, end)])) - covered(merge_segments(union))
 
 
 def inside(inner: Sequence[Segment], outer: Sequence[Segment]) -> bool:
@@ -125,136 +124,61 @@ def test_merge_is_idempotent_and_order_independent(items, rnd: random.Random):
     assert merge_segments(shuffled) == merged
 
 
-# ---- _gaps ------------------------------------------------------------------------------------
+# ---- the budget and the credit ----------------------------------------------------------------
 
 
-def test_gaps_examples():
-    union = [(10.0, 20.0), (30.0, 40.0)]
-    assert _gaps([], 0.0, 5.0) == [(0.0, 5.0)]
-    assert _gaps(union, 0.0, 50.0) == [(0.0, 10.0), (20.0, 30.0), (40.0, 50.0)]
-    assert _gaps(union, 12.0, 18.0) == []
-    assert _gaps(union, 15.0, 35.0) == [(20.0, 30.0)]
-    assert _gaps(union, 20.0, 30.0) == [(20.0, 30.0)]  # touching ends are not covered
-    assert _gaps(union, 5.0, 10.0) == [(5.0, 10.0)]
-    assert _gaps(union, 40.0, 45.0) == [(40.0, 45.0)]
-    assert _gaps(union, 25.0, 25.0) == []
+def test_the_budget_grows_with_the_clock_from_the_first_heartbeat():
+    policy = CreditPolicy()
+    assert policy.budget(T0, T0) == 10.0  # a first heartbeat: the tolerance
+    assert policy.budget(T0, T0 + timedelta(seconds=60)) == 130.0
+    assert policy.budget(T0, T0 + timedelta(seconds=300)) == 610.0
+    assert policy.budget(T0, T0 - timedelta(seconds=60)) == 10.0  # a clock that went back
+    assert policy.budget(T0, T0 + timedelta(microseconds=1234)) == 10.002  # ms, rounded down
+    assert policy.budget(T0, T0 + timedelta(seconds=265.2)) == 540.4  # not 540.399
+    custom = CreditPolicy(max_playback_rate=1.5, tolerance_seconds=0)
+    assert custom.budget(T0, T0 + timedelta(seconds=100)) == 150.0
+    # A simple client's window since its previous heartbeat is the same formula.
+    assert policy.window(None, T0) == 10.0
+    assert policy.window(T0, T0 + timedelta(seconds=10)) == 30.0
 
 
-@given(segment_lists, segments)
-def test_gaps_are_exactly_what_the_union_misses(items, probe):
-    union = merge_segments(items)
-    start, end = probe
-    gaps = _gaps(union, start, end)
-    assert is_normalised(gaps)
-    assert all(start <= s and e <= end for s, e in gaps)
-    # No gap overlaps the union...
-    assert all(min(e, ue) <= max(s, us) for s, e in gaps for us, ue in union)
-    # ...and gaps plus the union's part of [start, end) make up the whole of it.
-    overlap = sum(max(0.0, min(e, end) - max(s, start)) for s, e in union)
-    assert abs(covered(gaps) + overlap - (end - start)) <= EPS * max(1.0, end)
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"completion_ratio": 0},
+        {"completion_ratio": 1.5},
+        {"max_playback_rate": 0.5},
+        {"tolerance_seconds": -1},
+    ],
+)
+def test_a_policy_out_of_range_is_refused(values):
+    with pytest.raises(InvalidValue):
+        CreditPolicy(**values)
 
 
-# ---- grow_union: examples ---------------------------------------------------------------------
+def test_credit_examples():
+    assert credit(0.0, 30.0, 10.0) == 10.0  # capped by the budget
+    assert credit(10.0, 30.0, 50.0) == 30.0  # the whole claim once covered
+    assert credit(40.0, 30.0, 50.0) == 40.0  # never backwards
+    assert credit(40.0, 100.0, 20.0) == 40.0  # nor when the budget is below (older rows)
+    assert credit(0.0, 89.90000000000001, 100.0) == 89.9  # to the millisecond
 
 
-def test_grow_with_enough_allowance_adds_everything_played():
-    assert grow_union([], [(0.0, 5.0)], 10.0) == [(0.0, 5.0)]
-    assert grow_union([(0.0, 5.0)], [(3.0, 8.0)], 10.0) == [(0.0, 8.0)]
-    assert grow_union([(0.0, 5.0)], [(10.0, 12.0)], 10.0) == [(0.0, 5.0), (10.0, 12.0)]
-
-
-def test_grow_takes_the_earliest_new_seconds_first():
-    # Seeking to the end: only the allowance is credited, from where the player started.
-    assert grow_union([], [(0.0, 600.0)], 10.0) == [(0.0, 10.0)]
-    assert grow_union([(0.0, 10.0)], [(0.0, 600.0)], 10.0) == [(0.0, 20.0)]
-    # Played segments are taken in time order, whatever order the client sent them in.
-    assert grow_union([], [(50.0, 60.0), (0.0, 4.0)], 10.0) == [(0.0, 4.0), (50.0, 56.0)]
-    # Already-watched parts cost nothing: the budget goes to the gaps.
-    assert grow_union([(5.0, 10.0)], [(0.0, 30.0)], 10.0) == [(0.0, 15.0)]
-
-
-def test_no_allowance_adds_nothing():
-    old = [(0.0, 5.0), (10.0, 20.0)]
-    assert grow_union(old, [(0.0, 100.0)], 0.0) == old
-    assert grow_union(old, [(0.0, 100.0)], -5.0) == old
-    assert grow_union([(10.0, 20.0), (0.0, 5.0)], [(30.0, 40.0)], 0.0) == old  # normalised
-
-
-def test_replaying_the_union_adds_nothing():
-    union = [(0.0, 5.0), (10.0, 20.0)]
-    assert grow_union(union, union, 1000.0) == union
-    assert grow_union(union, [(1.0, 2.0), (12.0, 19.0)], 1000.0) == union
-
-
-def test_a_segment_that_exhausts_the_allowance_exactly_leaves_no_empty_interval():
-    """10.0 - (22.4 - 12.4) is a few 1e-15 s of budget; 40.0 + that is 40.0: the union must
-    not gain a zero-length interval (the database refuses `end_seconds <= start_seconds`)."""
-    old, played, allowance = EXHAUSTED_EXACTLY
-    result = grow_union(old, played, allowance)
-    assert is_normalised(result), result
-    assert abs(covered(result) - 10.0) <= EPS
-
-
-# ---- grow_union: properties -------------------------------------------------------------------
-
-
-@given(segment_lists, played_lists, allowances)
-def test_the_union_never_shrinks(old, played, allowance):
-    result = grow_union(old, played, allowance)
-    assert inside(old, result)
-    assert covered(result) >= covered(merge_segments(old)) - EPS
-
-
-@given(segment_lists, played_lists, allowances)
-def test_growth_never_exceeds_the_allowance(old, played, allowance):
-    result = grow_union(old, played, allowance)
-    assert covered(result) - covered(merge_segments(old)) <= allowance + EPS
-
-
-@given(segment_lists, played_lists, allowances)
-@example(*EXHAUSTED_EXACTLY)
-@example([], [(0.1, 3.2), (5.3, 12.2), (40.0, 60.0)], 10.0)
-def test_the_result_is_sorted_non_overlapping_and_of_positive_lengths(old, played, allowance):
-    result = grow_union(old, played, allowance)
-    assert is_normalised(result), result
-
-
-@given(segment_lists, played_lists, allowances)
-def test_growth_never_exceeds_what_was_played(old, played, allowance):
-    merged_old = merge_segments(old)
-    result = grow_union(old, played, allowance)
-    new_in_played = sum(uncovered(merged_old, s, e) for s, e in merge_segments(played))
-    assert covered(result) - covered(merged_old) <= new_in_played + EPS
-    # Nothing outside what was ever played is credited.
-    assert inside(result, [*old, *played])
-
-
-@given(segment_lists, played_lists)
-def test_with_ample_allowance_the_union_is_old_plus_played(old, played):
-    result = grow_union(old, played, 1e9)
-    expected = merge_segments([*old, *played])
-    assert inside(result, expected) and inside(expected, result)
-    assert abs(covered(result) - covered(expected)) <= EPS
-
-
-@settings(max_examples=150)
-@given(segment_lists, played_lists, allowances, allowances)
-def test_replaying_the_same_segments_adds_nothing(old, played, allowance, later_allowance):
-    # Credited in full, a replay (with any later allowance) finds nothing new.
-    full = grow_union(old, played, 1e9)
-    replayed = grow_union(full, played, later_allowance)
-    assert covered(replayed) - covered(full) <= EPS
-    assert inside(replayed, full)
-    # Capped, a replay with no fresh allowance adds nothing either.
-    capped = grow_union(old, played, allowance)
-    assert grow_union(capped, played, 0.0) == capped
-    # Replaying what is already in the union adds nothing whatever the allowance.
-    assert covered(grow_union(capped, capped, later_allowance)) - covered(capped) <= EPS
-
-
-@given(segment_lists, played_lists, allowances)
-def test_growth_is_monotonic_in_the_allowance(old, played, allowance):
-    smaller = grow_union(old, played, allowance)
-    larger = grow_union(old, played, allowance + 5.0)
-    assert covered(larger) >= covered(smaller) - EPS
-    assert inside(smaller, larger)
+@given(beat_lists)
+def test_credit_never_exceeds_the_budget_never_decreases_and_catches_up(beats):
+    """Heartbeats at any rhythm, claiming anything: the credited time follows
+    min(union, budget) exactly, so it is bounded by real time and, once the budget
+    covers the union, all of it."""
+    policy, now, union, watched = CreditPolicy(), T0, [], 0.0
+    for gap, played in beats:
+        now += timedelta(seconds=gap)
+        union = merge_segments([*union, *played])
+        budget = policy.budget(T0, now)
+        before, watched = watched, credit(watched, covered(union), budget)
+        assert watched >= before
+        assert watched <= budget + EPS
+        assert watched == pytest.approx(min(round(covered(union), 3), budget), abs=1e-9)
+        # An exact replay (same claim, same instant) changes nothing.
+        assert credit(watched, covered(merge_segments([*union, *played])), budget) == watched
+    later = policy.budget(T0, now + timedelta(days=1))
+    assert credit(watched, covered(union), later) == round(covered(union), 3)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from starlette.routing import Route, compile_path
 
 from learnhub import __version__
 from learnhub.api import problems
 from learnhub.api.deps import throttle_policy, token_settings
-from learnhub.api.middleware import RequestContextMiddleware
+from learnhub.api.middleware import ConditionalGetMiddleware, RequestContextMiddleware
 from learnhub.api.routers import (
     attempts,
+    audit,
     auth,
     content,
     courses,
@@ -31,8 +33,9 @@ from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.db.uow import UnitOfWork
 from learnhub.events.bus import EventBus
 from learnhub.logging import configure_logging
+from learnhub.models.types import utc_now
 from learnhub.services.handlers import register_handlers
-from learnhub.services.monitoring import audit_check_loop
+from learnhub.services.learning import CreditPolicy
 from learnhub.services.tutor import TutorPolicy
 from learnhub.tutor import build_provider
 
@@ -48,24 +51,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(
             settings.database_url,
             pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
             echo=settings.db_echo,
             slow_query_ms=settings.slow_query_ms,
         )
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
-        audit_checks = None
-        if settings.audit_check_interval_seconds > 0:
-            audit_checks = asyncio.create_task(
-                audit_check_loop(lambda: app.state.engine, settings.audit_check_interval_seconds),
-                name="learnhub-audit-check",
-            )
+        # No background work here: a worker's CPU belongs to requests. Audit completeness is
+        # checked by `learnhub audit watch` (SPEC 8), which `learnhub serve` starts.
         try:
             yield
         finally:
-            if audit_checks is not None:
-                audit_checks.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await audit_checks
             await engine.dispose()
             await app.state.tutor_provider.close()
 
@@ -87,6 +83,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         retention_days=settings.tutor_retention_days,
         history_turns=settings.tutor_history_turns,
     )
+    # Heartbeats read the time from here (tests put a clock of their own in its place).
+    app.state.clock = utc_now
+    app.state.credit_policy = CreditPolicy(
+        completion_ratio=settings.completion_ratio,
+        max_playback_rate=settings.max_playback_rate,
+        tolerance_seconds=settings.progress_tolerance_seconds,
+    )
     problems.install(app)
 
     def openapi() -> dict[str, Any]:
@@ -103,11 +106,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     templates: dict[int, str] = {}
-    areas = (auth, users, courses, content, learning, reviews, attempts, tutor)
+    # Every (path pattern, methods) served, for the `Allow` header of a 405.
+    methods_by_path: list[tuple[re.Pattern[str], frozenset[str]]] = []
+    areas = (auth, users, courses, content, learning, reviews, attempts, tutor, audit)
     routers = [(ops.router, "")] + [(r.router, API_PREFIX) for r in areas]
     for router, prefix in routers:
         app.include_router(router, prefix=prefix)
         templates.update({id(r): prefix + getattr(r, "path", "") for r in router.routes})
+        methods_by_path.extend(
+            (compile_path(prefix + r.path)[0], frozenset(r.methods or ()))
+            for r in router.routes
+            if isinstance(r, APIRoute)
+        )
+    # FastAPI's own pages (/openapi.json, /docs) are plain routes of the app.
+    methods_by_path.extend(
+        (r.path_regex, frozenset(r.methods or ()))
+        for r in app.router.routes
+        if isinstance(r, Route) and r.methods
+    )
+    app.state.methods_by_path = methods_by_path
+    app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(
         RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, route_templates=templates
     )

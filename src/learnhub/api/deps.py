@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Annotated, TypeVar
 
@@ -13,7 +14,12 @@ from fastapi import Depends, Header, Request
 from learnhub.config import Settings
 from learnhub.db.uow import UnitOfWork
 from learnhub.domain.context import current_actor_id
-from learnhub.domain.errors import ConcurrencyConflict, NotAuthenticated, PreconditionFailed
+from learnhub.domain.errors import (
+    ConcurrencyConflict,
+    InvalidValue,
+    NotAuthenticated,
+    PreconditionFailed,
+)
 from learnhub.domain.principal import Principal
 from learnhub.services.auth import AuthService, ThrottlePolicy
 from learnhub.services.tokens import TokenSettings
@@ -103,22 +109,48 @@ def require(permission: str) -> Callable[..., Awaitable[Principal]]:
     return dependency
 
 
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
+def reject_unknown_query(request: Request, allowed: Sequence[str]) -> None:
+    """SPEC 7: an unknown query parameter on a list endpoint is a 422 naming the allowed
+    ones (a misspelt filter must not silently widen the answer)."""
+    unknown = sorted(set(request.query_params) - set(allowed))
+    if unknown:
+        names = ", ".join(sorted(allowed))
+        raise InvalidValue(
+            f"unknown query parameter(s) {', '.join(unknown)}; allowed: {names}", allowed=names
+        )
+
+
+# One entity tag: `W/"<version>"`, or `W/"<version>.<stamp>"` where the representation also
+# shows counters the system maintains (the stamp); strong tags are taken as their weak twin.
+_ETAG = re.compile(r'^(?:W/)?"(\d{1,9})(?:\.[A-Za-z0-9]{1,64})?"$')
 
 
 def parse_if_match(if_match: str | None) -> int | None:
-    """The version an `If-Match: W/"<version>"` header asks for (None when absent)."""
-    if if_match is None:
+    """The version an `If-Match` header asks for: None when absent or `*` (any version).
+    Only the version part of a tag counts, so counters never cause a false conflict."""
+    if if_match is None or if_match.strip() == "*":
         return None
-    match = _ETAG.match(if_match)
-    if match is None:
-        # An ETag we never issued can never match the current one.
-        raise PreconditionFailed("If-Match does not name a version of this resource")
-    return int(match.group(1))
+    versions = set()
+    for tag in if_match.split(","):
+        match = _ETAG.match(tag.strip())
+        if match is None:
+            # An ETag we never issued can never match the current one.
+            raise PreconditionFailed("If-Match does not name a version of this resource")
+        versions.add(int(match.group(1)))
+    if len(versions) != 1:
+        raise PreconditionFailed("If-Match names more than one version of this resource")
+    return versions.pop()
 
 
-def etag(version: int) -> str:
-    return f'W/"{version}"'
+def etag(version: int, stamp: str | None = None) -> str:
+    """`W/"<version>"`, or `W/"<version>.<stamp>"` when the representation shows more than
+    the versioned row (counters the system maintains, the course's content)."""
+    return f'W/"{version}.{stamp}"' if stamp else f'W/"{version}"'
+
+
+def representation_stamp(body: bytes) -> str:
+    """A short fingerprint of a serialised representation, for the stamp of its ETag."""
+    return hashlib.blake2b(body, digest_size=8).hexdigest()
 
 
 async def versioned(
@@ -126,7 +158,8 @@ async def versioned(
     body_version: int | None,
     action: Callable[[int | None], Awaitable[T]],
 ) -> T:
-    """Run a versioned write. A stale `If-Match` answers 412; a stale body `version` 409."""
+    """Run a versioned write. A stale `If-Match` answers 412; a stale body `version` 409.
+    `If-Match: *` asks for no particular version (the body's, if any, still counts)."""
     header_version = parse_if_match(if_match)
     expected = header_version if header_version is not None else body_version
     try:

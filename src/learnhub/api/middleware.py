@@ -89,3 +89,73 @@ class RequestContextMiddleware:
         if route is None:
             return "unmatched"
         return self.route_templates.get(id(route)) or str(getattr(route, "path", "unmatched"))
+
+
+# Headers a 304 keeps (RFC 9110 15.4.5): the ones a cache would update its stored copy from.
+_NOT_MODIFIED_HEADERS = frozenset(
+    {b"etag", b"cache-control", b"content-location", b"date", b"expires", b"vary"}
+)
+
+
+def _opaque(tag: str) -> str:
+    """The opaque part of an entity tag, for the weak comparison (RFC 9110 8.8.3.2)."""
+    tag = tag.strip()
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def none_match(if_none_match: str, etag: str | None) -> bool:
+    """Whether `If-None-Match` (`*` or a list of tags) matches the representation's ETag."""
+    if if_none_match.strip() == "*":
+        return True
+    if etag is None:
+        return False
+    current = _opaque(etag)
+    return any(_opaque(tag) == current for tag in if_none_match.split(","))
+
+
+class ConditionalGetMiddleware:
+    """`HEAD` answers like `GET` without the body (headers included, `Content-Length` too),
+    wherever `GET` works; `GET` and `HEAD` honour `If-None-Match` with a 304 when the
+    representation's ETag matches (weak comparison, a list of tags, or `*`).
+
+    The routes stay GET only, so the OpenAPI document lists each operation once."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        head = scope["method"] == "HEAD"
+        if_none_match = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"if-none-match"), None
+        )
+        if not head and if_none_match is None:
+            await self.app(scope, receive, send)
+            return
+        state = {"drop_body": head}
+
+        async def conditional_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                if if_none_match is not None and message["status"] == 200:
+                    headers = message.get("headers", [])
+                    etag = next((v.decode("latin-1") for k, v in headers if k == b"etag"), None)
+                    if none_match(if_none_match, etag):
+                        kept = [(k, v) for k, v in headers if k in _NOT_MODIFIED_HEADERS]
+                        message = {**message, "status": 304, "headers": kept}
+                        state["drop_body"] = True
+            elif message["type"] == "http.response.body" and state["drop_body"]:
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        # The router matches the GET route; the scope goes back to HEAD for the outer layers
+        # (the access log and the metrics name the method the client used).
+        scope["method"] = "GET"
+        try:
+            await self.app(scope, receive, conditional_send)
+        finally:
+            if head:
+                scope["method"] = "HEAD"

@@ -100,11 +100,28 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "validation_error", "the request is not valid", errors=details)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = CODE_BY_STATUS.get(exc.status_code, "error")
     detail = exc.detail if isinstance(exc.detail, str) else None
-    return problem(exc.status_code, code, detail, headers=dict(exc.headers or {}) or None)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+    return problem(exc.status_code, code, detail, headers=headers or None)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette's 405 names only the first
+    route that matched the path: `DELETE /courses` said `Allow: GET`, not `GET, HEAD, POST`).
+    HEAD goes wherever GET does (see ConditionalGetMiddleware)."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for pattern, served in getattr(request.app.state, "methods_by_path", ()):
+        if pattern.match(path):
+            methods |= served
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:

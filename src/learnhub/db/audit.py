@@ -78,7 +78,8 @@ def is_audited(obj: object) -> bool:
     return isinstance(obj, BaseModel)
 
 
-def _render(column: Column[Any], value: Any) -> Any:
+def render_value(column: Column[Any], value: Any) -> Any:
+    """A column's value as the trail records it (secrets redacted)."""
     if column.info.get("secret") and value is not None:
         return REDACTED
     return audit_value(value)
@@ -95,7 +96,7 @@ def snapshot_changes(obj: object) -> dict[str, list[Any]]:
     for key, column in audited_columns(state.mapper):
         value = state.dict.get(key)
         if value is not None:
-            changes[key] = [None, _render(column, value)]
+            changes[key] = [None, render_value(column, value)]
     for key in audited_collections(state.mapper):
         if state.dict.get(key):
             changes[key] = [None, [str(item.id) for item in state.dict[key]]]
@@ -114,7 +115,7 @@ def diff_changes(obj: object) -> dict[str, list[Any]]:
         new = history.added[0] if history.added else None
         if old == new:
             continue
-        changes[key] = [_render(column, old), _render(column, new)]
+        changes[key] = [render_value(column, old), render_value(column, new)]
     for key in audited_collections(state.mapper):
         history = state.attrs[key].history
         if history.added or history.deleted:

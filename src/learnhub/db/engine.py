@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util import await_
 
 from learnhub.db.instrumentation import instrument
+from learnhub.db.pool import FairAsyncQueuePool
 from learnhub.db.session import LearnHubSession
+from learnhub.metrics import DB_CONNECTIONS_OPENED
 
 # Execution option for connections that only read: on SQLite they need no write lock.
 READ_ONLY = "learnhub_read_only"
@@ -28,27 +30,70 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, echo: bool = False, slow_query_ms: float = 200.0
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 0,
+    echo: bool = False,
+    slow_query_ms: float = 200.0,
+    server_settings: dict[str, str] | None = None,
 ) -> AsyncEngine:
-    engine = _create(url, pool_size=pool_size, echo=echo)
+    """`server_settings` (PostgreSQL) are sent when each connection opens, so they are the
+    session's defaults: a `RESET` inside a statement sequence returns to them."""
+    engine = _create(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        echo=echo,
+        server_settings=server_settings,
+    )
     instrument(engine.sync_engine, slow_query_ms)
     return engine
 
 
-def _create(url: str, *, pool_size: int, echo: bool) -> AsyncEngine:
+def _create(
+    url: str,
+    *,
+    pool_size: int,
+    max_overflow: int,
+    echo: bool,
+    server_settings: dict[str, str] | None,
+) -> AsyncEngine:
+    # The pool keeps every connection it opens: overflow connections are closed when they
+    # are returned to a full pool, so a load above pool_size opened (and closed) a new
+    # connection for most checkouts. With no overflow, requests beyond pool_size wait for a
+    # connection instead (see docs/decisions.md).
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
-        _configure_sqlite(engine, in_memory=make_url(url).database in (None, "", ":memory:"))
+        in_memory = make_url(url).database in (None, "", ":memory:")
+        pool: dict[str, Any] = {}
+        if not in_memory:
+            pool = {"poolclass": FairAsyncQueuePool, "pool_size": pool_size}
+            pool["max_overflow"] = max_overflow
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **pool)
+        _configure_sqlite(engine, in_memory=in_memory)
+        _count_connections(engine)
         return engine
+    connect_args: dict[str, Any] = {}
+    if server_settings:
+        connect_args["server_settings"] = dict(server_settings)
     engine = create_async_engine(
         url,
         echo=echo,
+        poolclass=FairAsyncQueuePool,  # waiters served in arrival order (see db/pool.py)
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=max_overflow,
         pool_recycle=1800,
+        connect_args=connect_args,
     )
     _ping_idle_connections(engine)
+    _count_connections(engine)
     return engine
+
+
+def _count_connections(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def connected(_dbapi_connection: Any, _record: Any) -> None:
+        DB_CONNECTIONS_OPENED.inc()
 
 
 # A pooled connection unused for this long is pinged before it is handed out.

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import structlog
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -14,7 +16,66 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
-from learnhub.db.engine import create_engine
+from learnhub.db.engine import create_engine, is_sqlite
+
+log = structlog.get_logger("learnhub.migrations")
+
+# PostgreSQL's SQLSTATE for "could not obtain lock" (lock_timeout expired, or NOWAIT).
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationTimeouts:
+    """How long a PostgreSQL migration may wait for a lock and run one statement, and how
+    often a revision that gave up waiting for a lock is tried again.
+
+    A revision that ALTERs a table needs an exclusive lock on it; waiting for that lock
+    behind a long transaction also makes every later writer of the table queue behind the
+    migration. With a lock_timeout the revision gives up instead (its transaction rolls back,
+    releasing what it held), waits `backoff_seconds * attempt`, and tries again, `retries`
+    times, then fails with `MigrationLockTimeout`. CREATE INDEX CONCURRENTLY revisions lift
+    the statement_timeout themselves (a build takes as long as the table needs)."""
+
+    lock_timeout_seconds: float = 5.0
+    statement_timeout_seconds: float = 60.0
+    retries: int = 3
+    backoff_seconds: float = 1.0
+
+    @classmethod
+    def from_settings(cls) -> MigrationTimeouts:
+        from learnhub.config import get_settings
+
+        s = get_settings()
+        return cls(
+            lock_timeout_seconds=s.migration_lock_timeout_seconds,
+            statement_timeout_seconds=s.migration_statement_timeout_seconds,
+            retries=s.migration_lock_retries,
+            backoff_seconds=s.migration_retry_backoff_seconds,
+        )
+
+    def server_settings(self) -> dict[str, str]:
+        """Session defaults for the migration connection (0 means no limit)."""
+        return {
+            "lock_timeout": f"{round(self.lock_timeout_seconds * 1000)}ms",
+            "statement_timeout": f"{round(self.statement_timeout_seconds * 1000)}ms",
+        }
+
+
+class MigrationLockTimeout(RuntimeError):
+    """A revision could not take its locks within the lock timeout, on every attempt."""
+
+
+def _is_lock_timeout(exc: BaseException | None) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if getattr(exc, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            return True
+        orig = getattr(exc, "orig", None)
+        if orig is not None and getattr(orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def migrations_dir() -> Path:
@@ -31,8 +92,9 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-async def _run(url: str, fn: Any) -> Any:
-    engine = create_engine(url)
+async def _run(url: str, fn: Any, timeouts: MigrationTimeouts | None = None) -> Any:
+    settings = timeouts.server_settings() if timeouts else None
+    engine = create_engine(url, server_settings=settings)
     try:
         async with engine.connect() as connection:
             result = await connection.run_sync(fn)
@@ -51,12 +113,51 @@ def _with_connection(url: str, action: Any) -> Any:
     return run
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
-    await _run(url, _with_connection(url, lambda c: command.upgrade(c, revision)))
+async def _migrate(url: str, action: Any, target: str, timeouts: MigrationTimeouts | None) -> None:
+    """Run an upgrade or downgrade; on PostgreSQL under `timeouts` (the settings' by default),
+    retrying a revision that hit its lock timeout. Each revision is its own transaction, so
+    the revisions before the one that gave up stay applied and a retry resumes there."""
+    if is_sqlite(url):
+        await _run(url, _with_connection(url, action))
+        return
+    timeouts = timeouts or MigrationTimeouts.from_settings()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await _run(url, _with_connection(url, action), timeouts)
+            return
+        except Exception as exc:
+            if not _is_lock_timeout(exc):
+                raise
+            at = await current(url)
+            if attempt > timeouts.retries:
+                raise MigrationLockTimeout(
+                    f"migrating to {target} stopped at revision {at or 'base'}: the next "
+                    f"revision could not take its locks within the lock timeout of "
+                    f"{timeouts.lock_timeout_seconds:g} s in {attempt} attempts. A "
+                    "long-running transaction holds a conflicting lock (see pg_stat_activity"
+                    " for old xact_start); let it finish or end it, then run the upgrade again."
+                ) from exc
+            pause = timeouts.backoff_seconds * attempt
+            log.warning(
+                "migration_lock_timeout_retry",
+                at_revision=at,
+                target=target,
+                attempt=attempt,
+                retry_in_seconds=pause,
+            )
+            await asyncio.sleep(pause)
 
 
-async def downgrade(url: str, revision: str) -> None:
-    await _run(url, _with_connection(url, lambda c: command.downgrade(c, revision)))
+async def upgrade(
+    url: str, revision: str = "head", *, timeouts: MigrationTimeouts | None = None
+) -> None:
+    await _migrate(url, lambda c: command.upgrade(c, revision), revision, timeouts)
+
+
+async def downgrade(url: str, revision: str, *, timeouts: MigrationTimeouts | None = None) -> None:
+    await _migrate(url, lambda c: command.downgrade(c, revision), revision, timeouts)
 
 
 async def current(url: str) -> str | None:

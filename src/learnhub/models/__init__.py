@@ -26,6 +26,7 @@ from learnhub.models.learning import (
     VideoProgress,
     WatchedSegment,
 )
+from learnhub.models.monitoring import AuditCheckGap, AuditCheckpoint
 from learnhub.models.outbox import OutboxMessage
 from learnhub.models.user import (
     LoginFailure,
@@ -39,6 +40,8 @@ from learnhub.models.user import (
 )
 
 __all__ = [
+    "AuditCheckGap",
+    "AuditCheckpoint",
     "AuditLog",
     "AuditableModel",
     "Base",

@@ -18,7 +18,8 @@ from learnhub.db.soft_delete import INCLUDE_DELETED
 from learnhub.domain.enums import AuditAction
 from learnhub.models.audit import AuditLog
 from learnhub.models.base import Base, BaseModel
-from learnhub.repositories.filters import Filter, Page, Sort
+from learnhub.repositories.base import keyset_page
+from learnhub.repositories.filters import CursorPagination, Filter, Page, Sort
 
 AUDIT_SORTS: dict[str, Sort] = {"newest": Sort("newest", AuditLog.occurred_at, descending=True)}
 
@@ -50,6 +51,60 @@ def _same(column: Column[Any], expected: Any, actual: Any) -> bool:
         return False
 
 
+def replay_entry(
+    states: dict[uuid.UUID, dict[str, Any] | None],
+    entity_id: uuid.UUID,
+    action: AuditAction,
+    changes: dict[str, Any],
+) -> None:
+    """Apply one audit entry (in trail order) to the replayed states."""
+    if action == AuditAction.HARD_DELETE:
+        states[entity_id] = None
+        return
+    state = {} if action == AuditAction.CREATE else (states.get(entity_id) or {})
+    for field, (_old, new) in changes.items():
+        state[field] = new
+    states[entity_id] = state
+
+
+def checked_columns(mapper: Mapper[Any]) -> list[tuple[str, Column[Any]]]:
+    """The columns `audit verify` compares with the trail (audited, not secret)."""
+    return [(k, c) for k, c in audited_columns(mapper) if not c.info.get("secret")]
+
+
+def row_gap(
+    entity_type: str,
+    columns: Sequence[tuple[str, Column[Any]]],
+    values: dict[str, Any],
+    states: dict[uuid.UUID, dict[str, Any] | None],
+) -> AuditGap | None:
+    """The gap, if any, between a row's values and its replayed state."""
+    entity_id = values["id"]
+    state = states.get(entity_id)
+    if state is None:
+        why = "no audit entry" if entity_id not in states else "hard-deleted in trail"
+        return AuditGap(entity_type, entity_id, why)
+    for key, column in columns:
+        if not _same(column, state.get(key), audit_value(values[key])):
+            return AuditGap(
+                entity_type,
+                entity_id,
+                f"{key} is {audit_value(values[key])!r}, trail says {state.get(key)!r}",
+            )
+    return None
+
+
+def vanished(
+    entity_type: str, states: dict[uuid.UUID, dict[str, Any] | None], seen: set[uuid.UUID]
+) -> list[AuditGap]:
+    """Entities the trail says exist whose rows are gone."""
+    return [
+        AuditGap(entity_type, entity_id, "row gone without hard_delete")
+        for entity_id, state in states.items()
+        if state is not None and entity_id not in seen
+    ]
+
+
 class AuditLogRepository:
     """Append-only: this repository reads. Writes happen in the session's flush hook."""
 
@@ -58,15 +113,21 @@ class AuditLogRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def search(self, filters: Sequence[Filter] = (), limit: int = 50) -> Page[AuditLog]:
-        stmt = (
-            select(AuditLog)
-            .where(*(f.clause() for f in filters))
-            .order_by(AuditLog.occurred_at.desc(), AuditLog.id.desc())
-            .limit(limit)
+    async def search(
+        self, filters: Sequence[Filter] = (), pagination: CursorPagination | None = None
+    ) -> Page[AuditLog]:
+        """Entries matching every filter, newest first (ties by id), one keyset page.
+
+        Indexes: an entity filter uses ix_audit_log_entity (entity_type, entity_id,
+        occurred_at), an actor filter ix_audit_log_actor (actor_id, occurred_at); anything
+        else walks ix_audit_log_occurred_at backwards and stops after one page."""
+        return await keyset_page(
+            self.session,
+            select(AuditLog).where(*(f.clause() for f in filters)),
+            AUDIT_SORTS["newest"],
+            AuditLog.id,
+            pagination or CursorPagination(),
         )
-        result = await self.session.execute(stmt)
-        return Page(items=list(result.scalars().all()), next_cursor=None)
 
     async def for_entity(self, entity_type: str, entity_id: uuid.UUID) -> list[AuditLog]:
         result = await self.session.execute(
@@ -108,13 +169,7 @@ class AuditLogRepository:
             .execution_options(yield_per=5000)
         )
         async for entity_id, action, changes in result:
-            if action == AuditAction.HARD_DELETE:
-                states[entity_id] = None
-                continue
-            state = {} if action == AuditAction.CREATE else (states.get(entity_id) or {})
-            for field, (_old, new) in changes.items():
-                state[field] = new
-            states[entity_id] = state
+            replay_entry(states, entity_id, action, changes)
         return states
 
     async def verify(self) -> tuple[int, list[AuditGap]]:
@@ -128,7 +183,7 @@ class AuditLogRepository:
         for mapper in audited_mappers():
             entity_type = entity_type_of(mapper)
             states = await self._replayed_states(entity_type)
-            columns = [(k, c) for k, c in audited_columns(mapper) if not c.info.get("secret")]
+            columns = checked_columns(mapper)
             model = mapper.class_
             result = await self.session.stream(
                 select(*(getattr(model, k) for k, _ in columns)).execution_options(
@@ -138,28 +193,12 @@ class AuditLogRepository:
             seen: set[uuid.UUID] = set()
             async for row in result:
                 values = dict(zip((k for k, _ in columns), row, strict=True))
-                entity_id = values["id"]
-                seen.add(entity_id)
+                seen.add(values["id"])
                 checked += 1
-                state = states.get(entity_id)
-                if state is None:
-                    why = "no audit entry" if entity_id not in states else "hard-deleted in trail"
-                    gaps.append(AuditGap(entity_type, entity_id, why))
-                    continue
-                for key, column in columns:
-                    if not _same(column, state.get(key), audit_value(values[key])):
-                        gaps.append(
-                            AuditGap(
-                                entity_type,
-                                entity_id,
-                                f"{key} is {audit_value(values[key])!r}, trail says "
-                                f"{state.get(key)!r}",
-                            )
-                        )
-                        break
-            for entity_id, state in states.items():
-                if state is not None and entity_id not in seen:
-                    gaps.append(AuditGap(entity_type, entity_id, "row gone without hard_delete"))
+                gap = row_gap(entity_type, columns, values, states)
+                if gap is not None:
+                    gaps.append(gap)
+            gaps += vanished(entity_type, states, seen)
         return checked, gaps
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.interfaces import ORMOption
 
-from learnhub.db.audit import audit_row, audit_value, write_audit_rows
+from learnhub.db.audit import audit_row, audited_columns, render_value, write_audit_rows
 from learnhub.db.errors import translate_integrity_error
 from learnhub.db.session import AUDITED_BULK
 from learnhub.db.soft_delete import INCLUDE_DELETED
@@ -132,10 +132,13 @@ class BaseRepository(Generic[T]):
             include_deleted=include_deleted,
         )
 
-    async def get_many(self, ids: Sequence[uuid.UUID]) -> list[T]:
+    async def get_many(self, ids: Sequence[uuid.UUID], *, include_deleted: bool = False) -> list[T]:
         if not ids:
             return []
-        result = await self.session.execute(self._select().where(self.model.id.in_(list(ids))))
+        stmt = self._select().where(self.model.id.in_(list(ids)))
+        result = await self.session.execute(
+            stmt.execution_options(**{INCLUDE_DELETED: include_deleted})
+        )
         return list(result.scalars().all())
 
     async def count(self, filters: Sequence[Filter] = (), *, include_deleted: bool = False) -> int:
@@ -241,12 +244,7 @@ class BaseRepository(Generic[T]):
         if entity.deleted_at is None:
             return entity
         await self._restore_batch(
-            inspect(self.model),
-            [entity.id],
-            entity.delete_batch_id,
-            entity.deleted_at,
-            entity.deleted_by,
-            root=True,
+            inspect(self.model), [entity.id], entity.delete_batch_id, root=True
         )
         return entity
 
@@ -265,45 +263,16 @@ class BaseRepository(Generic[T]):
         `bump_version` also increments a versioned row's version, so an edit that read the
         row before this update fails its version check instead of overwriting it."""
         self._check_fields(values)
-        fields = list(values)
-        columns = [getattr(self.model, f) for f in fields]
-        result = await self.session.execute(
-            select(self.model.id, *columns).where(*(f.clause() for f in filters))
-        )
-        before = result.all()
-        if not before:
-            return 0
-        ids = [row[0] for row in before]
-        extra = self._actor_values()
+        extra: dict[str, Any] = {}
         if bump_version and issubclass(self.model, VersionedModel):
             extra["version"] = self.model.version + 1
-        # The filters are applied again in the UPDATE itself: a row a concurrent transaction
-        # changed meanwhile (e.g. a status already moved on) is not updated, nor audited.
-        changed = set(
-            await self._bulk(
-                update(self.model)
-                .where(self.model.id.in_(ids), *(f.clause() for f in filters))
-                .values(**values, **extra)
-                .returning(self.model.id)
-            )
+        changed = await self._update_audited(
+            inspect(self.model),
+            [f.clause() for f in filters],
+            values,
+            AuditAction.UPDATE,
+            expressions=extra,
         )
-        mapper = inspect(self.model)
-        rows = []
-        for row in before:
-            if row[0] not in changed:
-                continue
-            changes = {
-                f: [audit_value(old), audit_value(values[f])]
-                for f, old in zip(fields, row[1:], strict=True)
-                if old != values[f]
-            }
-            if changes:
-                rows.append(
-                    audit_row(
-                        self.session.sync_session, mapper, row[0], AuditAction.UPDATE, changes
-                    )
-                )
-        await self._write_audit(rows)
         return len(changed)
 
     async def update_system_fields(self, entity_id: uuid.UUID, values: Mapping[str, Any]) -> None:
@@ -363,25 +332,11 @@ class BaseRepository(Generic[T]):
         actor: uuid.UUID | None,
     ) -> None:
         model = mapper.class_
-        stmt = (
-            update(model)
-            .where(model.id.in_(ids))
-            .values(
-                deleted_at=now, deleted_by=actor, delete_batch_id=batch, **self._actor_values(model)
-            )
-            .returning(model.id)
-        )
-        deleted = await self._bulk(stmt)
-        changes = {
-            "deleted_at": [None, audit_value(now)],
-            "deleted_by": [None, audit_value(actor)],
-            "delete_batch_id": [None, audit_value(batch)],
-        }
-        await self._write_audit(
-            [
-                audit_row(self.session.sync_session, mapper, i, AuditAction.SOFT_DELETE, changes)
-                for i in deleted
-            ]
+        deleted = await self._update_audited(
+            mapper,
+            [model.id.in_(ids)],
+            {"deleted_at": now, "deleted_by": actor, "delete_batch_id": batch},
+            AuditAction.SOFT_DELETE,
         )
         for child_mapper, child_column in _owned_children(mapper):
             child_ids = await self._child_ids(child_mapper, child_column, deleted)
@@ -410,33 +365,23 @@ class BaseRepository(Generic[T]):
         mapper: Mapper[Any],
         ids: list[uuid.UUID],
         batch: uuid.UUID | None,
-        deleted_at: datetime | None,
-        deleted_by: uuid.UUID | None,
         *,
         root: bool = False,
     ) -> None:
         model = mapper.class_
-        stmt = update(model).where(model.id.in_(ids), model.deleted_at.is_not(None))
+        where = [model.id.in_(ids), model.deleted_at.is_not(None)]
         if not root:
-            stmt = stmt.where(model.delete_batch_id == batch)
-        stmt = stmt.values(
-            deleted_at=None, deleted_by=None, delete_batch_id=None, **self._actor_values(model)
-        ).returning(model.id)
+            where.append(model.delete_batch_id == batch)
         try:
-            restored = await self._bulk(stmt, include_deleted=True)
+            restored = await self._update_audited(
+                mapper,
+                where,
+                {"deleted_at": None, "deleted_by": None, "delete_batch_id": None},
+                AuditAction.RESTORE,
+                include_deleted=True,
+            )
         except IntegrityError as exc:  # e.g. the e-mail or slug was taken meanwhile
             raise translate_integrity_error(exc, mapper.class_.__name__) from exc
-        changes = {
-            "deleted_at": [audit_value(deleted_at), None],
-            "deleted_by": [audit_value(deleted_by), None],
-            "delete_batch_id": [audit_value(batch), None],
-        }
-        await self._write_audit(
-            [
-                audit_row(self.session.sync_session, mapper, i, AuditAction.RESTORE, changes)
-                for i in restored
-            ]
-        )
         if batch is None:
             return
         for child_mapper, child_column in _owned_children(mapper):
@@ -444,7 +389,69 @@ class BaseRepository(Generic[T]):
                 child_mapper, child_column, restored, batch=batch, include_deleted=True
             )
             if child_ids:
-                await self._restore_batch(child_mapper, child_ids, batch, deleted_at, deleted_by)
+                await self._restore_batch(child_mapper, child_ids, batch)
+
+    async def _update_audited(
+        self,
+        mapper: Mapper[Any],
+        where: Sequence[Any],
+        values: Mapping[str, Any],
+        action: AuditAction,
+        *,
+        include_deleted: bool = False,
+        expressions: Mapping[str, Any] | None = None,
+        stamp_actor: bool = True,
+    ) -> list[uuid.UUID]:
+        """The one audited bulk UPDATE: every write of audited columns the repositories make
+        outside the unit of work (soft delete, restore, bulk_update, erasure's reference
+        clearing) goes through here, so no column it sets can be missing from the trail.
+        (Counters and other system-maintained columns are `audited=False`: see
+        `update_system_fields`.)
+
+        It reads (and on PostgreSQL locks) the matching rows' current values of every audited
+        column it sets, `updated_by` included when the actor is stamped, updates the rows that
+        still match, and writes one entry per updated row with `{column: [old, new]}` for each
+        audited column whose value changed. `expressions` are SQL expressions for columns the
+        trail does not record (a version bump). Returns the ids updated."""
+        model = mapper.class_
+        values = {**values, **(self._actor_values(model) if stamp_actor else {})}
+        audited = dict(audited_columns(mapper))
+        expressions = dict(expressions or {})
+        if any(key in audited for key in expressions):
+            raise InvalidValue("an audited column must be set to a value, not an expression")
+        tracked = [key for key in values if key in audited]
+        options = {INCLUDE_DELETED: include_deleted}
+        before = await self.session.execute(
+            select(model.id, *(getattr(model, key) for key in tracked))
+            .where(*where)
+            .with_for_update(of=model)
+            .execution_options(**options)
+        )
+        old_rows = {row[0]: row[1:] for row in before.all()}
+        if not old_rows:
+            return []
+        # The conditions are applied again in the UPDATE itself: a row a concurrent
+        # transaction changed meanwhile (e.g. a status already moved on) is not updated.
+        updated = await self._bulk(
+            update(model)
+            .where(model.id.in_(list(old_rows)), *where)
+            .values(**values, **expressions)
+            .returning(model.id),
+            include_deleted=include_deleted,
+        )
+        rows = []
+        for entity_id in updated:
+            changes = {
+                key: [render_value(audited[key], old), render_value(audited[key], values[key])]
+                for key, old in zip(tracked, old_rows[entity_id], strict=True)
+                if old != values[key]
+            }
+            if changes:
+                rows.append(
+                    audit_row(self.session.sync_session, mapper, entity_id, action, changes)
+                )
+        await self._write_audit(rows)
+        return updated
 
     async def audit_removal(self, ids: Sequence[uuid.UUID]) -> None:
         """Audit rows for rows the database is about to remove by ON DELETE CASCADE."""

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import selectinload
 
+from learnhub.db.soft_delete import INCLUDE_DELETED
 from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.models.course import (
     Course,
@@ -26,6 +27,7 @@ from learnhub.models.course import (
     Video,
     course_tags,
 )
+from learnhub.models.types import utc_now
 from learnhub.repositories.base import BaseRepository, keyset_statement, page_of
 from learnhub.repositories.filters import CursorPagination, Filter, Page, Search, Sort
 
@@ -183,7 +185,9 @@ class CourseRepository(BaseRepository[Course]):
             selectinload(Course.tags),
             selectinload(Course.objectives),
             selectinload(Course.sections).selectinload(Section.videos),
-            quizzes,
+            # The outline shows each quiz's question count: a correlated count inside the
+            # quizzes' own statement, not one more statement.
+            quizzes.with_expression(Quiz.question_count, _question_count()),
         ]
         if with_keys:
             options.append(quizzes.selectinload(Quiz.questions).selectinload(QuizQuestion.options))
@@ -192,11 +196,15 @@ class CourseRepository(BaseRepository[Course]):
     async def get_detail(
         self, course_id: uuid.UUID, *, with_keys: bool = False, include_deleted: bool = False
     ) -> Course | None:
-        return await self.get_by_id(
-            course_id,
-            include_deleted=include_deleted,
-            options=self.detail_options(with_keys=with_keys),
+        # populate_existing: content already in this session (restored, reordered) must
+        # still get the quizzes' question counts, which only a load fills in.
+        stmt = (
+            self._select()
+            .where(Course.id == course_id)
+            .options(*self.detail_options(with_keys=with_keys))
+            .execution_options(populate_existing=True, **{INCLUDE_DELETED: include_deleted})
         )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def slug_taken(self, slug: str) -> bool:
         result = await self.session.execute(select(Course.id).where(Course.slug == slug))
@@ -300,9 +308,27 @@ class QuizRepository(PositionedRepository[Quiz]):
         )
         return result.scalar_one_or_none()
 
+    async def touch(self, quiz_id: uuid.UUID) -> None:
+        """A change below the quiz (its questions replaced) is a change of the quiz: its
+        `updated_at` and so its version move (unaudited columns: no audit row of its own)."""
+        quiz = await self.get(quiz_id)
+        quiz.updated_at = utc_now()
+        await self.flush(quiz)
+
 
 class QuestionRepository(BaseRepository[QuizQuestion]):
     model = QuizQuestion
+
+
+def _question_count() -> Any:
+    """A quiz's live questions, counted where the quiz is selected (explicitly live: the
+    global filter is not relied on inside sub-selects)."""
+    return (
+        select(func.count(QuizQuestion.id))
+        .where(QuizQuestion.quiz_id == Quiz.id, QuizQuestion.deleted_at.is_(None))
+        .correlate_except(QuizQuestion)
+        .scalar_subquery()
+    )
 
 
 def _ordered(value: Any, order: Any, *, postgres: bool) -> Any:

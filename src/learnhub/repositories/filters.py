@@ -70,6 +70,17 @@ class Range(Filter):
 
 
 @dataclass(frozen=True, slots=True)
+class LessThan(Filter):
+    """Strictly below `bound`: the open upper end of a half-open range."""
+
+    field: InstrumentedAttribute[Any]
+    bound: Any
+
+    def clause(self) -> ColumnElement[bool]:
+        return cast(ColumnElement[bool], self.field < self.bound)
+
+
+@dataclass(frozen=True, slots=True)
 class IsNull(Filter):
     field: InstrumentedAttribute[Any]
     is_null: bool = True

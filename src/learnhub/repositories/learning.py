@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import Select, case, func, insert, literal_column, select, update
@@ -34,6 +35,8 @@ from learnhub.repositories.filters import Sort
 # Counter updates also reach soft-deleted rows, so a restored course or enrolment comes back
 # with exact numbers.
 COUNTER_UPDATE = {AUDITED_BULK: True, INCLUDE_DELETED: True, "synchronize_session": False}
+# Enrolments whose learner may learn in the course (a completed one revisits it).
+OPEN_STATUSES = (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED)
 
 
 class EnrollmentRepository(BaseRepository[Enrollment]):
@@ -50,6 +53,18 @@ class EnrollmentRepository(BaseRepository[Enrollment]):
         )
         result = await self.session.execute(stmt.with_for_update() if lock else stmt)
         return result.scalar_one_or_none()
+
+    async def is_open(self, user_id: uuid.UUID, course_id: uuid.UUID) -> bool:
+        """Whether the learner holds a live, active or completed enrolment in the course: one
+        lookup on the (user, course) unique index."""
+        result = await self.session.execute(
+            select(Enrollment.id).where(
+                Enrollment.user_id == user_id,
+                Enrollment.course_id == course_id,
+                Enrollment.status.in_(OPEN_STATUSES),
+            )
+        )
+        return result.first() is not None
 
     async def add_progress(
         self, enrollment_id: uuid.UUID, *, videos: int = 0, quizzes: int = 0
@@ -179,9 +194,11 @@ class ProgressRepository(BaseRepository[VideoProgress]):
         videos: Sequence[tuple[uuid.UUID, uuid.UUID]],
         *,
         with_segments: bool = True,
+        first_heartbeat_at: datetime | None = None,
     ) -> dict[uuid.UUID, VideoProgress]:
         """The learner's rows for these (video, course) pairs by video, locked (in video
-        order, so two requests of one learner never deadlock); missing ones created. Two
+        order, so two requests of one learner never deadlock); missing ones created, with
+        `first_heartbeat_at`. Two
         first heartbeats racing both succeed: the loser's insert fails inside a SAVEPOINT and
         it reads the winner's row instead (an upsert that still goes through the audited
         unit of work)."""
@@ -190,7 +207,13 @@ class ProgressRepository(BaseRepository[VideoProgress]):
                 user_id, [video_id for video_id, _ in videos], with_segments=with_segments
             )
             missing = [
-                VideoProgress(user_id=user_id, video_id=video_id, course_id=course_id, segments=[])
+                VideoProgress(
+                    user_id=user_id,
+                    video_id=video_id,
+                    course_id=course_id,
+                    first_heartbeat_at=first_heartbeat_at,
+                    segments=[],
+                )
                 for video_id, course_id in videos
                 if video_id not in found
             ]

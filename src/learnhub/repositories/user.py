@@ -9,10 +9,14 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import selectinload
 
 from learnhub.db.session import AUDITED_BULK
-from learnhub.domain.enums import UserStatus
+from learnhub.domain.enums import AuditAction, UserStatus
+from learnhub.models.base import Base, BaseModel
 from learnhub.models.user import Permission, Role, User
 from learnhub.repositories.base import BaseRepository
 from learnhub.repositories.filters import Sort
+
+# The columns through which rows name the user who acted on them.
+ACTOR_COLUMNS = ("created_by", "updated_by", "deleted_by")
 
 
 class UserRepository(BaseRepository[User]):
@@ -42,6 +46,26 @@ class UserRepository(BaseRepository[User]):
             .execution_options(**{AUDITED_BULK: True}, synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    async def forget_actor(self, user_id: uuid.UUID) -> None:
+        """Before a user's row goes for good: every row naming them as its actor
+        (`created_by`, `updated_by`, `deleted_by`) gets NULL there, audited. The foreign keys'
+        ON DELETE SET NULL would do the same, but behind the audit trail's back. The user's
+        own row is left as it is: its trail ends with its removal."""
+        mappers = sorted(Base.registry.mappers, key=lambda m: m.class_.__name__)
+        for mapper in mappers:
+            if not issubclass(mapper.class_, BaseModel):
+                continue
+            for key in ACTOR_COLUMNS:
+                if key in mapper.columns:
+                    await self._update_audited(
+                        mapper,
+                        [getattr(mapper.class_, key) == user_id, mapper.class_.id != user_id],
+                        {key: None},
+                        AuditAction.UPDATE,
+                        include_deleted=True,
+                        stamp_actor=False,
+                    )
 
 
 class RoleRepository(BaseRepository[Role]):

@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
+from learnhub.domain.enums import AuditAction
+from learnhub.domain.errors import InvalidValue
+from learnhub.domain.principal import Principal
+from learnhub.models.audit import AuditLog
 from learnhub.repositories.audit import AuditGap, AuditLogRepository
+from learnhub.repositories.filters import CursorPagination, Eq, Filter, LessThan, Page, Range
 from learnhub.services.base import BaseService
+
+READ = "audit:read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +32,48 @@ class AuditReport:
         return max(0.0, 1.0 - broken / self.rows_checked)
 
 
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """What `GET /audit` filters on; every field given must match. The time window is
+    half-open: `occurred_after` inclusive, `occurred_before` exclusive, so consecutive
+    windows neither overlap nor miss an entry."""
+
+    entity_type: str | None = None
+    entity_id: uuid.UUID | None = None
+    actor_id: uuid.UUID | None = None
+    action: AuditAction | None = None
+    occurred_after: datetime | None = None
+    occurred_before: datetime | None = None
+
+    def filters(self) -> list[Filter]:
+        after, before = self.occurred_after, self.occurred_before
+        if after is not None and before is not None and after > before:
+            raise InvalidValue("occurred_after must not be later than occurred_before")
+        filters: list[Filter] = [
+            Eq(field, value)
+            for field, value in (
+                (AuditLog.entity_type, self.entity_type),
+                (AuditLog.entity_id, self.entity_id),
+                (AuditLog.actor_id, self.actor_id),
+                (AuditLog.action, self.action),
+            )
+            if value is not None
+        ]
+        if after is not None:
+            filters.append(Range(AuditLog.occurred_at, minimum=after))
+        if before is not None:
+            filters.append(LessThan(AuditLog.occurred_at, before))
+        return filters
+
+
 class AuditService(BaseService):
     async def verify(self) -> AuditReport:
         checked, gaps = await self.uow.repo(AuditLogRepository).verify()
         return AuditReport(rows_checked=checked, gaps=gaps)
+
+    async def search(
+        self, principal: Principal, query: AuditQuery, pagination: CursorPagination
+    ) -> Page[AuditLog]:
+        """The audit trail, for holders of `audit:read` (the admins)."""
+        principal.require(READ)
+        return await self.uow.repo(AuditLogRepository).search(query.filters(), pagination)

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import inspect
@@ -43,6 +44,7 @@ from learnhub.repositories.course import (
     VideoRepository,
 )
 from learnhub.repositories.filters import CursorPagination, Eq, Filter, NotEq, Page, Range
+from learnhub.repositories.learning import EnrollmentRepository
 from learnhub.services.base import BaseService
 
 AUTHOR, MANAGE = "courses:author", "courses:manage"
@@ -167,6 +169,24 @@ def validate_quiz(spec: QuizSpec) -> None:
         validate_question(question)
 
 
+class ContentAccess(StrEnum):
+    """How much of a course's content a caller may see (SPEC 5, access to content)."""
+
+    OUTLINE = "outline"  # titles, durations, positions, question counts; previews in full
+    LEARNER = "learner"  # an enrolled learner: urls, transcripts, questions (no answer keys)
+    EDITOR = "editor"  # the course's instructor and admins: everything, answer keys included
+
+    @property
+    def full(self) -> bool:
+        return self is not ContentAccess.OUTLINE
+
+
+@dataclass(frozen=True, slots=True)
+class CourseView:
+    course: Course
+    access: ContentAccess
+
+
 class CourseService(BaseService):
     """`principal` is the caller; None for the anonymous public."""
 
@@ -217,15 +237,42 @@ class CourseService(BaseService):
             [Eq(Course.instructor_id, principal.user_id)], pagination, "created"
         )
 
-    async def detail(self, principal: Principal | None, course_id: uuid.UUID) -> Course:
-        """The course page. Unpublished courses exist only for their author and admins."""
-        repo = self.uow.repo(CourseRepository)
-        course = await repo.get_detail(course_id)
-        if course is None or (
-            course.status != CourseStatus.PUBLISHED and not self.can_edit(principal, course)
+    async def access(self, principal: Principal | None, course: Course) -> ContentAccess | None:
+        """What the caller may see of `course`; None when it does not exist for them.
+
+        A draft exists for its editors only; a published course's outline is public; an
+        archived one is out of the catalog but stays open to the learners enrolled in it.
+        Enrolment costs one indexed lookup, and only for a logged-in caller who is not an
+        editor of the course."""
+        if self.can_edit(principal, course):
+            return ContentAccess.EDITOR
+        if course.status == CourseStatus.DRAFT:
+            return None
+        if principal is not None and await self.uow.repo(EnrollmentRepository).is_open(
+            principal.user_id, course.id
         ):
+            return ContentAccess.LEARNER
+        return ContentAccess.OUTLINE if course.status == CourseStatus.PUBLISHED else None
+
+    async def view(self, principal: Principal | None, course_id: uuid.UUID) -> CourseView:
+        """The course page and how much of it the caller may see."""
+        course = await self.uow.repo(CourseRepository).get_detail(course_id)
+        access = None if course is None else await self.access(principal, course)
+        if course is None or access is None:
             raise NotFound("Course", course_id)
-        return course
+        return CourseView(course, access)
+
+    async def _visible(self, principal: Principal | None, course_id: uuid.UUID) -> ContentAccess:
+        """The caller's access to a course whose content they read (404 when they may not)."""
+        course = await self.uow.repo(CourseRepository).get_by_id(course_id)
+        access = None if course is None else await self.access(principal, course)
+        if access is None:
+            raise NotFound("Course", course_id)
+        return access
+
+    async def detail(self, principal: Principal | None, course_id: uuid.UUID) -> Course:
+        """The course page, for callers who may see the course at all."""
+        return (await self.view(principal, course_id)).course
 
     async def history(
         self,
@@ -373,10 +420,12 @@ class CourseService(BaseService):
     ) -> Section:
         course = await self._editable(principal, course_id)
         sections = self.uow.repo(SectionRepository)
-        if position is None:
+        if position is None:  # appending always works: max + 1, past the chosen-position limit
             position = await sections.next_position(course.id)
+        else:
+            position = _position(position)
         return await sections.create(
-            Section(course_id=course.id, title=_title(title), position=_position(position))
+            Section(course_id=course.id, title=_title(title), position=position)
         )
 
     async def _section(
@@ -391,11 +440,16 @@ class CourseService(BaseService):
 
     async def get_section(self, principal: Principal | None, section_id: uuid.UUID) -> Section:
         section = await self.uow.repo(SectionRepository).get(section_id)
-        await self.detail(principal, section.course_id)  # visible iff its course is
+        await self._visible(principal, section.course_id)  # visible iff its course is
         return section
 
     async def update_section(
-        self, principal: Principal, section_id: uuid.UUID, title: str | None, position: int | None
+        self,
+        principal: Principal,
+        section_id: uuid.UUID,
+        title: str | None,
+        position: int | None,
+        expected_version: int | None = None,
     ) -> Section:
         section, _ = await self._section(principal, section_id)
         data: dict[str, Any] = {}
@@ -403,12 +457,15 @@ class CourseService(BaseService):
             data["title"] = _title(title)
         if position is not None:
             data["position"] = _position(position)
-        return await self.uow.repo(SectionRepository).update(section.id, data)
+        return await self.uow.repo(SectionRepository).update(section.id, data, expected_version)
 
-    async def delete_section(self, principal: Principal, section_id: uuid.UUID) -> None:
+    async def delete_section(
+        self, principal: Principal, section_id: uuid.UUID, expected_version: int | None = None
+    ) -> None:
         section, course = await self._section(principal, section_id)
+        self.uow.repo(SectionRepository).check_version(section, expected_version)
         await self._keep_a_video(course, NotEq(Video.section_id, section.id))
-        await self.uow.repo(SectionRepository).delete(section.id)
+        await self.uow.repo(SectionRepository).delete(section.id, expected_version)
 
     async def restore_section(self, principal: Principal, section_id: uuid.UUID) -> Section:
         section, _ = await self._section(principal, section_id, include_deleted=True)
@@ -433,11 +490,14 @@ class CourseService(BaseService):
         duration_seconds: int,
         position: int | None = None,
         transcript: str = "",
+        is_preview: bool = False,
     ) -> Video:
         section, course = await self._section(principal, section_id)
         videos = self.uow.repo(VideoRepository)
-        if position is None:
+        if position is None:  # appending always works: max + 1, past the chosen-position limit
             position = await videos.next_position(section.id)
+        else:
+            position = _position(position)
         return await videos.create(
             Video(
                 course_id=course.id,
@@ -445,8 +505,9 @@ class CourseService(BaseService):
                 title=_title(title),
                 url=_url(url),
                 duration_seconds=_duration(duration_seconds),
-                position=_position(position),
+                position=position,
                 transcript=transcript,
+                is_preview=is_preview,
             )
         )
 
@@ -458,13 +519,20 @@ class CourseService(BaseService):
         self._require_edit(principal, course)
         return video, course
 
-    async def get_video(self, principal: Principal | None, video_id: uuid.UUID) -> Video:
+    async def get_video(
+        self, principal: Principal | None, video_id: uuid.UUID
+    ) -> tuple[Video, ContentAccess]:
+        """The video, and how much of the course the caller may see (a locked video shows
+        no url or transcript unless it is a free preview)."""
         video = await self.uow.repo(VideoRepository).get(video_id)
-        await self.detail(principal, video.course_id)
-        return video
+        return video, await self._visible(principal, video.course_id)
 
     async def update_video(
-        self, principal: Principal, video_id: uuid.UUID, data: dict[str, Any]
+        self,
+        principal: Principal,
+        video_id: uuid.UUID,
+        data: dict[str, Any],
+        expected_version: int | None = None,
     ) -> Video:
         video, _ = await self._video(principal, video_id)
         checks: dict[str, Callable[[Any], Any]] = {
@@ -473,18 +541,22 @@ class CourseService(BaseService):
             "duration_seconds": _duration,
             "position": _position,
             "transcript": str,
+            "is_preview": bool,
         }
         clean = {
             key: checks[key](value)
             for key, value in data.items()
             if value is not None and key in checks
         }
-        return await self.uow.repo(VideoRepository).update(video.id, clean)
+        return await self.uow.repo(VideoRepository).update(video.id, clean, expected_version)
 
-    async def delete_video(self, principal: Principal, video_id: uuid.UUID) -> None:
+    async def delete_video(
+        self, principal: Principal, video_id: uuid.UUID, expected_version: int | None = None
+    ) -> None:
         video, course = await self._video(principal, video_id)
+        self.uow.repo(VideoRepository).check_version(video, expected_version)
         await self._keep_a_video(course, NotEq(Video.id, video.id))
-        await self.uow.repo(VideoRepository).delete(video.id)
+        await self.uow.repo(VideoRepository).delete(video.id, expected_version)
 
     async def restore_video(self, principal: Principal, video_id: uuid.UUID) -> Video:
         video, _ = await self._video(principal, video_id, include_deleted=True)
@@ -519,14 +591,16 @@ class CourseService(BaseService):
         validate_quiz(spec)
         section, course = await self._section(principal, section_id)
         quizzes = self.uow.repo(QuizRepository)
-        if position is None:
+        if position is None:  # appending always works: max + 1, past the chosen-position limit
             position = await quizzes.next_position(section.id)
+        else:
+            position = _position(position)
         quiz = await quizzes.create(
             Quiz(
                 course_id=course.id,
                 section_id=section.id,
                 title=_title(spec.title),
-                position=_position(position),
+                position=position,
                 pass_mark=spec.pass_mark,
                 max_attempts=spec.max_attempts,
                 time_limit_seconds=spec.time_limit_seconds,
@@ -543,16 +617,23 @@ class CourseService(BaseService):
         self._require_edit(principal, course)
         return quiz, course
 
-    async def get_quiz(self, principal: Principal | None, quiz_id: uuid.UUID) -> tuple[Quiz, bool]:
-        """The quiz with its questions, and whether the caller may see the answer keys."""
+    async def get_quiz(
+        self, principal: Principal | None, quiz_id: uuid.UUID
+    ) -> tuple[Quiz, ContentAccess]:
+        """The quiz with its questions, and how much the caller may see of them: nothing but
+        the outline, the questions (enrolled learners), or the answer keys too (editors)."""
         quiz = await self.uow.repo(QuizRepository).get_with_questions(quiz_id)
         if quiz is None:
             raise NotFound("Quiz", quiz_id)
-        course = await self.detail(principal, quiz.course_id)
-        return quiz, self.can_edit(principal, course)
+        return quiz, await self._visible(principal, quiz.course_id)
 
     async def update_quiz(
-        self, principal: Principal, quiz_id: uuid.UUID, spec: QuizSpec, replace_questions: bool
+        self,
+        principal: Principal,
+        quiz_id: uuid.UUID,
+        spec: QuizSpec,
+        replace_questions: bool,
+        expected_version: int | None = None,
     ) -> Quiz:
         """Settings change in place; questions, when given, are replaced as a whole (the old
         ones are soft-deleted, so attempts that answered them keep their meaning)."""
@@ -567,6 +648,7 @@ class CourseService(BaseService):
                 "max_attempts": spec.max_attempts,
                 "time_limit_seconds": spec.time_limit_seconds,
             },
+            expected_version,
         )
         if replace_questions:
             questions = self.uow.repo(QuestionRepository)
@@ -574,13 +656,17 @@ class CourseService(BaseService):
             for question in _questions(spec.questions):
                 question.quiz_id = quiz.id
                 await questions.create(question)
+            # New questions are a new quiz: its version (and so its ETag) moves.
+            await repo.touch(quiz.id)
         fresh = await repo.get_with_questions(quiz.id)
         assert fresh is not None
         return fresh
 
-    async def delete_quiz(self, principal: Principal, quiz_id: uuid.UUID) -> None:
+    async def delete_quiz(
+        self, principal: Principal, quiz_id: uuid.UUID, expected_version: int | None = None
+    ) -> None:
         quiz, _ = await self._quiz(principal, quiz_id)
-        await self.uow.repo(QuizRepository).delete(quiz.id)
+        await self.uow.repo(QuizRepository).delete(quiz.id, expected_version)
 
     async def restore_quiz(self, principal: Principal, quiz_id: uuid.UUID) -> Quiz:
         quiz, _ = await self._quiz(principal, quiz_id, include_deleted=True)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from learnhub.db.uow import AbstractUnitOfWork
+from learnhub.domain.enums import AuditAction
 from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES
 from learnhub.domain.principal import Principal
 from learnhub.repositories.audit import AuditLogRepository
@@ -31,6 +32,7 @@ from learnhub.repositories.plans import Issued, PlanRepository, ReportSampleRepo
 from learnhub.repositories.plans import ReportSamples as Samples
 from learnhub.repositories.user import UserRepository
 from learnhub.services.activity import ActivityService
+from learnhub.services.audit import AuditQuery, AuditService
 from learnhub.services.base import BaseService
 from learnhub.services.course import CatalogQuery, CourseService
 from learnhub.services.learning import EnrollmentService
@@ -183,6 +185,15 @@ async def _user_history(uow: AbstractUnitOfWork, s: Samples) -> str | None:
     return None if s.user_id else _unknown("user")
 
 
+def _audit_trail(make: Callable[[Samples], AuditQuery], needs: str | None = None) -> Runner:
+    async def run(uow: AbstractUnitOfWork, s: Samples) -> str | None:
+        admin = _principal(uuid.uuid4(), admin=True)
+        await AuditService(uow).search(admin, make(s), CursorPagination(PAGE))
+        return _unknown(needs) if needs and getattr(s, f"{needs}_id") is None else None
+
+    return run
+
+
 async def _activity(uow: AbstractUnitOfWork, s: Samples) -> str | None:
     await ActivityService(uow).page(s.activity_user_id or uuid.uuid4(), CursorPagination(PAGE))
     return None if s.activity_user_id else _unknown("learner activity")
@@ -242,6 +253,33 @@ def hot_queries() -> list[HotQuery]:
         HotQuery("course progress: item totals", "videos", ("videos", "quizzes"), _course_items),
         HotQuery("course history (audit)", "audit_log", ("audit_log",), _course_history),
         HotQuery("user history (audit, export)", "audit_log", ("audit_log",), _user_history),
+        HotQuery(
+            "audit trail (GET /audit)",
+            "audit_log",
+            ("audit_log",),
+            _audit_trail(lambda _s: AuditQuery()),
+        ),
+        HotQuery(
+            "audit trail actor_id=",
+            "audit_log",
+            ("audit_log",),
+            _audit_trail(lambda s: AuditQuery(actor_id=s.user_id or uuid.uuid4()), "user"),
+        ),
+        HotQuery(
+            "audit trail entity_type=&entity_id=",
+            "audit_log",
+            ("audit_log",),
+            _audit_trail(
+                lambda s: AuditQuery(entity_type="course", entity_id=s.course_id or uuid.uuid4()),
+                "course",
+            ),
+        ),
+        HotQuery(
+            "audit trail action=",
+            "audit_log",
+            ("audit_log",),
+            _audit_trail(lambda s: AuditQuery(action=AuditAction.RESTORE)),
+        ),
         HotQuery("learner activity", "user_activity", ("user_activity",), _activity),
         HotQuery("user by e-mail (login)", "users", ("users",), _login_lookup),
     ]

@@ -1,15 +1,20 @@
 """Enrolment and progress: who learns what, and how far they got.
 
 Progress is decided on the server. A heartbeat's played segments are merged into the
-stored union (replays and overlaps never count twice), and the union may grow by no more
-than the wall-clock time since the previous heartbeat allows; seeking to the end or
-replaying old heartbeats can never complete a video or move progress backwards.
+stored union (replays and overlaps never count twice), which is kept whole; the credited
+watch time is that union's length up to one real-time budget per (learner, video):
+`max_playback_rate` x the wall-clock seconds since the first heartbeat, plus one
+tolerance. Claims beyond the budget are credited as it grows, so a real-time player
+reaches 100 % as it finishes, while no number or rhythm of heartbeats outruns the clock;
+seeking to the end or replaying old heartbeats can never complete a video or move
+progress backwards.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,11 +45,8 @@ from learnhub.services.base import BaseService
 PARTICIPATE = "learning:participate"
 # Heartbeats one request may carry (a player's offline buffer, synced).
 MAX_HEARTBEATS = 100
-# A player may run at up to 2x; a little slack absorbs network jitter between heartbeats.
-MAX_PLAYBACK_RATE = 2.0
-TOLERANCE_SECONDS = 10.0
-EPSILON = 1e-9  # below float noise for second-scale values
 Segment = tuple[float, float]
+Clock = Callable[[], datetime]
 
 
 def merge_segments(segments: Sequence[Segment]) -> list[Segment]:
@@ -62,39 +64,46 @@ def covered(segments: Sequence[Segment]) -> float:
     return sum(end - start for start, end in segments)
 
 
-def grow_union(
-    old: Sequence[Segment], played: Sequence[Segment], allowance: float
-) -> list[Segment]:
-    """Add `played` to the union `old`, but at most `allowance` seconds of new coverage,
-    taken from the earliest new intervals (what a real player reaches first)."""
-    result = merge_segments(list(old))
-    budget = max(0.0, allowance)
-    for start, end in merge_segments(played):
-        for gap_start, gap_end in _gaps(result, start, end):
-            if budget <= EPSILON:
-                return result
-            # The whole gap when it fits, exactly, so neighbouring intervals join.
-            fits = gap_end - gap_start <= budget + EPSILON
-            piece_end = gap_end if fits else gap_start + budget
-            if piece_end <= gap_start:  # float rounding left nothing to add
-                continue
-            budget -= piece_end - gap_start
-            result = merge_segments([*result, (gap_start, piece_end)])
-    return result
+@dataclass(frozen=True, slots=True)
+class CreditPolicy:
+    """How watch time is credited: completion at `completion_ratio` of the duration, and a
+    player may run at up to `max_playback_rate`, with `tolerance_seconds` of slack for the
+    time a heartbeat spends on its way and a first heartbeat's already played seconds."""
+
+    completion_ratio: float = 0.9
+    max_playback_rate: float = 2.0
+    tolerance_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.completion_ratio <= 1:
+            raise InvalidValue("completion ratio must be in (0, 1]")
+        if not (self.max_playback_rate >= 1 and self.tolerance_seconds >= 0):
+            raise InvalidValue("max playback rate must be >= 1 and the tolerance >= 0")
+
+    def budget(self, since: datetime, now: datetime) -> float:
+        """The most watch time creditable `now` for a video whose first heartbeat came at
+        `since`, in whole milliseconds rounded down (credit never exceeds it; the 1e-6 ms
+        keeps float noise from taking a millisecond off, as in 540.4 -> 540.399)."""
+        elapsed = max(0.0, (now - since).total_seconds())
+        seconds = self.max_playback_rate * elapsed + self.tolerance_seconds
+        return math.floor(1000 * seconds + 1e-6) / 1000
+
+    def completion_allowed(self, since: datetime, now: datetime, duration: float) -> bool:
+        """SPEC 5: no number or rhythm of heartbeats completes a video sooner than
+        duration / max_playback_rate after its first heartbeat. The tolerance and the
+        completion ratio let credit run a little ahead of that; completion waits for it."""
+        elapsed = max(0.0, (now - since).total_seconds())
+        return self.max_playback_rate * elapsed + 1e-6 >= duration
+
+    def window(self, previous: datetime | None, now: datetime) -> float:
+        """How much a simple client's `watched_seconds` may grow since its previous
+        heartbeat (a first heartbeat: the tolerance)."""
+        return self.budget(previous or now, now)
 
 
-def _gaps(union: Sequence[Segment], start: float, end: float) -> list[Segment]:
-    """The parts of [start, end) not yet in `union`."""
-    gaps, cursor = [], start
-    for s, e in union:
-        if e <= cursor or s >= end:
-            continue
-        if s > cursor:
-            gaps.append((cursor, min(s, end)))
-        cursor = max(cursor, e)
-    if cursor < end:
-        gaps.append((cursor, end))
-    return gaps
+def credit(previous: float, claimed: float, budget: float) -> float:
+    """The seconds credited: what is claimed, up to the budget, never less than before."""
+    return max(previous, min(round(claimed, 3), budget))
 
 
 def is_open(status: EnrollmentStatus | None) -> bool:
@@ -127,9 +136,16 @@ class CourseProgress:
 
 @dataclass(frozen=True, slots=True)
 class EnrollmentView:
+    """One of the learner's enrolments as they list it. A soft-deleted course stays in the
+    list, unavailable: its summary is what it was, and it has no progress to show."""
+
     enrollment: Enrollment
     course: Course
-    percent: float
+    percent: float | None
+
+    @property
+    def course_available(self) -> bool:
+        return self.course.deleted_at is None
 
 
 class EnrollmentService(BaseService):
@@ -203,13 +219,22 @@ class EnrollmentService(BaseService):
             [Eq(Enrollment.user_id, principal.user_id)], pagination, "newest"
         )
         course_ids = [e.course_id for e in page.items]
-        courses = {c.id: c for c in await self.uow.repo(CourseRepository).get_many(course_ids)}
+        # Deleted courses too: the learner's list shows such an enrolment as unavailable.
+        courses = {
+            c.id: c
+            for c in await self.uow.repo(CourseRepository).get_many(
+                course_ids, include_deleted=True
+            )
+        }
         totals = await self.uow.repo(CourseCounterRepository).item_totals(course_ids)
         views = []
         for e in page.items:
+            course = courses[e.course_id]  # enrolments keep their course (ON DELETE RESTRICT)
             done, total = e.completed_videos + e.passed_quizzes, totals.get(e.course_id, 0)
-            percent = round(100.0 * min(done, total) / total, 1) if total else 0.0
-            views.append(EnrollmentView(enrollment=e, course=courses[e.course_id], percent=percent))
+            percent: float | None = round(100.0 * min(done, total) / total, 1) if total else 0.0
+            if course.deleted_at is not None:
+                percent = None  # its content is gone with it: nothing to measure against
+            views.append(EnrollmentView(enrollment=e, course=course, percent=percent))
         return Page(items=views, next_cursor=page.next_cursor)
 
     async def require(
@@ -226,11 +251,15 @@ class EnrollmentService(BaseService):
 
 
 class ProgressService(BaseService):
-    def __init__(self, uow: AbstractUnitOfWork, completion_ratio: float = 0.9) -> None:
+    def __init__(
+        self,
+        uow: AbstractUnitOfWork,
+        policy: CreditPolicy | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
         super().__init__(uow)
-        if not 0 < completion_ratio <= 1:
-            raise InvalidValue("completion ratio must be in (0, 1]")
-        self.completion_ratio = completion_ratio
+        self.policy = policy or CreditPolicy()
+        self.clock = clock
 
     async def heartbeat(
         self, principal: Principal, video_id: uuid.UUID, beat: Heartbeat
@@ -244,9 +273,9 @@ class ProgressService(BaseService):
         """Apply a learner's heartbeats in order, all or none; returns each video's progress
         (first-seen order). A player syncing buffered heartbeats sends many at once: they
         cost the same few statements as one (the videos, the locked progress rows, at most
-        one UPDATE per video), not a round of statements each. A video's growth over the
-        whole batch is capped by the wall-clock time since its previous stored heartbeat,
-        as a single heartbeat's is."""
+        one UPDATE per video), not a round of statements each. Every beat is credited
+        within the video's one real-time budget (`CreditPolicy.budget`), as a single
+        heartbeat is."""
         principal.require(PARTICIPATE)
         if not beats:
             return []
@@ -263,22 +292,33 @@ class ProgressService(BaseService):
             if target.enrollment_id is None or not is_open(target.enrollment_status):
                 raise NotEnrolled("enrol in the course first")
         segmented = any(beat.played_segments is not None for _, beat in beats)
+        now = self.clock()
         rows = await repo.get_or_create_many(
             principal.user_id,
             [(video_id, targets[video_id].course_id) for video_id in video_ids],
             with_segments=segmented,
+            first_heartbeat_at=now,
         )
-        now = utc_now()
-        # What each video may still grow by: the wall-clock allowance since its previous
-        # heartbeat, spent by the batch's beats in order (a buffer synced late is not
-        # penalised, and many beats cannot earn more than the time that passed).
-        budget = {v: _allowance(rows[v].last_heartbeat_at, now) for v in video_ids}
+        budget: dict[uuid.UUID, float] = {}
+        window: dict[uuid.UUID, float] = {}
+        for video_id in video_ids:
+            progress = rows[video_id]
+            if progress.first_heartbeat_at is None:  # a row from before the budget
+                progress.first_heartbeat_at = progress.created_at
+            # One budget per (learner, video), the same for every beat of the batch: many
+            # beats earn no more than one, and a buffer synced late is not penalised.
+            budget[video_id] = self.policy.budget(progress.first_heartbeat_at, now)
+            # A simple client's claims also grow by at most the time since its previous
+            # stored heartbeat, shared by the batch's beats.
+            window[video_id] = progress.watched_seconds + self.policy.window(
+                progress.last_heartbeat_at, now
+            )
         completed: list[HeartbeatTarget] = []
         for video_id, beat in beats:
-            progress, before = rows[video_id], rows[video_id].watched_seconds
-            if self._apply(progress, targets[video_id], beat, budget[video_id], now):
+            if self._apply(
+                rows[video_id], targets[video_id], beat, budget[video_id], window[video_id], now
+            ):
                 completed.append(targets[video_id])
-            budget[video_id] = max(0.0, budget[video_id] - (progress.watched_seconds - before))
         await repo.flush()
         for target in completed:
             await self._video_completed(
@@ -294,31 +334,38 @@ class ProgressService(BaseService):
         progress: VideoProgress,
         video: HeartbeatTarget,
         beat: Heartbeat,
-        allowance: float,
+        budget: float,
+        window: float,
         now: datetime,
     ) -> bool:
-        """One heartbeat on the learner's row, growing it by at most `allowance` seconds;
-        True when it completed the video."""
+        """One heartbeat on the learner's row: its played segments join the stored union
+        (kept whole), and the credited time becomes what is claimed up to `budget` (a
+        simple client's `watched_seconds` up to `window` as well); True when it completed
+        the video."""
         duration = float(video.duration_seconds)
         position = _seconds(beat.position_seconds, "position_seconds")
+        watched = credit(progress.watched_seconds, progress.claimed_seconds, budget)
         if beat.played_segments is not None:
             played = [_segment(s, e, duration) for s, e in beat.played_segments]
-            union = grow_union(
-                [(s.start_seconds, s.end_seconds) for s in progress.segments], played, allowance
-            )
-            self.uow.repo(ProgressRepository).replace_segments(progress, union)
-            watched = covered(union)
+            old = [(s.start_seconds, s.end_seconds) for s in progress.segments]
+            union = merge_segments([*old, *played])
+            if union != old:  # a replay writes nothing
+                self.uow.repo(ProgressRepository).replace_segments(progress, union)
+                progress.claimed_seconds = round(covered(union), 3)
+            watched = credit(watched, progress.claimed_seconds, budget)
         elif beat.watched_seconds is not None:
             claimed = min(_seconds(beat.watched_seconds, "watched_seconds"), duration)
-            watched = min(claimed, progress.watched_seconds + allowance)
-        else:
-            watched = progress.watched_seconds
+            watched = credit(watched, claimed, min(budget, window))
         # Never backwards: a stale or replayed heartbeat cannot lower what was earned.
-        progress.watched_seconds = max(progress.watched_seconds, round(watched, 3))
+        progress.watched_seconds = watched
         progress.position_seconds = min(position, duration)
         progress.last_heartbeat_at = now
         newly_completed = (
-            not progress.completed and progress.watched_seconds >= self.completion_ratio * duration
+            not progress.completed
+            and progress.watched_seconds >= self.policy.completion_ratio * duration
+            and self.policy.completion_allowed(
+                progress.first_heartbeat_at or progress.created_at, now, duration
+            )
         )
         if newly_completed:
             progress.completed, progress.completed_at = True, now
@@ -364,6 +411,9 @@ class ProgressService(BaseService):
 
     async def course_progress(self, principal: Principal, course_id: uuid.UUID) -> CourseProgress:
         enrollment = await EnrollmentService(self.uow).require(principal.user_id, course_id)
+        # A soft-deleted course is unavailable to its learners (their enrolment list says so).
+        if await self.uow.repo(CourseRepository).get_by_id(course_id) is None:
+            raise NotFound("Course", course_id)
         totals = await self.uow.repo(CourseCounterRepository).item_totals([course_id])
         latest = await self.uow.repo(ProgressRepository).latest_in_course(
             principal.user_id, course_id
@@ -378,13 +428,6 @@ class ProgressService(BaseService):
             resume_video_id=latest.video_id if latest else None,
             resume_position_seconds=latest.position_seconds if latest else None,
         )
-
-
-def _allowance(previous: datetime | None, now: datetime) -> float:
-    if previous is None:
-        return TOLERANCE_SECONDS
-    elapsed = max(0.0, (now - previous).total_seconds())
-    return elapsed * MAX_PLAYBACK_RATE + TOLERANCE_SECONDS
 
 
 def _seconds(value: float, name: str) -> float:

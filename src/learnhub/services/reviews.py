@@ -39,7 +39,8 @@ class ReviewService(BaseService):
     ) -> Review:
         principal.require(PARTICIPATE)
         course = await self.uow.repo(CourseRepository).get_by_id(course_id)
-        if course is None or course.status != CourseStatus.PUBLISHED:
+        # An archived course's learners may still review it; a draft or deleted one is not there.
+        if course is None or course.status == CourseStatus.DRAFT:
             raise NotFound("Course", course_id)
         await EnrollmentService(self.uow).require(principal.user_id, course.id)
         reviews = self.uow.repo(ReviewRepository)
@@ -75,6 +76,7 @@ class ReviewService(BaseService):
             principal, review
         ):
             raise NotFound("Review", review_id)
+        await self._live_course(review.course_id)
         return review
 
     async def for_course(self, course_id: uuid.UUID, pagination: CursorPagination) -> Page[Review]:
@@ -152,10 +154,17 @@ class ReviewService(BaseService):
             raise NotFound("Review", review_id)
         if review.deleted_at is None:
             return review
+        await self._live_course(review.course_id)
         review = await reviews.restore(review_id)
         if review.status == ReviewStatus.PUBLISHED:
             await self.uow.repo(CourseRatingRepository).apply(review.course_id, {review.rating: +1})
         return review
+
+    async def _live_course(self, course_id: uuid.UUID) -> None:
+        """A soft-deleted course is unavailable everywhere: its reviews are neither shown nor
+        edited nor restored (404 naming the course). Deleting one's own review stays possible."""
+        if await self.uow.repo(CourseRepository).get_by_id(course_id) is None:
+            raise NotFound("Course", course_id)
 
     async def _may_moderate(self, principal: Principal | None, review: Review) -> bool:
         if principal is None:

@@ -71,7 +71,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "sections": ("id", "created_at", "updated_at", "course_id", "title", "position"),
     "videos": (
         "id", "created_at", "updated_at", "course_id", "section_id", "title", "url",
-        "duration_seconds", "position", "transcript",
+        "duration_seconds", "position", "transcript", "is_preview",
     ),
     "learner_stats": (
         "id", "user_id", "enrolled_courses", "completed_courses", "completed_videos",
@@ -345,7 +345,7 @@ class SeedGenerator:
                 video_title = f"{position + 1}. {lesson}"
                 chunk["videos"].append(
                     (vid, created, created, cid, sid, video_title, url, duration, position,
-                     transcript)
+                     transcript, False)
                 )  # fmt: skip
                 videos.append((vid, duration))
                 if audit:
@@ -354,7 +354,7 @@ class SeedGenerator:
                         self._changes({
                             "id": vid, "course_id": cid, "section_id": sid, "title": video_title,
                             "url": url, "duration_seconds": duration, "position": position,
-                            "transcript": transcript,
+                            "transcript": transcript, "is_preview": False,
                         }),
                     )  # fmt: skip
             self.courses.append(_Course(cid, published_us, videos))

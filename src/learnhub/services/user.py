@@ -223,6 +223,8 @@ class UserAdminService(BaseService):
         await erasure.erase("user_session", session_ids, personal_fields(UserSession))
         await self.uow.repo(OutboxRepository).erase_personal_payloads("user", user.id, {"email"})
         await self.uow.repo(LoginFailureRepository).delete_for_email(user.email)
+        # First, so the entries of rows that go with the user end with their removal.
+        await users.forget_actor(user.id)
         await self._release_learning(user.id)
         await users.hard_delete(user.id)
 

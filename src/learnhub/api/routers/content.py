@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Header, Response, status
 
-from learnhub.api.deps import Uow, get_optional_principal, get_principal
+from learnhub.api.deps import Uow, etag, get_optional_principal, get_principal, versioned
 from learnhub.api.schemas.common import PROBLEM_RESPONSES
 from learnhub.api.schemas.courses import (
     OrderIn,
@@ -25,12 +25,27 @@ from learnhub.api.schemas.courses import (
     quiz_out,
 )
 from learnhub.domain.principal import Principal
-from learnhub.services.course import CourseService, OptionSpec, QuestionSpec, QuizSpec
+from learnhub.models import Quiz, Section, Video
+from learnhub.services.course import (
+    ContentAccess,
+    CourseService,
+    OptionSpec,
+    QuestionSpec,
+    QuizSpec,
+)
 
 router = APIRouter(tags=["course content"], responses=PROBLEM_RESPONSES)
 Caller = Annotated[Principal, Depends(get_principal)]
 MaybeCaller = Annotated[Principal | None, Depends(get_optional_principal)]
+IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag, or *')]
 NO_CONTENT = status.HTTP_204_NO_CONTENT
+
+
+def tagged(response: Response, entity: Section | Video | Quiz, view: str | None = None) -> None:
+    """Sections, videos and quizzes are versioned: `ETag: W/"<version>"`. A reduced view of
+    the same version (locked, or without answer keys) carries its name as the stamp, so a
+    learner who enrols is never answered 304 for the locked copy they held."""
+    response.headers["ETag"] = etag(entity.version, view)
 
 
 def _spec(body: QuizIn | QuizPatch, current: QuizSpec | None = None) -> QuizSpec:
@@ -64,10 +79,11 @@ def _spec(body: QuizIn | QuizPatch, current: QuizSpec | None = None) -> QuizSpec
 
 @router.post("/courses/{course_id}/sections", status_code=status.HTTP_201_CREATED)
 async def add_section(
-    course_id: uuid.UUID, body: SectionIn, caller: Caller, uow: Uow
+    course_id: uuid.UUID, body: SectionIn, caller: Caller, uow: Uow, response: Response
 ) -> SectionOut:
     section = await CourseService(uow).add_section(caller, course_id, body.title, body.position)
     await uow.commit()
+    tagged(response, section)
     return SectionOut.model_validate(section)
 
 
@@ -81,31 +97,52 @@ async def order_sections(
 
 
 @router.get("/sections/{section_id}")
-async def get_section(section_id: uuid.UUID, caller: MaybeCaller, uow: Uow) -> SectionOut:
-    return SectionOut.model_validate(await CourseService(uow).get_section(caller, section_id))
+async def get_section(
+    section_id: uuid.UUID, caller: MaybeCaller, uow: Uow, response: Response
+) -> SectionOut:
+    section = await CourseService(uow).get_section(caller, section_id)
+    tagged(response, section)
+    return SectionOut.model_validate(section)
 
 
 @router.patch("/sections/{section_id}")
 async def update_section(
-    section_id: uuid.UUID, body: SectionPatch, caller: Caller, uow: Uow
+    section_id: uuid.UUID,
+    body: SectionPatch,
+    caller: Caller,
+    uow: Uow,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> SectionOut:
-    section = await CourseService(uow).update_section(caller, section_id, body.title, body.position)
+    service = CourseService(uow)
+    section = await versioned(
+        if_match,
+        body.version,
+        lambda v: service.update_section(caller, section_id, body.title, body.position, v),
+    )
     await uow.commit()
+    tagged(response, section)
     return SectionOut.model_validate(section)
 
 
 @router.delete("/sections/{section_id}", status_code=NO_CONTENT)
-async def delete_section(section_id: uuid.UUID, caller: Caller, uow: Uow) -> Response:
+async def delete_section(
+    section_id: uuid.UUID, caller: Caller, uow: Uow, if_match: IfMatch = None
+) -> Response:
     """Soft delete, with the section's videos and quizzes."""
-    await CourseService(uow).delete_section(caller, section_id)
+    service = CourseService(uow)
+    await versioned(if_match, None, lambda v: service.delete_section(caller, section_id, v))
     await uow.commit()
     return Response(status_code=NO_CONTENT)
 
 
 @router.post("/sections/{section_id}/restore")
-async def restore_section(section_id: uuid.UUID, caller: Caller, uow: Uow) -> SectionOut:
+async def restore_section(
+    section_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
+) -> SectionOut:
     section = await CourseService(uow).restore_section(caller, section_id)
     await uow.commit()
+    tagged(response, section)
     return SectionOut.model_validate(section)
 
 
@@ -113,7 +150,9 @@ async def restore_section(section_id: uuid.UUID, caller: Caller, uow: Uow) -> Se
 
 
 @router.post("/sections/{section_id}/videos", status_code=status.HTTP_201_CREATED)
-async def add_video(section_id: uuid.UUID, body: VideoIn, caller: Caller, uow: Uow) -> VideoOut:
+async def add_video(
+    section_id: uuid.UUID, body: VideoIn, caller: Caller, uow: Uow, response: Response
+) -> VideoOut:
     video = await CourseService(uow).add_video(
         caller,
         section_id,
@@ -122,8 +161,10 @@ async def add_video(section_id: uuid.UUID, body: VideoIn, caller: Caller, uow: U
         duration_seconds=body.duration_seconds,
         position=body.position,
         transcript=body.transcript,
+        is_preview=body.is_preview,
     )
     await uow.commit()
+    tagged(response, video)
     return VideoOut.model_validate(video)
 
 
@@ -137,30 +178,54 @@ async def order_videos(
 
 
 @router.get("/videos/{video_id}")
-async def get_video(video_id: uuid.UUID, caller: MaybeCaller, uow: Uow) -> VideoOut:
-    return VideoOut.model_validate(await CourseService(uow).get_video(caller, video_id))
+async def get_video(
+    video_id: uuid.UUID, caller: MaybeCaller, uow: Uow, response: Response
+) -> VideoOut:
+    """The video with its url and transcript for the course's enrolled learners, instructor
+    and admins, and for everyone when it is a free preview; other callers who may see the
+    course's outline get it with `locked: true`, `url: null` and `transcript: null`."""
+    video, access = await CourseService(uow).get_video(caller, video_id)
+    response.headers["Vary"] = "Authorization"
+    tagged(response, video, None if access.full or video.is_preview else "locked")
+    return VideoOut.of(video, full=access.full)
 
 
 @router.patch("/videos/{video_id}")
-async def update_video(video_id: uuid.UUID, body: VideoPatch, caller: Caller, uow: Uow) -> VideoOut:
-    video = await CourseService(uow).update_video(
-        caller, video_id, body.model_dump(exclude_unset=True)
+async def update_video(
+    video_id: uuid.UUID,
+    body: VideoPatch,
+    caller: Caller,
+    uow: Uow,
+    response: Response,
+    if_match: IfMatch = None,
+) -> VideoOut:
+    service = CourseService(uow)
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    video = await versioned(
+        if_match, body.version, lambda v: service.update_video(caller, video_id, changes, v)
     )
     await uow.commit()
+    tagged(response, video)
     return VideoOut.model_validate(video)
 
 
 @router.delete("/videos/{video_id}", status_code=NO_CONTENT)
-async def delete_video(video_id: uuid.UUID, caller: Caller, uow: Uow) -> Response:
-    await CourseService(uow).delete_video(caller, video_id)
+async def delete_video(
+    video_id: uuid.UUID, caller: Caller, uow: Uow, if_match: IfMatch = None
+) -> Response:
+    service = CourseService(uow)
+    await versioned(if_match, None, lambda v: service.delete_video(caller, video_id, v))
     await uow.commit()
     return Response(status_code=NO_CONTENT)
 
 
 @router.post("/videos/{video_id}/restore")
-async def restore_video(video_id: uuid.UUID, caller: Caller, uow: Uow) -> VideoOut:
+async def restore_video(
+    video_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
+) -> VideoOut:
     video = await CourseService(uow).restore_video(caller, video_id)
     await uow.commit()
+    tagged(response, video)
     return VideoOut.model_validate(video)
 
 
@@ -168,11 +233,14 @@ async def restore_video(video_id: uuid.UUID, caller: Caller, uow: Uow) -> VideoO
 
 
 @router.post("/sections/{section_id}/quizzes", status_code=status.HTTP_201_CREATED)
-async def add_quiz(section_id: uuid.UUID, body: QuizIn, caller: Caller, uow: Uow) -> QuizAuthorOut:
+async def add_quiz(
+    section_id: uuid.UUID, body: QuizIn, caller: Caller, uow: Uow, response: Response
+) -> QuizAuthorOut:
     service = CourseService(uow)
     quiz = await service.add_quiz(caller, section_id, _spec(body), body.position)
     await uow.commit()
     loaded, _ = await service.get_quiz(caller, quiz.id)
+    tagged(response, loaded)
     return QuizAuthorOut.model_validate(loaded)
 
 
@@ -186,15 +254,29 @@ async def order_quizzes(
 
 
 @router.get("/quizzes/{quiz_id}")
-async def get_quiz(quiz_id: uuid.UUID, caller: MaybeCaller, uow: Uow) -> QuizAuthorOut | QuizOut:
-    """Learners see the questions without answer keys; the course's authors see the keys."""
-    quiz, with_keys = await CourseService(uow).get_quiz(caller, quiz_id)
-    return quiz_out(quiz, with_keys=with_keys)
+async def get_quiz(
+    quiz_id: uuid.UUID, caller: MaybeCaller, uow: Uow, response: Response
+) -> QuizAuthorOut | QuizOut:
+    """Enrolled learners see the questions without answer keys; the course's instructor and
+    admins see the keys; other callers who may see the course's outline get the quiz's
+    settings and `question_count` with `locked: true` and `questions: null`."""
+    quiz, access = await CourseService(uow).get_quiz(caller, quiz_id)
+    response.headers["Vary"] = "Authorization"
+    views = {ContentAccess.EDITOR: None, ContentAccess.OUTLINE: "locked"}
+    tagged(response, quiz, views.get(access, "learner"))
+    return quiz_out(
+        quiz, with_keys=access is ContentAccess.EDITOR, locked=access is ContentAccess.OUTLINE
+    )
 
 
 @router.patch("/quizzes/{quiz_id}")
 async def update_quiz(
-    quiz_id: uuid.UUID, body: QuizPatch, caller: Caller, uow: Uow
+    quiz_id: uuid.UUID,
+    body: QuizPatch,
+    caller: Caller,
+    uow: Uow,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> QuizAuthorOut:
     """Settings change in place; `questions`, when given, replace the quiz's questions."""
     service = CourseService(uow)
@@ -208,20 +290,30 @@ async def update_quiz(
             time_limit_seconds=current.time_limit_seconds,
         ),
     )
-    quiz = await service.update_quiz(caller, quiz_id, spec, body.questions is not None)
+    replace = body.questions is not None
+    quiz = await versioned(
+        if_match, body.version, lambda v: service.update_quiz(caller, quiz_id, spec, replace, v)
+    )
     await uow.commit()
+    tagged(response, quiz)
     return QuizAuthorOut.model_validate(quiz)
 
 
 @router.delete("/quizzes/{quiz_id}", status_code=NO_CONTENT)
-async def delete_quiz(quiz_id: uuid.UUID, caller: Caller, uow: Uow) -> Response:
-    await CourseService(uow).delete_quiz(caller, quiz_id)
+async def delete_quiz(
+    quiz_id: uuid.UUID, caller: Caller, uow: Uow, if_match: IfMatch = None
+) -> Response:
+    service = CourseService(uow)
+    await versioned(if_match, None, lambda v: service.delete_quiz(caller, quiz_id, v))
     await uow.commit()
     return Response(status_code=NO_CONTENT)
 
 
 @router.post("/quizzes/{quiz_id}/restore")
-async def restore_quiz(quiz_id: uuid.UUID, caller: Caller, uow: Uow) -> QuizAuthorOut:
+async def restore_quiz(
+    quiz_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
+) -> QuizAuthorOut:
     quiz = await CourseService(uow).restore_quiz(caller, quiz_id)
     await uow.commit()
+    tagged(response, quiz)
     return QuizAuthorOut.model_validate(quiz)

@@ -8,7 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from learnhub.api.deps import Uow, etag, get_optional_principal, get_principal, versioned
+from learnhub.api.deps import (
+    Uow,
+    etag,
+    get_optional_principal,
+    get_principal,
+    representation_stamp,
+    versioned,
+)
 from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.courses import (
     AuditEntryOut,
@@ -31,14 +38,28 @@ Caller = Annotated[Principal, Depends(get_principal)]
 MaybeCaller = Annotated[Principal | None, Depends(get_optional_principal)]
 IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag')]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Money = Annotated[Decimal | None, Query(ge=0, le=1_000_000, max_digits=9, decimal_places=2)]
+# An amount to the cent, 0 to 1000000, as a decimal string: the pattern is the whole rule,
+# so the OpenAPI document states exactly what is accepted (no three decimals, no exponent).
+MONEY_QUERY_PATTERN = r"^(?:[0-9]{1,6}(?:\.[0-9]{1,2})?|1000000(?:\.0{1,2})?)$"
+Money = Annotated[
+    str | None,
+    Query(pattern=MONEY_QUERY_PATTERN, max_length=10, description="an amount, e.g. 19.99"),
+]
 JSON = "application/json"
 HISTORY_SORT = Sort("history", AuditLog.occurred_at, descending=True)
 
 
-def course_response(response: Response, course: Course) -> CourseDetailOut:
-    response.headers["ETag"] = etag(course.version)
-    return CourseDetailOut.of(course)
+def course_response(
+    course: Course, status_code: int = status.HTTP_200_OK, *, full: bool = True
+) -> Response:
+    """The course page with its ETag: `W/"<version>.<stamp>"`, the stamp a fingerprint of the
+    representation, so a change of its counters (rating, enrolments) or of its content
+    (sections, videos, quizzes) changes the ETag while If-Match still compares the version.
+    `full=False` for a caller who may see the outline only (its own stamp, so a cache never
+    serves one caller's representation to another)."""
+    body = CourseDetailOut.of(course, full=full).model_dump_json().encode()
+    headers = {"ETag": etag(course.version, representation_stamp(body))}
+    return Response(body, status_code=status_code, media_type=JSON, headers=headers)
 
 
 @router.get("/courses", response_model=PageOut[CourseOut])
@@ -69,8 +90,8 @@ async def catalog(
     query = CatalogQuery(
         q=q,
         difficulty=difficulty,
-        min_price=min_price,
-        max_price=max_price,
+        min_price=Decimal(min_price) if min_price is not None else None,
+        max_price=Decimal(max_price) if max_price is not None else None,
         tag=tag,
         instructor_id=instructor_id,
     )
@@ -78,10 +99,8 @@ async def catalog(
     return Response(catalog_page_json(cards.items, cards.next_cursor), media_type=JSON)
 
 
-@router.post("/courses", status_code=status.HTTP_201_CREATED)
-async def create_course(
-    body: CourseIn, caller: Caller, uow: Uow, response: Response
-) -> CourseDetailOut:
+@router.post("/courses", status_code=status.HTTP_201_CREATED, response_model=CourseDetailOut)
+async def create_course(body: CourseIn, caller: Caller, uow: Uow) -> Response:
     """A new draft owned by the calling instructor; the slug follows the title if absent."""
     course = await CourseService(uow).create(
         caller,
@@ -97,26 +116,31 @@ async def create_course(
     )
     await uow.commit()
     course = await CourseService(uow).detail(caller, course.id)
-    return course_response(response, course)
+    return course_response(course, status.HTTP_201_CREATED)
 
 
-@router.get("/courses/{course_id}")
-async def get_course(
-    course_id: uuid.UUID, caller: MaybeCaller, uow: Uow, response: Response
-) -> CourseDetailOut:
-    """The course page: sections with their videos and quizzes (no answer keys)."""
-    return course_response(response, await CourseService(uow).detail(caller, course_id))
+@router.get("/courses/{course_id}", response_model=CourseDetailOut)
+async def get_course(course_id: uuid.UUID, caller: MaybeCaller, uow: Uow) -> Response:
+    """The course page: sections with their videos and quizzes (no answer keys). Its outline
+    is public once published; video urls are for the course's enrolled learners, its
+    instructor and admins (a free preview's for everyone): other callers see such a video with
+    `locked: true` and `url: null`. An archived course is out of the catalog: only its
+    learners, its instructor and admins still see it (404 for the others)."""
+    view = await CourseService(uow).view(caller, course_id)
+    response = course_response(view.course, full=view.access.full)
+    # The body depends on who asks (locked or not): caches must key on the credentials too.
+    response.headers["Vary"] = "Authorization"
+    return response
 
 
-@router.patch("/courses/{course_id}")
+@router.patch("/courses/{course_id}", response_model=CourseDetailOut)
 async def update_course(
     course_id: uuid.UUID,
     body: CoursePatch,
     caller: Caller,
     uow: Uow,
-    response: Response,
     if_match: IfMatch = None,
-) -> CourseDetailOut:
+) -> Response:
     changes = CourseChanges(
         title=body.title,
         description=body.description,
@@ -131,7 +155,7 @@ async def update_course(
         if_match, body.version, lambda v: service.update(caller, course_id, changes, v)
     )
     await uow.commit()
-    return course_response(response, course)
+    return course_response(course)
 
 
 @router.delete("/courses/{course_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -148,49 +172,45 @@ async def delete_course(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/courses/{course_id}/restore")
-async def restore_course(
-    course_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
-) -> CourseDetailOut:
+@router.post("/courses/{course_id}/restore", response_model=CourseDetailOut)
+async def restore_course(course_id: uuid.UUID, caller: Caller, uow: Uow) -> Response:
     course = await CourseService(uow).restore(caller, course_id)
     await uow.commit()
-    return course_response(response, course)
+    return course_response(course)
 
 
-@router.post("/courses/{course_id}/publish")
+@router.post("/courses/{course_id}/publish", response_model=CourseDetailOut)
 async def publish_course(
     course_id: uuid.UUID,
     caller: Caller,
     uow: Uow,
-    response: Response,
     body: VersionIn | None = None,
     if_match: IfMatch = None,
-) -> CourseDetailOut:
+) -> Response:
     """Needs at least one video and a valid price; emits CoursePublished."""
     service = CourseService(uow)
     await versioned(
         if_match, body.version if body else None, lambda v: service.publish(caller, course_id, v)
     )
     await uow.commit()
-    return course_response(response, await service.detail(caller, course_id))
+    return course_response(await service.detail(caller, course_id))
 
 
-@router.post("/courses/{course_id}/archive")
+@router.post("/courses/{course_id}/archive", response_model=CourseDetailOut)
 async def archive_course(
     course_id: uuid.UUID,
     caller: Caller,
     uow: Uow,
-    response: Response,
     body: VersionIn | None = None,
     if_match: IfMatch = None,
-) -> CourseDetailOut:
+) -> Response:
     """Takes a published course out of the catalog; emits CourseArchived."""
     service = CourseService(uow)
     await versioned(
         if_match, body.version if body else None, lambda v: service.archive(caller, course_id, v)
     )
     await uow.commit()
-    return course_response(response, await service.detail(caller, course_id))
+    return course_response(await service.detail(caller, course_id))
 
 
 @router.get("/courses/{course_id}/history")

@@ -29,7 +29,8 @@ Caller = Annotated[Principal, Depends(get_principal)]
 
 
 def progress_service(request: Request, uow: Uow) -> ProgressService:
-    return ProgressService(uow, request.app.state.settings.completion_ratio)
+    state = request.app.state
+    return ProgressService(uow, state.credit_policy, clock=state.clock)
 
 
 def heartbeat_of(body: ProgressIn) -> Heartbeat:
@@ -62,11 +63,14 @@ async def my_enrollments(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Cursor = None,
 ) -> PageOut[MyEnrollmentOut]:
+    """The caller's enrolments, newest first. An enrolment in a course that was deleted stays
+    listed with `course_available: false` and `progress_percent: null`."""
     page = await EnrollmentService(uow).mine(caller, CursorPagination(limit, cursor))
     items = [
         MyEnrollmentOut(
             **EnrollmentOut.model_validate(v.enrollment).model_dump(),
             course=CourseSummary.model_validate(v.course),
+            course_available=v.course_available,
             progress_percent=v.percent,
         )
         for v in page.items
@@ -79,7 +83,8 @@ async def put_progress(
     video_id: uuid.UUID, body: ProgressIn, caller: Caller, uow: Uow, request: Request
 ) -> ProgressOut:
     """A player heartbeat: position plus the segments played since the last one (or, from
-    simple clients, `watched_seconds`). The server decides completion."""
+    simple clients, `watched_seconds`). The server decides the credited `watched_seconds`
+    (bounded by real time since the first heartbeat for the video) and completion."""
     progress = await progress_service(request, uow).heartbeat(caller, video_id, heartbeat_of(body))
     await uow.commit()
     return ProgressOut.model_validate(progress)
@@ -90,9 +95,9 @@ async def post_heartbeats(
     body: HeartbeatsIn, caller: Caller, uow: Uow, request: Request
 ) -> ProgressListOut:
     """Many heartbeats at once, in order, all or none (a player syncing its buffer), by the
-    rules of `PUT /videos/{id}/progress`; a video's beats share the allowance of the
-    wall-clock time since its previous stored heartbeat. Returns each video's progress
-    afterwards, in the order the videos first appear."""
+    rules of `PUT /videos/{id}/progress`, each video's credit within its one real-time
+    budget. Returns each video's progress afterwards, in the order the videos first
+    appear."""
     progress = await progress_service(request, uow).heartbeats(
         caller, [(beat.video_id, heartbeat_of(beat)) for beat in body.heartbeats]
     )

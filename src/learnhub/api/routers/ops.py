@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from learnhub.api.problems import problem
-from learnhub.services.monitoring import refresh_outbox_backlog
+from learnhub.services.monitoring import refresh_audit_completeness, refresh_outbox_backlog
 
 router = APIRouter(tags=["operations"])
 
@@ -34,6 +34,7 @@ async def ready(request: Request) -> JSONResponse:
 @router.get("/metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
     """Prometheus metrics (public). The outbox backlog is counted now; audit completeness
-    comes from the last background check."""
+    is what `learnhub audit watch` last stored (NaN before its first check)."""
     await refresh_outbox_backlog(request.app.state.session_factory)
+    await refresh_audit_completeness(request.app.state.session_factory)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,31 +1,47 @@
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from learnhub.repositories.filters import MAX_CURSOR_LENGTH
 
 T = TypeVar("T")
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters the API never stores: C0 but tab, newline and carriage return, DEL, and
+# the C1 block (NUL cannot be stored in PostgreSQL text; the others are never meant).
+_CONTROL_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 # For query parameters (FastAPI validates these with a pattern).
-NO_CONTROL_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+NO_CONTROL_PATTERN = rf"^[^{_CONTROL_CLASS}]*$"
+# Text that must hold more than white space (the services strip titles, names and the like).
+WORDS_PATTERN = rf"^[^{_CONTROL_CLASS}]*[^\s{_CONTROL_CLASS}][^{_CONTROL_CLASS}]*$"
 # A list's `cursor` query parameter, as `next_cursor` gave it.
 Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, pattern=NO_CONTROL_PATTERN)]
 
+# Free text: the pattern is declared in the OpenAPI document and enforced by validation.
+Text = Annotated[str, Field(pattern=NO_CONTROL_PATTERN)]
+# Text that must not be blank: titles, names, questions, options, tags, objectives.
+Words = Annotated[str, Field(pattern=WORDS_PATTERN)]
 
-def _no_control_characters(value: str) -> str:
-    # NUL cannot be stored in PostgreSQL text; other control characters are never meant.
-    if _CONTROL.search(value):
-        raise ValueError("control characters are not allowed")
+
+def _json_integer(value: Any) -> Any:
+    """JSON Schema's `integer` (and `number`): 3 and 3.0 are integers; `true` and `"3"` are
+    not (pydantic's lax mode took them as 1 and 3, and its strict mode refused 3.0, which
+    the schema allows)."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("must be a JSON number, not a boolean or a string")
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_control_characters)]
+# Integers of request bodies: `Annotated[int, Field(<bounds>), JSON_INTEGER]`, the bounds
+# inside, before the validator, so the document shows them as `minimum`/`maximum` (booleans
+# are StrictBool: JSON Schema never coerces either).
+JSON_INTEGER = BeforeValidator(_json_integer)
+# Numbers of request bodies likewise: JSON Schema's `number` refuses booleans and strings.
+JSON_NUMBER = BeforeValidator(_json_integer)
+Version = Annotated[int, Field(ge=1, description="the version being changed"), JSON_INTEGER]
 
 
 class Input(BaseModel):

@@ -4,26 +4,52 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
+import pycountry
 import pydantic_core
-from pydantic import Field, StrictInt
+from pydantic import BeforeValidator, Field, StrictBool
 
-from learnhub.api.schemas.common import Input, Output, Text
+from learnhub.api.schemas.common import JSON_INTEGER, Input, Output, Text, Version, Words
 from learnhub.domain.enums import CourseStatus, DifficultyLevel, QuestionType
 from learnhub.domain.value_objects import Price
 from learnhub.models import AuditLog, Course, Quiz, Section, Video
 from learnhub.repositories.course import CatalogCard
 
+# ISO 4217 codes (what `Price` accepts), listed in the OpenAPI document.
+CURRENCY_CODES = sorted(c.alpha_3 for c in pycountry.currencies)
+# A video's address: http(s), no white space (what the service checks).
+URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+# Integers with their bounds declared in the document (see JSON_INTEGER).
+Position = Annotated[int, Field(ge=0, le=10_000), JSON_INTEGER]
+Seconds = Annotated[int, Field(ge=1, le=7 * 24 * 3600), JSON_INTEGER]
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 TagText = Annotated[Text, Field(min_length=1, max_length=50)]
 ObjectiveText = Annotated[Text, Field(min_length=1, max_length=300)]
 
 
+def _whole_amount(value: Any) -> Any:
+    """An amount given as a JSON number must be a whole one written without a fraction:
+    `20.0` is refused like `19.99` (a float has lost the cents' exactness before it arrives;
+    money travels as a decimal string)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError('an amount is a decimal string such as "19.99" or a whole number')
+    return value
+
+
+WHOLE_AMOUNT = BeforeValidator(_whole_amount)
+
+
 class MoneyIn(Input):
     # Money travels as a decimal string; a JSON float would already have lost precision.
-    amount: Annotated[str, Field(pattern=r"^\d{1,7}(\.\d{1,2})?$")] | StrictInt
-    currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
+    amount: (
+        Annotated[str, Field(pattern=r"^[0-9]{1,6}(\.[0-9]{1,2})?$", description='e.g. "19.99"')]
+        | Annotated[int, Field(ge=0, le=999_999), WHOLE_AMOUNT]
+    )
+    currency: Annotated[
+        str,
+        Field(pattern=r"^[A-Za-z]{3}$", json_schema_extra={"enum": CURRENCY_CODES}),
+    ]
 
     def to_price(self) -> Price:
         return Price(Decimal(str(self.amount)), self.currency)
@@ -35,7 +61,7 @@ class MoneyOut(Output):
 
 
 class CourseIn(Input):
-    title: Text = Field(min_length=1, max_length=200)
+    title: Words = Field(min_length=1, max_length=200)
     description: Text = Field(default="", max_length=20_000)
     price: MoneyIn = Field(default_factory=lambda: MoneyIn(amount="0.00", currency="USD"))
     difficulty: DifficultyLevel = DifficultyLevel.BEGINNER
@@ -45,18 +71,18 @@ class CourseIn(Input):
 
 
 class CoursePatch(Input):
-    title: Text | None = Field(default=None, min_length=1, max_length=200)
+    title: Words | None = Field(default=None, min_length=1, max_length=200)
     description: Text | None = Field(default=None, max_length=20_000)
     price: MoneyIn | None = None
     difficulty: DifficultyLevel | None = None
     tags: list[TagText] | None = Field(default=None, max_length=10)
     objectives: list[ObjectiveText] | None = Field(default=None, max_length=20)
-    tutor_enabled: bool | None = None
-    version: int | None = Field(default=None, ge=1)
+    tutor_enabled: StrictBool | None = None
+    version: Version | None = None
 
 
 class VersionIn(Input):
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = None
 
 
 class CourseOut(Output):
@@ -134,18 +160,50 @@ def catalog_page_json(cards: Sequence[CatalogCard], next_cursor: str | None) -> 
     return pydantic_core.to_json({"items": items, "next_cursor": next_cursor})
 
 
+LOCKED_NOTE = (
+    "Locked content (SPEC 5): callers who are neither enrolled in the course nor its "
+    "instructor or an admin see the outline only; for them a video that is not a free preview "
+    "has `locked: true` and `url` (and `transcript`) null."
+)
+
+
 class VideoSummary(Output):
+    __doc__ = LOCKED_NOTE
+
     id: uuid.UUID
     title: str
-    url: str
+    # null when `locked`
+    url: str | None
     duration_seconds: int
     position: int
+    version: int
+    # A free preview: shown in full to everyone who may see the course's outline.
+    is_preview: bool
+    # True when the caller may see the outline only and this is not a preview.
+    locked: bool = False
+
+    @classmethod
+    def of(cls, video: Video, *, full: bool) -> Self:
+        """The video as a caller sees it: in full, or (outline only) locked unless it is a
+        free preview."""
+        out = cls.model_validate(video)
+        if full or video.is_preview:
+            return out
+        hidden = {name: None for name in LOCKED_FIELDS if name in cls.model_fields}
+        return out.model_copy(update={**hidden, "locked": True})
 
 
 class VideoOut(VideoSummary):
+    __doc__ = LOCKED_NOTE
+
     course_id: uuid.UUID
     section_id: uuid.UUID
-    transcript: str
+    # null when `locked`
+    transcript: str | None
+
+
+# What a locked video leaves out.
+LOCKED_FIELDS = ("url", "transcript")
 
 
 class QuizSummary(Output):
@@ -155,6 +213,7 @@ class QuizSummary(Output):
     pass_mark: int
     max_attempts: int | None
     time_limit_seconds: int | None
+    version: int
 
 
 class SectionOut(Output):
@@ -162,88 +221,104 @@ class SectionOut(Output):
     course_id: uuid.UUID
     title: str
     position: int
+    version: int
+
+
+class QuizOutline(QuizSummary):
+    question_count: int
 
 
 class SectionDetailOut(SectionOut):
     videos: list[VideoSummary]
-    quizzes: list[QuizSummary]
+    quizzes: list[QuizOutline]
 
     @classmethod
-    def of(cls, section: Section) -> SectionDetailOut:
+    def of(cls, section: Section, *, full: bool) -> SectionDetailOut:
         return cls(
             id=section.id,
             course_id=section.course_id,
             title=section.title,
             position=section.position,
-            videos=[VideoSummary.model_validate(v) for v in section.videos],
-            quizzes=[QuizSummary.model_validate(q) for q in section.quizzes],
+            version=section.version,
+            videos=[VideoSummary.of(v, full=full) for v in section.videos],
+            quizzes=[QuizOutline.model_validate(q) for q in section.quizzes],
         )
 
 
 class CourseDetailOut(CourseOut):
+    __doc__ = LOCKED_NOTE
+
     sections: list[SectionDetailOut]
 
     @classmethod
-    def of(cls, course: Course) -> CourseDetailOut:
+    def of(cls, course: Course, *, full: bool = False) -> CourseDetailOut:
+        """`full`: the caller may see the content (enrolled, the instructor, an admin);
+        otherwise the outline, with locked videos."""
         return cls(
             **cls.fields_of(course),
-            sections=[SectionDetailOut.of(s) for s in course.sections],
+            sections=[SectionDetailOut.of(s, full=full) for s in course.sections],
         )
 
 
 class SectionIn(Input):
-    title: Text = Field(min_length=1, max_length=200)
-    position: int | None = Field(default=None, ge=0, le=10_000)
+    title: Words = Field(min_length=1, max_length=200)
+    position: Position | None = None
 
 
 class SectionPatch(Input):
-    title: Text | None = Field(default=None, min_length=1, max_length=200)
-    position: int | None = Field(default=None, ge=0, le=10_000)
+    title: Words | None = Field(default=None, min_length=1, max_length=200)
+    position: Position | None = None
+    version: Version | None = None
 
 
 class VideoIn(Input):
-    title: Text = Field(min_length=1, max_length=200)
-    url: Text = Field(max_length=2000)
-    duration_seconds: int = Field(ge=1, le=7 * 24 * 3600)
-    position: int | None = Field(default=None, ge=0, le=10_000)
-    transcript: str = Field(default="", max_length=200_000)
+    title: Words = Field(min_length=1, max_length=200)
+    url: str = Field(max_length=2000, pattern=URL_PATTERN)
+    duration_seconds: Seconds
+    position: Position | None = None
+    transcript: Text = Field(default="", max_length=200_000)
+    # A free preview: url and transcript shown to everyone who sees the outline.
+    is_preview: StrictBool = False
 
 
 class VideoPatch(Input):
-    title: Text | None = Field(default=None, min_length=1, max_length=200)
-    url: Text | None = Field(default=None, max_length=2000)
-    duration_seconds: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)
-    position: int | None = Field(default=None, ge=0, le=10_000)
-    transcript: str | None = Field(default=None, max_length=200_000)
+    title: Words | None = Field(default=None, min_length=1, max_length=200)
+    url: str | None = Field(default=None, max_length=2000, pattern=URL_PATTERN)
+    duration_seconds: Seconds | None = None
+    position: Position | None = None
+    transcript: Text | None = Field(default=None, max_length=200_000)
+    is_preview: StrictBool | None = None
+    version: Version | None = None
 
 
 class OptionIn(Input):
-    text: Text = Field(min_length=1, max_length=500)
-    is_correct: bool = False
+    text: Words = Field(min_length=1, max_length=500)
+    is_correct: StrictBool = False
 
 
 class QuestionIn(Input):
-    text: Text = Field(min_length=1, max_length=2000)
+    text: Words = Field(min_length=1, max_length=2000)
     type: QuestionType
     options: list[OptionIn] = Field(default_factory=list, max_length=10)
     answer_text: Text | None = Field(default=None, max_length=500)
 
 
 class QuizIn(Input):
-    title: Text = Field(min_length=1, max_length=200)
-    pass_mark: int = Field(default=70, ge=0, le=100)
-    max_attempts: int | None = Field(default=None, ge=1, le=1000)
-    time_limit_seconds: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)
-    position: int | None = Field(default=None, ge=0, le=10_000)
+    title: Words = Field(min_length=1, max_length=200)
+    pass_mark: Annotated[int, Field(ge=0, le=100), JSON_INTEGER] = 70
+    max_attempts: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] | None = None
+    time_limit_seconds: Seconds | None = None
+    position: Position | None = None
     questions: list[QuestionIn] = Field(default_factory=list, max_length=100)
 
 
 class QuizPatch(Input):
-    title: Text | None = Field(default=None, min_length=1, max_length=200)
-    pass_mark: int | None = Field(default=None, ge=0, le=100)
-    max_attempts: int | None = Field(default=None, ge=1, le=1000)
-    time_limit_seconds: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)
+    title: Words | None = Field(default=None, min_length=1, max_length=200)
+    pass_mark: Annotated[int, Field(ge=0, le=100), JSON_INTEGER] | None = None
+    max_attempts: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] | None = None
+    time_limit_seconds: Seconds | None = None
     questions: list[QuestionIn] | None = Field(default=None, max_length=100)
+    version: Version | None = None
 
 
 class OptionOut(Output):
@@ -271,11 +346,16 @@ class QuestionKeyOut(Output):
 
 
 class QuizOut(QuizSummary):
-    """What learners see: questions and options, never the answer keys."""
+    """What learners see: questions and options, never the answer keys. Callers who may see
+    the course's outline only (neither enrolled nor its instructor or an admin) get
+    `locked: true` and `questions: null`."""
 
     course_id: uuid.UUID
     section_id: uuid.UUID
-    questions: list[QuestionOut]
+    question_count: int
+    # null when `locked`
+    questions: list[QuestionOut] | None
+    locked: bool = False
 
 
 class QuizAuthorOut(QuizSummary):
@@ -286,9 +366,20 @@ class QuizAuthorOut(QuizSummary):
     questions: list[QuestionKeyOut]
 
 
-def quiz_out(quiz: Quiz, *, with_keys: bool) -> QuizOut | QuizAuthorOut:
-    model = QuizAuthorOut if with_keys else QuizOut
-    return model.model_validate(quiz)
+def quiz_out(quiz: Quiz, *, with_keys: bool, locked: bool = False) -> QuizOut | QuizAuthorOut:
+    """The quiz for its editors (`with_keys`), an enrolled learner, or (`locked`) a caller who
+    sees the outline only. Its questions must be loaded."""
+    if with_keys:
+        return QuizAuthorOut.model_validate(quiz)
+    summary = QuizSummary.model_validate(quiz).model_dump()
+    return QuizOut(
+        **summary,
+        course_id=quiz.course_id,
+        section_id=quiz.section_id,
+        question_count=len(quiz.questions),
+        questions=None if locked else [QuestionOut.model_validate(q) for q in quiz.questions],
+        locked=locked,
+    )
 
 
 class OrderIn(Input):

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from learnhub.api.schemas.common import Input, Output
-from learnhub.domain.enums import EnrollmentStatus
+from learnhub.api.schemas.common import JSON_NUMBER, Input, Output
+from learnhub.domain.enums import CourseStatus, EnrollmentStatus
 
 
 class EnrollmentOut(Output):
@@ -23,28 +24,33 @@ class CourseSummary(Output):
     id: uuid.UUID
     slug: str
     title: str
+    # draft, published or archived (an archived course stays open to its learners)
+    status: CourseStatus
 
 
 class MyEnrollmentOut(EnrollmentOut):
+    """One of the caller's enrolments. When the course was deleted the enrolment stays
+    listed with `course_available: false` (the course summary as it was, and
+    `progress_percent: null`); the course and everything in it then answer 404."""
+
     course: CourseSummary
-    progress_percent: float
+    # False when the course was deleted: it is unavailable everywhere.
+    course_available: bool
+    # null when the course is unavailable
+    progress_percent: float | None
 
 
-Seconds = float
+# A point of a video in seconds, as JSON Schema's `number` (a boolean or a string is refused,
+# not read as 1.0 or parsed), bounded as the document says.
+Seconds = Annotated[float, Field(ge=0, le=7 * 24 * 3600, allow_inf_nan=False), JSON_NUMBER]
 
 
 class ProgressIn(Input):
-    position_seconds: float = Field(ge=0, le=7 * 24 * 3600, allow_inf_nan=False)
+    position_seconds: Seconds
+    # [[start, end], ...]; that a segment ends after it starts, and within the video, is
+    # checked by the service (no JSON Schema states either).
     played_segments: list[tuple[Seconds, Seconds]] | None = Field(default=None, max_length=500)
-    watched_seconds: float | None = Field(default=None, ge=0, le=7 * 24 * 3600, allow_inf_nan=False)
-
-    @model_validator(mode="after")
-    def finite_segments(self) -> ProgressIn:
-        for start, end in self.played_segments or ():
-            for value in (start, end):
-                if not (0 <= value <= 7 * 24 * 3600):
-                    raise ValueError("segment bounds must be between 0 and one week")
-        return self
+    watched_seconds: Seconds | None = None
 
 
 class VideoHeartbeatIn(ProgressIn):

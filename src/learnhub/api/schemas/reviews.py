@@ -2,23 +2,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field, StrictInt
+from pydantic import Field
 
-from learnhub.api.schemas.common import Input, Output
+from learnhub.api.schemas.common import JSON_INTEGER, Input, Output, Text, Version
 from learnhub.domain.enums import ReviewStatus
 
 
 class ReviewIn(Input):
-    rating: StrictInt = Field(ge=1, le=5)
-    body: str = Field(default="", max_length=5000)
+    rating: Annotated[int, Field(ge=1, le=5), JSON_INTEGER]
+    body: Text = Field(default="", max_length=5000)
 
 
 class ReviewPatch(Input):
-    rating: StrictInt | None = Field(default=None, ge=1, le=5)
-    body: str | None = Field(default=None, max_length=5000)
+    rating: Annotated[int, Field(ge=1, le=5), JSON_INTEGER] | None = None
+    body: Text | None = Field(default=None, max_length=5000)
     status: ReviewStatus | None = None
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = None
 
 
 class ReviewOut(Output):

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from learnhub.api.schemas.common import Input, Output, Text
+from learnhub.api.schemas.common import Input, Output, Words
 from learnhub.domain.enums import ChatRole
 from learnhub.services.tutor import MAX_QUESTION_CHARS
 
@@ -15,7 +15,7 @@ class ConversationIn(Input):
 
 
 class MessageIn(Input):
-    content: Text = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    content: Words = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
 
 
 class CitationOut(Output):

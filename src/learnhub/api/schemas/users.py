@@ -6,15 +6,22 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from learnhub.api.schemas.common import Input, Output, Text
+from learnhub.api.schemas.common import Input, Output, Text, Version
 from learnhub.domain.enums import UserStatus
+from learnhub.domain.permissions import BUILTIN_ROLES
 from learnhub.models.user import User
+from learnhub.services.passwords import MAX_LENGTH, MIN_LENGTH
+
+# A display name: no control character at all, and not blank (the service strips it).
+DISPLAY_NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+DisplayName = Annotated[str, Field(min_length=1, max_length=100, pattern=DISPLAY_NAME_PATTERN)]
+Email = Annotated[Text, Field(min_length=3, max_length=254, json_schema_extra={"format": "email"})]
 
 
 class RegisterIn(Input):
-    email: Text = Field(max_length=254)
-    password: Text = Field(max_length=256)
-    display_name: Text = Field(max_length=100)
+    email: Email
+    password: Text = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+    display_name: DisplayName
 
 
 class LoginIn(Input):
@@ -78,19 +85,21 @@ class AdminUserOut(UserOut):
 
 
 class ProfilePatch(Input):
-    display_name: Text | None = Field(default=None, max_length=100)
-    version: int | None = Field(default=None, ge=1)
+    display_name: DisplayName | None = None
+    version: Version | None = None
 
 
 class AdminUserPatch(Input):
-    display_name: Text | None = Field(default=None, max_length=100)
+    display_name: DisplayName | None = None
     status: UserStatus | None = None
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = None
 
 
 class RolesIn(Input):
-    roles: list[Annotated[Text, Field(max_length=64)]] = Field(max_length=10)
-    version: int | None = Field(default=None, ge=1)
+    roles: list[
+        Annotated[Text, Field(max_length=64, json_schema_extra={"enum": sorted(BUILTIN_ROLES)})]
+    ] = Field(max_length=10)
+    version: Version | None = None
 
 
 class ActivityOut(Output):

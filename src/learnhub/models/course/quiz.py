@@ -13,16 +13,16 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from learnhub.domain.enums import QuestionType
-from learnhub.models.base import AuditableModel, col_info
+from learnhub.models.base import AuditableModel, VersionedModel, col_info
 from learnhub.models.types import enum_column
 
 NOT_DELETED = text("deleted_at IS NULL")
 
 
-class Quiz(AuditableModel):
+class Quiz(VersionedModel):
     __tablename__ = "quizzes"
     __soft_delete_cascade__: ClassVar[tuple[str, ...]] = ("questions",)
 
@@ -37,6 +37,9 @@ class Quiz(AuditableModel):
     pass_mark: Mapped[int] = mapped_column(Integer, default=70, info=col_info())  # percent
     max_attempts: Mapped[int | None] = mapped_column(Integer, info=col_info())
     time_limit_seconds: Mapped[int | None] = mapped_column(Integer, info=col_info())
+    # How many live questions the quiz has (the course outline shows it): not a column, a
+    # correlated count that a query fills in with `with_expression` (None where none did).
+    question_count: Mapped[int | None] = query_expression()
 
     questions: Mapped[list[QuizQuestion]] = relationship(
         lazy="raise",

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from learnhub.models.base import AuditableModel, col_info
+from learnhub.models.base import VersionedModel, col_info
 
 if TYPE_CHECKING:
     from learnhub.models.course.quiz import Quiz
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 NOT_DELETED = text("deleted_at IS NULL")
 
 
-class Section(AuditableModel):
+class Section(VersionedModel):
     """An ordered part of a course; owns its videos and quizzes."""
 
     __tablename__ = "sections"

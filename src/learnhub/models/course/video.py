@@ -2,15 +2,26 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from learnhub.models.base import AuditableModel, col_info
+from learnhub.models.base import VersionedModel, col_info
 
 NOT_DELETED = text("deleted_at IS NULL")
 
 
-class Video(AuditableModel):
+class Video(VersionedModel):
     __tablename__ = "videos"
 
     # The course id is denormalised from the section so course-wide queries (progress,
@@ -26,6 +37,10 @@ class Video(AuditableModel):
     duration_seconds: Mapped[int] = mapped_column(Integer, info=col_info())
     position: Mapped[int] = mapped_column(Integer, info=col_info())
     transcript: Mapped[str] = mapped_column(Text, default="", info=col_info())
+    # A free preview: its url and transcript are shown to everyone who may see the outline.
+    is_preview: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), info=col_info()
+    )
 
     __table_args__ = (
         CheckConstraint("duration_seconds > 0", name="duration_positive"),

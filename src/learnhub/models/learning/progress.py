@@ -33,12 +33,26 @@ class VideoProgress(AuditableModel):
     position_seconds: Mapped[float] = mapped_column(
         Float, default=0.0, info=col_info(PersonalData.DELETE, audited=False)
     )
+    # Credited watch time: the claim below, up to the real-time budget (services.learning).
     watched_seconds: Mapped[float] = mapped_column(
         Float, default=0.0, info=col_info(PersonalData.DELETE, audited=False)
+    )
+    # The length of the stored union of played segments, credited or not yet (rows from
+    # before this column: 0, their union was all credited).
+    claimed_seconds: Mapped[float] = mapped_column(
+        Float,
+        default=0.0,
+        server_default=text("0"),
+        info=col_info(PersonalData.DELETE, audited=False),
     )
     completed: Mapped[bool] = mapped_column(Boolean, default=False, info=col_info())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info=col_info())
     last_heartbeat_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, info=col_info(PersonalData.DELETE, audited=False)
+    )
+    # Where the credit budget starts; set with the row (rows from before it: NULL, their
+    # created_at is used, the time of their first heartbeat).
+    first_heartbeat_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, info=col_info(PersonalData.DELETE, audited=False)
     )
 

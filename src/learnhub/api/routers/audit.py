@@ -1,0 +1,72 @@
+"""The audit trail, for administrators (SPEC 7, `GET /audit`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AfterValidator, AwareDatetime
+
+from learnhub.api.deps import Uow, get_principal, reject_unknown_query
+from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut
+from learnhub.api.schemas.courses import AuditEntryOut
+from learnhub.domain.enums import AuditAction
+from learnhub.domain.principal import Principal
+from learnhub.repositories.filters import CursorPagination
+from learnhub.services.audit import AuditQuery, AuditService
+
+router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES)
+Caller = Annotated[Principal, Depends(get_principal)]
+
+
+def _in_utc(value: datetime) -> datetime:
+    try:  # 0001-01-01T00:00:00+14:00 has no UTC equivalent
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the instant is out of range") from None
+
+
+Instant = Annotated[AwareDatetime | None, AfterValidator(lambda v: v and _in_utc(v))]
+AUDIT_QUERY = (
+    "entity_type",
+    "entity_id",
+    "actor_id",
+    "action",
+    "occurred_after",
+    "occurred_before",
+    "limit",
+    "cursor",
+)
+
+
+@router.get("/audit")
+async def audit_trail(
+    request: Request,
+    caller: Caller,
+    uow: Uow,
+    entity_type: Annotated[
+        str | None, Query(max_length=64, pattern=r"^[a-z][a-z_]*$", description="e.g. course")
+    ] = None,
+    entity_id: uuid.UUID | None = None,
+    actor_id: uuid.UUID | None = None,
+    action: AuditAction | None = None,
+    occurred_after: Annotated[Instant, Query(description="inclusive, with a UTC offset")] = None,
+    occurred_before: Annotated[Instant, Query(description="exclusive, with a UTC offset")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Cursor = None,
+) -> PageOut[AuditEntryOut]:
+    """Audit entries, newest first (ties by id), each with its changes `{field: [old, new]}`;
+    every filter given must match. Needs `audit:read` (administrators)."""
+    reject_unknown_query(request, AUDIT_QUERY)
+    query = AuditQuery(
+        entity_type=entity_type,
+        entity_id=entity_id,
+        actor_id=actor_id,
+        action=action,
+        occurred_after=occurred_after,
+        occurred_before=occurred_before,
+    )
+    page = await AuditService(uow).search(caller, query, CursorPagination(limit, cursor))
+    return PageOut(items=[AuditEntryOut.of(e) for e in page.items], next_cursor=page.next_cursor)
