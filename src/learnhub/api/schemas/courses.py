@@ -29,9 +29,12 @@ ObjectiveText = Annotated[Text, Field(min_length=1, max_length=300)]
 
 
 def _whole_amount(value: Any) -> Any:
-    """An amount given as a JSON number must be a whole one written without a fraction:
-    `20.0` is refused like `19.99` (a float has lost the cents' exactness before it arrives;
-    money travels as a decimal string)."""
+    """An amount given as a JSON number must be a whole one. JSON Schema's `integer` holds
+    `20.0` too (JSON has one number type), so it is taken as 20, exactly; `19.99` is refused
+    (a float has lost the cents' exactness before it arrives; money travels as a decimal
+    string)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError('an amount is a decimal string such as "19.99" or a whole number')
     return value
