@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from learnhub.domain.enums import CourseStatus
 from learnhub.models import Course, OutboxMessage, Quiz, Video
+from learnhub.ops.demo import load_demo
+from learnhub.ops.demo_catalog import DEMO_INSTRUCTORS
 from learnhub.repositories.audit import AuditLogRepository
-from learnhub.services.demo import load_demo
-from learnhub.services.demo_catalog import DEMO_INSTRUCTORS
 
 
 async def count(session, stmt):

@@ -20,8 +20,8 @@ from learnhub.metrics import EVENT_HANDLER_FAILURES
 from learnhub.models import OutboxMessage, User
 from learnhub.models.types import utc_now
 from learnhub.repositories.stats import LearnerStatsRepository, StatsRow
-from learnhub.services.handlers import HandlerRetrier
 from learnhub.services.user import UserService
+from learnhub.workers.handlers import HandlerRetrier
 from tests.integration.helpers import unique_email
 
 

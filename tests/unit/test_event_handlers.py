@@ -26,7 +26,7 @@ from learnhub.metrics import EVENT_HANDLER_FAILURES
 from learnhub.models.types import utc_now
 from learnhub.repositories.outbox import OutboxHandlingRepository
 from learnhub.repositories.stats import LearnerStatsRepository
-from learnhub.services.handlers import (
+from learnhub.workers.handlers import (
     STATS_EVENTS,
     HandlerRetrier,
     RefreshLearnerStats,

@@ -10,15 +10,15 @@ import uuid
 import httpx
 import pytest
 
-from learnhub.services.demo_catalog import _PYTHON_FUNDAMENTALS
-from learnhub.tutor import (
+from learnhub.ops.demo_catalog import _PYTHON_FUNDAMENTALS
+from learnhub.tutor_providers import (
     OfflineTutor,
     OpenAICompatibleTutor,
     Passage,
     TutorProviderError,
     TutorQuestion,
 )
-from learnhub.tutor.retrieval import (
+from learnhub.tutor_providers.retrieval import (
     count_tokens,
     format_time,
     retrieve,

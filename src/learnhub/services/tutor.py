@@ -38,7 +38,7 @@ from learnhub.repositories.tutor import (
 from learnhub.services.activity import ActivityService
 from learnhub.services.base import BaseService
 from learnhub.services.learning import PARTICIPATE, EnrollmentService
-from learnhub.tutor import (
+from learnhub.tutor_providers import (
     Passage,
     Turn,
     TutorAnswer,
@@ -46,7 +46,7 @@ from learnhub.tutor import (
     TutorProviderError,
     TutorQuestion,
 )
-from learnhub.tutor.retrieval import transcript_passages
+from learnhub.tutor_providers.retrieval import transcript_passages
 
 MAX_QUESTION_CHARS = 2000
 

@@ -3,7 +3,7 @@
 Rows are plain tuples generated in chunks, each chunk from its own `random.Random` derived from
 the seed, so the same seed always gives the same rows, ids included (UUIDv7-shaped ids whose
 time part is the row's `created_at` and whose random bits come from the generator, never from
-the clock). `repositories.bulk_load` writes them (COPY on PostgreSQL, executemany on SQLite) in
+the clock). `ops.bulk_load` writes them (COPY on PostgreSQL, executemany on SQLite) in
 one transaction, generating the next chunk in a worker thread while the current one is written.
 
 What is generated: instructors and students (one shared, precomputed argon2 hash of
@@ -34,9 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from learnhub.domain.errors import InvalidValue
 from learnhub.domain.permissions import INSTRUCTOR, STUDENT
-from learnhub.repositories.bulk_load import BulkLoader, Row
-from learnhub.services.course import slugify
-from learnhub.services.seed_words import (
+from learnhub.ops.bulk_load import BulkLoader, Row
+from learnhub.ops.seed_words import (
     DESCRIPTION_SENTENCES,
     EXTRA_TAGS,
     FIRST_NAMES,
@@ -50,6 +49,7 @@ from learnhub.services.seed_words import (
     TRANSCRIPT_SENTENCES,
     VIDEO_TOPICS,
 )
+from learnhub.services.course import slugify
 
 SEED_PASSWORD = "learnhub-seed"
 # argon2id of SEED_PASSWORD, computed once: hashing a million passwords is not an option.

@@ -12,6 +12,7 @@ from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES, INSTRUCTOR, STUDEN
 from learnhub.domain.principal import Principal
 from learnhub.domain.value_objects import Price
 from learnhub.models.user import User
+from learnhub.ops.demo_catalog import DEMO_INSTRUCTORS, DemoCourse
 from learnhub.repositories.course import CourseRepository
 from learnhub.repositories.user import UserRepository
 from learnhub.services.course import (
@@ -22,7 +23,6 @@ from learnhub.services.course import (
     QuizSpec,
     slugify,
 )
-from learnhub.services.demo_catalog import DEMO_INSTRUCTORS, DemoCourse
 from learnhub.services.user import UserService
 
 DEMO_PASSWORD = "learnhub-demo"
