@@ -20,9 +20,9 @@ from sqlalchemy import func, select, update
 from learnhub.api.app import create_app
 from learnhub.db.engine import create_session_factory
 from learnhub.db.uow import UnitOfWork
+from learnhub.domain.clock import utc_now
 from learnhub.models import AuditLog, Course, Video
 from learnhub.models.learning import TutorConversation, TutorMessage, TutorUsage
-from learnhub.models.types import utc_now
 from learnhub.ops.demo import load_demo
 from learnhub.services.audit import AuditService
 from learnhub.services.tutor import TutorPolicy, TutorService

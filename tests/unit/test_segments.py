@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from learnhub.domain.errors import InvalidValue
-from learnhub.services.learning import CreditPolicy, Segment, covered, credit, merge_segments
+from learnhub.domain.progress import CreditPolicy, Segment, covered, credit, merge_segments
 
 EPS = 1e-9
 T0 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)

@@ -15,12 +15,12 @@ from typing import Any, cast
 from sqlalchemy import Column, Table, insert, inspect
 from sqlalchemy.orm import Mapper, Session
 
+from learnhub.domain.clock import utc_now
 from learnhub.domain.context import current_actor_id, current_request_id
 from learnhub.domain.enums import AuditAction, PersonalData
 from learnhub.domain.ids import new_id
 from learnhub.models.audit import AuditLog
 from learnhub.models.base import BaseModel
-from learnhub.models.types import utc_now
 
 REDACTED = "[redacted]"
 TRANSACTION_KEY = "audit_transaction_id"

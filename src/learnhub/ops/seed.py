@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from learnhub.domain.course_rules import slugify
 from learnhub.domain.errors import InvalidValue
 from learnhub.domain.permissions import INSTRUCTOR, STUDENT
 from learnhub.ops.bulk_load import BulkLoader, Row
@@ -49,7 +50,6 @@ from learnhub.ops.seed_words import (
     TRANSCRIPT_SENTENCES,
     VIDEO_TOPICS,
 )
-from learnhub.services.course import slugify
 
 SEED_PASSWORD = "learnhub-seed"
 # argon2id of SEED_PASSWORD, computed once: hashing a million passwords is not an option.

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import AttemptState, CourseStatus, QuestionType
 from learnhub.domain.errors import Conflict, DeadlinePassed, InvalidValue, NotFound
 from learnhub.domain.principal import Principal
 from learnhub.events.events import QuizAttemptSubmitted
 from learnhub.models.course import Quiz, QuizQuestion
 from learnhub.models.learning import QuizAnswer, QuizAttempt
-from learnhub.models.types import utc_now
 from learnhub.repositories.course import CourseRepository, QuizRepository
 from learnhub.repositories.filters import Eq, Range
 from learnhub.repositories.learning import AttemptRepository, EnrollmentRepository
