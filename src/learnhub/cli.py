@@ -213,7 +213,7 @@ def seed(
             console.print(f"demo account [bold]{email}[/bold] ({role}), password 'learnhub-demo'")
     if users is None and courses is None:
         return
-    from learnhub.ops.seed import SeedSpec
+    from learnhub.ops.seed_spec import SeedSpec
 
     spec = SeedSpec(
         users=users or 0,
@@ -235,8 +235,8 @@ def _seed_at_scale(spec: Any) -> None:
     from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from learnhub.ops.seed import SEED_PASSWORD, SeedReport
     from learnhub.ops.seed import seed as run_seed
+    from learnhub.ops.seed_spec import SEED_PASSWORD, SeedReport
 
     try:
         spec.validate()
