@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import inspect
+from sqlalchemy.orm import Mapper
 
 from learnhub.db.audit import build_audit_row, creation_changes, entity_type_of
 from learnhub.domain.course_rules import slugify
@@ -53,6 +54,12 @@ from learnhub.ops.seed_words import (
 )
 
 
+@functools.cache
+def _mapper(model: type[BaseModel]) -> Mapper[Any]:
+    # Looked up once per model: the seeder builds an audit row for every generated entity.
+    return inspect(model)
+
+
 class SeedGenerator:
     """Generates the rows chunk by chunk; every chunk has its own seeded random generator, so
     the output does not depend on how chunks are scheduled."""
@@ -85,7 +92,7 @@ class SeedGenerator:
     ) -> None:
         """The `create` entry the unit of work's flush hook would have written for the row,
         built by the same row builder (actor NULL: the system)."""
-        mapper = inspect(model)
+        mapper = _mapper(model)
         request_id, tx = self.audit_prefix
         row = build_audit_row(
             row_id=audit_id,
