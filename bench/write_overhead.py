@@ -34,7 +34,8 @@ from learnhub.db.uow import UnitOfWork
 from learnhub.domain.context import current_actor_id
 from learnhub.domain.principal import Principal
 from learnhub.events.events import DomainEvent
-from learnhub.services.course import MANAGE, CourseChanges, CourseService
+from learnhub.services.course import CourseChanges, CourseService
+from learnhub.services.course_access import MANAGE
 
 
 class UnauditedSession(Session):

@@ -339,7 +339,7 @@ async def login_seeded_learners(
     client: httpx.AsyncClient, count: int, seed: int, concurrency: int = 8
 ) -> list[Learner]:
     """Log in the students `learnhub seed --users N --seed S` created (one shared password)."""
-    from learnhub.services.seed import SEED_PASSWORD
+    from learnhub.ops.seed_spec import SEED_PASSWORD
 
     gate = asyncio.Semaphore(concurrency)
 

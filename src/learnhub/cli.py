@@ -57,7 +57,7 @@ def command_engine(url: str | None = None) -> AsyncEngine:
 def handler_bus(factory: async_sessionmaker[AsyncSession]) -> EventBus:
     """The in-process event handlers, as the app registers them, so the events a command
     records keep derived data fresh too."""
-    from learnhub.services.handlers import register_handlers
+    from learnhub.workers.handlers import register_handlers
 
     bus = EventBus()
     register_handlers(bus, lambda: UnitOfWork(factory))
@@ -115,7 +115,7 @@ def serve(
     settings = get_settings()
     migrating(bootstrap(settings.database_url))
     if demo:
-        from learnhub.services.demo import load_demo
+        from learnhub.ops.demo import load_demo
 
         accounts = run_command("demo", load_demo)
         for email, role in accounts:
@@ -206,14 +206,14 @@ def seed(
         raise typer.Exit(2)
     asyncio.run(bootstrap(database_url()))
     if demo:
-        from learnhub.services.demo import load_demo
+        from learnhub.ops.demo import load_demo
 
         accounts = run_command("seed-demo", load_demo)
         for email, role in accounts:
             console.print(f"demo account [bold]{email}[/bold] ({role}), password 'learnhub-demo'")
     if users is None and courses is None:
         return
-    from learnhub.services.seed import SeedSpec
+    from learnhub.ops.seed_spec import SeedSpec
 
     spec = SeedSpec(
         users=users or 0,
@@ -235,8 +235,8 @@ def _seed_at_scale(spec: Any) -> None:
     from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from learnhub.services.seed import SEED_PASSWORD, SeedReport
-    from learnhub.services.seed import seed as run_seed
+    from learnhub.ops.seed import seed as run_seed
+    from learnhub.ops.seed_spec import SEED_PASSWORD, SeedReport
 
     try:
         spec.validate()
@@ -337,7 +337,7 @@ def events_relay(
     """Publish committed outbox events to NATS JetStream (at least once, in order per
     aggregate); several relays may run at once."""
     from learnhub.events.transport import NatsTransport
-    from learnhub.services.relay import OutboxRelay
+    from learnhub.workers.relay import OutboxRelay
 
     settings = get_settings()
 
@@ -407,7 +407,7 @@ def events_handle(
     failed, or the process died first) and mark them handled. Handlers are idempotent."""
     from datetime import timedelta
 
-    from learnhub.services.handlers import HandlerRetrier, RetryResult
+    from learnhub.workers.handlers import HandlerRetrier, RetryResult
 
     async def main() -> RetryResult | None:
         engine = command_engine()
@@ -446,7 +446,7 @@ app.add_typer(quizzes_app, name="quizzes")
 @quizzes_app.command("sweep")
 def quizzes_sweep() -> None:
     """Close every open quiz attempt whose deadline has passed (as overdue)."""
-    from learnhub.services.quizzes import QuizAttemptService
+    from learnhub.services.quiz_attempts import QuizAttemptService
 
     closed = run_command("quizzes-sweep", lambda uow: QuizAttemptService(uow).sweep_overdue())
     console.print(f"{closed} overdue attempts closed")
@@ -461,7 +461,7 @@ def tutor_purge() -> None:
     """Delete tutor messages older than the retention period (LEARNHUB_TUTOR_RETENTION_DAYS),
     conversations idle that long, and old daily usage counts."""
     from learnhub.services.tutor import TutorPolicy, TutorService
-    from learnhub.tutor import OfflineTutor
+    from learnhub.tutor_providers import OfflineTutor
 
     policy = TutorPolicy(retention_days=get_settings().tutor_retention_days)
     report = run_command(
@@ -565,7 +565,7 @@ def db_report(
     from rich.markup import escape
     from rich.table import Table
 
-    from learnhub.services.db_report import DbReportService
+    from learnhub.ops.db_report import DbReportService
 
     report = run_command(
         "db-report",
@@ -603,7 +603,7 @@ def audit_watch(
     """Keep the audit completeness gauge of /metrics fresh: check incrementally from the
     stored checkpoint (only what was written since the last check is replayed) and store the
     result, which every API worker reads at scrape time. `learnhub serve` starts one."""
-    from learnhub.ops.audit_watch import audit_watch_loop, run_audit_check
+    from learnhub.workers.audit_watch import audit_watch_loop, run_audit_check
 
     every = get_settings().audit_check_interval_seconds if interval is None else interval
 

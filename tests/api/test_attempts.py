@@ -15,13 +15,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import AuditAction
 from learnhub.models import AuditLog
 from learnhub.models.learning import QuizAnswer, QuizAttempt
 from learnhub.models.learning.attempt import answer_options
-from learnhub.models.types import utc_now
 from learnhub.repositories.learning import AttemptRepository
-from learnhub.services.quizzes import QuizAttemptService
+from learnhub.services.quiz_attempts import QuizAttemptService
 from tests.api.conftest import Account, assert_problem
 from tests.api.test_courses import (
     API,

@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from learnhub.db.engine import create_session_factory
+from learnhub.domain.progress import merge_segments
 from learnhub.models import Course, OutboxMessage
 from learnhub.models.learning import Enrollment, VideoProgress, WatchedSegment
-from learnhub.services.learning import merge_segments
 from tests.api.conftest import Account, FakeClock, create_account, login
 from tests.api.test_courses import (
     API,

@@ -20,7 +20,7 @@ from learnhub.events.events import DomainEvent
 from learnhub.metrics import EVENT_HANDLER_FAILURES
 from learnhub.models import OutboxMessage
 from learnhub.repositories.stats import LearnerStatsRepository
-from learnhub.services.handlers import STATS_EVENTS, HandlerRetrier, RefreshLearnerStats
+from learnhub.workers.handlers import STATS_EVENTS, HandlerRetrier, RefreshLearnerStats
 from tests.api.conftest import Account, create_account, login
 from tests.api.test_attempts import pass_quiz
 from tests.api.test_courses import API, course_url

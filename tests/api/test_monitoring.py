@@ -21,9 +21,9 @@ from learnhub.api.app import create_app
 from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.db.uow import UnitOfWork
 from learnhub.models import AuditLog, OutboxMessage
-from learnhub.ops.audit_watch import audit_watch_loop, run_audit_check
 from learnhub.repositories.audit import AuditLogRepository
 from learnhub.services.audit import AuditService
+from learnhub.workers.audit_watch import audit_watch_loop, run_audit_check
 from tests.api.conftest import PASSWORD, create_account
 from tests.api.conftest import test_settings as settings_for
 from tests.api.test_metrics import Scrape, scrape

@@ -20,13 +20,13 @@ from sqlalchemy import func, select, update
 from learnhub.api.app import create_app
 from learnhub.db.engine import create_session_factory
 from learnhub.db.uow import UnitOfWork
+from learnhub.domain.clock import utc_now
 from learnhub.models import AuditLog, Course, Video
 from learnhub.models.learning import TutorConversation, TutorMessage, TutorUsage
-from learnhub.models.types import utc_now
+from learnhub.ops.demo import load_demo
 from learnhub.services.audit import AuditService
-from learnhub.services.demo import load_demo
 from learnhub.services.tutor import TutorPolicy, TutorService
-from learnhub.tutor import OfflineTutor
+from learnhub.tutor_providers import OfflineTutor
 from tests.api.conftest import Account, assert_problem, create_account, login
 from tests.api.conftest import test_settings as settings_for
 from tests.api.test_courses import API, course_url

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from learnhub.domain.enums import CourseStatus
 from learnhub.models import Course, OutboxMessage, Quiz, Video
+from learnhub.ops.demo import load_demo
+from learnhub.ops.demo_catalog import demo_instructors
 from learnhub.repositories.audit import AuditLogRepository
-from learnhub.services.demo import load_demo
-from learnhub.services.demo_catalog import DEMO_INSTRUCTORS
 
 
 async def count(session, stmt):
@@ -19,8 +19,8 @@ async def test_demo_catalog_loads_once_and_is_fully_audited(uow, session):
     async with uow:
         accounts = await load_demo(uow)
         await uow.commit()
-    demo_courses = [c for i in DEMO_INSTRUCTORS for c in i.courses]
-    assert len(accounts) == 3 + len(DEMO_INSTRUCTORS)
+    demo_courses = [c for i in demo_instructors() for c in i.courses]
+    assert len(accounts) == 3 + len(demo_instructors())
     titles = [c.title for c in demo_courses]
     courses = list(
         (await session.execute(select(Course).where(Course.title.in_(titles)))).scalars()

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from learnhub.db.uow import UnitOfWork
+from learnhub.domain.clock import utc_now
 from learnhub.events.events import DomainEvent, UserRegistered
 from learnhub.metrics import EVENT_HANDLER_FAILURES
 from learnhub.models import OutboxMessage, User
-from learnhub.models.types import utc_now
 from learnhub.repositories.stats import LearnerStatsRepository, StatsRow
-from learnhub.services.handlers import HandlerRetrier
 from learnhub.services.user import UserService
+from learnhub.workers.handlers import HandlerRetrier
 from tests.integration.helpers import unique_email
 
 

@@ -37,7 +37,7 @@ from learnhub.db.uow import UnitOfWork
 from learnhub.events.events import UserRegistered
 from learnhub.events.transport import NatsTransport
 from learnhub.models import OutboxMessage
-from learnhub.services.relay import OutboxRelay, backoff_seconds
+from learnhub.workers.relay import OutboxRelay, backoff_seconds
 from tests.conftest import prepare
 from tests.support.databases import database
 from tests.support.nats import PrivateNats

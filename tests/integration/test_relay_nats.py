@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.events.transport import Message, NatsTransport, TransportError
 from learnhub.models import OutboxMessage
-from learnhub.services.relay import OutboxRelay
+from learnhub.workers.relay import OutboxRelay
 from tests.conftest import prepare
 from tests.integration.test_outbox_relay import record, unpublished
 from tests.support.databases import database
@@ -79,7 +79,7 @@ async def test_relay_publishes_to_jetstream_in_order_and_duplicates_are_dropped(
     before = (await js.stream_info(NatsTransport.STREAM)).state.messages
     async with factory() as session:
         row = (await session.execute(select(OutboxMessage).limit(1))).scalar_one()
-    from learnhub.services.relay import to_message
+    from learnhub.workers.relay import to_message
 
     await transport.publish(to_message(row))  # a redelivery after a crash, say
     after = (await js.stream_info(NatsTransport.STREAM)).state.messages

@@ -32,10 +32,11 @@ from learnhub.models import (
     Video,
     VideoProgress,
 )
+from learnhub.ops.seed import seed
+from learnhub.ops.seed_spec import SEED_PASSWORD, SEED_PASSWORD_HASH, SeedReport, SeedSpec
 from learnhub.repositories.stats import LearnerStatsRepository
 from learnhub.services.audit import AuditService
 from learnhub.services.passwords import verify_password
-from learnhub.services.seed import SEED_PASSWORD, SEED_PASSWORD_HASH, SeedReport, SeedSpec, seed
 from tests.conftest import prepare
 from tests.support.databases import database
 

@@ -17,8 +17,8 @@ from learnhub.api.app import create_app
 from learnhub.db import migrations
 from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.db.uow import UnitOfWork
+from learnhub.ops.demo import DEMO_PASSWORD, load_demo
 from learnhub.services.audit import AuditService
-from learnhub.services.demo import DEMO_PASSWORD, load_demo
 from learnhub.services.user import RoleService
 from tests.api.conftest import test_settings as settings_for
 from tests.support.databases import database

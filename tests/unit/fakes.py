@@ -15,10 +15,10 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 from sqlalchemy import inspect
 
 from learnhub.db.uow import AbstractUnitOfWork
+from learnhub.domain.clock import utc_now
 from learnhub.domain.errors import ConcurrencyConflict, Conflict, InvalidValue, NotFound
 from learnhub.events.events import DomainEvent
 from learnhub.models.base import BaseModel, VersionedModel
-from learnhub.models.types import utc_now
 from learnhub.models.user import Permission, Role, User
 from learnhub.repositories.base import PROTECTED_FIELDS
 from learnhub.repositories.user import PermissionRepository, RoleRepository, UserRepository

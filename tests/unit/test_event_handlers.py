@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from learnhub.domain.clock import utc_now
 from learnhub.events.bus import EventBus
 from learnhub.events.events import (
     EVENT_TYPES,
@@ -23,10 +24,9 @@ from learnhub.events.events import (
     from_payload,
 )
 from learnhub.metrics import EVENT_HANDLER_FAILURES
-from learnhub.models.types import utc_now
 from learnhub.repositories.outbox import OutboxHandlingRepository
 from learnhub.repositories.stats import LearnerStatsRepository
-from learnhub.services.handlers import (
+from learnhub.workers.handlers import (
     STATS_EVENTS,
     HandlerRetrier,
     RefreshLearnerStats,

@@ -17,8 +17,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from learnhub.domain.enums import EnrollmentStatus
 from learnhub.domain.errors import InvalidValue
-from learnhub.services.learning import CreditPolicy, Segment, covered, credit, merge_segments
+from learnhub.domain.progress import (
+    CreditPolicy,
+    Segment,
+    checked_seconds,
+    covered,
+    credit,
+    is_open,
+    merge_segments,
+    played_segment,
+)
 
 EPS = 1e-9
 T0 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
@@ -182,3 +192,29 @@ def test_credit_never_exceeds_the_budget_never_decreases_and_catches_up(beats):
         assert credit(watched, covered(merge_segments([*union, *played])), budget) == watched
     later = policy.budget(T0, now + timedelta(days=1))
     assert credit(watched, covered(union), later) == round(covered(union), 3)
+
+
+# ---- heartbeat values and enrolment state ---------------------------------------------------
+
+
+def test_a_played_segment_is_clipped_to_the_video_and_must_move_forwards():
+    assert played_segment(10, 500, 300) == (10.0, 300.0)
+    for start, end, message in [
+        (5, 5, "ends after it starts"),
+        (300, 310, "starts after the video ends"),
+        (-1, 5, "segment start must be between 0 and one week"),
+        (0, float("nan"), "segment end must be between 0 and one week"),
+    ]:
+        with pytest.raises(InvalidValue, match=message):
+            played_segment(start, end, 300)
+
+
+def test_heartbeat_seconds_are_bounded_and_open_enrolments_are_active_or_completed():
+    assert checked_seconds(7 * 24 * 3600, "position_seconds") == 7 * 24 * 3600
+    with pytest.raises(InvalidValue, match="position_seconds must be between 0 and one week"):
+        checked_seconds(7 * 24 * 3600 + 1, "position_seconds")
+    assert {s for s in EnrollmentStatus if is_open(s)} == {
+        EnrollmentStatus.ACTIVE,
+        EnrollmentStatus.COMPLETED,
+    }
+    assert not is_open(None)

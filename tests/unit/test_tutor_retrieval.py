@@ -10,15 +10,15 @@ import uuid
 import httpx
 import pytest
 
-from learnhub.services.demo_catalog import _PYTHON_FUNDAMENTALS
-from learnhub.tutor import (
+from learnhub.ops.demo_catalog import demo_instructors
+from learnhub.tutor_providers import (
     OfflineTutor,
     OpenAICompatibleTutor,
     Passage,
     TutorProviderError,
     TutorQuestion,
 )
-from learnhub.tutor.retrieval import (
+from learnhub.tutor_providers.retrieval import (
     count_tokens,
     format_time,
     retrieve,
@@ -29,10 +29,17 @@ from learnhub.tutor.retrieval import (
 VIDEO = uuid.UUID("00000000-0000-7000-8000-000000000001")
 
 
+def _python_fundamentals():
+    (course,) = [
+        c for i in demo_instructors() for c in i.courses if c.title == "Python Fundamentals"
+    ]
+    return course
+
+
 def demo_passages() -> list[Passage]:
     return [
         passage
-        for section in _PYTHON_FUNDAMENTALS.sections
+        for section in _python_fundamentals().sections
         for video in section.videos
         for passage in transcript_passages(
             uuid.uuid5(VIDEO, video.title), video.title, video.duration_seconds, video.transcript

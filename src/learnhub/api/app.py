@@ -31,13 +31,13 @@ from learnhub.api.routers import (
 from learnhub.config import Settings, get_settings
 from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.db.uow import UnitOfWork
+from learnhub.domain.clock import utc_now
+from learnhub.domain.progress import CreditPolicy
 from learnhub.events.bus import EventBus
 from learnhub.logging import configure_logging
-from learnhub.models.types import utc_now
-from learnhub.services.handlers import register_handlers
-from learnhub.services.learning import CreditPolicy
 from learnhub.services.tutor import TutorPolicy
-from learnhub.tutor import build_provider
+from learnhub.tutor_providers import build_provider
+from learnhub.workers.handlers import register_handlers
 
 API_PREFIX = "/api/v1"
 

@@ -1,5 +1,6 @@
-"""Building and writing audit rows. Used by the session's flush hook and by repositories' bulk
-helpers, so both paths produce the same shape of entry in the same transaction."""
+"""Building and writing audit rows. Used by the session's flush hook, by repositories' bulk
+helpers and by the seeder (`build_audit_row`, `creation_changes`), so every path produces the
+same shape of entry."""
 
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ from typing import Any, cast
 from sqlalchemy import Column, Table, insert, inspect
 from sqlalchemy.orm import Mapper, Session
 
+from learnhub.domain.clock import utc_now
 from learnhub.domain.context import current_actor_id, current_request_id
 from learnhub.domain.enums import AuditAction, PersonalData
 from learnhub.domain.ids import new_id
 from learnhub.models.audit import AuditLog
 from learnhub.models.base import BaseModel
-from learnhub.models.types import utc_now
 
 REDACTED = "[redacted]"
 TRANSACTION_KEY = "audit_transaction_id"
@@ -89,18 +90,30 @@ def _collection_ids(items: Iterable[Any]) -> list[str]:
     return sorted(str(inspect(item).identity[0]) for item in items if inspect(item).identity)
 
 
+def creation_changes(mapper: Mapper[Any], values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """A new row's entry: every non-null audited value as [None, value], collections as
+    [None, ids]. `values` holds attribute values by key, and for a many-to-many collection
+    the ids of its members. The flush hook and the seeder both build create entries here."""
+    changes: dict[str, list[Any]] = {}
+    for key, column in audited_columns(mapper):
+        value = values.get(key)
+        if value is not None:
+            changes[key] = [None, render_value(column, value)]
+    for key in audited_collections(mapper):
+        ids = values.get(key)
+        if ids:
+            changes[key] = [None, [str(item) for item in ids]]
+    return changes
+
+
 def snapshot_changes(obj: object) -> dict[str, list[Any]]:
     """A new row: every loaded, non-null audited value as [None, value]."""
     state = inspect(obj)
-    changes: dict[str, list[Any]] = {}
-    for key, column in audited_columns(state.mapper):
-        value = state.dict.get(key)
-        if value is not None:
-            changes[key] = [None, render_value(column, value)]
+    values = dict(state.dict)
     for key in audited_collections(state.mapper):
         if state.dict.get(key):
-            changes[key] = [None, [str(item.id) for item in state.dict[key]]]
-    return changes
+            values[key] = [item.id for item in state.dict[key]]
+    return creation_changes(state.mapper, values)
 
 
 def diff_changes(obj: object) -> dict[str, list[Any]]:
@@ -143,6 +156,33 @@ def transaction_id(session: Session) -> uuid.UUID:
     return tx
 
 
+def build_audit_row(
+    *,
+    entity_type: str,
+    entity_id: Any,
+    action: AuditAction,
+    changes: Mapping[str, Any],
+    transaction_id: Any,
+    request_id: str | None,
+    actor_id: Any = None,
+    occurred_at: datetime | None = None,
+    row_id: Any = None,
+) -> dict[str, Any]:
+    """One audit_log row, keyed by column. The flush hook fills the ids and the time in; the
+    seeder gives its own (deterministic ids, the seeded row's time)."""
+    return {
+        "id": new_id() if row_id is None else row_id,
+        "occurred_at": utc_now() if occurred_at is None else occurred_at,
+        "actor_id": actor_id,
+        "request_id": request_id,
+        "transaction_id": transaction_id,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "action": action,
+        "changes": dict(changes),
+    }
+
+
 def audit_row(
     session: Session,
     mapper: Mapper[Any],
@@ -150,17 +190,18 @@ def audit_row(
     action: AuditAction,
     changes: Mapping[str, Any],
 ) -> dict[str, Any]:
-    return {
-        "id": new_id(),
-        "occurred_at": utc_now(),
-        "actor_id": current_actor_id.get(),
-        "request_id": current_request_id.get(),
-        "transaction_id": transaction_id(session),
-        "entity_type": entity_type_of(mapper),
-        "entity_id": entity_id,
-        "action": action,
-        "changes": dict(changes),
-    }
+    # Evaluated in the order the row's values always were: its id, its time, then the context.
+    return build_audit_row(
+        row_id=new_id(),
+        occurred_at=utc_now(),
+        entity_type=entity_type_of(mapper),
+        entity_id=entity_id,
+        action=action,
+        changes=changes,
+        transaction_id=transaction_id(session),
+        request_id=current_request_id.get(),
+        actor_id=current_actor_id.get(),
+    )
 
 
 PENDING_ACTIONS_KEY = "audit_pending_actions"

@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from learnhub.db.engine import READ_ONLY
 from learnhub.db.session import READ_ONLY_SESSION
+from learnhub.domain.clock import utc_now
 from learnhub.domain.errors import ConcurrencyConflict
 from learnhub.events.bus import EventBus
 from learnhub.events.events import DomainEvent
 from learnhub.models.outbox import OutboxMessage
-from learnhub.models.types import utc_now
 
 R = TypeVar("R")
 log = structlog.get_logger(__name__)

@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
 
+from learnhub.domain.clock import utc_now
 from learnhub.domain.ids import new_id
-from learnhub.models.types import utc_now
 
 # Every event class by its `event_type` (its class name), filled as the classes are defined:
 # the outbox stores the type name and the payload, and `from_payload` rebuilds the event.

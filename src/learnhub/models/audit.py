@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import AuditAction, PersonalData
 from learnhub.models.base import SERVER_NOW, Base, col_info
-from learnhub.models.types import UTCDateTime, enum_column, utc_now
+from learnhub.models.types import UTCDateTime, enum_column
 
 
 class AuditLog(Base):

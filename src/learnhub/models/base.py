@@ -14,9 +14,10 @@ from typing import Any, ClassVar
 from sqlalchemy import ForeignKey, Integer, MetaData, Uuid, event, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import PersonalData
 from learnhub.domain.ids import new_id
-from learnhub.models.types import UTCDateTime, utc_now
+from learnhub.models.types import UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

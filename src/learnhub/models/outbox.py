@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from learnhub.domain.clock import utc_now
 from learnhub.models.base import SERVER_NOW, Base, col_info
-from learnhub.models.types import UTCDateTime, utc_now
+from learnhub.models.types import UTCDateTime
 
 UNPUBLISHED = text("published_at IS NULL")
 UNHANDLED = text("handled_at IS NULL")

@@ -40,10 +40,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)  # type: ignore[no-any-return]
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def enum_column(enum: type[StrEnum], name: str) -> Enum:
     """A VARCHAR + CHECK enum storing the members' values: portable and migration friendly."""
     return Enum(

@@ -24,13 +24,13 @@ from learnhub.db.audit import audit_row, audited_columns, render_value, write_au
 from learnhub.db.errors import translate_integrity_error
 from learnhub.db.session import AUDITED_BULK
 from learnhub.db.soft_delete import INCLUDE_DELETED
+from learnhub.domain.clock import utc_now
 from learnhub.domain.context import current_actor_id
 from learnhub.domain.enums import AuditAction
 from learnhub.domain.errors import ConcurrencyConflict, InvalidValue, NotFound
 from learnhub.domain.ids import new_id
 from learnhub.metrics import VERSION_CONFLICTS
 from learnhub.models.base import AuditActorMixin, BaseModel, VersionedModel
-from learnhub.models.types import utc_now
 from learnhub.repositories.filters import (
     CursorPagination,
     Filter,

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import selectinload
 
 from learnhub.db.soft_delete import INCLUDE_DELETED
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.models.course import (
     Course,
@@ -27,7 +28,6 @@ from learnhub.models.course import (
     Video,
     course_tags,
 )
-from learnhub.models.types import utc_now
 from learnhub.repositories.base import BaseRepository, keyset_statement, page_of
 from learnhub.repositories.filters import CursorPagination, Filter, Page, Search, Sort
 

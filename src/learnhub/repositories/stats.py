@@ -12,10 +12,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import EnrollmentStatus
 from learnhub.domain.ids import new_id
 from learnhub.models import Enrollment, LearnerStats, QuizAttempt, User, VideoProgress
-from learnhub.models.types import utc_now
 
 IN_COURSE = (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED)
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 from learnhub.db.uow import AbstractUnitOfWork
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import UserStatus
 from learnhub.domain.errors import (
     AccountSuspended,
@@ -19,7 +20,6 @@ from learnhub.domain.errors import (
 )
 from learnhub.domain.principal import Principal
 from learnhub.domain.value_objects import Email
-from learnhub.models.types import utc_now
 from learnhub.models.user import UserSession
 from learnhub.repositories.session import LoginFailureRepository, UserSessionRepository
 from learnhub.repositories.user import UserRepository

@@ -12,16 +12,26 @@ progress backwards.
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from learnhub.db.uow import AbstractUnitOfWork
+from learnhub.domain.clock import Clock, utc_now
 from learnhub.domain.enums import CourseStatus, EnrollmentStatus
 from learnhub.domain.errors import Conflict, InvalidValue, NotEnrolled, NotFound
 from learnhub.domain.principal import Principal
+from learnhub.domain.progress import (
+    CreditPolicy,
+    Segment,
+    checked_seconds,
+    covered,
+    credit,
+    is_open,
+    merge_segments,
+    played_segment,
+)
 from learnhub.events.events import (
     CourseCompleted,
     EnrollmentCancelled,
@@ -30,7 +40,6 @@ from learnhub.events.events import (
 )
 from learnhub.models.course import Course
 from learnhub.models.learning import Enrollment, VideoProgress
-from learnhub.models.types import utc_now
 from learnhub.repositories.course import CourseRepository
 from learnhub.repositories.filters import CursorPagination, Eq, Page
 from learnhub.repositories.learning import (
@@ -45,70 +54,6 @@ from learnhub.services.base import BaseService
 PARTICIPATE = "learning:participate"
 # Heartbeats one request may carry (a player's offline buffer, synced).
 MAX_HEARTBEATS = 100
-Segment = tuple[float, float]
-Clock = Callable[[], datetime]
-
-
-def merge_segments(segments: Sequence[Segment]) -> list[Segment]:
-    """The union of intervals, sorted and non-overlapping (touching intervals join)."""
-    merged: list[Segment] = []
-    for start, end in sorted(segments):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def covered(segments: Sequence[Segment]) -> float:
-    return sum(end - start for start, end in segments)
-
-
-@dataclass(frozen=True, slots=True)
-class CreditPolicy:
-    """How watch time is credited: completion at `completion_ratio` of the duration, and a
-    player may run at up to `max_playback_rate`, with `tolerance_seconds` of slack for the
-    time a heartbeat spends on its way and a first heartbeat's already played seconds."""
-
-    completion_ratio: float = 0.9
-    max_playback_rate: float = 2.0
-    tolerance_seconds: float = 10.0
-
-    def __post_init__(self) -> None:
-        if not 0 < self.completion_ratio <= 1:
-            raise InvalidValue("completion ratio must be in (0, 1]")
-        if not (self.max_playback_rate >= 1 and self.tolerance_seconds >= 0):
-            raise InvalidValue("max playback rate must be >= 1 and the tolerance >= 0")
-
-    def budget(self, since: datetime, now: datetime) -> float:
-        """The most watch time creditable `now` for a video whose first heartbeat came at
-        `since`, in whole milliseconds rounded down (credit never exceeds it; the 1e-6 ms
-        keeps float noise from taking a millisecond off, as in 540.4 -> 540.399)."""
-        elapsed = max(0.0, (now - since).total_seconds())
-        seconds = self.max_playback_rate * elapsed + self.tolerance_seconds
-        return math.floor(1000 * seconds + 1e-6) / 1000
-
-    def completion_allowed(self, since: datetime, now: datetime, duration: float) -> bool:
-        """SPEC 5: no number or rhythm of heartbeats completes a video sooner than
-        duration / max_playback_rate after its first heartbeat. The tolerance and the
-        completion ratio let credit run a little ahead of that; completion waits for it."""
-        elapsed = max(0.0, (now - since).total_seconds())
-        return self.max_playback_rate * elapsed + 1e-6 >= duration
-
-    def window(self, previous: datetime | None, now: datetime) -> float:
-        """How much a simple client's `watched_seconds` may grow since its previous
-        heartbeat (a first heartbeat: the tolerance)."""
-        return self.budget(previous or now, now)
-
-
-def credit(previous: float, claimed: float, budget: float) -> float:
-    """The seconds credited: what is claimed, up to the budget, never less than before."""
-    return max(previous, min(round(claimed, 3), budget))
-
-
-def is_open(status: EnrollmentStatus | None) -> bool:
-    """An enrolment the learner may learn in: active, or completed (revisiting)."""
-    return status in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,10 +288,10 @@ class ProgressService(BaseService):
         simple client's `watched_seconds` up to `window` as well); True when it completed
         the video."""
         duration = float(video.duration_seconds)
-        position = _seconds(beat.position_seconds, "position_seconds")
+        position = checked_seconds(beat.position_seconds, "position_seconds")
         watched = credit(progress.watched_seconds, progress.claimed_seconds, budget)
         if beat.played_segments is not None:
-            played = [_segment(s, e, duration) for s, e in beat.played_segments]
+            played = [played_segment(s, e, duration) for s, e in beat.played_segments]
             old = [(s.start_seconds, s.end_seconds) for s in progress.segments]
             union = merge_segments([*old, *played])
             if union != old:  # a replay writes nothing
@@ -354,7 +299,7 @@ class ProgressService(BaseService):
                 progress.claimed_seconds = round(covered(union), 3)
             watched = credit(watched, progress.claimed_seconds, budget)
         elif beat.watched_seconds is not None:
-            claimed = min(_seconds(beat.watched_seconds, "watched_seconds"), duration)
+            claimed = min(checked_seconds(beat.watched_seconds, "watched_seconds"), duration)
             watched = credit(watched, claimed, min(budget, window))
         # Never backwards: a stale or replayed heartbeat cannot lower what was earned.
         progress.watched_seconds = watched
@@ -428,18 +373,3 @@ class ProgressService(BaseService):
             resume_video_id=latest.video_id if latest else None,
             resume_position_seconds=latest.position_seconds if latest else None,
         )
-
-
-def _seconds(value: float, name: str) -> float:
-    if not (value == value) or value < 0 or value > 7 * 24 * 3600:  # NaN, negative, absurd
-        raise InvalidValue(f"{name} must be between 0 and one week")
-    return float(value)
-
-
-def _segment(start: float, end: float, duration: float) -> Segment:
-    start, end = _seconds(start, "segment start"), _seconds(end, "segment end")
-    if end <= start:
-        raise InvalidValue("a played segment ends after it starts")
-    if start >= duration:
-        raise InvalidValue("a played segment starts after the video ends")
-    return start, min(end, duration)

@@ -19,9 +19,9 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learnhub.db.uow import UnitOfWork
+from learnhub.domain.clock import utc_now
 from learnhub.metrics import AUDIT_CHECKED_AT, AUDIT_COMPLETENESS, OUTBOX_BACKLOG
 from learnhub.models.monitoring import AuditCheckpoint
-from learnhub.models.types import utc_now
 from learnhub.repositories.audit import AuditLogRepository
 from learnhub.repositories.audit_check import (
     CHECKPOINT,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from learnhub.db.uow import AbstractUnitOfWork
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import ChatRole, CourseStatus
 from learnhub.domain.errors import (
     InvalidValue,
@@ -27,7 +28,6 @@ from learnhub.domain.errors import (
 from learnhub.domain.principal import Principal
 from learnhub.models.course import Course
 from learnhub.models.learning import TutorCitation, TutorConversation, TutorMessage
-from learnhub.models.types import utc_now
 from learnhub.repositories.course import CourseRepository, VideoRepository
 from learnhub.repositories.tutor import (
     ConversationRepository,
@@ -38,7 +38,7 @@ from learnhub.repositories.tutor import (
 from learnhub.services.activity import ActivityService
 from learnhub.services.base import BaseService
 from learnhub.services.learning import PARTICIPATE, EnrollmentService
-from learnhub.tutor import (
+from learnhub.tutor_providers import (
     Passage,
     Turn,
     TutorAnswer,
@@ -46,7 +46,7 @@ from learnhub.tutor import (
     TutorProviderError,
     TutorQuestion,
 )
-from learnhub.tutor.retrieval import transcript_passages
+from learnhub.tutor_providers.retrieval import transcript_passages
 
 MAX_QUESTION_CHARS = 2000
 

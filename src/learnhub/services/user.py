@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import inspect
 
 from learnhub.db.audit import entity_type_of, personal_fields
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import EnrollmentStatus, ReviewStatus, UserStatus
 from learnhub.domain.errors import Conflict, InvalidValue, NotFound
 from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES, PERMISSIONS, STUDENT
@@ -25,7 +26,6 @@ from learnhub.models.learning import (
     TutorMessage,
     VideoProgress,
 )
-from learnhub.models.types import utc_now
 from learnhub.models.user import Permission, Role, User, UserSession
 from learnhub.repositories.audit import AuditErasure
 from learnhub.repositories.base import BaseRepository

@@ -14,7 +14,7 @@ from learnhub.api.schemas.common import PROBLEM_RESPONSES, Input, Output, Text
 from learnhub.api.schemas.courses import QuestionOut
 from learnhub.domain.errors import Conflict, DeadlinePassed
 from learnhub.domain.principal import Principal
-from learnhub.services.quizzes import AnswerIn, QuizAttemptService
+from learnhub.services.quiz_attempts import AttemptAnswer, QuizAttemptService
 
 router = APIRouter(tags=["quiz attempts"], responses=PROBLEM_RESPONSES)
 Caller = Annotated[Principal, Depends(get_principal)]
@@ -78,7 +78,7 @@ async def submit_attempt(
     attempt_id: uuid.UUID, body: SubmitIn, caller: Caller, uow: Uow
 ) -> SubmitOut:
     """Grade the answers; a second submission is 409, a late one 409 `deadline_passed`."""
-    answers = [AnswerIn(a.question_id, a.option_ids, a.text) for a in body.answers]
+    answers = [AttemptAnswer(a.question_id, a.option_ids, a.text) for a in body.answers]
     try:
         grading = await QuizAttemptService(uow).submit(caller, attempt_id, answers)
     except DeadlinePassed:

@@ -25,14 +25,11 @@ from learnhub.api.schemas.courses import (
     quiz_out,
 )
 from learnhub.domain.principal import Principal
+from learnhub.domain.quiz_rules import OptionSpec, QuestionSpec, QuizSpec
 from learnhub.models import Quiz, Section, Video
-from learnhub.services.course import (
-    ContentAccess,
-    CourseService,
-    OptionSpec,
-    QuestionSpec,
-    QuizSpec,
-)
+from learnhub.services.course_access import ContentAccess
+from learnhub.services.course_content import ContentAuthoringService
+from learnhub.services.quiz_authoring import QuizAuthoringService
 
 router = APIRouter(tags=["course content"], responses=PROBLEM_RESPONSES)
 Caller = Annotated[Principal, Depends(get_principal)]
@@ -81,7 +78,9 @@ def _spec(body: QuizIn | QuizPatch, current: QuizSpec | None = None) -> QuizSpec
 async def add_section(
     course_id: uuid.UUID, body: SectionIn, caller: Caller, uow: Uow, response: Response
 ) -> SectionOut:
-    section = await CourseService(uow).add_section(caller, course_id, body.title, body.position)
+    section = await ContentAuthoringService(uow).add_section(
+        caller, course_id, body.title, body.position
+    )
     await uow.commit()
     tagged(response, section)
     return SectionOut.model_validate(section)
@@ -91,7 +90,7 @@ async def add_section(
 async def order_sections(
     course_id: uuid.UUID, body: OrderIn, caller: Caller, uow: Uow
 ) -> list[SectionOut]:
-    sections = await CourseService(uow).reorder_sections(caller, course_id, body.ids)
+    sections = await ContentAuthoringService(uow).reorder_sections(caller, course_id, body.ids)
     await uow.commit()
     return [SectionOut.model_validate(s) for s in sections]
 
@@ -100,7 +99,7 @@ async def order_sections(
 async def get_section(
     section_id: uuid.UUID, caller: MaybeCaller, uow: Uow, response: Response
 ) -> SectionOut:
-    section = await CourseService(uow).get_section(caller, section_id)
+    section = await ContentAuthoringService(uow).get_section(caller, section_id)
     tagged(response, section)
     return SectionOut.model_validate(section)
 
@@ -114,7 +113,7 @@ async def update_section(
     response: Response,
     if_match: IfMatch = None,
 ) -> SectionOut:
-    service = CourseService(uow)
+    service = ContentAuthoringService(uow)
     section = await versioned(
         if_match,
         body.version,
@@ -130,7 +129,7 @@ async def delete_section(
     section_id: uuid.UUID, caller: Caller, uow: Uow, if_match: IfMatch = None
 ) -> Response:
     """Soft delete, with the section's videos and quizzes."""
-    service = CourseService(uow)
+    service = ContentAuthoringService(uow)
     await versioned(if_match, None, lambda v: service.delete_section(caller, section_id, v))
     await uow.commit()
     return Response(status_code=NO_CONTENT)
@@ -140,7 +139,7 @@ async def delete_section(
 async def restore_section(
     section_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
 ) -> SectionOut:
-    section = await CourseService(uow).restore_section(caller, section_id)
+    section = await ContentAuthoringService(uow).restore_section(caller, section_id)
     await uow.commit()
     tagged(response, section)
     return SectionOut.model_validate(section)
@@ -153,7 +152,7 @@ async def restore_section(
 async def add_video(
     section_id: uuid.UUID, body: VideoIn, caller: Caller, uow: Uow, response: Response
 ) -> VideoOut:
-    video = await CourseService(uow).add_video(
+    video = await ContentAuthoringService(uow).add_video(
         caller,
         section_id,
         title=body.title,
@@ -172,7 +171,7 @@ async def add_video(
 async def order_videos(
     section_id: uuid.UUID, body: OrderIn, caller: Caller, uow: Uow
 ) -> list[VideoOut]:
-    videos = await CourseService(uow).reorder_videos(caller, section_id, body.ids)
+    videos = await ContentAuthoringService(uow).reorder_videos(caller, section_id, body.ids)
     await uow.commit()
     return [VideoOut.model_validate(v) for v in videos]
 
@@ -184,7 +183,7 @@ async def get_video(
     """The video with its url and transcript for the course's enrolled learners, instructor
     and admins, and for everyone when it is a free preview; other callers who may see the
     course's outline get it with `locked: true`, `url: null` and `transcript: null`."""
-    video, access = await CourseService(uow).get_video(caller, video_id)
+    video, access = await ContentAuthoringService(uow).get_video(caller, video_id)
     response.headers["Vary"] = "Authorization"
     tagged(response, video, None if access.full or video.is_preview else "locked")
     return VideoOut.of(video, full=access.full)
@@ -199,7 +198,7 @@ async def update_video(
     response: Response,
     if_match: IfMatch = None,
 ) -> VideoOut:
-    service = CourseService(uow)
+    service = ContentAuthoringService(uow)
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     video = await versioned(
         if_match, body.version, lambda v: service.update_video(caller, video_id, changes, v)
@@ -213,7 +212,7 @@ async def update_video(
 async def delete_video(
     video_id: uuid.UUID, caller: Caller, uow: Uow, if_match: IfMatch = None
 ) -> Response:
-    service = CourseService(uow)
+    service = ContentAuthoringService(uow)
     await versioned(if_match, None, lambda v: service.delete_video(caller, video_id, v))
     await uow.commit()
     return Response(status_code=NO_CONTENT)
@@ -223,7 +222,7 @@ async def delete_video(
 async def restore_video(
     video_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
 ) -> VideoOut:
-    video = await CourseService(uow).restore_video(caller, video_id)
+    video = await ContentAuthoringService(uow).restore_video(caller, video_id)
     await uow.commit()
     tagged(response, video)
     return VideoOut.model_validate(video)
@@ -236,7 +235,7 @@ async def restore_video(
 async def add_quiz(
     section_id: uuid.UUID, body: QuizIn, caller: Caller, uow: Uow, response: Response
 ) -> QuizAuthorOut:
-    service = CourseService(uow)
+    service = QuizAuthoringService(uow)
     quiz = await service.add_quiz(caller, section_id, _spec(body), body.position)
     await uow.commit()
     loaded, _ = await service.get_quiz(caller, quiz.id)
@@ -248,7 +247,7 @@ async def add_quiz(
 async def order_quizzes(
     section_id: uuid.UUID, body: OrderIn, caller: Caller, uow: Uow
 ) -> list[QuizSummary]:
-    quizzes = await CourseService(uow).reorder_quizzes(caller, section_id, body.ids)
+    quizzes = await QuizAuthoringService(uow).reorder_quizzes(caller, section_id, body.ids)
     await uow.commit()
     return [QuizSummary.model_validate(q) for q in quizzes]
 
@@ -260,7 +259,7 @@ async def get_quiz(
     """Enrolled learners see the questions without answer keys; the course's instructor and
     admins see the keys; other callers who may see the course's outline get the quiz's
     settings and `question_count` with `locked: true` and `questions: null`."""
-    quiz, access = await CourseService(uow).get_quiz(caller, quiz_id)
+    quiz, access = await QuizAuthoringService(uow).get_quiz(caller, quiz_id)
     response.headers["Vary"] = "Authorization"
     views = {ContentAccess.EDITOR: None, ContentAccess.OUTLINE: "locked"}
     tagged(response, quiz, views.get(access, "learner"))
@@ -279,7 +278,7 @@ async def update_quiz(
     if_match: IfMatch = None,
 ) -> QuizAuthorOut:
     """Settings change in place; `questions`, when given, replace the quiz's questions."""
-    service = CourseService(uow)
+    service = QuizAuthoringService(uow)
     current, _ = await service.get_quiz(caller, quiz_id)
     spec = _spec(
         body,
@@ -303,7 +302,7 @@ async def update_quiz(
 async def delete_quiz(
     quiz_id: uuid.UUID, caller: Caller, uow: Uow, if_match: IfMatch = None
 ) -> Response:
-    service = CourseService(uow)
+    service = QuizAuthoringService(uow)
     await versioned(if_match, None, lambda v: service.delete_quiz(caller, quiz_id, v))
     await uow.commit()
     return Response(status_code=NO_CONTENT)
@@ -313,7 +312,7 @@ async def delete_quiz(
 async def restore_quiz(
     quiz_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
 ) -> QuizAuthorOut:
-    quiz = await CourseService(uow).restore_quiz(caller, quiz_id)
+    quiz = await QuizAuthoringService(uow).restore_quiz(caller, quiz_id)
     await uow.commit()
     tagged(response, quiz)
     return QuizAuthorOut.model_validate(quiz)

@@ -19,10 +19,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import AttemptState, PersonalData
 from learnhub.domain.ids import new_id
 from learnhub.models.base import AuditableModel, Base, col_info
-from learnhub.models.types import UTCDateTime, enum_column, utc_now
+from learnhub.models.types import UTCDateTime, enum_column
 
 answer_options = Table(
     "quiz_answer_options",

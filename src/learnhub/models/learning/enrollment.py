@@ -6,9 +6,10 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import EnrollmentStatus, PersonalData
 from learnhub.models.base import VersionedModel, col_info
-from learnhub.models.types import UTCDateTime, enum_column, utc_now
+from learnhub.models.types import UTCDateTime, enum_column
 
 NOT_DELETED = text("deleted_at IS NULL")
 

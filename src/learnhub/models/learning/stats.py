@@ -6,10 +6,11 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import PersonalData
 from learnhub.domain.ids import new_id
 from learnhub.models.base import Base, col_info
-from learnhub.models.types import UTCDateTime, utc_now
+from learnhub.models.types import UTCDateTime
 
 
 class LearnerStats(Base):

@@ -3,9 +3,10 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import PersonalData
 from learnhub.models.base import SERVER_NOW, Base, BaseModel, col_info
-from learnhub.models.types import UTCDateTime, utc_now
+from learnhub.models.types import UTCDateTime
 
 NOT_DELETED = text("deleted_at IS NULL")
 

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import PersonalData
 from learnhub.domain.ids import new_id
 from learnhub.models.base import Base, VersionedModel, col_info
-from learnhub.models.types import UTCDateTime, utc_now
+from learnhub.models.types import UTCDateTime
 
 if TYPE_CHECKING:
     from learnhub.models.user.user import User

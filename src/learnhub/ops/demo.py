@@ -7,22 +7,18 @@ from decimal import Decimal
 
 from learnhub.db.uow import AbstractUnitOfWork
 from learnhub.domain.context import acting_as, current_request_id
-from learnhub.domain.enums import DifficultyLevel, QuestionType
+from learnhub.domain.course_rules import slugify
 from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES, INSTRUCTOR, STUDENT
 from learnhub.domain.principal import Principal
+from learnhub.domain.quiz_rules import OptionSpec, QuestionSpec, QuizSpec
 from learnhub.domain.value_objects import Price
 from learnhub.models.user import User
+from learnhub.ops.demo_catalog import DemoCourse, demo_instructors
 from learnhub.repositories.course import CourseRepository
 from learnhub.repositories.user import UserRepository
-from learnhub.services.course import (
-    CourseDraft,
-    CourseService,
-    OptionSpec,
-    QuestionSpec,
-    QuizSpec,
-    slugify,
-)
-from learnhub.services.demo_catalog import DEMO_INSTRUCTORS, DemoCourse
+from learnhub.services.course import CourseDraft, CourseService
+from learnhub.services.course_content import ContentAuthoringService
+from learnhub.services.quiz_authoring import QuizAuthoringService
 from learnhub.services.user import UserService
 
 DEMO_PASSWORD = "learnhub-demo"
@@ -54,21 +50,22 @@ async def _course(uow: AbstractUnitOfWork, author: Principal, demo: DemoCourse) 
     if await uow.repo(CourseRepository).slug_taken(slugify(demo.title)):
         return False
     service = CourseService(uow)
+    content, quizzes = ContentAuthoringService(uow), QuizAuthoringService(uow)
     course = await service.create(
         author,
         CourseDraft(
             title=demo.title,
             description=demo.description,
             price=Price(Decimal(demo.price_amount), demo.currency),
-            difficulty=DifficultyLevel(demo.difficulty),
+            difficulty=demo.difficulty,
             tags=demo.tags,
             objectives=demo.objectives,
         ),
     )
     for section_demo in demo.sections:
-        section = await service.add_section(author, course.id, section_demo.title)
+        section = await content.add_section(author, course.id, section_demo.title)
         for video in section_demo.videos:
-            await service.add_video(
+            await content.add_video(
                 author,
                 section.id,
                 title=video.title,
@@ -77,7 +74,7 @@ async def _course(uow: AbstractUnitOfWork, author: Principal, demo: DemoCourse) 
                 transcript=video.transcript,
             )
         for quiz in section_demo.quizzes:
-            await service.add_quiz(
+            await quizzes.add_quiz(
                 author,
                 section.id,
                 QuizSpec(
@@ -88,7 +85,7 @@ async def _course(uow: AbstractUnitOfWork, author: Principal, demo: DemoCourse) 
                     questions=[
                         QuestionSpec(
                             text=q.text,
-                            type=QuestionType(q.type),
+                            type=q.type,
                             answer_text=q.answer_text,
                             options=[OptionSpec(o.text, o.is_correct) for o in q.options],
                         )
@@ -106,7 +103,7 @@ async def load_demo(uow: AbstractUnitOfWork) -> list[tuple[str, str]]:
     accounts = [(email, role) for email, _, role in DEMO_ACCOUNTS]
     for email, name, role in DEMO_ACCOUNTS:
         await _account(uow, email, name, role)
-    for instructor in DEMO_INSTRUCTORS:
+    for instructor in demo_instructors():
         user = await _account(uow, instructor.email, instructor.display_name, INSTRUCTOR)
         accounts.append((instructor.email, INSTRUCTOR))
         # Audit rows name the instructor as the author of their demo courses.

@@ -18,6 +18,7 @@ from datetime import timedelta
 import structlog
 
 from learnhub.db.uow import UnitOfWork
+from learnhub.domain.clock import utc_now
 from learnhub.events.bus import EventBus
 from learnhub.events.events import (
     CourseCompleted,
@@ -30,7 +31,6 @@ from learnhub.events.events import (
     from_payload,
 )
 from learnhub.metrics import EVENT_HANDLER_FAILURES
-from learnhub.models.types import utc_now
 from learnhub.repositories.outbox import OutboxHandlingRepository
 from learnhub.services.stats import LearnerStatsService
 

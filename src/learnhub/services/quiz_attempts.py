@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import AttemptState, CourseStatus, QuestionType
 from learnhub.domain.errors import Conflict, DeadlinePassed, InvalidValue, NotFound
 from learnhub.domain.principal import Principal
 from learnhub.events.events import QuizAttemptSubmitted
 from learnhub.models.course import Quiz, QuizQuestion
 from learnhub.models.learning import QuizAnswer, QuizAttempt
-from learnhub.models.types import utc_now
 from learnhub.repositories.course import CourseRepository, QuizRepository
 from learnhub.repositories.filters import Eq, Range
 from learnhub.repositories.learning import AttemptRepository, EnrollmentRepository
@@ -31,19 +31,19 @@ GRACE = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True)
-class AnswerIn:
+class AttemptAnswer:
     question_id: uuid.UUID
     option_ids: Sequence[uuid.UUID] = ()
     text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class Grading:
+class AttemptGrading:
     attempt: QuizAttempt
     results: list[tuple[uuid.UUID, bool]]
 
 
-def is_correct(question: QuizQuestion, answer: AnswerIn | None) -> bool:
+def is_correct(question: QuizQuestion, answer: AttemptAnswer | None) -> bool:
     if answer is None:
         return False
     if question.type == QuestionType.SHORT_ANSWER:
@@ -98,8 +98,8 @@ class QuizAttemptService(BaseService):
         return attempt, quiz
 
     async def submit(
-        self, principal: Principal, attempt_id: uuid.UUID, answers: Sequence[AnswerIn]
-    ) -> Grading:
+        self, principal: Principal, attempt_id: uuid.UUID, answers: Sequence[AttemptAnswer]
+    ) -> AttemptGrading:
         attempts = self.uow.repo(AttemptRepository)
         owner = await attempts.owner_and_course(attempt_id)
         if owner is None or owner[0] != principal.user_id:
@@ -168,7 +168,7 @@ class QuizAttemptService(BaseService):
             await ProgressService(self.uow).complete_if_done(
                 principal.user_id, quiz.course_id, enrollment.id
             )
-        return Grading(attempt=attempt, results=results)
+        return AttemptGrading(attempt=attempt, results=results)
 
     async def sweep_overdue(self, now: datetime | None = None) -> int:
         """Close every open attempt whose deadline (plus grace) has passed."""
@@ -182,9 +182,9 @@ class QuizAttemptService(BaseService):
         )
 
 
-def _validated(quiz: Quiz, answers: Sequence[AnswerIn]) -> dict[uuid.UUID, AnswerIn]:
+def _validated(quiz: Quiz, answers: Sequence[AttemptAnswer]) -> dict[uuid.UUID, AttemptAnswer]:
     questions = {q.id: q for q in quiz.questions}
-    by_question: dict[uuid.UUID, AnswerIn] = {}
+    by_question: dict[uuid.UUID, AttemptAnswer] = {}
     for answer in answers:
         question = questions.get(answer.question_id)
         if question is None:

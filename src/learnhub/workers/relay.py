@@ -17,10 +17,10 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learnhub.db.uow import UnitOfWork
+from learnhub.domain.clock import utc_now
 from learnhub.events.transport import Message, Transport, TransportError
 from learnhub.metrics import OUTBOX_BACKLOG
 from learnhub.models.outbox import OutboxMessage
-from learnhub.models.types import utc_now
 from learnhub.repositories.outbox import OutboxRelayRepository, OutboxRepository
 
 log = structlog.get_logger("learnhub.relay")

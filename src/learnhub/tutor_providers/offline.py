@@ -3,8 +3,8 @@ passages that best match the question and citing the video and time they come fr
 
 from __future__ import annotations
 
-from learnhub.tutor.base import Passage, TutorAnswer, TutorQuestion
-from learnhub.tutor.retrieval import count_tokens, format_time, retrieve
+from learnhub.tutor_providers.base import Passage, TutorAnswer, TutorQuestion
+from learnhub.tutor_providers.retrieval import count_tokens, format_time, retrieve
 
 MODEL = "offline-bm25"
 MAX_QUOTES = 3

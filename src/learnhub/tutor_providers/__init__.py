@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from learnhub.config import Settings
-from learnhub.tutor.base import (
+from learnhub.tutor_providers.base import (
     Passage,
     Turn,
     TutorAnswer,
@@ -11,8 +11,8 @@ from learnhub.tutor.base import (
     TutorProviderError,
     TutorQuestion,
 )
-from learnhub.tutor.offline import OfflineTutor
-from learnhub.tutor.openai_compat import OpenAICompatibleTutor
+from learnhub.tutor_providers.offline import OfflineTutor
+from learnhub.tutor_providers.openai_compat import OpenAICompatibleTutor
 
 
 def build_provider(settings: Settings) -> TutorProvider:

@@ -21,7 +21,7 @@ from functools import lru_cache
 import snowballstemmer
 from rank_bm25 import BM25Plus
 
-from learnhub.tutor.base import Passage
+from learnhub.tutor_providers.base import Passage
 
 PASSAGE_WORDS = 60  # a passage closes at the sentence that takes it past this many words
 FOCUS_BOOST = 1.25  # passages of the conversation's own video rank this much higher

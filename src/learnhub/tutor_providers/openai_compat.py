@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from learnhub.tutor.base import Passage, TutorAnswer, TutorProviderError, TutorQuestion
-from learnhub.tutor.offline import cite, not_covered_reply
-from learnhub.tutor.retrieval import count_tokens, retrieve
+from learnhub.tutor_providers.base import Passage, TutorAnswer, TutorProviderError, TutorQuestion
+from learnhub.tutor_providers.offline import cite, not_covered_reply
+from learnhub.tutor_providers.retrieval import count_tokens, retrieve
 
 MAX_PASSAGES = 4
 _REFERENCE = re.compile(r"\[(\d{1,2})\]")

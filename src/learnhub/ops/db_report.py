@@ -20,6 +20,8 @@ from learnhub.db.uow import AbstractUnitOfWork
 from learnhub.domain.enums import AuditAction
 from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES
 from learnhub.domain.principal import Principal
+from learnhub.ops.plans import Issued, PlanRepository, ReportSampleRepository
+from learnhub.ops.plans import ReportSamples as Samples
 from learnhub.repositories.audit import AuditLogRepository
 from learnhub.repositories.course import CATALOG_SORTS
 from learnhub.repositories.filters import CursorPagination, encode_cursor
@@ -28,8 +30,6 @@ from learnhub.repositories.learning import (
     EnrollmentRepository,
     ProgressRepository,
 )
-from learnhub.repositories.plans import Issued, PlanRepository, ReportSampleRepository
-from learnhub.repositories.plans import ReportSamples as Samples
 from learnhub.repositories.user import UserRepository
 from learnhub.services.activity import ActivityService
 from learnhub.services.audit import AuditQuery, AuditService

@@ -1,0 +1,70 @@
+"""The rules a course and its content obey, with no session: slugs, titles, tags, objectives,
+positions, durations and video urls. Each check returns the clean value or raises
+`InvalidValue`; prices are `value_objects.Price`."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Sequence
+
+from learnhub.domain.errors import InvalidValue
+from learnhub.domain.value_objects import Duration
+
+MAX_TAGS, MAX_OBJECTIVES = 10, 20
+MAX_POSITION = 10_000
+
+
+def slugify(title: str) -> str:
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return slug[:200] or "course"
+
+
+def free_slug(slug: str, taken: Collection[str]) -> str:
+    """`slug`, or the first of `slug-2`, `slug-3`, ... that is not taken."""
+    base, n = slug, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def title(raw: str, what: str = "title") -> str:
+    value = raw.strip()
+    if not 1 <= len(value) <= 200:
+        raise InvalidValue(f"{what} must be 1 to 200 characters")
+    return value
+
+
+def tags(raw: Sequence[str]) -> list[str]:
+    names = list(dict.fromkeys(t.strip().lower() for t in raw if t.strip()))
+    if len(names) > MAX_TAGS or any(len(n) > 50 for n in names):
+        raise InvalidValue(f"at most {MAX_TAGS} tags of up to 50 characters")
+    return names
+
+
+def objectives(raw: Sequence[str]) -> list[str]:
+    texts = [o.strip() for o in raw if o.strip()]
+    if len(texts) > MAX_OBJECTIVES or any(len(t) > 300 for t in texts):
+        raise InvalidValue(f"at most {MAX_OBJECTIVES} objectives of up to 300 characters")
+    return texts
+
+
+def position(value: int) -> int:
+    if not 0 <= value <= MAX_POSITION:
+        raise InvalidValue("position must be between 0 and 10000")
+    return value
+
+
+def duration(value: int) -> int:
+    Duration(value)
+    if value < 1:
+        raise InvalidValue("duration_seconds must be positive")
+    return value
+
+
+def video_url(value: str) -> str:
+    url = value.strip()
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", url) or len(url) > 2000:
+        raise InvalidValue("url must be an http(s) URL")
+    return url
