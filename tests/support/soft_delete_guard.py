@@ -175,6 +175,14 @@ def application_caller() -> str | None:
     return None
 
 
+def _is_column_load(context: Any) -> bool:
+    """An ORM refresh of an object already in hand (expired or deferred columns, by primary
+    key): the global filter exempts it on purpose, so a deleted object stays readable."""
+    statement = getattr(getattr(context, "compiled", None), "statement", None)
+    options = getattr(statement, "_compile_options", None)
+    return bool(getattr(options, "_for_refresh_state", False))
+
+
 @dataclass(frozen=True, slots=True)
 class Violation:
     caller: str
@@ -193,9 +201,9 @@ class SoftDeleteGuard:
     def __init__(self) -> None:
         self.violations: list[Violation] = []
 
-    def check(self, sql: str, execution_options: Any) -> None:
+    def check(self, sql: str, execution_options: Any, *, column_load: bool = False) -> None:
         missing = unfiltered_reads(sql)
-        if not missing or execution_options.get(INCLUDE_DELETED, False):
+        if not missing or column_load or execution_options.get(INCLUDE_DELETED, False):
             return
         caller = application_caller()
         if caller is not None:
@@ -217,7 +225,7 @@ class SoftDeleteGuard:
         _executemany: bool,
     ) -> None:
         options = context.execution_options if context is not None else {}
-        self.check(statement, options)
+        self.check(statement, options, column_load=_is_column_load(context))
 
     def take(self) -> list[Violation]:
         found, self.violations = self.violations, []
