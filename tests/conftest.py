@@ -3,7 +3,7 @@ schema built by the migrations, each test inside a transaction that is rolled ba
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from learnhub.events.bus import EventBus
 from learnhub.services import passwords
 from learnhub.services.user import RoleService
 from tests.support.databases import database
+from tests.support.soft_delete_guard import GUARD
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -50,6 +51,25 @@ async def prepare(url: str) -> None:
             await uow.commit()
     finally:
         await engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def soft_delete_guard() -> Iterator[None]:
+    """Raw reads in application code must name the soft-delete rule (issue 14, item 4)."""
+    GUARD.install()
+    yield
+    GUARD.uninstall()
+
+
+@pytest.fixture(autouse=True)
+def _no_unfiltered_reads(soft_delete_guard: None) -> Iterator[None]:
+    """Fail the test in which application code read a soft-deletable table without
+    `deleted_at IS NULL` and without saying it reads deleted rows on purpose."""
+    GUARD.take()
+    yield
+    violations = GUARD.take()
+    if violations:
+        pytest.fail("\n".join(str(v) for v in violations), pytrace=False)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from learnhub.config import get_settings
 from learnhub.db import migrations
 from learnhub.db.engine import create_engine, create_session_factory
+from learnhub.db.errors import DbError, classify
 from learnhub.db.uow import UnitOfWork
 from learnhub.domain.context import acting_as
 from learnhub.domain.errors import DomainError
@@ -292,11 +293,7 @@ def _seed_at_scale(spec: Any) -> None:
             err.print(f"[red]{exc.code}[/red]: {exc.message}")
             raise typer.Exit(2) from None
         except Exception as exc:  # the whole load was one transaction: nothing was kept
-            if (
-                getattr(exc, "sqlstate", None) != "23505"
-                and getattr(getattr(exc, "orig", None), "sqlstate", None) != "23505"
-                and "UNIQUE constraint failed" not in str(exc)
-            ):
+            if classify(exc) is not DbError.UNIQUE_VIOLATION:
                 raise
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
             err.print(

@@ -9,11 +9,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from learnhub.db.errors import is_unavailable, status_class, translate_integrity_error
+from learnhub.db.errors import INTEGRITY_KINDS, DbError, classify, translate_integrity_error
 from learnhub.domain import errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -128,12 +128,15 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     """A safety net for database errors no layer translated: bad input the database refused
     is the client's (4xx); an unreachable database is a 503; anything else stays a 500."""
     assert isinstance(exc, DBAPIError)
-    if isinstance(exc, IntegrityError):
+    kind = classify(exc)
+    if kind in INTEGRITY_KINDS:
         return await _domain_error(request, translate_integrity_error(exc))
-    if status_class(exc) == "22" or "invalid byte sequence" in str(exc.orig):
+    if kind is DbError.INVALID_VALUE:
         return problem(422, "invalid_value", "the database refused a value as invalid")
-    unreachable = isinstance(exc, OperationalError | InterfaceError) or is_unavailable(exc)
-    if exc.connection_invalidated or unreachable:
+    # A lock not granted in time (SQLite's busy timeout: another writer holds the database)
+    # passes like an outage: retry later. Serialization failures, deadlocks and statement
+    # timeouts stay 500s, as before the kinds existed.
+    if kind in (DbError.UNAVAILABLE, DbError.LOCK_TIMEOUT):
         log.warning("database_unavailable", error=type(exc.orig).__name__)
         return _unavailable()
     return await _unexpected(request, exc)

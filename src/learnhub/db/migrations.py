@@ -17,11 +17,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
 from learnhub.db.engine import create_engine, is_sqlite
+from learnhub.db.errors import DbError, caused_by
 
 log = structlog.get_logger("learnhub.migrations")
-
-# PostgreSQL's SQLSTATE for "could not obtain lock" (lock_timeout expired, or NOWAIT).
-LOCK_NOT_AVAILABLE = "55P03"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +61,6 @@ class MigrationTimeouts:
 
 class MigrationLockTimeout(RuntimeError):
     """A revision could not take its locks within the lock timeout, on every attempt."""
-
-
-def _is_lock_timeout(exc: BaseException | None) -> bool:
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if getattr(exc, "sqlstate", None) == LOCK_NOT_AVAILABLE:
-            return True
-        orig = getattr(exc, "orig", None)
-        if orig is not None and getattr(orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
 
 
 def migrations_dir() -> Path:
@@ -128,7 +113,7 @@ async def _migrate(url: str, action: Any, target: str, timeouts: MigrationTimeou
             await _run(url, _with_connection(url, action), timeouts)
             return
         except Exception as exc:
-            if not _is_lock_timeout(exc):
+            if not caused_by(exc, DbError.LOCK_TIMEOUT):
                 raise
             at = await current(url)
             if attempt > timeouts.retries:

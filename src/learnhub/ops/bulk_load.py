@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import JSON, Table, Uuid, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from learnhub.db.soft_delete import including_deleted, live
 from learnhub.models import Base
 
 Row = tuple[Any, ...]
@@ -65,7 +66,9 @@ class BulkLoader:
         """Which of `tables` hold any row at all (deleted ones included)."""
         found = {}
         for name in tables:
-            result = await self.connection.exec_driver_sql(f"SELECT 1 FROM {name} LIMIT 1")
+            result = await self.connection.execute(
+                including_deleted(text(f"SELECT 1 FROM {name} LIMIT 1"))
+            )
             found[name] = result.first() is not None
         return found
 
@@ -75,7 +78,7 @@ class BulkLoader:
         result = await self.connection.execute(
             model.select()
             .with_only_columns(model.c.name, model.c.id)
-            .where(model.c.name.in_(list(names)), model.c.deleted_at.is_(None))
+            .where(model.c.name.in_(list(names)), live(model))
         )
         return {name: str(id_) for name, id_ in result.all()}
 

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import selectinload
 
-from learnhub.db.soft_delete import INCLUDE_DELETED
+from learnhub.db.soft_delete import INCLUDE_DELETED, live
 from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.models.course import (
@@ -59,7 +59,7 @@ class HasTag(Filter):
 
     def clause(self) -> ColumnElement[bool]:
         # Explicitly live tags: the catalog runs this as Core, outside the global filter.
-        return Course.tags.any((Tag.name == self.name) & Tag.deleted_at.is_(None))
+        return Course.tags.any((Tag.name == self.name) & live(Tag))
 
 
 class CourseText(Filter):
@@ -118,18 +118,18 @@ def _catalog_select(postgres: bool) -> Select[Any]:
     tags = (
         select(_ordered(Tag.name, Tag.name, postgres=postgres))
         .select_from(course_tags.join(Tag, Tag.id == course_tags.c.tag_id))
-        .where(course_tags.c.course_id == Course.id, Tag.deleted_at.is_(None))
+        .where(course_tags.c.course_id == Course.id, live(Tag))
         .correlate(Course)
         .scalar_subquery()
     )
     objectives = (
         select(_ordered(CourseObjective.text, CourseObjective.position, postgres=postgres))
-        .where(CourseObjective.course_id == Course.id, CourseObjective.deleted_at.is_(None))
+        .where(CourseObjective.course_id == Course.id, live(CourseObjective))
         .correlate(Course)
         .scalar_subquery()
     )
     return select(*CARD_COLUMNS, tags.label("tags"), objectives.label("objectives")).where(
-        Course.deleted_at.is_(None)
+        live(Course)
     )
 
 
@@ -148,8 +148,8 @@ class CourseRepository(BaseRepository[Course]):
         The hottest read of the platform, so it skips what it does not need: the statement
         is built once per dialect, and it runs on the session's connection as a Core
         statement, not through the ORM (no entities are loaded). That also bypasses the
-        ORM's global soft-delete filter, so the statement names `deleted_at IS NULL` for
-        every table it reads itself."""
+        ORM's global soft-delete filter, so the statement applies `live()` to every table
+        it reads itself."""
         order = self._sort(sort)
         postgres = self.dialect_name == "postgresql"
         stmt = keyset_statement(
@@ -325,7 +325,7 @@ def _question_count() -> Any:
     global filter is not relied on inside sub-selects)."""
     return (
         select(func.count(QuizQuestion.id))
-        .where(QuizQuestion.quiz_id == Quiz.id, QuizQuestion.deleted_at.is_(None))
+        .where(QuizQuestion.quiz_id == Quiz.id, live(QuizQuestion))
         .correlate_except(QuizQuestion)
         .scalar_subquery()
     )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from learnhub.db.errors import translate_integrity_error
 from learnhub.db.session import AUDITED_BULK
-from learnhub.db.soft_delete import INCLUDE_DELETED
+from learnhub.db.soft_delete import INCLUDE_DELETED, live
 from learnhub.domain.enums import AttemptState, CourseStatus, EnrollmentStatus
 from learnhub.domain.errors import Conflict
 from learnhub.domain.ids import new_id
@@ -157,7 +157,7 @@ class ProgressRepository(BaseRepository[VideoProgress]):
                 Enrollment,
                 (Enrollment.course_id == Video.course_id)
                 & (Enrollment.user_id == user_id)
-                & Enrollment.deleted_at.is_(None),
+                & live(Enrollment),
             )
             .where(Video.id.in_(list(video_ids)))
         )

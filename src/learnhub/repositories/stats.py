@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learnhub.db.soft_delete import including_deleted, live
 from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import EnrollmentStatus
 from learnhub.domain.ids import new_id
@@ -62,7 +63,9 @@ class LearnerStatsRepository:
         dialect = self.session.get_bind().dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         columns = ["id", "user_id", "refreshed_at"]
-        lock = (
+        # A soft-deleted learner's row is kept fresh too (only erasure removes the user
+        # row): the read of `users` includes deleted rows on purpose.
+        lock = including_deleted(
             insert(LearnerStats)
             .from_select(
                 columns,
@@ -96,9 +99,9 @@ class LearnerStatsRepository:
     def _totals(user_id: uuid.UUID) -> Select[Any]:
         """One SELECT of scalar subqueries over the live source rows (soft-deleted ones are
         left out explicitly: the global filter is not relied on inside subqueries)."""
-        mine = and_(Enrollment.user_id == user_id, Enrollment.deleted_at.is_(None))
-        watched = and_(VideoProgress.user_id == user_id, VideoProgress.deleted_at.is_(None))
-        tried = and_(QuizAttempt.user_id == user_id, QuizAttempt.deleted_at.is_(None))
+        mine = and_(Enrollment.user_id == user_id, live(Enrollment))
+        watched = and_(VideoProgress.user_id == user_id, live(VideoProgress))
+        tried = and_(QuizAttempt.user_id == user_id, live(QuizAttempt))
         enrolled = (
             select(func.count())
             .select_from(Enrollment)
