@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import text, true
 
-from learnhub.repositories import bulk_load, stats
-from learnhub.repositories.bulk_load import BulkLoader
+from learnhub.ops import bulk_load
+from learnhub.ops.bulk_load import BulkLoader
+from learnhub.repositories import stats
 from learnhub.repositories.stats import LearnerStatsRepository
 from tests.integration.helpers import register
 from tests.support.soft_delete_guard import GUARD
@@ -27,7 +28,7 @@ async def test_a_raw_read_that_lost_its_criterion_is_reported(connection, monkey
     assert await loader.ids_by_name("tags", ["python"]) == {}
     found = GUARD.take()  # taken here, so this test itself does not fail on them
     assert [(v.caller.split(":")[0], v.tables) for v in found] == [
-        ("learnhub/repositories/bulk_load.py", ("tags",))
+        ("learnhub/ops/bulk_load.py", ("tags",))
     ]
 
 
