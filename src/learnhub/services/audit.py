@@ -6,13 +6,14 @@ from datetime import datetime
 
 from learnhub.domain.enums import AuditAction
 from learnhub.domain.errors import InvalidValue
+from learnhub.domain.permissions import AUDIT_READ
 from learnhub.domain.principal import Principal
 from learnhub.models.audit import AuditLog
 from learnhub.repositories.audit import AuditGap, AuditLogRepository
 from learnhub.repositories.filters import CursorPagination, Eq, Filter, LessThan, Page, Range
 from learnhub.services.base import BaseService
 
-READ = "audit:read"
+READ = AUDIT_READ
 
 
 @dataclass(frozen=True, slots=True)

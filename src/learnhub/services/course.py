@@ -16,6 +16,7 @@ from sqlalchemy import inspect
 from learnhub.db.audit import entity_type_of
 from learnhub.domain.enums import CourseStatus, DifficultyLevel, QuestionType
 from learnhub.domain.errors import Conflict, InvalidValue, NotFound, PermissionDenied
+from learnhub.domain.permissions import COURSES_AUTHOR, COURSES_MANAGE
 from learnhub.domain.principal import Principal
 from learnhub.domain.value_objects import Duration, Price
 from learnhub.events.events import CourseArchived, CoursePublished
@@ -47,7 +48,7 @@ from learnhub.repositories.filters import CursorPagination, Eq, Filter, NotEq, P
 from learnhub.repositories.learning import EnrollmentRepository
 from learnhub.services.base import BaseService
 
-AUTHOR, MANAGE = "courses:author", "courses:manage"
+AUTHOR, MANAGE = COURSES_AUTHOR, COURSES_MANAGE
 MAX_TAGS, MAX_OBJECTIVES, MAX_QUESTIONS, MAX_OPTIONS = 10, 20, 100, 10
 
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from learnhub.db.uow import AbstractUnitOfWork
 from learnhub.domain.enums import CourseStatus, EnrollmentStatus
 from learnhub.domain.errors import Conflict, InvalidValue, NotEnrolled, NotFound
+from learnhub.domain.permissions import LEARNING_PARTICIPATE
 from learnhub.domain.principal import Principal
 from learnhub.events.events import (
     CourseCompleted,
@@ -42,7 +43,7 @@ from learnhub.repositories.learning import (
 from learnhub.services.activity import ActivityService
 from learnhub.services.base import BaseService
 
-PARTICIPATE = "learning:participate"
+PARTICIPATE = LEARNING_PARTICIPATE
 # Heartbeats one request may carry (a player's offline buffer, synced).
 MAX_HEARTBEATS = 100
 Segment = tuple[float, float]

@@ -6,6 +6,7 @@ import uuid
 
 from learnhub.domain.enums import CourseStatus, ReviewStatus
 from learnhub.domain.errors import Conflict, InvalidValue, NotFound, PermissionDenied
+from learnhub.domain.permissions import COURSES_MANAGE, REVIEWS_MODERATE
 from learnhub.domain.principal import Principal
 from learnhub.events.events import ReviewPosted
 from learnhub.models.learning import Review
@@ -16,7 +17,7 @@ from learnhub.services.activity import ActivityService
 from learnhub.services.base import BaseService
 from learnhub.services.learning import PARTICIPATE, EnrollmentService
 
-MODERATE, MANAGE = "reviews:moderate", "courses:manage"
+MODERATE, MANAGE = REVIEWS_MODERATE, COURSES_MANAGE
 MAX_BODY = 5000
 
 

@@ -61,7 +61,6 @@ async def update_me(
         return await service.update_profile(principal.user_id, body.display_name, expected)
 
     user = await versioned(if_match, body.version, act)
-    await uow.commit()
     with_etag(response, user)
     return UserOut.of(user)
 
@@ -198,7 +197,6 @@ async def update_user(
     user = await versioned(
         if_match, body.version, lambda v: service.update(admin.user_id, user_id, changes, v)
     )
-    await uow.commit()
     with_etag(response, user)
     return AdminUserOut.of(user)
 
@@ -213,7 +211,6 @@ async def delete_user(
         await service.erase(admin.user_id, user_id)
     else:
         await versioned(if_match, None, lambda v: service.delete(admin.user_id, user_id, v))
-    await uow.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -224,7 +221,6 @@ async def restore_user(
     service = UserAdminService(uow)
     await service.restore(user_id)
     user = await service.get(user_id)  # reload with roles
-    await uow.commit()
     with_etag(response, user)
     return AdminUserOut.of(user)
 
@@ -233,7 +229,6 @@ async def restore_user(
 async def unlock_user(user_id: uuid.UUID, _admin: Admin, uow: Uow) -> Response:
     """Clear the login throttle for this account (its failed logins from every address)."""
     await UserAdminService(uow).unlock(user_id)
-    await uow.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -250,6 +245,5 @@ async def set_roles(
     user = await versioned(
         if_match, body.version, lambda v: service.set_roles(admin.user_id, user_id, body.roles, v)
     )
-    await uow.commit()
     with_etag(response, user)
     return AdminUserOut.of(user)
