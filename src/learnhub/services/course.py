@@ -102,6 +102,26 @@ class CourseChanges:
 
 
 @dataclass(frozen=True, slots=True)
+class SectionChanges:
+    """A partial update of a section: None leaves a field as it is."""
+
+    title: str | None = None
+    position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VideoChanges:
+    """A partial update of a video: None leaves a field as it is."""
+
+    title: str | None = None
+    url: str | None = None
+    duration_seconds: float | None = None
+    position: int | None = None
+    transcript: str | None = None
+    is_preview: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogQuery:
     q: str | None = None
     difficulty: DifficultyLevel | None = None
@@ -448,16 +468,15 @@ class CourseService(BaseService):
         self,
         principal: Principal,
         section_id: uuid.UUID,
-        title: str | None,
-        position: int | None,
+        changes: SectionChanges,
         expected_version: int | None = None,
     ) -> Section:
         section, _ = await self._section(principal, section_id)
         data: dict[str, Any] = {}
-        if title is not None:
-            data["title"] = _title(title)
-        if position is not None:
-            data["position"] = _position(position)
+        if changes.title is not None:
+            data["title"] = _title(changes.title)
+        if changes.position is not None:
+            data["position"] = _position(changes.position)
         return await self.uow.repo(SectionRepository).update(section.id, data, expected_version)
 
     async def delete_section(
@@ -532,7 +551,7 @@ class CourseService(BaseService):
         self,
         principal: Principal,
         video_id: uuid.UUID,
-        data: dict[str, Any],
+        changes: VideoChanges,
         expected_version: int | None = None,
     ) -> Video:
         video, _ = await self._video(principal, video_id)
@@ -545,9 +564,9 @@ class CourseService(BaseService):
             "is_preview": bool,
         }
         clean = {
-            key: checks[key](value)
-            for key, value in data.items()
-            if value is not None and key in checks
+            key: check(value)
+            for key, check in checks.items()
+            if (value := getattr(changes, key)) is not None
         }
         return await self.uow.repo(VideoRepository).update(video.id, clean, expected_version)
 

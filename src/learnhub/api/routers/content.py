@@ -29,6 +29,8 @@ from learnhub.services.course import (
     OptionSpec,
     QuestionSpec,
     QuizSpec,
+    SectionChanges,
+    VideoChanges,
 )
 
 router = APIRouter(tags=["course content"], responses=PROBLEM_RESPONSES)
@@ -99,11 +101,12 @@ async def update_section(
     response: Response,
     if_match: IfMatch = None,
 ) -> SectionOut:
+    changes = SectionChanges(**body.model_dump(exclude_unset=True, exclude={"version"}))
     service = CourseService(uow)
     section = await versioned(
         if_match,
         body.version,
-        lambda v: service.update_section(caller, section_id, body.title, body.position, v),
+        lambda v: service.update_section(caller, section_id, changes, v),
     )
     set_etag(response, section.version)
     return SectionOut.model_validate(section)
@@ -180,7 +183,7 @@ async def update_video(
     if_match: IfMatch = None,
 ) -> VideoOut:
     service = CourseService(uow)
-    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    changes = VideoChanges(**body.model_dump(exclude_unset=True, exclude={"version"}))
     video = await versioned(
         if_match, body.version, lambda v: service.update_video(caller, video_id, changes, v)
     )

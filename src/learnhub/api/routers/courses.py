@@ -30,8 +30,9 @@ from learnhub.api.schemas.courses import (
 )
 from learnhub.domain.enums import DifficultyLevel
 from learnhub.domain.errors import NotAuthenticated
-from learnhub.models import AuditLog, Course
-from learnhub.repositories.filters import CursorPagination, Sort, decode_cursor, encode_cursor
+from learnhub.models import Course
+from learnhub.repositories.filters import CursorPagination
+from learnhub.services.audit import AuditService
 from learnhub.services.course import CatalogQuery, CourseChanges, CourseDraft, CourseService
 
 router = APIRouter(tags=["courses"], responses=PROBLEM_RESPONSES)
@@ -43,7 +44,6 @@ Money = Annotated[
     Query(pattern=MONEY_QUERY_PATTERN, max_length=10, description="an amount, e.g. 19.99"),
 ]
 JSON = "application/json"
-HISTORY_SORT = Sort("history", AuditLog.occurred_at, descending=True)
 
 
 def course_response(
@@ -209,8 +209,7 @@ async def course_history(
     course_id: uuid.UUID, caller: Caller, uow: Uow, limit: Limit = 50, cursor: Cursor = None
 ) -> PageOut[AuditEntryOut]:
     """The audit trail of the course and its content (its instructor and admins)."""
-    before = decode_cursor(cursor, HISTORY_SORT) if cursor else None
-    entries = await CourseService(uow).history(caller, course_id, limit + 1, before)
-    page, more = entries[:limit], len(entries) > limit
-    next_cursor = encode_cursor(HISTORY_SORT, page[-1].occurred_at, page[-1].id) if more else None
-    return PageOut(items=[AuditEntryOut.of(e) for e in page], next_cursor=next_cursor)
+    page = await AuditService(uow).course_history(
+        caller, course_id, CursorPagination(limit, cursor)
+    )
+    return PageOut(items=[AuditEntryOut.of(e) for e in page.items], next_cursor=page.next_cursor)

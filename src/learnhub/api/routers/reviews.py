@@ -9,10 +9,9 @@ from fastapi import APIRouter, Response, status
 from learnhub.api.deps import Caller, IfMatch, Limit, MaybeCaller, Uow, set_etag, versioned
 from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.reviews import ReviewIn, ReviewOut, ReviewPatch
-from learnhub.domain.errors import InvalidValue
 from learnhub.models.learning import Review
 from learnhub.repositories.filters import CursorPagination
-from learnhub.services.reviews import ReviewService
+from learnhub.services.reviews import ReviewChanges, ReviewService
 
 router = APIRouter(tags=["reviews"], responses=PROBLEM_RESPONSES)
 
@@ -63,20 +62,11 @@ async def update_review(
     if_match: IfMatch = None,
 ) -> ReviewOut:
     """The author edits rating and body; moderators set `status` (published or hidden)."""
+    changes = ReviewChanges(**body.model_dump(exclude_unset=True, exclude={"version"}))
     service = ReviewService(uow)
-    if body.status is not None and (body.rating is not None or body.body is not None):
-        raise InvalidValue("change the status, or the rating and body, not both at once")
-    if body.status is not None:
-        new_status = body.status
-        review = await versioned(
-            if_match, body.version, lambda v: service.moderate(caller, review_id, new_status, v)
-        )
-    else:
-        review = await versioned(
-            if_match,
-            body.version,
-            lambda v: service.edit(caller, review_id, body.rating, body.body, v),
-        )
+    review = await versioned(
+        if_match, body.version, lambda v: service.update(caller, review_id, changes, v)
+    )
     return review_response(response, review)
 
 
