@@ -142,10 +142,10 @@ class AccountService(BaseService):
         return await UserService(self.uow).get(self.owner.user_id)
 
     async def update(self, changes: UserChanges, expected_version: int | None) -> User:
-        """The owner edits their display name (nothing else of theirs is theirs to change);
-        no change at all answers the account as it is."""
+        """The owner edits their display name; no change at all answers the account as it
+        is."""
         if changes.status is not None:
-            self.owner.require(USERS_MANAGE)
+            raise InvalidValue("an account's status is for the administrators to change")
         if changes.display_name is None:
             return await self.get()
         return await UserService(self.uow).update_profile(
