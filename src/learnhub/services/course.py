@@ -15,7 +15,13 @@ from sqlalchemy import inspect
 
 from learnhub.db.audit import entity_type_of
 from learnhub.domain.enums import CourseStatus, DifficultyLevel, QuestionType
-from learnhub.domain.errors import Conflict, InvalidValue, NotFound, PermissionDenied
+from learnhub.domain.errors import (
+    Conflict,
+    InvalidValue,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
 from learnhub.domain.permissions import COURSES_AUTHOR, COURSES_MANAGE
 from learnhub.domain.principal import Principal
 from learnhub.domain.value_objects import Duration, Price
@@ -252,7 +258,9 @@ class CourseService(BaseService):
             raise InvalidValue("unknown sort 'created'")
         return await self.uow.repo(CourseRepository).catalog_page(filters, pagination, sort)
 
-    async def mine(self, principal: Principal, pagination: CursorPagination) -> Page[Course]:
+    async def mine(self, principal: Principal | None, pagination: CursorPagination) -> Page[Course]:
+        if principal is None:
+            raise NotAuthenticated("log in to list your own courses")
         principal.require(AUTHOR)
         return await self.uow.repo(CourseRepository).get_all(
             [Eq(Course.instructor_id, principal.user_id)], pagination, "created"
