@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from learnhub.db.engine import create_session_factory
 from learnhub.db.uow import UnitOfWork
 from learnhub.domain.errors import AccountSuspended
+from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES
+from learnhub.domain.principal import Principal
 from learnhub.models.user import UserSession
 from learnhub.repositories.session import UserSessionRepository
 from learnhub.services.auth import AuthService
@@ -32,6 +34,13 @@ TOKENS = TokenSettings(
     access_ttl=timedelta(minutes=5),
     refresh_ttl=timedelta(days=1),
 )
+# Some other administrator deletes the account.
+ADMIN_PRINCIPAL = Principal(
+    user_id=uuid.uuid4(),
+    session_id=None,
+    roles=frozenset({ADMIN}),
+    permissions=BUILTIN_ROLES[ADMIN][1],
+)
 
 
 async def login(factory, email: str) -> str:
@@ -46,7 +55,7 @@ async def login(factory, email: str) -> str:
 
 async def delete(factory, user_id: uuid.UUID) -> None:
     async with UnitOfWork(factory) as uow:
-        await UserAdminService(uow).delete(uuid.uuid4(), user_id)
+        await UserAdminService(uow, ADMIN_PRINCIPAL).delete(user_id)
         await uow.commit()
 
 

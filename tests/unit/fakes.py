@@ -166,6 +166,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.events: list[DomainEvent] = []
         self.committed = False
         self.rolled_back = False
+        self.kept_errors: tuple[type[Exception], ...] = ()
 
     def repo(self, factory: type[R]) -> R:
         try:
@@ -183,3 +184,12 @@ class FakeUnitOfWork(AbstractUnitOfWork):
     async def rollback(self) -> None:
         self.rolled_back = True
         self.events = []
+
+    def keep_despite_error(self, *errors: type[Exception]) -> None:
+        self.kept_errors += errors
+
+    def kept_despite(self, error: BaseException) -> bool:
+        return isinstance(error, self.kept_errors)
+
+    async def release_transaction(self) -> None:
+        await self.rollback()

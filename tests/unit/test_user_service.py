@@ -8,12 +8,27 @@ from collections.abc import Iterator
 
 import pytest
 
-from learnhub.domain.errors import ConcurrencyConflict, Conflict, InvalidValue, NotFound
+from learnhub.domain.enums import UserStatus
+from learnhub.domain.errors import (
+    ConcurrencyConflict,
+    Conflict,
+    InvalidValue,
+    NotFound,
+    PermissionDenied,
+)
 from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES, INSTRUCTOR, PERMISSIONS, STUDENT
+from learnhub.domain.principal import Principal
 from learnhub.events.events import UserRegistered
 from learnhub.models.user import Permission, Role, User
 from learnhub.services.passwords import verify_password
-from learnhub.services.user import RoleService, UserService
+from learnhub.services.privacy import PrivacyService
+from learnhub.services.user import (
+    AccountService,
+    RoleService,
+    UserAdminService,
+    UserChanges,
+    UserService,
+)
 from tests.unit.fakes import FakeUnitOfWork
 
 PASSWORD = "correct horse battery staple"
@@ -317,3 +332,40 @@ class TestEnsureBuiltinRoles:
         await RoleService(uow).ensure_builtin_roles()
         await RoleService(uow).ensure_builtin_roles()
         assert uow.committed is False
+
+
+# ---- authorization: the services check, from the principal they are made for --------------
+
+
+def principal_of(*roles: str) -> Principal:
+    return Principal(
+        user_id=uuid.uuid4(),
+        session_id=None,
+        roles=frozenset(roles),
+        permissions=frozenset(p for r in roles for p in BUILTIN_ROLES[r][1]),
+    )
+
+
+class TestAuthorization:
+    @pytest.mark.parametrize("role", [STUDENT, INSTRUCTOR])
+    def test_only_administrators_get_the_admin_service(
+        self, uow: FakeUnitOfWork, role: str
+    ) -> None:
+        with pytest.raises(PermissionDenied):
+            UserAdminService(uow, principal_of(role))
+        assert UserAdminService(uow, principal_of(ADMIN)).admin.roles == {ADMIN}
+
+    @pytest.mark.parametrize("service", [AccountService, PrivacyService])
+    def test_own_account_services_need_read_self(
+        self, uow: FakeUnitOfWork, service: type[AccountService] | type[PrivacyService]
+    ) -> None:
+        with pytest.raises(PermissionDenied):
+            service(uow, principal_of())  # no role left: no permission at all
+        assert service(uow, principal_of(STUDENT)).owner.roles == {STUDENT}
+
+    async def test_the_owner_cannot_change_their_own_status(self, seeded: FakeUnitOfWork) -> None:
+        user = await register(seeded)
+        owner = Principal(user.id, None, frozenset({STUDENT}), BUILTIN_ROLES[STUDENT][1])
+        with pytest.raises(InvalidValue):
+            await AccountService(seeded, owner).update(UserChanges(status=UserStatus.SUSPENDED), 1)
+        assert seeded.users.updated == []

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Annotated, TypeVar
 
 import structlog
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request, Response
 
 from learnhub.config import Settings
 from learnhub.db.uow import UnitOfWork
@@ -54,15 +54,30 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
-    """One unit of work (one transaction) per request; the endpoint commits, else rollback.
-    A read (GET) gets a read-only unit of work: no transaction, and no write possible."""
+    """One unit of work (one transaction) per request, and the request boundary commits it.
+
+    A write request whose endpoint returned is committed here, before its response is sent
+    (the dependency's scope is the endpoint function, see `Uow`): a commit that fails is
+    answered like any other error, never with a success for work that was not kept. Any
+    error rolls the work back, unless the use case declared that its work stands despite
+    that error (`UnitOfWork.keep_despite_error`: a counted failed login, for one). A read
+    (GET, HEAD) gets a read-only unit of work: no transaction, and no write possible."""
     state = request.app.state
     read_only = request.method in READ_METHODS
     async with UnitOfWork(state.session_factory, state.bus, read_only=read_only) as uow:
-        yield uow
+        try:
+            yield uow
+        except Exception as error:
+            if not read_only and uow.kept_despite(error):
+                await uow.commit()
+            raise
+        if not read_only:
+            await uow.commit()
 
 
-Uow = Annotated[UnitOfWork, Depends(get_uow)]
+# scope="function": the commit runs when the endpoint (and its response model) is done, not
+# after the response has gone out, so a client never sees a success that was not committed.
+Uow = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
 
 
 def auth_service(request: Request, uow: UnitOfWork) -> AuthService:
@@ -98,15 +113,12 @@ async def get_optional_principal(
     return await get_principal(request, uow, authorization)
 
 
-def require(permission: str) -> Callable[..., Awaitable[Principal]]:
-    """A dependency that admits callers holding `permission` (403 otherwise)."""
-
-    async def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        principal.require(permission)
-        return principal
-
-    dependency.__name__ = f"require_{permission.replace(':', '_')}"
-    return dependency
+# The caller, once per request: every router takes these (none defines its own).
+Caller = Annotated[Principal, Depends(get_principal)]
+# Public reads: anonymous is None, but a bad or dead token is still a 401.
+MaybeCaller = Annotated[Principal | None, Depends(get_optional_principal)]
+IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag, or *')]
+Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 def reject_unknown_query(request: Request, allowed: Sequence[str]) -> None:
@@ -146,6 +158,13 @@ def etag(version: int, stamp: str | None = None) -> str:
     """`W/"<version>"`, or `W/"<version>.<stamp>"` when the representation shows more than
     the versioned row (counters the system maintains, the course's content)."""
     return f'W/"{version}.{stamp}"' if stamp else f'W/"{version}"'
+
+
+def set_etag(response: Response, version: int, stamp: str | None = None) -> None:
+    """The `ETag` header of a versioned entity's representation (see `etag`). A reduced view
+    of the same version (locked, or without answer keys) carries its name as the stamp, so a
+    learner who enrols is never answered 304 for the locked copy they held."""
+    response.headers["ETag"] = etag(version, stamp)
 
 
 def representation_stamp(body: bytes) -> str:

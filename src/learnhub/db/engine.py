@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -168,3 +168,11 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
         expire_on_commit=False,
         autoflush=True,
     )
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """One round trip to the database, outside any transaction (readiness); raises when the
+    database does not answer."""
+    async with engine.connect() as conn:
+        probe = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await probe.execute(text("SELECT 1"))

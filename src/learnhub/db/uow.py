@@ -1,6 +1,11 @@
 """Unit of work: one transaction per request or command.
 
-It rolls back unless told to commit; services never commit. Domain events recorded during
+It rolls back unless told to commit; services never commit. The boundary commits: the
+request dependency (`api.deps.get_uow`) when an endpoint succeeds, a command when it is done.
+A use case that must keep what it wrote although it ends in an error (a failed login is
+counted, a reused refresh token revokes its session) says so with `keep_despite_error`, and
+one that waits on something slow without holding a transaction ends it with
+`release_transaction`; nothing else ends a transaction early. Domain events recorded during
 the work are written to the outbox in the same transaction, and dispatched to in-process
 handlers only after the commit succeeded. An event no handler wants is written already
 handled; the others are marked handled, in one statement, once all their handlers succeeded.
@@ -45,6 +50,21 @@ class AbstractUnitOfWork:
     def record(self, event: DomainEvent) -> None:
         raise NotImplementedError
 
+    def keep_despite_error(self, *errors: type[Exception]) -> None:
+        """If the use case ends in one of `errors`, the boundary still commits what was
+        written before the error was raised (then answers with the error)."""
+        raise NotImplementedError
+
+    def kept_despite(self, error: BaseException) -> bool:
+        """Whether the boundary must commit although the work ended in `error`."""
+        raise NotImplementedError
+
+    async def release_transaction(self) -> None:
+        """End the transaction now, keeping nothing (a rollback); the next statement opens a
+        new one. For a use case that waits on something slow (the tutor's provider) and
+        must hold no connection or lock meanwhile, once it has read what it needs."""
+        raise NotImplementedError
+
 
 class UnitOfWork(AbstractUnitOfWork):
     def __init__(
@@ -61,6 +81,7 @@ class UnitOfWork(AbstractUnitOfWork):
         self._repos: dict[type[Any], Any] = {}
         self.events = []
         self.committed = False
+        self._kept_errors: tuple[type[Exception], ...] = ()
 
     @property
     def session(self) -> AsyncSession:
@@ -86,6 +107,7 @@ class UnitOfWork(AbstractUnitOfWork):
         self._repos.clear()
         self.events = []
         self.committed = False
+        self._kept_errors = ()
         return self
 
     async def __aexit__(
@@ -167,3 +189,12 @@ class UnitOfWork(AbstractUnitOfWork):
     async def rollback(self) -> None:
         await self.session.rollback()
         self.events = []
+
+    def keep_despite_error(self, *errors: type[Exception]) -> None:
+        self._kept_errors += errors
+
+    def kept_despite(self, error: BaseException) -> bool:
+        return isinstance(error, self._kept_errors)
+
+    async def release_transaction(self) -> None:
+        await self.rollback()

@@ -1,31 +1,43 @@
-"""Built-in roles and the permissions each grants (stored in tables; this is the seed)."""
+"""Built-in roles and the permissions each grants (stored in tables; this is the seed).
+
+Every permission name is spelt here and only here: services import the constants
+(tests/unit/test_permission_names.py fails on a permission string anywhere else in src)."""
 
 from __future__ import annotations
 
 ADMIN, INSTRUCTOR, STUDENT = "admin", "instructor", "student"
 
+USERS_READ_SELF = "users:read_self"
+USERS_MANAGE = "users:manage"
+COURSES_READ = "courses:read"
+COURSES_AUTHOR = "courses:author"
+COURSES_MANAGE = "courses:manage"
+LEARNING_PARTICIPATE = "learning:participate"
+REVIEWS_MODERATE = "reviews:moderate"
+AUDIT_READ = "audit:read"
+
 PERMISSIONS: dict[str, str] = {
-    "users:read_self": "Read and export one's own account",
-    "users:manage": "List, edit, suspend, delete and restore any user; set roles",
-    "courses:read": "Browse the catalog",
-    "courses:author": "Create and edit one's own courses",
-    "courses:manage": "Edit, publish, archive and delete any course",
-    "learning:participate": "Enrol, track progress, take quizzes, review, ask the tutor",
-    "reviews:moderate": "Hide or show reviews",
-    "audit:read": "Read the audit trail",
+    USERS_READ_SELF: "Read and export one's own account",
+    USERS_MANAGE: "List, edit, suspend, delete and restore any user; set roles",
+    COURSES_READ: "Browse the catalog",
+    COURSES_AUTHOR: "Create and edit one's own courses",
+    COURSES_MANAGE: "Edit, publish, archive and delete any course",
+    LEARNING_PARTICIPATE: "Enrol, track progress, take quizzes, review, ask the tutor",
+    REVIEWS_MODERATE: "Hide or show reviews",
+    AUDIT_READ: "Read the audit trail",
 }
 
 BUILTIN_ROLES: dict[str, tuple[str, frozenset[str]]] = {
-    STUDENT: ("Learner", frozenset({"users:read_self", "courses:read", "learning:participate"})),
+    STUDENT: ("Learner", frozenset({USERS_READ_SELF, COURSES_READ, LEARNING_PARTICIPATE})),
     INSTRUCTOR: (
         "Course author",
         frozenset(
             {
-                "users:read_self",
-                "courses:read",
-                "courses:author",
-                "learning:participate",
-                "reviews:moderate",
+                USERS_READ_SELF,
+                COURSES_READ,
+                COURSES_AUTHOR,
+                LEARNING_PARTICIPATE,
+                REVIEWS_MODERATE,
             }
         ),
     ),

@@ -6,13 +6,27 @@ from datetime import datetime
 
 from learnhub.domain.enums import AuditAction
 from learnhub.domain.errors import InvalidValue
+from learnhub.domain.permissions import AUDIT_READ
 from learnhub.domain.principal import Principal
 from learnhub.models.audit import AuditLog
 from learnhub.repositories.audit import AuditGap, AuditLogRepository
-from learnhub.repositories.filters import CursorPagination, Eq, Filter, LessThan, Page, Range
+from learnhub.repositories.filters import (
+    CursorPagination,
+    Eq,
+    Filter,
+    LessThan,
+    Page,
+    Range,
+    Sort,
+    decode_cursor,
+    encode_cursor,
+)
 from learnhub.services.base import BaseService
+from learnhub.services.course import CourseService
 
-READ = "audit:read"
+READ = AUDIT_READ
+# A course's history, newest first (ties by id, which the cursor names too).
+HISTORY_SORT = Sort("history", AuditLog.occurred_at, descending=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +81,19 @@ class AuditQuery:
 
 
 class AuditService(BaseService):
+    async def course_history(
+        self, principal: Principal, course_id: uuid.UUID, pagination: CursorPagination
+    ) -> Page[AuditLog]:
+        """The audit trail of a course and its content, a page at a time (its instructor and
+        admins: `CourseService.history` checks). A malformed cursor is refused first."""
+        cursor, limit = pagination.cursor, pagination.limit
+        before = decode_cursor(cursor, HISTORY_SORT) if cursor else None
+        entries = await CourseService(self.uow).history(principal, course_id, limit + 1, before)
+        page, more = entries[:limit], len(entries) > limit
+        last = page[-1] if more else None
+        next_cursor = encode_cursor(HISTORY_SORT, last.occurred_at, last.id) if last else None
+        return Page(items=page, next_cursor=next_cursor)
+
     async def verify(self) -> AuditReport:
         checked, gaps = await self.uow.repo(AuditLogRepository).verify()
         return AuditReport(rows_checked=checked, gaps=gaps)

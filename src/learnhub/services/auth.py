@@ -86,7 +86,8 @@ class SessionService(BaseService):
 
 class AuthService(BaseService):
     """Failures that must persist (a failed login, a revoked session) are written before the
-    error is raised; the API boundary commits them and then answers with the error."""
+    error is raised, and the use case tells its unit of work to keep them despite the error:
+    the boundary commits them and then answers with the error."""
 
     def __init__(
         self, uow: AbstractUnitOfWork, tokens: TokenSettings, throttle: ThrottlePolicy | None = None
@@ -103,6 +104,8 @@ class AuthService(BaseService):
         ip_address: str | None = None,
         user_agent: str | None = None,
     ) -> TokenPair:
+        # A failed attempt is counted (the throttle's memory) although the login fails.
+        self.uow.keep_despite_error(NotAuthenticated, TooManyRequests)
         try:
             address = Email(email).value
         except InvalidValue:
@@ -160,6 +163,9 @@ class AuthService(BaseService):
         return self._pair(user.id, login.id, secret)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
+        # A detected reuse revokes the session, and the revocation stands although the
+        # refresh is refused.
+        self.uow.keep_despite_error(NotAuthenticated)
         session_id, secret = parse_refresh_token(refresh_token)
         sessions = self.uow.repo(UserSessionRepository)
         login = await sessions.get_by_id(session_id)

@@ -16,7 +16,7 @@ from learnhub.db.audit import entity_type_of
 from learnhub.domain import course_rules
 from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import CourseStatus, DifficultyLevel
-from learnhub.domain.errors import Conflict, InvalidValue, NotFound
+from learnhub.domain.errors import Conflict, InvalidValue, NotAuthenticated, NotFound
 from learnhub.domain.principal import Principal
 from learnhub.domain.value_objects import Price
 from learnhub.events.events import CourseArchived, CoursePublished
@@ -104,7 +104,9 @@ class CourseService(BaseService):
             raise InvalidValue("unknown sort 'created'")
         return await self.uow.repo(CourseRepository).catalog_page(filters, pagination, sort)
 
-    async def mine(self, principal: Principal, pagination: CursorPagination) -> Page[Course]:
+    async def mine(self, principal: Principal | None, pagination: CursorPagination) -> Page[Course]:
+        if principal is None:
+            raise NotAuthenticated("log in to list your own courses")
         principal.require(AUTHOR)
         return await self.uow.repo(CourseRepository).get_all(
             [Eq(Course.instructor_id, principal.user_id)], pagination, "created"

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from learnhub.domain.enums import CourseStatus
 from learnhub.domain.errors import NotFound, PermissionDenied
+from learnhub.domain.permissions import COURSES_AUTHOR, COURSES_MANAGE
 from learnhub.domain.principal import Principal
 from learnhub.models.course import Course, Quiz, Section, Video
 from learnhub.repositories.course import (
@@ -20,7 +21,7 @@ from learnhub.repositories.course import (
 from learnhub.repositories.learning import EnrollmentRepository
 from learnhub.services.base import BaseService
 
-AUTHOR, MANAGE = "courses:author", "courses:manage"
+AUTHOR, MANAGE = COURSES_AUTHOR, COURSES_MANAGE
 
 
 class ContentAccess(StrEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from learnhub.domain import course_rules
@@ -16,6 +17,26 @@ from learnhub.repositories.course import SectionRepository, VideoRepository
 from learnhub.repositories.filters import Eq, Filter, NotEq
 from learnhub.services.base import BaseService
 from learnhub.services.course_access import ContentAccess, CourseAccessService
+
+
+@dataclass(frozen=True, slots=True)
+class SectionChanges:
+    """A partial update of a section: None leaves a field as it is."""
+
+    title: str | None = None
+    position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VideoChanges:
+    """A partial update of a video: None leaves a field as it is."""
+
+    title: str | None = None
+    url: str | None = None
+    duration_seconds: float | None = None
+    position: int | None = None
+    transcript: str | None = None
+    is_preview: bool | None = None
 
 
 class ContentAuthoringService(BaseService):
@@ -49,16 +70,15 @@ class ContentAuthoringService(BaseService):
         self,
         principal: Principal,
         section_id: uuid.UUID,
-        title: str | None,
-        position: int | None,
+        changes: SectionChanges,
         expected_version: int | None = None,
     ) -> Section:
         section, _ = await self._access.section(principal, section_id)
         data: dict[str, Any] = {}
-        if title is not None:
-            data["title"] = course_rules.title(title)
-        if position is not None:
-            data["position"] = course_rules.position(position)
+        if changes.title is not None:
+            data["title"] = course_rules.title(changes.title)
+        if changes.position is not None:
+            data["position"] = course_rules.position(changes.position)
         return await self.uow.repo(SectionRepository).update(section.id, data, expected_version)
 
     async def delete_section(
@@ -125,7 +145,7 @@ class ContentAuthoringService(BaseService):
         self,
         principal: Principal,
         video_id: uuid.UUID,
-        data: dict[str, Any],
+        changes: VideoChanges,
         expected_version: int | None = None,
     ) -> Video:
         video, _ = await self._access.video(principal, video_id)
@@ -138,9 +158,9 @@ class ContentAuthoringService(BaseService):
             "is_preview": bool,
         }
         clean = {
-            key: checks[key](value)
-            for key, value in data.items()
-            if value is not None and key in checks
+            key: check(value)
+            for key, check in checks.items()
+            if (value := getattr(changes, key)) is not None
         }
         return await self.uow.repo(VideoRepository).update(video.id, clean, expected_version)
 

@@ -21,6 +21,7 @@ from learnhub.db.uow import AbstractUnitOfWork
 from learnhub.domain.clock import Clock, utc_now
 from learnhub.domain.enums import CourseStatus, EnrollmentStatus
 from learnhub.domain.errors import Conflict, InvalidValue, NotEnrolled, NotFound
+from learnhub.domain.permissions import LEARNING_PARTICIPATE
 from learnhub.domain.principal import Principal
 from learnhub.domain.progress import (
     CreditPolicy,
@@ -51,7 +52,7 @@ from learnhub.repositories.learning import (
 from learnhub.services.activity import ActivityService
 from learnhub.services.base import BaseService
 
-PARTICIPATE = "learning:participate"
+PARTICIPATE = LEARNING_PARTICIPATE
 # Heartbeats one request may carry (a player's offline buffer, synced).
 MAX_HEARTBEATS = 100
 

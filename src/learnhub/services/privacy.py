@@ -1,4 +1,5 @@
-"""What a user may take away (GDPR export). Erasure lives with the account admin service."""
+"""What a user may take away (GDPR export): everything LearnHub holds about them, gathered
+here; the API only writes it out. Erasure lives with the account admin service."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import uuid
 from dataclasses import dataclass
 from typing import TypeVar
 
+from learnhub.db.uow import AbstractUnitOfWork
+from learnhub.domain.permissions import USERS_READ_SELF
+from learnhub.domain.principal import Principal
 from learnhub.models import AuditLog, User, UserActivity, UserSession
 from learnhub.models.learning import (
     Enrollment,
@@ -25,9 +29,11 @@ from learnhub.repositories.learning import (
     ReviewRepository,
 )
 from learnhub.repositories.session import ActivityRepository, UserSessionRepository
+from learnhub.repositories.stats import StatsRow
 from learnhub.repositories.tutor import ConversationRepository, MessageRepository
 from learnhub.repositories.user import UserRepository
 from learnhub.services.base import BaseService
+from learnhub.services.stats import LearnerStatsService
 
 T = TypeVar("T", Enrollment, VideoProgress, QuizAttempt, Review, TutorConversation)
 
@@ -43,10 +49,21 @@ class ExportBundle:
     attempts: list[QuizAttempt]
     reviews: list[Review]
     conversations: list[tuple[TutorConversation, list[TutorMessage]]]
+    stats: StatsRow
 
 
 class PrivacyService(BaseService):
-    async def export(self, user_id: uuid.UUID) -> ExportBundle:
+    """The owner's own data (`users:read_self`), checked when the service is made for its
+    owner (as `AccountService`: 403 before anything else)."""
+
+    def __init__(self, uow: AbstractUnitOfWork, owner: Principal) -> None:
+        owner.require(USERS_READ_SELF)
+        super().__init__(uow)
+        self.owner = owner
+
+    async def export(self) -> ExportBundle:
+        """Everything LearnHub holds about the owner."""
+        user_id = self.owner.user_id
         conversations = await self._owned(ConversationRepository, TutorConversation, user_id)
         messages = await self.uow.repo(MessageRepository).in_conversations(
             [c.id for c in conversations]
@@ -61,6 +78,7 @@ class PrivacyService(BaseService):
             attempts=await self._owned(AttemptRepository, QuizAttempt, user_id),
             reviews=await self._owned(ReviewRepository, Review, user_id),
             conversations=[(c, messages.get(c.id, [])) for c in conversations],
+            stats=await LearnerStatsService(self.uow).get(user_id),
         )
 
     async def _owned(

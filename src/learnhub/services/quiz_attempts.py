@@ -65,6 +65,9 @@ class QuizAttemptService(BaseService):
 
     async def start(self, principal: Principal, quiz_id: uuid.UUID) -> tuple[QuizAttempt, Quiz]:
         principal.require(PARTICIPATE)
+        # Refused (an open attempt, no attempts left): an expired attempt found on the way
+        # was closed as overdue, and that closure stands.
+        self.uow.keep_despite_error(Conflict)
         quiz = await self._quiz(quiz_id)
         # Concurrent starts by one learner queue on the enrolment row, so each sees the
         # attempt the previous one opened (one open attempt, consecutive numbers).
@@ -100,6 +103,8 @@ class QuizAttemptService(BaseService):
     async def submit(
         self, principal: Principal, attempt_id: uuid.UUID, answers: Sequence[AttemptAnswer]
     ) -> AttemptGrading:
+        # A late submission is refused, but the attempt stays closed as overdue.
+        self.uow.keep_despite_error(DeadlinePassed)
         attempts = self.uow.repo(AttemptRepository)
         owner = await attempts.owner_and_course(attempt_id)
         if owner is None or owner[0] != principal.user_id:

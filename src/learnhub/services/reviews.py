@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from learnhub.domain.enums import CourseStatus, ReviewStatus
 from learnhub.domain.errors import Conflict, InvalidValue, NotFound, PermissionDenied
+from learnhub.domain.permissions import COURSES_MANAGE, REVIEWS_MODERATE
 from learnhub.domain.principal import Principal
 from learnhub.events.events import ReviewPosted
 from learnhub.models.learning import Review
@@ -16,8 +18,22 @@ from learnhub.services.activity import ActivityService
 from learnhub.services.base import BaseService
 from learnhub.services.learning import PARTICIPATE, EnrollmentService
 
-MODERATE, MANAGE = "reviews:moderate", "courses:manage"
+MODERATE, MANAGE = REVIEWS_MODERATE, COURSES_MANAGE
 MAX_BODY = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewChanges:
+    """A partial update of a review: its author's rating and body, or a moderator's status,
+    never both at once (refused when made, before any precondition is looked at)."""
+
+    rating: int | None = None
+    body: str | None = None
+    status: ReviewStatus | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is not None and (self.rating is not None or self.body is not None):
+            raise InvalidValue("change the status, or the rating and body, not both at once")
 
 
 def _rating(value: int) -> int:
@@ -88,6 +104,18 @@ class ReviewService(BaseService):
             pagination,
             "newest",
         )
+
+    async def update(
+        self,
+        principal: Principal,
+        review_id: uuid.UUID,
+        changes: ReviewChanges,
+        expected_version: int | None,
+    ) -> Review:
+        """A status is moderation; rating and body are the author's edit."""
+        if changes.status is not None:
+            return await self.moderate(principal, review_id, changes.status, expected_version)
+        return await self.edit(principal, review_id, changes.rating, changes.body, expected_version)
 
     async def edit(
         self,

@@ -1,9 +1,9 @@
 """The AI tutor chat: enrolled learners ask questions about a course and get answers drawn
 from its own material, with the passages cited.
 
-Asking is three steps so that no database transaction stays open while a provider thinks
-(seconds, for a remote model): `prepare` reads and checks everything, the caller ends that
-read, `answer` runs the provider, and `record` stores the exchange in one short write that
+Asking (`ask`) is three steps so that no database transaction stays open while a provider
+thinks (seconds, for a remote model): `prepare` reads and checks everything, the transaction
+is released, `answer` runs the provider, and `record` stores the exchange in one short write that
 also takes the question from the learner's daily allowance (exactly, by one conditional
 upsert: a race past the first check still cannot exceed the limit).
 """
@@ -130,6 +130,14 @@ class TutorService(BaseService):
         conversation = await self._own(principal, conversation_id)
         messages = await self.uow.repo(MessageRepository).in_conversation(conversation.id)
         return conversation, messages
+
+    async def ask(self, principal: Principal, conversation_id: uuid.UUID, content: str) -> Exchange:
+        """Ask the tutor: the question and its answer, stored."""
+        prepared = await self.prepare(principal, conversation_id, content)
+        # No transaction stays open while the provider works (seconds, for a remote model).
+        await self.uow.release_transaction()
+        reply, latency_ms = await self.answer(prepared)
+        return await self.record(prepared, reply, latency_ms)
 
     async def prepare(
         self, principal: Principal, conversation_id: uuid.UUID, content: str

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import inspect
 
 from learnhub.db.audit import entity_type_of, personal_fields
+from learnhub.db.uow import AbstractUnitOfWork
 from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import EnrollmentStatus, ReviewStatus, UserStatus
 from learnhub.domain.errors import Conflict, InvalidValue, NotFound
-from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES, PERMISSIONS, STUDENT
+from learnhub.domain.permissions import (
+    ADMIN,
+    BUILTIN_ROLES,
+    PERMISSIONS,
+    STUDENT,
+    USERS_MANAGE,
+    USERS_READ_SELF,
+)
+from learnhub.domain.principal import Principal
 from learnhub.domain.value_objects import Email
 from learnhub.events.events import UserRegistered
 from learnhub.models.base import BaseModel
@@ -26,10 +34,10 @@ from learnhub.models.learning import (
     TutorMessage,
     VideoProgress,
 )
-from learnhub.models.user import Permission, Role, User, UserSession
+from learnhub.models.user import Permission, Role, User, UserActivity, UserSession
 from learnhub.repositories.audit import AuditErasure
 from learnhub.repositories.base import BaseRepository
-from learnhub.repositories.filters import CursorPagination, Eq, Filter, In, Page
+from learnhub.repositories.filters import CursorPagination, Eq, Filter, In, Page, Search
 from learnhub.repositories.learning import (
     AttemptRepository,
     CourseCounterRepository,
@@ -40,11 +48,14 @@ from learnhub.repositories.learning import (
 )
 from learnhub.repositories.outbox import OutboxRepository
 from learnhub.repositories.session import LoginFailureRepository, UserSessionRepository
+from learnhub.repositories.stats import StatsRow
 from learnhub.repositories.tutor import ConversationRepository, MessageRepository
 from learnhub.repositories.user import PermissionRepository, RoleRepository, UserRepository
+from learnhub.services.activity import ActivityService
 from learnhub.services.auth import USER_DELETED, SessionService, status_reason
 from learnhub.services.base import BaseService
 from learnhub.services.passwords import hash_password_off_loop
+from learnhub.services.stats import LearnerStatsService
 
 MAX_DISPLAY_NAME = 100
 
@@ -56,6 +67,31 @@ def _display_name(raw: str) -> str:
     if any(unicodedata.category(char) == "Cc" for char in name):
         raise InvalidValue("display name must not contain control characters")
     return name
+
+
+@dataclass(frozen=True, slots=True)
+class UserChanges:
+    """A partial update of an account: None leaves a field as it is."""
+
+    display_name: str | None = None
+    status: UserStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserQuery:
+    """The administrators' user list: every filter given must match."""
+
+    status: UserStatus | None = None
+    q: str | None = None
+    sort: str | None = None
+
+    def filters(self) -> list[Filter]:
+        filters: list[Filter] = []
+        if self.status is not None:
+            filters.append(Eq(User.status, self.status))
+        if self.q:
+            filters.append(Search([User.email, User.display_name], self.q))
+        return filters
 
 
 class UserService(BaseService):
@@ -92,6 +128,38 @@ class UserService(BaseService):
         )
 
 
+class AccountService(BaseService):
+    """The caller's own account (`users:read_self`). The permission is checked when the
+    service is made for its owner: the API makes it while resolving the request, so a caller
+    without it is refused before the request's input is looked at (403 before 422)."""
+
+    def __init__(self, uow: AbstractUnitOfWork, owner: Principal) -> None:
+        owner.require(USERS_READ_SELF)
+        super().__init__(uow)
+        self.owner = owner
+
+    async def get(self) -> User:
+        return await UserService(self.uow).get(self.owner.user_id)
+
+    async def update(self, changes: UserChanges, expected_version: int | None) -> User:
+        """The owner edits their display name; no change at all answers the account as it
+        is."""
+        if changes.status is not None:
+            raise InvalidValue("an account's status is for the administrators to change")
+        if changes.display_name is None:
+            return await self.get()
+        return await UserService(self.uow).update_profile(
+            self.owner.user_id, changes.display_name, expected_version
+        )
+
+    async def activity(self, pagination: CursorPagination) -> Page[UserActivity]:
+        return await ActivityService(self.uow).page(self.owner.user_id, pagination)
+
+    async def stats(self) -> StatsRow:
+        """The owner's learning totals (zeros before any activity)."""
+        return await LearnerStatsService(self.uow).get(self.owner.user_id)
+
+
 class RoleService(BaseService):
     async def ensure_builtin_roles(self) -> list[Role]:
         """Create any missing built-in role or permission; idempotent, audited like any write."""
@@ -116,35 +184,31 @@ class RoleService(BaseService):
         return list(present.values())
 
 
-@dataclass(frozen=True, slots=True)
-class UserChanges:
-    display_name: str | None = None
-    status: UserStatus | None = None
-
-
 class UserAdminService(BaseService):
-    """What administrators do to accounts. `actor` is the admin acting."""
+    """What administrators do to accounts, as `admin` (`users:manage`). The permission is
+    checked when the service is made for its admin: the API makes it while resolving the
+    request, so a caller without it is refused before the request's input is looked at
+    (403 before 422, as the users routes have always answered)."""
 
-    async def search(
-        self, filters: Sequence[Filter], pagination: CursorPagination, sort: str | None = None
-    ) -> Page[User]:
-        return await self.uow.repo(UserRepository).get_all(filters, pagination, sort)
+    def __init__(self, uow: AbstractUnitOfWork, admin: Principal) -> None:
+        admin.require(USERS_MANAGE)
+        super().__init__(uow)
+        self.admin = admin
+
+    async def search(self, query: UserQuery, pagination: CursorPagination) -> Page[User]:
+        return await self.uow.repo(UserRepository).get_all(query.filters(), pagination, query.sort)
 
     async def get(self, user_id: uuid.UUID, *, include_deleted: bool = False) -> User:
         return await self.uow.repo(UserRepository).get(user_id, include_deleted=include_deleted)
 
     async def update(
-        self,
-        actor: uuid.UUID,
-        user_id: uuid.UUID,
-        changes: UserChanges,
-        expected_version: int | None,
+        self, user_id: uuid.UUID, changes: UserChanges, expected_version: int | None
     ) -> User:
         data: dict[str, object] = {}
         if changes.display_name is not None:
             data["display_name"] = _display_name(changes.display_name)
         if changes.status is not None:
-            if user_id == actor and changes.status != UserStatus.ACTIVE:
+            if user_id == self.admin.user_id and changes.status != UserStatus.ACTIVE:
                 raise Conflict("administrators cannot suspend themselves")
             data["status"] = changes.status
         users = self.uow.repo(UserRepository)
@@ -159,18 +223,14 @@ class UserAdminService(BaseService):
         return user
 
     async def set_roles(
-        self,
-        actor: uuid.UUID,
-        user_id: uuid.UUID,
-        names: list[str],
-        expected_version: int | None = None,
+        self, user_id: uuid.UUID, names: list[str], expected_version: int | None = None
     ) -> User:
         wanted: list[str] = sorted(set(names))
         roles = await self.uow.repo(RoleRepository).get_by_names(wanted)
         missing = set(wanted) - {r.name for r in roles}
         if missing:
             raise InvalidValue(f"unknown roles: {sorted(missing)}")
-        if user_id == actor and ADMIN not in wanted:
+        if user_id == self.admin.user_id and ADMIN not in wanted:
             raise Conflict("administrators cannot remove their own admin role")
         users = self.uow.repo(UserRepository)
         user = await users.get(user_id)
@@ -182,19 +242,19 @@ class UserAdminService(BaseService):
         await users.flush(user)
         return user
 
-    async def delete(
-        self, actor: uuid.UUID, user_id: uuid.UUID, expected_version: int | None = None
-    ) -> User:
-        if user_id == actor:
+    async def delete(self, user_id: uuid.UUID, expected_version: int | None = None) -> User:
+        if user_id == self.admin.user_id:
             raise Conflict("administrators cannot delete themselves")
         # First, while the sessions are live rows: a restore brings them back revoked.
         await SessionService(self.uow).end_all_sessions(user_id, USER_DELETED)
         return await self.uow.repo(UserRepository).delete(user_id, expected_version)
 
     async def restore(self, user_id: uuid.UUID) -> User:
-        """The account comes back; its sessions come back too, but ended (see `delete`):
-        the user logs in again."""
-        return await self.uow.repo(UserRepository).restore(user_id)
+        """The account comes back, with its roles; its sessions come back too, but ended
+        (see `delete`): the user logs in again."""
+        users = self.uow.repo(UserRepository)
+        await users.restore(user_id)
+        return await users.get(user_id)  # reloaded with its roles
 
     async def unlock(self, user_id: uuid.UUID) -> int:
         """Clear the login throttle for an account (its recorded failed logins, from every
@@ -210,10 +270,10 @@ class UserAdminService(BaseService):
             raise NotFound("user", address)
         return await self.unlock(user.id)
 
-    async def erase(self, actor: uuid.UUID, user_id: uuid.UUID) -> None:
+    async def erase(self, user_id: uuid.UUID) -> None:
         """GDPR erasure: personal data leaves the audit trail and the outbox, then the row and
         everything it owns is hard-deleted. Actor ids elsewhere stay as pseudonymous UUIDs."""
-        if user_id == actor:
+        if user_id == self.admin.user_id:
             raise Conflict("administrators cannot erase themselves")
         users = self.uow.repo(UserRepository)
         user = await users.get(user_id, include_deleted=True)

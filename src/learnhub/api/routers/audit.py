@@ -6,19 +6,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import AfterValidator, AwareDatetime
 
-from learnhub.api.deps import Uow, get_principal, reject_unknown_query
+from learnhub.api.deps import Caller, Limit, Uow, reject_unknown_query
 from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.courses import AuditEntryOut
 from learnhub.domain.enums import AuditAction
-from learnhub.domain.principal import Principal
 from learnhub.repositories.filters import CursorPagination
 from learnhub.services.audit import AuditQuery, AuditService
 
 router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES)
-Caller = Annotated[Principal, Depends(get_principal)]
 
 
 def _in_utc(value: datetime) -> datetime:
@@ -54,7 +52,7 @@ async def audit_trail(
     action: AuditAction | None = None,
     occurred_after: Annotated[Instant, Query(description="inclusive, with a UTC offset")] = None,
     occurred_before: Annotated[Instant, Query(description="exclusive, with a UTC offset")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
     cursor: Cursor = None,
 ) -> PageOut[AuditEntryOut]:
     """Audit entries, newest first (ties by id), each with its changes `{field: [old, new]}`;

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Body, Header, Request, Response, status
 from learnhub.api.deps import Uow, auth_service, get_principal
 from learnhub.api.schemas.common import PROBLEM_RESPONSES
 from learnhub.api.schemas.users import LoginIn, LogoutIn, RefreshIn, RegisterIn, TokenOut, UserOut
-from learnhub.domain.errors import NotAuthenticated, TooManyRequests
 from learnhub.services.tokens import TokenPair
 from learnhub.services.user import UserService
 
@@ -29,37 +28,25 @@ def _tokens(pair: TokenPair) -> TokenOut:
 async def register(body: RegisterIn, uow: Uow) -> UserOut:
     """Create a learner account (role `student`); it can log in at once."""
     user = await UserService(uow).register(body.email, body.password, body.display_name)
-    await uow.commit()
     return UserOut.of(user)
 
 
 @router.post("/login")
 async def login(body: LoginIn, request: Request, uow: Uow) -> TokenOut:
     """Exchange e-mail and password for an access token and a refresh token."""
-    service = auth_service(request, uow)
-    try:
-        pair = await service.login(
-            body.email,
-            body.password,
-            ip_address=request.client.host if request.client else None,
-            user_agent=request.headers.get("user-agent"),
-        )
-    except (NotAuthenticated, TooManyRequests):
-        await uow.commit()  # the failure itself is recorded, for throttling
-        raise
-    await uow.commit()
+    pair = await auth_service(request, uow).login(
+        body.email,
+        body.password,
+        ip_address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
     return _tokens(pair)
 
 
 @router.post("/refresh")
 async def refresh(body: RefreshIn, request: Request, uow: Uow) -> TokenOut:
     """Rotate the refresh token; presenting an already-rotated one ends the session."""
-    try:
-        pair = await auth_service(request, uow).refresh(body.refresh_token)
-    except NotAuthenticated:
-        await uow.commit()  # a detected reuse revokes the session
-        raise
-    await uow.commit()
+    pair = await auth_service(request, uow).refresh(body.refresh_token)
     return _tokens(pair)
 
 
@@ -79,5 +66,4 @@ async def logout(
         # Only then is the bearer read: a stale access token sent along with a refresh
         # token must not stop the logout.
         await service.end_session(await get_principal(request, uow, authorization))
-    await uow.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

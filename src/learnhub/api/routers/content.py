@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Response, status
 
-from learnhub.api.deps import Uow, etag, get_optional_principal, get_principal, versioned
+from learnhub.api.deps import Caller, IfMatch, MaybeCaller, Uow, set_etag, versioned
 from learnhub.api.schemas.common import PROBLEM_RESPONSES
 from learnhub.api.schemas.courses import (
     OrderIn,
@@ -24,25 +23,17 @@ from learnhub.api.schemas.courses import (
     VideoPatch,
     quiz_out,
 )
-from learnhub.domain.principal import Principal
 from learnhub.domain.quiz_rules import OptionSpec, QuestionSpec, QuizSpec
-from learnhub.models import Quiz, Section, Video
 from learnhub.services.course_access import ContentAccess
-from learnhub.services.course_content import ContentAuthoringService
+from learnhub.services.course_content import (
+    ContentAuthoringService,
+    SectionChanges,
+    VideoChanges,
+)
 from learnhub.services.quiz_authoring import QuizAuthoringService
 
 router = APIRouter(tags=["course content"], responses=PROBLEM_RESPONSES)
-Caller = Annotated[Principal, Depends(get_principal)]
-MaybeCaller = Annotated[Principal | None, Depends(get_optional_principal)]
-IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag, or *')]
 NO_CONTENT = status.HTTP_204_NO_CONTENT
-
-
-def tagged(response: Response, entity: Section | Video | Quiz, view: str | None = None) -> None:
-    """Sections, videos and quizzes are versioned: `ETag: W/"<version>"`. A reduced view of
-    the same version (locked, or without answer keys) carries its name as the stamp, so a
-    learner who enrols is never answered 304 for the locked copy they held."""
-    response.headers["ETag"] = etag(entity.version, view)
 
 
 def _spec(body: QuizIn | QuizPatch, current: QuizSpec | None = None) -> QuizSpec:
@@ -81,8 +72,7 @@ async def add_section(
     section = await ContentAuthoringService(uow).add_section(
         caller, course_id, body.title, body.position
     )
-    await uow.commit()
-    tagged(response, section)
+    set_etag(response, section.version)
     return SectionOut.model_validate(section)
 
 
@@ -91,7 +81,6 @@ async def order_sections(
     course_id: uuid.UUID, body: OrderIn, caller: Caller, uow: Uow
 ) -> list[SectionOut]:
     sections = await ContentAuthoringService(uow).reorder_sections(caller, course_id, body.ids)
-    await uow.commit()
     return [SectionOut.model_validate(s) for s in sections]
 
 
@@ -100,7 +89,7 @@ async def get_section(
     section_id: uuid.UUID, caller: MaybeCaller, uow: Uow, response: Response
 ) -> SectionOut:
     section = await ContentAuthoringService(uow).get_section(caller, section_id)
-    tagged(response, section)
+    set_etag(response, section.version)
     return SectionOut.model_validate(section)
 
 
@@ -113,14 +102,14 @@ async def update_section(
     response: Response,
     if_match: IfMatch = None,
 ) -> SectionOut:
+    changes = SectionChanges(**body.model_dump(exclude_unset=True, exclude={"version"}))
     service = ContentAuthoringService(uow)
     section = await versioned(
         if_match,
         body.version,
-        lambda v: service.update_section(caller, section_id, body.title, body.position, v),
+        lambda v: service.update_section(caller, section_id, changes, v),
     )
-    await uow.commit()
-    tagged(response, section)
+    set_etag(response, section.version)
     return SectionOut.model_validate(section)
 
 
@@ -131,7 +120,6 @@ async def delete_section(
     """Soft delete, with the section's videos and quizzes."""
     service = ContentAuthoringService(uow)
     await versioned(if_match, None, lambda v: service.delete_section(caller, section_id, v))
-    await uow.commit()
     return Response(status_code=NO_CONTENT)
 
 
@@ -140,8 +128,7 @@ async def restore_section(
     section_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
 ) -> SectionOut:
     section = await ContentAuthoringService(uow).restore_section(caller, section_id)
-    await uow.commit()
-    tagged(response, section)
+    set_etag(response, section.version)
     return SectionOut.model_validate(section)
 
 
@@ -162,8 +149,7 @@ async def add_video(
         transcript=body.transcript,
         is_preview=body.is_preview,
     )
-    await uow.commit()
-    tagged(response, video)
+    set_etag(response, video.version)
     return VideoOut.model_validate(video)
 
 
@@ -172,7 +158,6 @@ async def order_videos(
     section_id: uuid.UUID, body: OrderIn, caller: Caller, uow: Uow
 ) -> list[VideoOut]:
     videos = await ContentAuthoringService(uow).reorder_videos(caller, section_id, body.ids)
-    await uow.commit()
     return [VideoOut.model_validate(v) for v in videos]
 
 
@@ -185,7 +170,7 @@ async def get_video(
     course's outline get it with `locked: true`, `url: null` and `transcript: null`."""
     video, access = await ContentAuthoringService(uow).get_video(caller, video_id)
     response.headers["Vary"] = "Authorization"
-    tagged(response, video, None if access.full or video.is_preview else "locked")
+    set_etag(response, video.version, None if access.full or video.is_preview else "locked")
     return VideoOut.of(video, full=access.full)
 
 
@@ -199,12 +184,11 @@ async def update_video(
     if_match: IfMatch = None,
 ) -> VideoOut:
     service = ContentAuthoringService(uow)
-    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    changes = VideoChanges(**body.model_dump(exclude_unset=True, exclude={"version"}))
     video = await versioned(
         if_match, body.version, lambda v: service.update_video(caller, video_id, changes, v)
     )
-    await uow.commit()
-    tagged(response, video)
+    set_etag(response, video.version)
     return VideoOut.model_validate(video)
 
 
@@ -214,7 +198,6 @@ async def delete_video(
 ) -> Response:
     service = ContentAuthoringService(uow)
     await versioned(if_match, None, lambda v: service.delete_video(caller, video_id, v))
-    await uow.commit()
     return Response(status_code=NO_CONTENT)
 
 
@@ -223,8 +206,7 @@ async def restore_video(
     video_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
 ) -> VideoOut:
     video = await ContentAuthoringService(uow).restore_video(caller, video_id)
-    await uow.commit()
-    tagged(response, video)
+    set_etag(response, video.version)
     return VideoOut.model_validate(video)
 
 
@@ -237,9 +219,8 @@ async def add_quiz(
 ) -> QuizAuthorOut:
     service = QuizAuthoringService(uow)
     quiz = await service.add_quiz(caller, section_id, _spec(body), body.position)
-    await uow.commit()
     loaded, _ = await service.get_quiz(caller, quiz.id)
-    tagged(response, loaded)
+    set_etag(response, loaded.version)
     return QuizAuthorOut.model_validate(loaded)
 
 
@@ -248,7 +229,6 @@ async def order_quizzes(
     section_id: uuid.UUID, body: OrderIn, caller: Caller, uow: Uow
 ) -> list[QuizSummary]:
     quizzes = await QuizAuthoringService(uow).reorder_quizzes(caller, section_id, body.ids)
-    await uow.commit()
     return [QuizSummary.model_validate(q) for q in quizzes]
 
 
@@ -262,7 +242,7 @@ async def get_quiz(
     quiz, access = await QuizAuthoringService(uow).get_quiz(caller, quiz_id)
     response.headers["Vary"] = "Authorization"
     views = {ContentAccess.EDITOR: None, ContentAccess.OUTLINE: "locked"}
-    tagged(response, quiz, views.get(access, "learner"))
+    set_etag(response, quiz.version, views.get(access, "learner"))
     return quiz_out(
         quiz, with_keys=access is ContentAccess.EDITOR, locked=access is ContentAccess.OUTLINE
     )
@@ -293,8 +273,7 @@ async def update_quiz(
     quiz = await versioned(
         if_match, body.version, lambda v: service.update_quiz(caller, quiz_id, spec, replace, v)
     )
-    await uow.commit()
-    tagged(response, quiz)
+    set_etag(response, quiz.version)
     return QuizAuthorOut.model_validate(quiz)
 
 
@@ -304,7 +283,6 @@ async def delete_quiz(
 ) -> Response:
     service = QuizAuthoringService(uow)
     await versioned(if_match, None, lambda v: service.delete_quiz(caller, quiz_id, v))
-    await uow.commit()
     return Response(status_code=NO_CONTENT)
 
 
@@ -313,6 +291,5 @@ async def restore_quiz(
     quiz_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
 ) -> QuizAuthorOut:
     quiz = await QuizAuthoringService(uow).restore_quiz(caller, quiz_id)
-    await uow.commit()
-    tagged(response, quiz)
+    set_etag(response, quiz.version)
     return QuizAuthorOut.model_validate(quiz)

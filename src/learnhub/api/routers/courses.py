@@ -6,13 +6,15 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from learnhub.api.deps import (
+    Caller,
+    IfMatch,
+    Limit,
+    MaybeCaller,
     Uow,
     etag,
-    get_optional_principal,
-    get_principal,
     representation_stamp,
     versioned,
 )
@@ -27,17 +29,12 @@ from learnhub.api.schemas.courses import (
     catalog_page_json,
 )
 from learnhub.domain.enums import DifficultyLevel
-from learnhub.domain.errors import NotAuthenticated
-from learnhub.domain.principal import Principal
-from learnhub.models import AuditLog, Course
-from learnhub.repositories.filters import CursorPagination, Sort, decode_cursor, encode_cursor
+from learnhub.models import Course
+from learnhub.repositories.filters import CursorPagination
+from learnhub.services.audit import AuditService
 from learnhub.services.course import CatalogQuery, CourseChanges, CourseDraft, CourseService
 
 router = APIRouter(tags=["courses"], responses=PROBLEM_RESPONSES)
-Caller = Annotated[Principal, Depends(get_principal)]
-MaybeCaller = Annotated[Principal | None, Depends(get_optional_principal)]
-IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag')]
-Limit = Annotated[int, Query(ge=1, le=100)]
 # An amount to the cent, 0 to 1000000, as a decimal string: the pattern is the whole rule,
 # so the OpenAPI document states exactly what is accepted (no three decimals, no exponent).
 MONEY_QUERY_PATTERN = r"^(?:[0-9]{1,6}(?:\.[0-9]{1,2})?|1000000(?:\.0{1,2})?)$"
@@ -46,7 +43,6 @@ Money = Annotated[
     Query(pattern=MONEY_QUERY_PATTERN, max_length=10, description="an amount, e.g. 19.99"),
 ]
 JSON = "application/json"
-HISTORY_SORT = Sort("history", AuditLog.occurred_at, descending=True)
 
 
 def course_response(
@@ -81,8 +77,6 @@ async def catalog(
     service = CourseService(uow)
     pagination = CursorPagination(limit, cursor)
     if mine:
-        if caller is None:
-            raise NotAuthenticated("log in to list your own courses")
         page = await service.mine(caller, pagination)
         items = [CourseOut.of(c) for c in page.items]
         mine_page = PageOut[CourseOut](items=items, next_cursor=page.next_cursor)
@@ -114,7 +108,6 @@ async def create_course(body: CourseIn, caller: Caller, uow: Uow) -> Response:
             slug=body.slug,
         ),
     )
-    await uow.commit()
     course = await CourseService(uow).detail(caller, course.id)
     return course_response(course, status.HTTP_201_CREATED)
 
@@ -154,7 +147,6 @@ async def update_course(
     course = await versioned(
         if_match, body.version, lambda v: service.update(caller, course_id, changes, v)
     )
-    await uow.commit()
     return course_response(course)
 
 
@@ -168,14 +160,12 @@ async def delete_course(
         await service.hard_delete(caller, course_id)
     else:
         await versioned(if_match, None, lambda v: service.delete(caller, course_id, v))
-    await uow.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/courses/{course_id}/restore", response_model=CourseDetailOut)
 async def restore_course(course_id: uuid.UUID, caller: Caller, uow: Uow) -> Response:
     course = await CourseService(uow).restore(caller, course_id)
-    await uow.commit()
     return course_response(course)
 
 
@@ -192,7 +182,6 @@ async def publish_course(
     await versioned(
         if_match, body.version if body else None, lambda v: service.publish(caller, course_id, v)
     )
-    await uow.commit()
     return course_response(await service.detail(caller, course_id))
 
 
@@ -209,7 +198,6 @@ async def archive_course(
     await versioned(
         if_match, body.version if body else None, lambda v: service.archive(caller, course_id, v)
     )
-    await uow.commit()
     return course_response(await service.detail(caller, course_id))
 
 
@@ -218,8 +206,7 @@ async def course_history(
     course_id: uuid.UUID, caller: Caller, uow: Uow, limit: Limit = 50, cursor: Cursor = None
 ) -> PageOut[AuditEntryOut]:
     """The audit trail of the course and its content (its instructor and admins)."""
-    before = decode_cursor(cursor, HISTORY_SORT) if cursor else None
-    entries = await CourseService(uow).history(caller, course_id, limit + 1, before)
-    page, more = entries[:limit], len(entries) > limit
-    next_cursor = encode_cursor(HISTORY_SORT, page[-1].occurred_at, page[-1].id) if more else None
-    return PageOut(items=[AuditEntryOut.of(e) for e in page], next_cursor=next_cursor)
+    page = await AuditService(uow).course_history(
+        caller, course_id, CursorPagination(limit, cursor)
+    )
+    return PageOut(items=[AuditEntryOut.of(e) for e in page.items], next_cursor=page.next_cursor)

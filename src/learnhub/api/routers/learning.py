@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Request, status
 
-from learnhub.api.deps import Uow, get_principal
+from learnhub.api.deps import Caller, Limit, Uow
 from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.learning import (
     CourseProgressOut,
@@ -20,12 +19,10 @@ from learnhub.api.schemas.learning import (
     ProgressOut,
     ResumeOut,
 )
-from learnhub.domain.principal import Principal
 from learnhub.repositories.filters import CursorPagination
 from learnhub.services.learning import EnrollmentService, Heartbeat, ProgressService
 
 router = APIRouter(tags=["learning"], responses=PROBLEM_RESPONSES)
-Caller = Annotated[Principal, Depends(get_principal)]
 
 
 def progress_service(request: Request, uow: Uow) -> ProgressService:
@@ -45,14 +42,12 @@ def heartbeat_of(body: ProgressIn) -> Heartbeat:
 async def enroll(course_id: uuid.UUID, caller: Caller, uow: Uow) -> EnrollmentOut:
     """Enrol the caller; a cancelled enrolment comes back instead of a second one."""
     enrollment = await EnrollmentService(uow).enroll(caller, course_id)
-    await uow.commit()
     return EnrollmentOut.model_validate(enrollment)
 
 
 @router.post("/enrollments/{enrollment_id}/cancel")
 async def cancel_enrollment(enrollment_id: uuid.UUID, caller: Caller, uow: Uow) -> EnrollmentOut:
     enrollment = await EnrollmentService(uow).cancel(caller, enrollment_id)
-    await uow.commit()
     return EnrollmentOut.model_validate(enrollment)
 
 
@@ -60,7 +55,7 @@ async def cancel_enrollment(enrollment_id: uuid.UUID, caller: Caller, uow: Uow) 
 async def my_enrollments(
     caller: Caller,
     uow: Uow,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
     cursor: Cursor = None,
 ) -> PageOut[MyEnrollmentOut]:
     """The caller's enrolments, newest first. An enrolment in a course that was deleted stays
@@ -86,7 +81,6 @@ async def put_progress(
     simple clients, `watched_seconds`). The server decides the credited `watched_seconds`
     (bounded by real time since the first heartbeat for the video) and completion."""
     progress = await progress_service(request, uow).heartbeat(caller, video_id, heartbeat_of(body))
-    await uow.commit()
     return ProgressOut.model_validate(progress)
 
 
@@ -101,7 +95,6 @@ async def post_heartbeats(
     progress = await progress_service(request, uow).heartbeats(
         caller, [(beat.video_id, heartbeat_of(beat)) for beat in body.heartbeats]
     )
-    await uow.commit()
     return ProgressListOut(items=[ProgressOut.model_validate(p) for p in progress])
 
 

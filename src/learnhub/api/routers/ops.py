@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from learnhub.api.problems import problem
+from learnhub.db.engine import ping
 from learnhub.services.monitoring import refresh_audit_completeness, refresh_outbox_backlog
 
 router = APIRouter(tags=["operations"])
@@ -23,9 +23,7 @@ async def health() -> dict[str, str]:
 async def ready(request: Request) -> JSONResponse:
     """Readiness: the database answers."""
     try:
-        async with request.app.state.engine.connect() as conn:
-            probe = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await probe.execute(text("SELECT 1"))
+        await ping(request.app.state.engine)
     except Exception as exc:  # any failure means "not ready", never a 500
         return problem(503, "database_unavailable", type(exc).__name__)
     return JSONResponse({"status": "ready"})

@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Response, status
 
-from learnhub.api.deps import Uow, etag, get_optional_principal, get_principal, versioned
+from learnhub.api.deps import Caller, IfMatch, Limit, MaybeCaller, Uow, set_etag, versioned
 from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.reviews import ReviewIn, ReviewOut, ReviewPatch
-from learnhub.domain.errors import InvalidValue
-from learnhub.domain.principal import Principal
 from learnhub.models.learning import Review
 from learnhub.repositories.filters import CursorPagination
-from learnhub.services.reviews import ReviewService
+from learnhub.services.reviews import ReviewChanges, ReviewService
 
 router = APIRouter(tags=["reviews"], responses=PROBLEM_RESPONSES)
-Caller = Annotated[Principal, Depends(get_principal)]
-MaybeCaller = Annotated[Principal | None, Depends(get_optional_principal)]
-IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag')]
 
 
 def review_response(response: Response, review: Review) -> ReviewOut:
-    response.headers["ETag"] = etag(review.version)
+    set_etag(response, review.version)
     return ReviewOut.model_validate(review)
 
 
@@ -33,7 +27,6 @@ async def post_review(
 ) -> ReviewOut:
     """One review per learner and course, by enrolled learners only."""
     review = await ReviewService(uow).post(caller, course_id, body.rating, body.body)
-    await uow.commit()
     return review_response(response, review)
 
 
@@ -42,7 +35,7 @@ async def list_reviews(
     course_id: uuid.UUID,
     uow: Uow,
     _caller: MaybeCaller,  # no login needed, but a dead token is still refused
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
     cursor: Cursor = None,
 ) -> PageOut[ReviewOut]:
     """The course's published reviews, newest first (public)."""
@@ -69,21 +62,11 @@ async def update_review(
     if_match: IfMatch = None,
 ) -> ReviewOut:
     """The author edits rating and body; moderators set `status` (published or hidden)."""
+    changes = ReviewChanges(**body.model_dump(exclude_unset=True, exclude={"version"}))
     service = ReviewService(uow)
-    if body.status is not None and (body.rating is not None or body.body is not None):
-        raise InvalidValue("change the status, or the rating and body, not both at once")
-    if body.status is not None:
-        new_status = body.status
-        review = await versioned(
-            if_match, body.version, lambda v: service.moderate(caller, review_id, new_status, v)
-        )
-    else:
-        review = await versioned(
-            if_match,
-            body.version,
-            lambda v: service.edit(caller, review_id, body.rating, body.body, v),
-        )
-    await uow.commit()
+    review = await versioned(
+        if_match, body.version, lambda v: service.update(caller, review_id, changes, v)
+    )
     return review_response(response, review)
 
 
@@ -93,7 +76,6 @@ async def delete_review(
 ) -> Response:
     service = ReviewService(uow)
     await versioned(if_match, None, lambda v: service.delete(caller, review_id, v))
-    await uow.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -102,5 +84,4 @@ async def restore_review(
     review_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
 ) -> ReviewOut:
     review = await ReviewService(uow).restore(caller, review_id)
-    await uow.commit()
     return review_response(response, review)

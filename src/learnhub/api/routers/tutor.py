@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 
-from learnhub.api.deps import Uow, get_principal
+from learnhub.api.deps import Caller, Uow
 from learnhub.api.schemas.common import PROBLEM_RESPONSES, Problem
 from learnhub.api.schemas.tutor import (
     ConversationIn,
@@ -17,7 +17,6 @@ from learnhub.api.schemas.tutor import (
     MessageOut,
 )
 from learnhub.db.uow import UnitOfWork
-from learnhub.domain.principal import Principal
 from learnhub.models.learning import TutorMessage
 from learnhub.services.tutor import TutorService
 
@@ -25,7 +24,6 @@ UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"model": Problem, "description": "the tutor provider cannot answer just now"}
 }
 router = APIRouter(tags=["tutor"], responses=PROBLEM_RESPONSES)
-Caller = Annotated[Principal, Depends(get_principal)]
 
 
 def tutor_service(request: Request, uow: UnitOfWork) -> TutorService:
@@ -44,7 +42,6 @@ async def start_conversation(
     """Start a conversation with the tutor about a course (optionally one of its videos);
     enrolled learners only."""
     conversation = await tutor_service(request, uow).start(caller, course_id, body.video_id)
-    await uow.commit()
     return ConversationOut(
         id=conversation.id,
         course_id=conversation.course_id,
@@ -81,11 +78,5 @@ async def ask(
 ) -> ExchangeOut:
     """Ask the tutor. The answer quotes the course's own material and cites the video and
     time each passage comes from; 429 once the daily limit of questions is reached."""
-    service = tutor_service(request, uow)
-    prepared = await service.prepare(caller, conversation_id, body.content)
-    # No transaction stays open while the provider works (seconds, for a remote model).
-    await uow.rollback()
-    reply, latency_ms = await service.answer(prepared)
-    exchange = await service.record(prepared, reply, latency_ms)
-    await uow.commit()
+    exchange = await tutor_service(request, uow).ask(caller, conversation_id, body.content)
     return ExchangeOut(question=message_out(exchange.question), answer=message_out(exchange.answer))
