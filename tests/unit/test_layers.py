@@ -32,6 +32,25 @@ SERVICE_HELPERS = {
 }
 # Composition roots: they wire the application and may start workers.
 COMPOSITION_ROOTS = {"cli.py", "api/app.py"}
+# The floors of the house, lowest first: a module imports its own package or a lower floor,
+# never a higher one (api -> services -> repositories -> db -> models -> domain). Settings,
+# logging and metrics are the ground every floor stands on.
+FLOORS = {
+    "domain": 0,
+    "config": 0,
+    "logging": 0,
+    "metrics": 0,
+    "models": 1,
+    "events": 1,
+    "tutor_providers": 1,
+    "db": 2,
+    "repositories": 3,
+    "services": 4,
+    "ops": 5,
+    "workers": 5,
+    "api": 6,
+    "cli": 7,
+}
 # Markers of operations work that belongs in ops/ (bulk loading, query plans), not services.
 OPS_MARKERS = ("EXPLAIN", "COPY ", "copy_records_to_table", "BulkLoader")
 
@@ -66,11 +85,24 @@ def under(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
 
 
+def floor(module_path: str) -> str:
+    """The floor of `learnhub/<first part>`: a package, or a top-level module."""
+    return module_path.split("/")[0].removesuffix(".py")
+
+
 def layer_violations() -> list[str]:
     problems = []
     for path in modules():
         here = name(path)
         imports = imported(path)
+        if here != "__init__.py":
+            own = FLOORS[floor(here)]  # a new package must be given its floor
+            problems += [
+                f"{here} imports {m} (up from floor {own} to {FLOORS[theirs]})"
+                for m in imports
+                if (theirs := m.split(".")[1] if "." in m else "") in FLOORS
+                and FLOORS[theirs] > own
+            ]
         if here.startswith("domain/"):
             problems += [
                 f"{here} imports {m} (the domain imports only the domain)"
@@ -146,6 +178,8 @@ def test_the_allowlists_name_real_modules_that_still_need_them():
     ("module", "source", "rule"),
     [
         ("services/x.py", "from learnhub.workers.relay import OutboxRelay\n", layer_violations),
+        ("repositories/x.py", "from learnhub.services.base import BaseService\n", layer_violations),
+        ("models/x.py", "from learnhub.db.uow import UnitOfWork\n", layer_violations),
         ("repositories/x.py", "def f():\n    import learnhub.ops.seed\n", layer_violations),
         ("api/routers/x.py", "from learnhub.ops import demo\n", layer_violations),
         ("domain/x.py", "from learnhub.models.types import UTCDateTime\n", layer_violations),
