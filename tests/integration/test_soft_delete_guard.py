@@ -4,32 +4,45 @@ marker, and leaves the tests' own SQL alone."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import text, true
 
-from learnhub.ops import bulk_load
-from learnhub.ops.bulk_load import BulkLoader
-from learnhub.repositories import stats
+from learnhub.repositories import course, stats
+from learnhub.repositories.course import CourseRepository
+from learnhub.repositories.filters import CursorPagination
+from learnhub.repositories.session import UserSessionRepository
 from learnhub.repositories.stats import LearnerStatsRepository
 from tests.integration.helpers import register
 from tests.support.soft_delete_guard import GUARD
 
 
-async def test_a_raw_read_that_lost_its_criterion_is_reported(connection, monkeypatch):
-    """A Core read on a connection gets nothing from the ORM's global filter: without its
-    `live()` the guard reports it, naming the application line that ran it."""
-    loader = BulkLoader(connection)
+@pytest.fixture
+def fresh_catalog_statement() -> Iterator[None]:
+    """The catalog statement is built once per dialect: build it again around the test."""
+    course._catalog_select.cache_clear()
+    yield
+    course._catalog_select.cache_clear()
+
+
+@pytest.mark.usefixtures("fresh_catalog_statement")
+async def test_a_raw_read_that_lost_its_criterion_is_reported(session, monkeypatch):
+    """The catalog runs as Core on the session's connection, so the ORM's global filter never
+    sees it: without its `live()` the guard reports it, naming the application line."""
+    catalog = CourseRepository(session)
     GUARD.take()
-    assert await loader.ids_by_name("tags", ["python"]) == {}
+    await catalog.catalog_page([], CursorPagination(), None)
     assert GUARD.take() == []
 
-    monkeypatch.setattr(bulk_load, "live", lambda _source: true())  # a forgotten live()
-    assert await loader.ids_by_name("tags", ["python"]) == {}
+    monkeypatch.setattr(course, "live", lambda _source: true())  # a forgotten live()
+    course._catalog_select.cache_clear()
+    await catalog.catalog_page([], CursorPagination(), None)
     found = GUARD.take()  # taken here, so this test itself does not fail on them
-    assert [(v.caller.split(":")[0], v.tables) for v in found] == [
-        ("learnhub/ops/bulk_load.py", ("tags",))
-    ]
+    assert [v.caller.split(":")[0] for v in found] == ["learnhub/repositories/course.py"]
+    assert sorted(found[0].tables) == ["course_objectives", "courses", "tags"]
 
 
 async def test_a_read_of_deleted_rows_on_purpose_needs_the_marker(uow, session, monkeypatch):
@@ -47,8 +60,9 @@ async def test_a_read_of_deleted_rows_on_purpose_needs_the_marker(uow, session, 
     assert [v.tables for v in found] == [("users",)]
 
 
-async def test_marked_reads_and_the_tests_own_sql_pass(connection):
+async def test_marked_reads_and_the_tests_own_sql_pass(session):
     GUARD.take()
-    assert (await BulkLoader(connection).count_rows(["courses"])) == {"courses": False}
-    await connection.execute(text("SELECT id FROM courses"))  # a test, not the application
+    # An ORM read with the marker: the global filter steps aside and the guard accepts it.
+    assert await UserSessionRepository(session).ids_for_user(uuid.uuid4()) == []
+    await session.execute(text("SELECT id FROM courses"))  # a test, not the application
     assert GUARD.take() == []

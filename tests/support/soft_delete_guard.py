@@ -167,10 +167,11 @@ def application_caller() -> str | None:
     (src/learnhub), else None."""
     for frame in _frames():
         filename = frame.f_code.co_filename
-        if filename == __file__ or filename.startswith(LIBRARY_DIRS) or filename.startswith("<"):
-            continue
+        # The package first: installed without -e, it sits inside site-packages itself.
         if filename.startswith(APP_DIR):
             return f"{Path(filename).relative_to(Path(APP_DIR).parent)}:{frame.f_lineno}"
+        if filename == __file__ or filename.startswith(LIBRARY_DIRS) or filename.startswith("<"):
+            continue
         return None
     return None
 

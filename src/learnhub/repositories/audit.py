@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper
 
 from learnhub.db.audit import audit_value, audited_columns, entity_type_of
-from learnhub.db.soft_delete import INCLUDE_DELETED
+from learnhub.db.soft_delete import including_deleted
 from learnhub.domain.enums import AuditAction
 from learnhub.models.audit import AuditLog
 from learnhub.models.base import Base, BaseModel
@@ -186,9 +186,9 @@ class AuditLogRepository:
             columns = checked_columns(mapper)
             model = mapper.class_
             result = await self.session.stream(
-                select(*(getattr(model, k) for k, _ in columns)).execution_options(
-                    **{INCLUDE_DELETED: True}, yield_per=5000
-                )
+                including_deleted(
+                    select(*(getattr(model, k) for k, _ in columns))
+                ).execution_options(yield_per=5000)
             )
             seen: set[uuid.UUID] = set()
             async for row in result:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper
 
 from learnhub.db.audit import entity_type_of
-from learnhub.db.soft_delete import INCLUDE_DELETED
+from learnhub.db.soft_delete import including_deleted
 from learnhub.models.audit import AuditLog
 from learnhub.models.monitoring import AuditCheckGap, AuditCheckpoint
 from learnhub.repositories.audit import (
@@ -115,9 +115,7 @@ class AuditCheckRepository:
         for entity_type, mapper in _mappers().items():
             model = mapper.class_
             result = await self.session.execute(
-                select(model.id)
-                .where(_written_after(previous, now))
-                .execution_options(**{INCLUDE_DELETED: True})
+                including_deleted(select(model.id).where(_written_after(previous, now)))
             )
             ids = set(result.scalars().all())
             if ids:
@@ -153,9 +151,9 @@ class AuditCheckRepository:
                     replayed += 1
                     replay_entry(states, entity_id, action, changes)
                 rows = await self.session.execute(
-                    select(*(getattr(model, k) for k, _ in columns))
-                    .where(model.id.in_(chunk))
-                    .execution_options(**{INCLUDE_DELETED: True})
+                    including_deleted(
+                        select(*(getattr(model, k) for k, _ in columns)).where(model.id.in_(chunk))
+                    )
                 )
                 seen: set[uuid.UUID] = set()
                 for row in rows.all():
@@ -172,9 +170,7 @@ class AuditCheckRepository:
         total = 0
         for mapper in _mappers().values():
             result = await self.session.execute(
-                select(func.count())
-                .select_from(mapper.local_table)
-                .execution_options(**{INCLUDE_DELETED: True})
+                including_deleted(select(func.count()).select_from(mapper.local_table))
             )
             total += int(result.scalar_one())
         return total

@@ -8,6 +8,7 @@ from typing import ClassVar
 from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from learnhub.db.soft_delete import including_deleted
 from learnhub.domain.enums import UserStatus
 from learnhub.models.user import LoginFailure, Permission, Role, User, UserActivity, UserSession
 from learnhub.models.user.role import role_permissions, user_roles
@@ -65,9 +66,7 @@ class UserSessionRepository(BaseRepository[UserSession]):
 
     async def ids_for_user(self, user_id: uuid.UUID) -> list[uuid.UUID]:
         result = await self.session.execute(
-            select(UserSession.id)
-            .where(UserSession.user_id == user_id)
-            .execution_options(include_deleted=True)
+            including_deleted(select(UserSession.id).where(UserSession.user_id == user_id))
         )
         return list(result.scalars().all())
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from learnhub.db.session import AUDITED_BULK
-from learnhub.db.soft_delete import INCLUDE_DELETED
+from learnhub.db.soft_delete import INCLUDE_DELETED, including_deleted
 from learnhub.models.course import Section, Video
 from learnhub.models.learning import TutorConversation, TutorMessage, TutorUsage
 from learnhub.repositories.base import BaseRepository
@@ -32,9 +32,7 @@ class ConversationRepository(BaseRepository[TutorConversation]):
         """Conversations with no message since `cutoff` (or none at all, created before it)."""
         last = func.coalesce(TutorConversation.last_message_at, TutorConversation.created_at)
         result = await self.session.execute(
-            select(TutorConversation.id)
-            .where(last < cutoff)
-            .execution_options(**{INCLUDE_DELETED: True})
+            including_deleted(select(TutorConversation.id).where(last < cutoff))
         )
         return list(result.scalars().all())
 
@@ -83,9 +81,7 @@ class MessageRepository(BaseRepository[TutorMessage]):
 
     async def created_before(self, cutoff: datetime) -> list[uuid.UUID]:
         result = await self.session.execute(
-            select(TutorMessage.id)
-            .where(TutorMessage.created_at < cutoff)
-            .execution_options(**{INCLUDE_DELETED: True})
+            including_deleted(select(TutorMessage.id).where(TutorMessage.created_at < cutoff))
         )
         return list(result.scalars().all())
 
