@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from learnhub.api.app import create_app
-from learnhub.cli import app as cli_app
+from learnhub.cli.app import app as cli_app
 from learnhub.config import get_settings
 from learnhub.models import LoginFailure
 from tests.api.conftest import PASSWORD, LoginAs, assert_problem, create_account

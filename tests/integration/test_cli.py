@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from learnhub.cli import app
+from learnhub.cli.app import app
 from learnhub.config import get_settings
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import insert, inspect, select
 from sqlalchemy.engine import Connection
 from typer.testing import CliRunner
 
-from learnhub.cli import app
+from learnhub.cli.app import app
 from learnhub.config import get_settings
 from learnhub.db.engine import create_engine
 from learnhub.domain.enums import UserStatus

@@ -126,7 +126,7 @@ async def test_stats_refresh_of_an_idle_learner_writes_zeros(uow):
 def test_cli_events_handle_once_handles_what_was_left_unhandled(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
 ):
-    from learnhub.cli import app
+    from learnhub.cli.app import app
     from learnhub.config import get_settings
 
     path = tmp_path / "handle.db"

@@ -101,7 +101,7 @@ async def test_broker_down_marks_nothing_published(factory, nats_client):
 def test_cli_relay_once_publishes_what_is_waiting(nats_client, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from learnhub.cli import app
+    from learnhub.cli.app import app
     from learnhub.config import get_settings
 
     monkeypatch.setenv("LEARNHUB_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")

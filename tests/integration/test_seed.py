@@ -15,7 +15,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from learnhub.cli import app
+from learnhub.cli.app import app
 from learnhub.config import get_settings
 from learnhub.db.audit import audited_columns, render_value
 from learnhub.db.engine import create_engine, create_session_factory

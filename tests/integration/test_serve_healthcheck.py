@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
-from learnhub.cli import app
+from learnhub.cli.app import app
 from learnhub.config import get_settings
 
 

@@ -175,7 +175,7 @@ def test_learnhub_db_upgrade_fails_with_a_clear_message(
     (environment) set the timeouts."""
     from typer.testing import CliRunner
 
-    from learnhub.cli import app
+    from learnhub.cli.app import app
     from learnhub.config import get_settings
 
     for name, value in {

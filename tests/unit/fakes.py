@@ -20,7 +20,7 @@ from learnhub.domain.errors import ConcurrencyConflict, Conflict, InvalidValue, 
 from learnhub.events.events import DomainEvent
 from learnhub.models.base import BaseModel, VersionedModel
 from learnhub.models.user import Permission, Role, User
-from learnhub.repositories.base import PROTECTED_FIELDS
+from learnhub.repositories.core import PROTECTED_FIELDS
 from learnhub.repositories.user import PermissionRepository, RoleRepository, UserRepository
 
 T = TypeVar("T", bound=BaseModel)

@@ -18,8 +18,8 @@ from learnhub.db.soft_delete import including_deleted
 from learnhub.domain.enums import AuditAction
 from learnhub.models.audit import AuditLog
 from learnhub.models.base import Base, BaseModel
-from learnhub.repositories.base import keyset_page
 from learnhub.repositories.filters import CursorPagination, Filter, Page, Sort
+from learnhub.repositories.pages import keyset_page
 
 AUDIT_SORTS: dict[str, Sort] = {"newest": Sort("newest", AuditLog.occurred_at, descending=True)}
 

@@ -28,8 +28,9 @@ from learnhub.models.course import (
     Video,
     course_tags,
 )
-from learnhub.repositories.base import BaseRepository, keyset_statement, page_of
+from learnhub.repositories.base import BaseRepository
 from learnhub.repositories.filters import CursorPagination, Filter, Page, Search, Sort
+from learnhub.repositories.pages import keyset_statement, page_of
 
 CATALOG_SORTS: dict[str, Sort] = {
     "rating": Sort("rating", Course.rating, descending=True),

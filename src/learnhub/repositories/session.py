@@ -12,8 +12,9 @@ from learnhub.db.soft_delete import including_deleted
 from learnhub.domain.enums import UserStatus
 from learnhub.models.user import LoginFailure, Permission, Role, User, UserActivity, UserSession
 from learnhub.models.user.role import role_permissions, user_roles
-from learnhub.repositories.base import BaseRepository, keyset_page
+from learnhub.repositories.base import BaseRepository
 from learnhub.repositories.filters import CursorPagination, Eq, IsNull, Page, Sort
+from learnhub.repositories.pages import keyset_page
 
 
 class UserSessionRepository(BaseRepository[UserSession]):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from learnhub.api.deps import Caller, Uow
 from learnhub.api.schemas.attempts import AttemptOut, QuestionResult, SubmitIn, SubmitOut
 from learnhub.api.schemas.common import PROBLEM_RESPONSES
-from learnhub.api.schemas.courses import QuestionOut
+from learnhub.api.schemas.quizzes import QuestionOut
 from learnhub.services.quiz_attempts import AttemptAnswer, QuizAttemptService
 
 router = APIRouter(tags=["quiz attempts"], responses=PROBLEM_RESPONSES)

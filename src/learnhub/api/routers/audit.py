@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import AfterValidator, AwareDatetime
 
 from learnhub.api.deps import Caller, Limit, Uow, reject_unknown_query
+from learnhub.api.schemas.audit import AuditEntryOut
 from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut
-from learnhub.api.schemas.courses import AuditEntryOut
 from learnhub.domain.enums import AuditAction
 from learnhub.repositories.filters import CursorPagination
 from learnhub.services.audit import AuditQuery, AuditService

@@ -8,19 +8,21 @@ from fastapi import APIRouter, Response, status
 
 from learnhub.api.deps import Caller, IfMatch, MaybeCaller, Uow, set_etag, versioned
 from learnhub.api.schemas.common import PROBLEM_RESPONSES
-from learnhub.api.schemas.courses import (
+from learnhub.api.schemas.content import (
     OrderIn,
-    QuizAuthorOut,
-    QuizIn,
-    QuizOut,
-    QuizPatch,
-    QuizSummary,
     SectionIn,
     SectionOut,
     SectionPatch,
     VideoIn,
     VideoOut,
     VideoPatch,
+)
+from learnhub.api.schemas.quizzes import (
+    QuizAuthorOut,
+    QuizIn,
+    QuizOut,
+    QuizPatch,
+    QuizSummary,
     quiz_out,
 )
 from learnhub.domain.quiz_rules import OptionSpec, QuestionSpec, QuizSpec

@@ -18,9 +18,9 @@ from learnhub.api.deps import (
     representation_stamp,
     versioned,
 )
+from learnhub.api.schemas.audit import AuditEntryOut
 from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.courses import (
-    AuditEntryOut,
     CourseDetailOut,
     CourseIn,
     CourseOut,

@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import Field
 
 from learnhub.api.schemas.common import Input, Output, Text
-from learnhub.api.schemas.courses import QuestionOut
+from learnhub.api.schemas.quizzes import QuestionOut
 
 
 class AttemptOut(Output):

@@ -42,6 +42,10 @@ JSON_INTEGER = BeforeValidator(_json_integer)
 # Numbers of request bodies likewise: JSON Schema's `number` refuses booleans and strings.
 JSON_NUMBER = BeforeValidator(_json_integer)
 Version = Annotated[int, Field(ge=1, description="the version being changed"), JSON_INTEGER]
+# Integers with their bounds declared in the document (see JSON_INTEGER): a place in an
+# ordered list (sections, videos, quizzes), a duration in seconds (videos, quiz time limits).
+Position = Annotated[int, Field(ge=0, le=10_000), JSON_INTEGER]
+Seconds = Annotated[int, Field(ge=1, le=7 * 24 * 3600), JSON_INTEGER]
 
 
 class Input(BaseModel):

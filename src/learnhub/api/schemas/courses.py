@@ -1,28 +1,27 @@
+"""Courses and the catalog: a course in, patched and out (money as a decimal string), the
+catalog page straight from its read model, and a course's detail with its outline."""
+
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
 import pycountry
 import pydantic_core
 from pydantic import BeforeValidator, Field, StrictBool
 
-from learnhub.api.schemas.common import JSON_INTEGER, Input, Output, Text, Version, Words
-from learnhub.domain.enums import CourseStatus, DifficultyLevel, QuestionType
+from learnhub.api.schemas.common import Input, Output, Text, Version, Words
+from learnhub.api.schemas.content import LOCKED_NOTE, SectionDetailOut
+from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.domain.value_objects import Price
-from learnhub.models import AuditLog, Course, Quiz, Section, Video
+from learnhub.models import Course
 from learnhub.repositories.course import CatalogCard
 
 # ISO 4217 codes (what `Price` accepts), listed in the OpenAPI document.
 CURRENCY_CODES = sorted(c.alpha_3 for c in pycountry.currencies)
-# A video's address: http(s), no white space (what the service checks).
-URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
-# Integers with their bounds declared in the document (see JSON_INTEGER).
-Position = Annotated[int, Field(ge=0, le=10_000), JSON_INTEGER]
-Seconds = Annotated[int, Field(ge=1, le=7 * 24 * 3600), JSON_INTEGER]
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 TagText = Annotated[Text, Field(min_length=1, max_length=50)]
 ObjectiveText = Annotated[Text, Field(min_length=1, max_length=300)]
@@ -163,91 +162,6 @@ def catalog_page_json(cards: Sequence[CatalogCard], next_cursor: str | None) -> 
     return pydantic_core.to_json({"items": items, "next_cursor": next_cursor})
 
 
-LOCKED_NOTE = (
-    "Locked content (SPEC 5): callers who are neither enrolled in the course nor its "
-    "instructor or an admin see the outline only; for them a video that is not a free preview "
-    "has `locked: true` and `url` (and `transcript`) null."
-)
-
-
-class VideoSummary(Output):
-    __doc__ = LOCKED_NOTE
-
-    id: uuid.UUID
-    title: str
-    # null when `locked`
-    url: str | None
-    duration_seconds: int
-    position: int
-    version: int
-    # A free preview: shown in full to everyone who may see the course's outline.
-    is_preview: bool
-    # True when the caller may see the outline only and this is not a preview.
-    locked: bool = False
-
-    @classmethod
-    def of(cls, video: Video, *, full: bool) -> Self:
-        """The video as a caller sees it: in full, or (outline only) locked unless it is a
-        free preview."""
-        out = cls.model_validate(video)
-        if full or video.is_preview:
-            return out
-        hidden = {name: None for name in LOCKED_FIELDS if name in cls.model_fields}
-        return out.model_copy(update={**hidden, "locked": True})
-
-
-class VideoOut(VideoSummary):
-    __doc__ = LOCKED_NOTE
-
-    course_id: uuid.UUID
-    section_id: uuid.UUID
-    # null when `locked`
-    transcript: str | None
-
-
-# What a locked video leaves out.
-LOCKED_FIELDS = ("url", "transcript")
-
-
-class QuizSummary(Output):
-    id: uuid.UUID
-    title: str
-    position: int
-    pass_mark: int
-    max_attempts: int | None
-    time_limit_seconds: int | None
-    version: int
-
-
-class SectionOut(Output):
-    id: uuid.UUID
-    course_id: uuid.UUID
-    title: str
-    position: int
-    version: int
-
-
-class QuizOutline(QuizSummary):
-    question_count: int
-
-
-class SectionDetailOut(SectionOut):
-    videos: list[VideoSummary]
-    quizzes: list[QuizOutline]
-
-    @classmethod
-    def of(cls, section: Section, *, full: bool) -> SectionDetailOut:
-        return cls(
-            id=section.id,
-            course_id=section.course_id,
-            title=section.title,
-            position=section.position,
-            version=section.version,
-            videos=[VideoSummary.of(v, full=full) for v in section.videos],
-            quizzes=[QuizOutline.model_validate(q) for q in section.quizzes],
-        )
-
-
 class CourseDetailOut(CourseOut):
     __doc__ = LOCKED_NOTE
 
@@ -261,157 +175,3 @@ class CourseDetailOut(CourseOut):
             **cls.fields_of(course),
             sections=[SectionDetailOut.of(s, full=full) for s in course.sections],
         )
-
-
-class SectionIn(Input):
-    title: Words = Field(min_length=1, max_length=200)
-    position: Position | None = None
-
-
-class SectionPatch(Input):
-    title: Words | None = Field(default=None, min_length=1, max_length=200)
-    position: Position | None = None
-    version: Version | None = None
-
-
-class VideoIn(Input):
-    title: Words = Field(min_length=1, max_length=200)
-    url: str = Field(max_length=2000, pattern=URL_PATTERN)
-    duration_seconds: Seconds
-    position: Position | None = None
-    transcript: Text = Field(default="", max_length=200_000)
-    # A free preview: url and transcript shown to everyone who sees the outline.
-    is_preview: StrictBool = False
-
-
-class VideoPatch(Input):
-    title: Words | None = Field(default=None, min_length=1, max_length=200)
-    url: str | None = Field(default=None, max_length=2000, pattern=URL_PATTERN)
-    duration_seconds: Seconds | None = None
-    position: Position | None = None
-    transcript: Text | None = Field(default=None, max_length=200_000)
-    is_preview: StrictBool | None = None
-    version: Version | None = None
-
-
-class OptionIn(Input):
-    text: Words = Field(min_length=1, max_length=500)
-    is_correct: StrictBool = False
-
-
-class QuestionIn(Input):
-    text: Words = Field(min_length=1, max_length=2000)
-    type: QuestionType
-    options: list[OptionIn] = Field(default_factory=list, max_length=10)
-    answer_text: Text | None = Field(default=None, max_length=500)
-
-
-class QuizIn(Input):
-    title: Words = Field(min_length=1, max_length=200)
-    pass_mark: Annotated[int, Field(ge=0, le=100), JSON_INTEGER] = 70
-    max_attempts: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] | None = None
-    time_limit_seconds: Seconds | None = None
-    position: Position | None = None
-    questions: list[QuestionIn] = Field(default_factory=list, max_length=100)
-
-
-class QuizPatch(Input):
-    title: Words | None = Field(default=None, min_length=1, max_length=200)
-    pass_mark: Annotated[int, Field(ge=0, le=100), JSON_INTEGER] | None = None
-    max_attempts: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] | None = None
-    time_limit_seconds: Seconds | None = None
-    questions: list[QuestionIn] | None = Field(default=None, max_length=100)
-    version: Version | None = None
-
-
-class OptionOut(Output):
-    id: uuid.UUID
-    text: str
-
-
-class OptionKeyOut(OptionOut):
-    is_correct: bool
-
-
-class QuestionOut(Output):
-    id: uuid.UUID
-    text: str
-    type: QuestionType
-    options: list[OptionOut]
-
-
-class QuestionKeyOut(Output):
-    id: uuid.UUID
-    text: str
-    type: QuestionType
-    options: list[OptionKeyOut]
-    answer_text: str | None
-
-
-class QuizOut(QuizSummary):
-    """What learners see: questions and options, never the answer keys. Callers who may see
-    the course's outline only (neither enrolled nor its instructor or an admin) get
-    `locked: true` and `questions: null`."""
-
-    course_id: uuid.UUID
-    section_id: uuid.UUID
-    question_count: int
-    # null when `locked`
-    questions: list[QuestionOut] | None
-    locked: bool = False
-
-
-class QuizAuthorOut(QuizSummary):
-    """What the course's instructor and admins see: the answer keys included."""
-
-    course_id: uuid.UUID
-    section_id: uuid.UUID
-    questions: list[QuestionKeyOut]
-
-
-def quiz_out(quiz: Quiz, *, with_keys: bool, locked: bool = False) -> QuizOut | QuizAuthorOut:
-    """The quiz for its editors (`with_keys`), an enrolled learner, or (`locked`) a caller who
-    sees the outline only. Its questions must be loaded."""
-    if with_keys:
-        return QuizAuthorOut.model_validate(quiz)
-    summary = QuizSummary.model_validate(quiz).model_dump()
-    return QuizOut(
-        **summary,
-        course_id=quiz.course_id,
-        section_id=quiz.section_id,
-        question_count=len(quiz.questions),
-        questions=None if locked else [QuestionOut.model_validate(q) for q in quiz.questions],
-        locked=locked,
-    )
-
-
-class OrderIn(Input):
-    ids: list[uuid.UUID] = Field(max_length=1000)
-
-
-class AuditEntryOut(Output):
-    id: uuid.UUID
-    occurred_at: datetime
-    actor_id: uuid.UUID | None
-    request_id: str | None
-    entity_type: str
-    entity_id: uuid.UUID
-    action: str
-    changes: dict[str, Any]
-
-    @classmethod
-    def of(cls, entry: AuditLog) -> AuditEntryOut:
-        return cls(
-            id=entry.id,
-            occurred_at=entry.occurred_at,
-            actor_id=entry.actor_id,
-            request_id=entry.request_id,
-            entity_type=entry.entity_type,
-            entity_id=entry.entity_id,
-            action=entry.action.value,
-            changes=entry.changes,
-        )
-
-
-def video_out(video: Video) -> VideoOut:
-    return VideoOut.model_validate(video)

@@ -1,0 +1,124 @@
+"""A course's content: sections and videos, in and out, with the locked view of a video for
+callers who may see the outline only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Self
+
+from pydantic import Field, StrictBool
+
+from learnhub.api.schemas.common import Input, Output, Position, Seconds, Text, Version, Words
+from learnhub.api.schemas.quizzes import QuizOutline
+from learnhub.models import Section, Video
+
+# A video's address: http(s), no white space (what the service checks).
+URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+LOCKED_NOTE = (
+    "Locked content (SPEC 5): callers who are neither enrolled in the course nor its "
+    "instructor or an admin see the outline only; for them a video that is not a free preview "
+    "has `locked: true` and `url` (and `transcript`) null."
+)
+
+
+class VideoSummary(Output):
+    __doc__ = LOCKED_NOTE
+
+    id: uuid.UUID
+    title: str
+    # null when `locked`
+    url: str | None
+    duration_seconds: int
+    position: int
+    version: int
+    # A free preview: shown in full to everyone who may see the course's outline.
+    is_preview: bool
+    # True when the caller may see the outline only and this is not a preview.
+    locked: bool = False
+
+    @classmethod
+    def of(cls, video: Video, *, full: bool) -> Self:
+        """The video as a caller sees it: in full, or (outline only) locked unless it is a
+        free preview."""
+        out = cls.model_validate(video)
+        if full or video.is_preview:
+            return out
+        hidden = {name: None for name in LOCKED_FIELDS if name in cls.model_fields}
+        return out.model_copy(update={**hidden, "locked": True})
+
+
+class VideoOut(VideoSummary):
+    __doc__ = LOCKED_NOTE
+
+    course_id: uuid.UUID
+    section_id: uuid.UUID
+    # null when `locked`
+    transcript: str | None
+
+
+# What a locked video leaves out.
+LOCKED_FIELDS = ("url", "transcript")
+
+
+class SectionOut(Output):
+    id: uuid.UUID
+    course_id: uuid.UUID
+    title: str
+    position: int
+    version: int
+
+
+class SectionDetailOut(SectionOut):
+    videos: list[VideoSummary]
+    quizzes: list[QuizOutline]
+
+    @classmethod
+    def of(cls, section: Section, *, full: bool) -> SectionDetailOut:
+        return cls(
+            id=section.id,
+            course_id=section.course_id,
+            title=section.title,
+            position=section.position,
+            version=section.version,
+            videos=[VideoSummary.of(v, full=full) for v in section.videos],
+            quizzes=[QuizOutline.model_validate(q) for q in section.quizzes],
+        )
+
+
+class SectionIn(Input):
+    title: Words = Field(min_length=1, max_length=200)
+    position: Position | None = None
+
+
+class SectionPatch(Input):
+    title: Words | None = Field(default=None, min_length=1, max_length=200)
+    position: Position | None = None
+    version: Version | None = None
+
+
+class VideoIn(Input):
+    title: Words = Field(min_length=1, max_length=200)
+    url: str = Field(max_length=2000, pattern=URL_PATTERN)
+    duration_seconds: Seconds
+    position: Position | None = None
+    transcript: Text = Field(default="", max_length=200_000)
+    # A free preview: url and transcript shown to everyone who sees the outline.
+    is_preview: StrictBool = False
+
+
+class VideoPatch(Input):
+    title: Words | None = Field(default=None, min_length=1, max_length=200)
+    url: str | None = Field(default=None, max_length=2000, pattern=URL_PATTERN)
+    duration_seconds: Seconds | None = None
+    position: Position | None = None
+    transcript: Text | None = Field(default=None, max_length=200_000)
+    is_preview: StrictBool | None = None
+    version: Version | None = None
+
+
+class OrderIn(Input):
+    ids: list[uuid.UUID] = Field(max_length=1000)
+
+
+def video_out(video: Video) -> VideoOut:
+    return VideoOut.model_validate(video)

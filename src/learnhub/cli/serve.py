@@ -1,0 +1,76 @@
+"""`learnhub serve`: migrate, optionally load the demo, and run the API under uvicorn with
+the audit watcher as a process of its own next to it."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from learnhub.cli.common import bootstrap, console, err, migrating, run_command
+from learnhub.config import get_settings
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+    demo: Annotated[bool, typer.Option(help="Load demo accounts and data.")] = False,
+) -> None:
+    """Apply migrations and serve the HTTP API (SQLite file in this directory by default)."""
+    import uvicorn
+
+    settings = get_settings()
+    migrating(bootstrap(settings.database_url))
+    if demo:
+        from learnhub.ops.demo import load_demo
+
+        accounts = run_command("demo", load_demo)
+        for email, role in accounts:
+            console.print(f"demo account [bold]{email}[/bold] ({role}), password 'learnhub-demo'")
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        err.print("[yellow]SQLite serves one worker process; using 1[/yellow]")
+        workers = 1
+    watcher = start_audit_watch(settings.audit_check_interval_seconds)
+    try:
+        uvicorn.run(
+            "learnhub.api.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            log_level=settings.log_level,
+            timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
+            timeout_keep_alive=settings.keep_alive_seconds,
+        )
+    finally:
+        if watcher is not None:
+            stop_process(watcher)
+
+
+def start_audit_watch(interval_seconds: float) -> Any:
+    """`learnhub audit watch` as a process of its own next to the server (never inside an API
+    worker, SPEC 8), at a lower CPU priority; None when the interval is 0."""
+    import os
+    import subprocess
+
+    if interval_seconds <= 0:
+        return None
+    return subprocess.Popen(
+        [sys.executable, "-m", "learnhub.cli", "audit", "watch", "--interval",
+         str(interval_seconds)],
+        preexec_fn=lambda: os.nice(10),
+    )  # fmt: skip
+
+
+def stop_process(process: Any) -> None:
+    import subprocess
+
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
