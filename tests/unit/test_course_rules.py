@@ -149,3 +149,24 @@ def test_quiz_settings_are_checked_before_its_questions():
     ]:  # fmt: skip
         with pytest.raises(InvalidValue, match=message):
             validate_quiz(spec)
+
+
+# White space as each regex dialect reading the URL pattern knows it: Python's `\s` (the
+# service's check), Rust's (pydantic's validator) and ECMA-262's (JSON Schema, used by clients
+# and by the fuzzer). A character in any one of these sets must be refused by all readers.
+SPACES_OF_SOME_DIALECT = ["\t", " ", "\x1c", "\x1f", "\x85", "\xa0", "\u2028", "\u3000", "\ufeff"]
+
+
+@pytest.mark.parametrize("space", SPACES_OF_SOME_DIALECT, ids=lambda c: f"U+{ord(c):04X}")
+def test_a_video_url_with_white_space_of_any_dialect_is_refused_by_every_reader(space):
+    from pydantic import BaseModel, Field, ValidationError
+
+    class Body(BaseModel):  # validated by pydantic-core's (Rust) regex engine
+        url: str = Field(pattern=course_rules.VIDEO_URL_PATTERN)
+
+    for url in (f"https://v.example.com/a{space}b", f"https://{space}v.example.com/"):
+        with pytest.raises(InvalidValue):
+            course_rules.video_url(url)
+        with pytest.raises(ValidationError):
+            Body(url=url)
+    Body(url="https://v.example.com/é")  # not white space anywhere: accepted

@@ -10,10 +10,10 @@ from pydantic import Field, StrictBool
 
 from learnhub.api.schemas.common import Input, Output, Position, Seconds, Text, Version, Words
 from learnhub.api.schemas.quizzes import QuizOutline
+from learnhub.domain.course_rules import VIDEO_URL_PATTERN
 from learnhub.models import Section, Video
 
 # A video's address: http(s), no white space (what the service checks).
-URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
 LOCKED_NOTE = (
     "Locked content (SPEC 5): callers who are neither enrolled in the course nor its "
     "instructor or an admin see the outline only; for them a video that is not a free preview "
@@ -98,7 +98,7 @@ class SectionPatch(Input):
 
 class VideoIn(Input):
     title: Words = Field(min_length=1, max_length=200)
-    url: str = Field(max_length=2000, pattern=URL_PATTERN)
+    url: str = Field(max_length=2000, pattern=VIDEO_URL_PATTERN)
     duration_seconds: Seconds
     position: Position | None = None
     transcript: Text = Field(default="", max_length=200_000)
@@ -108,7 +108,7 @@ class VideoIn(Input):
 
 class VideoPatch(Input):
     title: Words | None = Field(default=None, min_length=1, max_length=200)
-    url: str | None = Field(default=None, max_length=2000, pattern=URL_PATTERN)
+    url: str | None = Field(default=None, max_length=2000, pattern=VIDEO_URL_PATTERN)
     duration_seconds: Seconds | None = None
     position: Position | None = None
     transcript: Text | None = Field(default=None, max_length=200_000)
