@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Request, Response, status
 
-from learnhub.api.deps import Uow, auth_service, get_principal
+from learnhub.api.deps import OptionalBearer, Uow, auth_service, get_principal
 from learnhub.api.schemas.common import PROBLEM_RESPONSES
 from learnhub.api.schemas.users import LoginIn, LogoutIn, RefreshIn, RegisterIn, TokenOut, UserOut
 from learnhub.services.tokens import TokenPair
@@ -56,6 +56,7 @@ async def logout(
     uow: Uow,
     body: Annotated[LogoutIn | None, Body()] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    _declared: OptionalBearer = None,
 ) -> Response:
     """End the session the refresh token belongs to; without one, the session of the
     `Authorization: Bearer` access token."""
