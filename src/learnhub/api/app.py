@@ -28,6 +28,7 @@ from learnhub.api.routers import (
     tutor,
     users,
 )
+from learnhub.api.schemas.examples import restore_examples
 from learnhub.config import Settings, get_settings
 from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.db.uow import UnitOfWork
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 routes=app.routes,
             )
             app.openapi_schema = docs.document_security(
-                problems.document_problem_responses(document)
+                restore_examples(problems.document_problem_responses(document))
             )
         return app.openapi_schema
 

@@ -10,7 +10,9 @@ import pycountry
 import pydantic_core
 from pydantic import BeforeValidator, Field, StrictBool
 
+from learnhub.api.schemas import examples as ex
 from learnhub.api.schemas.common import JSON_INTEGER, Input, Output, Text, Version, Words
+from learnhub.api.schemas.examples import example
 from learnhub.domain.enums import CourseStatus, DifficultyLevel, QuestionType
 from learnhub.domain.value_objects import Price
 from learnhub.models import AuditLog, Course, Quiz, Section, Video
@@ -44,6 +46,8 @@ WHOLE_AMOUNT = BeforeValidator(_whole_amount)
 
 
 class MoneyIn(Input):
+    model_config = example(ex.PRICE)
+
     # Money travels as a decimal string; a JSON float would already have lost precision.
     amount: (
         Annotated[str, Field(pattern=r"^[0-9]{1,6}(\.[0-9]{1,2})?$", description='e.g. "19.99"')]
@@ -59,11 +63,20 @@ class MoneyIn(Input):
 
 
 class MoneyOut(Output):
+    model_config = example(ex.PRICE)
+
     amount: str
     currency: str
 
 
 class CourseIn(Input):
+    model_config = example(
+        {
+            key: ex.COURSE[key]
+            for key in ("title", "description", "price", "difficulty", "tags", "objectives", "slug")
+        }
+    )
+
     title: Words = Field(min_length=1, max_length=200)
     description: Text = Field(default="", max_length=20_000)
     price: MoneyIn = Field(default_factory=lambda: MoneyIn(amount="0.00", currency="USD"))
@@ -74,6 +87,10 @@ class CourseIn(Input):
 
 
 class CoursePatch(Input):
+    model_config = example(
+        {"price": {"amount": "24.99", "currency": "EUR"}, "tutor_enabled": True, "version": 4}
+    )
+
     title: Words | None = Field(default=None, min_length=1, max_length=200)
     description: Text | None = Field(default=None, max_length=20_000)
     price: MoneyIn | None = None
@@ -85,10 +102,14 @@ class CoursePatch(Input):
 
 
 class VersionIn(Input):
+    model_config = example({"version": 4})
+
     version: Version | None = None
 
 
 class CourseOut(Output):
+    model_config = example(ex.COURSE)
+
     id: uuid.UUID
     slug: str
     title: str
@@ -172,6 +193,7 @@ LOCKED_NOTE = (
 
 class VideoSummary(Output):
     __doc__ = LOCKED_NOTE
+    model_config = example(ex.VIDEO_SUMMARY)
 
     id: uuid.UUID
     title: str
@@ -198,6 +220,7 @@ class VideoSummary(Output):
 
 class VideoOut(VideoSummary):
     __doc__ = LOCKED_NOTE
+    model_config = example(ex.VIDEO)
 
     course_id: uuid.UUID
     section_id: uuid.UUID
@@ -210,6 +233,8 @@ LOCKED_FIELDS = ("url", "transcript")
 
 
 class QuizSummary(Output):
+    model_config = example(ex.QUIZ_SUMMARY)
+
     id: uuid.UUID
     title: str
     position: int
@@ -220,6 +245,8 @@ class QuizSummary(Output):
 
 
 class SectionOut(Output):
+    model_config = example(ex.SECTION)
+
     id: uuid.UUID
     course_id: uuid.UUID
     title: str
@@ -228,10 +255,14 @@ class SectionOut(Output):
 
 
 class QuizOutline(QuizSummary):
+    model_config = example(ex.QUIZ_SUMMARY | {"question_count": 1})
+
     question_count: int
 
 
 class SectionDetailOut(SectionOut):
+    model_config = example(ex.COURSE_DETAIL["sections"][0])
+
     videos: list[VideoSummary]
     quizzes: list[QuizOutline]
 
@@ -250,6 +281,7 @@ class SectionDetailOut(SectionOut):
 
 class CourseDetailOut(CourseOut):
     __doc__ = LOCKED_NOTE
+    model_config = example(ex.COURSE_DETAIL)
 
     sections: list[SectionDetailOut]
 
@@ -264,17 +296,31 @@ class CourseDetailOut(CourseOut):
 
 
 class SectionIn(Input):
+    model_config = example({"title": "Getting started", "position": 0})
+
     title: Words = Field(min_length=1, max_length=200)
     position: Position | None = None
 
 
 class SectionPatch(Input):
+    model_config = example({"title": "First steps", "version": 1})
+
     title: Words | None = Field(default=None, min_length=1, max_length=200)
     position: Position | None = None
     version: Version | None = None
 
 
 class VideoIn(Input):
+    model_config = example(
+        {
+            "title": "Your first bar chart",
+            "url": ex.VIDEO["url"],
+            "duration_seconds": 540,
+            "transcript": ex.VIDEO["transcript"],
+            "is_preview": True,
+        }
+    )
+
     title: Words = Field(min_length=1, max_length=200)
     url: str = Field(max_length=2000, pattern=URL_PATTERN)
     duration_seconds: Seconds
@@ -285,6 +331,8 @@ class VideoIn(Input):
 
 
 class VideoPatch(Input):
+    model_config = example({"title": "Your first bar chart, labelled", "version": 1})
+
     title: Words | None = Field(default=None, min_length=1, max_length=200)
     url: str | None = Field(default=None, max_length=2000, pattern=URL_PATTERN)
     duration_seconds: Seconds | None = None
@@ -295,11 +343,15 @@ class VideoPatch(Input):
 
 
 class OptionIn(Input):
+    model_config = example({"text": "Bar chart", "is_correct": True})
+
     text: Words = Field(min_length=1, max_length=500)
     is_correct: StrictBool = False
 
 
 class QuestionIn(Input):
+    model_config = example(ex.QUESTION_IN)
+
     text: Words = Field(min_length=1, max_length=2000)
     type: QuestionType
     options: list[OptionIn] = Field(default_factory=list, max_length=10)
@@ -307,6 +359,16 @@ class QuestionIn(Input):
 
 
 class QuizIn(Input):
+    model_config = example(
+        {
+            "title": "Charts check",
+            "pass_mark": 70,
+            "max_attempts": 3,
+            "time_limit_seconds": 600,
+            "questions": [ex.QUESTION_IN],
+        }
+    )
+
     title: Words = Field(min_length=1, max_length=200)
     pass_mark: Annotated[int, Field(ge=0, le=100), JSON_INTEGER] = 70
     max_attempts: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] | None = None
@@ -316,6 +378,8 @@ class QuizIn(Input):
 
 
 class QuizPatch(Input):
+    model_config = example({"pass_mark": 80, "version": 1})
+
     title: Words | None = Field(default=None, min_length=1, max_length=200)
     pass_mark: Annotated[int, Field(ge=0, le=100), JSON_INTEGER] | None = None
     max_attempts: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] | None = None
@@ -325,15 +389,21 @@ class QuizPatch(Input):
 
 
 class OptionOut(Output):
+    model_config = example(ex.QUESTION["options"][0])
+
     id: uuid.UUID
     text: str
 
 
 class OptionKeyOut(OptionOut):
+    model_config = example(ex.QUESTION_KEY["options"][0])
+
     is_correct: bool
 
 
 class QuestionOut(Output):
+    model_config = example(ex.QUESTION)
+
     id: uuid.UUID
     text: str
     type: QuestionType
@@ -341,6 +411,8 @@ class QuestionOut(Output):
 
 
 class QuestionKeyOut(Output):
+    model_config = example(ex.QUESTION_KEY)
+
     id: uuid.UUID
     text: str
     type: QuestionType
@@ -353,6 +425,8 @@ class QuizOut(QuizSummary):
     the course's outline only (neither enrolled nor its instructor or an admin) get
     `locked: true` and `questions: null`."""
 
+    model_config = example(ex.QUIZ)
+
     course_id: uuid.UUID
     section_id: uuid.UUID
     question_count: int
@@ -363,6 +437,8 @@ class QuizOut(QuizSummary):
 
 class QuizAuthorOut(QuizSummary):
     """What the course's instructor and admins see: the answer keys included."""
+
+    model_config = example(ex.QUIZ_AUTHOR)
 
     course_id: uuid.UUID
     section_id: uuid.UUID
@@ -386,10 +462,14 @@ def quiz_out(quiz: Quiz, *, with_keys: bool, locked: bool = False) -> QuizOut | 
 
 
 class OrderIn(Input):
+    model_config = example({"ids": [ex.SECTION_ID, ex.SECOND_SECTION_ID]})
+
     ids: list[uuid.UUID] = Field(max_length=1000)
 
 
 class AuditEntryOut(Output):
+    model_config = example(ex.AUDIT_ENTRY)
+
     id: uuid.UUID
     occurred_at: datetime
     actor_id: uuid.UUID | None
