@@ -74,6 +74,7 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -692,8 +693,12 @@ MATRIX: dict[str, Rule] = {
     "GET /metrics": Rule(PUBLIC, 200, fixed("/metrics")),
     "GET /openapi.json": Rule(PUBLIC, 200, fixed("/openapi.json"), in_schema=False),
     "GET /docs": Rule(PUBLIC, 200, fixed("/docs"), in_schema=False),
-    "GET /docs/oauth2-redirect": Rule(PUBLIC, 200, fixed("/docs/oauth2-redirect"), in_schema=False),
     "GET /redoc": Rule(PUBLIC, 200, fixed("/redoc"), in_schema=False),
+    "GET /redoc/logo-mini.svg": Rule(PUBLIC, 200, fixed("/redoc/logo-mini.svg"), in_schema=False),
+    # The docs pages' packaged assets (a static mount).
+    "GET /docs-assets/{path}": Rule(
+        PUBLIC, 200, fixed("/docs-assets/swagger/swagger-ui.css"), in_schema=False
+    ),
     # Authentication.
     f"POST {API}/auth/register": Rule(PUBLIC, 201, _register),
     f"POST {API}/auth/login": Rule(PUBLIC, 200, _login),
@@ -1928,7 +1933,10 @@ def routes_served(routes: list[Any], prefix: str = "") -> set[str]:
             continue
         path = prefix + str(getattr(route, "path", repr(route)))
         methods = getattr(route, "methods", None)
-        if not methods:  # a mount or a websocket: nothing in MATRIX could describe it
+        if isinstance(getattr(route, "app", None), StaticFiles):  # files: GET (and HEAD)
+            found.add(f"GET {path}/{{path}}")
+            continue
+        if not methods:  # another mount or a websocket: nothing in MATRIX could describe it
             found.add(f"ANY {path}")
             continue
         found.update(f"{method} {path}" for method in methods if method != "HEAD")

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Route, compile_path
 
 from learnhub import __version__
-from learnhub.api import problems
+from learnhub.api import docs, problems
 from learnhub.api.deps import throttle_policy, token_settings
 from learnhub.api.middleware import ConditionalGetMiddleware, RequestContextMiddleware
 from learnhub.api.routers import (
@@ -28,6 +28,7 @@ from learnhub.api.routers import (
     tutor,
     users,
 )
+from learnhub.api.schemas.examples import restore_examples
 from learnhub.config import Settings, get_settings
 from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.db.uow import UnitOfWork
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="The backend of an online learning platform.",
         lifespan=lifespan,
+        # Replaced by docs.install: the same pages with every asset served from here.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.bus = EventBus()
@@ -94,17 +98,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = problems.document_problem_responses(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    description=app.description,
-                    routes=app.routes,
-                )
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = docs.document_security(
+                restore_examples(problems.document_problem_responses(document))
             )
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    docs.install(app)
     templates: dict[int, str] = {}
     # Every (path pattern, methods) served, for the `Allow` header of a 405.
     methods_by_path: list[tuple[re.Pattern[str], frozenset[str]]] = []
@@ -118,7 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for r in router.routes
             if isinstance(r, APIRoute)
         )
-    # FastAPI's own pages (/openapi.json, /docs) are plain routes of the app.
+    # FastAPI's own pages (/openapi.json, /docs, /redoc) are plain routes of the app.
     methods_by_path.extend(
         (r.path_regex, frozenset(r.methods or ()))
         for r in app.router.routes

@@ -9,7 +9,8 @@ from datetime import timedelta
 from typing import Annotated, TypeVar
 
 import structlog
-from fastapi import Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Request, Response, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from learnhub.config import Settings
 from learnhub.db.uow import UnitOfWork
@@ -85,10 +86,27 @@ def auth_service(request: Request, uow: UnitOfWork) -> AuthService:
     return AuthService(uow, state.token_settings, state.throttle_policy)
 
 
+# The bearer scheme as the OpenAPI document declares it, so that "Authorize" in /docs sends
+# the token. These dependencies never refuse a request: the header is parsed below, with
+# problem details that say what was wrong with it.
+BEARER = HTTPBearer(
+    scheme_name="bearerAuth",
+    bearerFormat="JWT",
+    description="The `access_token` from `POST /api/v1/auth/login` (or `/auth/refresh`).",
+    auto_error=False,
+)
+# The same scheme where a token is taken but not needed (public reads, logout): the app's
+# OpenAPI hook (`docs.document_security`) turns it into "anonymous, or bearerAuth".
+OPTIONAL_BEARER = HTTPBearer(scheme_name="bearerAuthOptional", bearerFormat="JWT", auto_error=False)
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+OptionalBearer = Annotated[HTTPAuthorizationCredentials | None, Security(OPTIONAL_BEARER)]
+
+
 async def get_principal(
     request: Request,
     uow: Uow,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    _declared: Bearer = None,
 ) -> Principal:
     if not authorization:
         raise NotAuthenticated("missing bearer token")
@@ -106,6 +124,7 @@ async def get_optional_principal(
     request: Request,
     uow: Uow,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    _declared: OptionalBearer = None,
 ) -> Principal | None:
     """For public reads: anonymous callers are None; a bad token is still a 401."""
     if not authorization:

@@ -15,7 +15,11 @@ from learnhub.services.quiz_attempts import AttemptAnswer, QuizAttemptService
 router = APIRouter(tags=["quiz attempts"], responses=PROBLEM_RESPONSES)
 
 
-@router.post("/quizzes/{quiz_id}/attempts", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/quizzes/{quiz_id}/attempts",
+    summary="Start a quiz attempt",
+    status_code=status.HTTP_201_CREATED,
+)
 async def start_attempt(quiz_id: uuid.UUID, caller: Caller, uow: Uow) -> AttemptOut:
     """Start an attempt (enrolled learners, within max_attempts). The questions come without
     answer keys; the deadline follows from the quiz's time limit."""
@@ -30,7 +34,7 @@ async def start_attempt(quiz_id: uuid.UUID, caller: Caller, uow: Uow) -> Attempt
     )
 
 
-@router.post("/attempts/{attempt_id}/submit")
+@router.post("/attempts/{attempt_id}/submit", summary="Submit a quiz attempt for grading")
 async def submit_attempt(
     attempt_id: uuid.UUID, body: SubmitIn, caller: Caller, uow: Uow
 ) -> SubmitOut:

@@ -39,7 +39,7 @@ AUDIT_QUERY = (
 )
 
 
-@router.get("/audit")
+@router.get("/audit", summary="Search the audit trail")
 async def audit_trail(
     request: Request,
     caller: Caller,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Request, Response, status
 
-from learnhub.api.deps import Uow, auth_service, get_principal
+from learnhub.api.deps import OptionalBearer, Uow, auth_service, get_principal
 from learnhub.api.schemas.common import PROBLEM_RESPONSES
 from learnhub.api.schemas.users import LoginIn, LogoutIn, RefreshIn, RegisterIn, TokenOut, UserOut
 from learnhub.services.tokens import TokenPair
@@ -24,14 +24,14 @@ def _tokens(pair: TokenPair) -> TokenOut:
     )
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED)
+@router.post("/register", summary="Create a learner account", status_code=status.HTTP_201_CREATED)
 async def register(body: RegisterIn, uow: Uow) -> UserOut:
     """Create a learner account (role `student`); it can log in at once."""
     user = await UserService(uow).register(body.email, body.password, body.display_name)
     return UserOut.of(user)
 
 
-@router.post("/login")
+@router.post("/login", summary="Log in: access and refresh tokens")
 async def login(body: LoginIn, request: Request, uow: Uow) -> TokenOut:
     """Exchange e-mail and password for an access token and a refresh token."""
     pair = await auth_service(request, uow).login(
@@ -43,19 +43,20 @@ async def login(body: LoginIn, request: Request, uow: Uow) -> TokenOut:
     return _tokens(pair)
 
 
-@router.post("/refresh")
+@router.post("/refresh", summary="Rotate the refresh token")
 async def refresh(body: RefreshIn, request: Request, uow: Uow) -> TokenOut:
     """Rotate the refresh token; presenting an already-rotated one ends the session."""
     pair = await auth_service(request, uow).refresh(body.refresh_token)
     return _tokens(pair)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", summary="End a session", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(
     request: Request,
     uow: Uow,
     body: Annotated[LogoutIn | None, Body()] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    _declared: OptionalBearer = None,
 ) -> Response:
     """End the session the refresh token belongs to; without one, the session of the
     `Authorization: Bearer` access token."""

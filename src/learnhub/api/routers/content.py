@@ -67,7 +67,11 @@ def _spec(body: QuizIn | QuizPatch, current: QuizSpec | None = None) -> QuizSpec
 # ---- sections ------------------------------------------------------------------------------
 
 
-@router.post("/courses/{course_id}/sections", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/courses/{course_id}/sections",
+    summary="Add a section to a course",
+    status_code=status.HTTP_201_CREATED,
+)
 async def add_section(
     course_id: uuid.UUID, body: SectionIn, caller: Caller, uow: Uow, response: Response
 ) -> SectionOut:
@@ -78,7 +82,7 @@ async def add_section(
     return SectionOut.model_validate(section)
 
 
-@router.put("/courses/{course_id}/sections/order")
+@router.put("/courses/{course_id}/sections/order", summary="Reorder a course's sections")
 async def order_sections(
     course_id: uuid.UUID, body: OrderIn, caller: Caller, uow: Uow
 ) -> list[SectionOut]:
@@ -86,7 +90,7 @@ async def order_sections(
     return [SectionOut.model_validate(s) for s in sections]
 
 
-@router.get("/sections/{section_id}")
+@router.get("/sections/{section_id}", summary="Read a section")
 async def get_section(
     section_id: uuid.UUID, caller: MaybeCaller, uow: Uow, response: Response
 ) -> SectionOut:
@@ -95,7 +99,7 @@ async def get_section(
     return SectionOut.model_validate(section)
 
 
-@router.patch("/sections/{section_id}")
+@router.patch("/sections/{section_id}", summary="Edit a section")
 async def update_section(
     section_id: uuid.UUID,
     body: SectionPatch,
@@ -115,7 +119,9 @@ async def update_section(
     return SectionOut.model_validate(section)
 
 
-@router.delete("/sections/{section_id}", status_code=NO_CONTENT)
+@router.delete(
+    "/sections/{section_id}", summary="Delete a section with its content", status_code=NO_CONTENT
+)
 async def delete_section(
     section_id: uuid.UUID, caller: Caller, uow: Uow, if_match: IfMatch = None
 ) -> Response:
@@ -125,7 +131,7 @@ async def delete_section(
     return Response(status_code=NO_CONTENT)
 
 
-@router.post("/sections/{section_id}/restore")
+@router.post("/sections/{section_id}/restore", summary="Restore a deleted section")
 async def restore_section(
     section_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
 ) -> SectionOut:
@@ -137,7 +143,11 @@ async def restore_section(
 # ---- videos --------------------------------------------------------------------------------
 
 
-@router.post("/sections/{section_id}/videos", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/sections/{section_id}/videos",
+    summary="Add a video to a section",
+    status_code=status.HTTP_201_CREATED,
+)
 async def add_video(
     section_id: uuid.UUID, body: VideoIn, caller: Caller, uow: Uow, response: Response
 ) -> VideoOut:
@@ -155,7 +165,7 @@ async def add_video(
     return VideoOut.model_validate(video)
 
 
-@router.put("/sections/{section_id}/videos/order")
+@router.put("/sections/{section_id}/videos/order", summary="Reorder a section's videos")
 async def order_videos(
     section_id: uuid.UUID, body: OrderIn, caller: Caller, uow: Uow
 ) -> list[VideoOut]:
@@ -163,7 +173,7 @@ async def order_videos(
     return [VideoOut.model_validate(v) for v in videos]
 
 
-@router.get("/videos/{video_id}")
+@router.get("/videos/{video_id}", summary="Read a video")
 async def get_video(
     video_id: uuid.UUID, caller: MaybeCaller, uow: Uow, response: Response
 ) -> VideoOut:
@@ -176,7 +186,7 @@ async def get_video(
     return VideoOut.of(video, full=access.full)
 
 
-@router.patch("/videos/{video_id}")
+@router.patch("/videos/{video_id}", summary="Edit a video")
 async def update_video(
     video_id: uuid.UUID,
     body: VideoPatch,
@@ -194,7 +204,7 @@ async def update_video(
     return VideoOut.model_validate(video)
 
 
-@router.delete("/videos/{video_id}", status_code=NO_CONTENT)
+@router.delete("/videos/{video_id}", summary="Delete a video", status_code=NO_CONTENT)
 async def delete_video(
     video_id: uuid.UUID, caller: Caller, uow: Uow, if_match: IfMatch = None
 ) -> Response:
@@ -203,7 +213,7 @@ async def delete_video(
     return Response(status_code=NO_CONTENT)
 
 
-@router.post("/videos/{video_id}/restore")
+@router.post("/videos/{video_id}/restore", summary="Restore a deleted video")
 async def restore_video(
     video_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
 ) -> VideoOut:
@@ -215,7 +225,11 @@ async def restore_video(
 # ---- quizzes -------------------------------------------------------------------------------
 
 
-@router.post("/sections/{section_id}/quizzes", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/sections/{section_id}/quizzes",
+    summary="Add a quiz to a section",
+    status_code=status.HTTP_201_CREATED,
+)
 async def add_quiz(
     section_id: uuid.UUID, body: QuizIn, caller: Caller, uow: Uow, response: Response
 ) -> QuizAuthorOut:
@@ -226,7 +240,7 @@ async def add_quiz(
     return QuizAuthorOut.model_validate(loaded)
 
 
-@router.put("/sections/{section_id}/quizzes/order")
+@router.put("/sections/{section_id}/quizzes/order", summary="Reorder a section's quizzes")
 async def order_quizzes(
     section_id: uuid.UUID, body: OrderIn, caller: Caller, uow: Uow
 ) -> list[QuizSummary]:
@@ -234,7 +248,7 @@ async def order_quizzes(
     return [QuizSummary.model_validate(q) for q in quizzes]
 
 
-@router.get("/quizzes/{quiz_id}")
+@router.get("/quizzes/{quiz_id}", summary="Read a quiz")
 async def get_quiz(
     quiz_id: uuid.UUID, caller: MaybeCaller, uow: Uow, response: Response
 ) -> QuizAuthorOut | QuizOut:
@@ -250,7 +264,7 @@ async def get_quiz(
     )
 
 
-@router.patch("/quizzes/{quiz_id}")
+@router.patch("/quizzes/{quiz_id}", summary="Edit a quiz and its questions")
 async def update_quiz(
     quiz_id: uuid.UUID,
     body: QuizPatch,
@@ -279,7 +293,7 @@ async def update_quiz(
     return QuizAuthorOut.model_validate(quiz)
 
 
-@router.delete("/quizzes/{quiz_id}", status_code=NO_CONTENT)
+@router.delete("/quizzes/{quiz_id}", summary="Delete a quiz", status_code=NO_CONTENT)
 async def delete_quiz(
     quiz_id: uuid.UUID, caller: Caller, uow: Uow, if_match: IfMatch = None
 ) -> Response:
@@ -288,7 +302,7 @@ async def delete_quiz(
     return Response(status_code=NO_CONTENT)
 
 
-@router.post("/quizzes/{quiz_id}/restore")
+@router.post("/quizzes/{quiz_id}/restore", summary="Restore a deleted quiz")
 async def restore_quiz(
     quiz_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
 ) -> QuizAuthorOut:

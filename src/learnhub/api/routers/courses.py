@@ -58,7 +58,7 @@ def course_response(
     return Response(body, status_code=status_code, media_type=JSON, headers=headers)
 
 
-@router.get("/courses", response_model=PageOut[CourseOut])
+@router.get("/courses", summary="Browse the course catalog", response_model=PageOut[CourseOut])
 async def catalog(
     uow: Uow,
     caller: MaybeCaller,
@@ -93,7 +93,12 @@ async def catalog(
     return Response(catalog_page_json(cards.items, cards.next_cursor), media_type=JSON)
 
 
-@router.post("/courses", status_code=status.HTTP_201_CREATED, response_model=CourseDetailOut)
+@router.post(
+    "/courses",
+    summary="Create a draft course",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CourseDetailOut,
+)
 async def create_course(body: CourseIn, caller: Caller, uow: Uow) -> Response:
     """A new draft owned by the calling instructor; the slug follows the title if absent."""
     course = await CourseService(uow).create(
@@ -112,7 +117,11 @@ async def create_course(body: CourseIn, caller: Caller, uow: Uow) -> Response:
     return course_response(course, status.HTTP_201_CREATED)
 
 
-@router.get("/courses/{course_id}", response_model=CourseDetailOut)
+@router.get(
+    "/courses/{course_id}",
+    summary="Read a course page with its outline",
+    response_model=CourseDetailOut,
+)
 async def get_course(course_id: uuid.UUID, caller: MaybeCaller, uow: Uow) -> Response:
     """The course page: sections with their videos and quizzes (no answer keys). Its outline
     is public once published; video urls are for the course's enrolled learners, its
@@ -126,7 +135,7 @@ async def get_course(course_id: uuid.UUID, caller: MaybeCaller, uow: Uow) -> Res
     return response
 
 
-@router.patch("/courses/{course_id}", response_model=CourseDetailOut)
+@router.patch("/courses/{course_id}", summary="Edit a course", response_model=CourseDetailOut)
 async def update_course(
     course_id: uuid.UUID,
     body: CoursePatch,
@@ -150,7 +159,11 @@ async def update_course(
     return course_response(course)
 
 
-@router.delete("/courses/{course_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/courses/{course_id}",
+    summary="Delete a course with its content",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
 async def delete_course(
     course_id: uuid.UUID, caller: Caller, uow: Uow, hard: bool = False, if_match: IfMatch = None
 ) -> Response:
@@ -163,13 +176,19 @@ async def delete_course(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/courses/{course_id}/restore", response_model=CourseDetailOut)
+@router.post(
+    "/courses/{course_id}/restore",
+    summary="Restore a deleted course",
+    response_model=CourseDetailOut,
+)
 async def restore_course(course_id: uuid.UUID, caller: Caller, uow: Uow) -> Response:
     course = await CourseService(uow).restore(caller, course_id)
     return course_response(course)
 
 
-@router.post("/courses/{course_id}/publish", response_model=CourseDetailOut)
+@router.post(
+    "/courses/{course_id}/publish", summary="Publish a course", response_model=CourseDetailOut
+)
 async def publish_course(
     course_id: uuid.UUID,
     caller: Caller,
@@ -185,7 +204,9 @@ async def publish_course(
     return course_response(await service.detail(caller, course_id))
 
 
-@router.post("/courses/{course_id}/archive", response_model=CourseDetailOut)
+@router.post(
+    "/courses/{course_id}/archive", summary="Archive a course", response_model=CourseDetailOut
+)
 async def archive_course(
     course_id: uuid.UUID,
     caller: Caller,
@@ -201,7 +222,7 @@ async def archive_course(
     return course_response(await service.detail(caller, course_id))
 
 
-@router.get("/courses/{course_id}/history")
+@router.get("/courses/{course_id}/history", summary="Read a course's audit trail")
 async def course_history(
     course_id: uuid.UUID, caller: Caller, uow: Uow, limit: Limit = 50, cursor: Cursor = None
 ) -> PageOut[AuditEntryOut]:

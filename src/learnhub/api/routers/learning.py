@@ -38,20 +38,24 @@ def heartbeat_of(body: ProgressIn) -> Heartbeat:
     )
 
 
-@router.post("/courses/{course_id}/enrollments", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/courses/{course_id}/enrollments",
+    summary="Enrol in a course",
+    status_code=status.HTTP_201_CREATED,
+)
 async def enroll(course_id: uuid.UUID, caller: Caller, uow: Uow) -> EnrollmentOut:
     """Enrol the caller; a cancelled enrolment comes back instead of a second one."""
     enrollment = await EnrollmentService(uow).enroll(caller, course_id)
     return EnrollmentOut.model_validate(enrollment)
 
 
-@router.post("/enrollments/{enrollment_id}/cancel")
+@router.post("/enrollments/{enrollment_id}/cancel", summary="Cancel an enrolment")
 async def cancel_enrollment(enrollment_id: uuid.UUID, caller: Caller, uow: Uow) -> EnrollmentOut:
     enrollment = await EnrollmentService(uow).cancel(caller, enrollment_id)
     return EnrollmentOut.model_validate(enrollment)
 
 
-@router.get("/users/me/enrollments")
+@router.get("/users/me/enrollments", summary="List my enrolments with progress")
 async def my_enrollments(
     caller: Caller,
     uow: Uow,
@@ -73,7 +77,7 @@ async def my_enrollments(
     return PageOut(items=items, next_cursor=page.next_cursor)
 
 
-@router.put("/videos/{video_id}/progress")
+@router.put("/videos/{video_id}/progress", summary="Report a video heartbeat")
 async def put_progress(
     video_id: uuid.UUID, body: ProgressIn, caller: Caller, uow: Uow, request: Request
 ) -> ProgressOut:
@@ -84,7 +88,7 @@ async def put_progress(
     return ProgressOut.model_validate(progress)
 
 
-@router.post("/progress/heartbeats")
+@router.post("/progress/heartbeats", summary="Report many video heartbeats at once")
 async def post_heartbeats(
     body: HeartbeatsIn, caller: Caller, uow: Uow, request: Request
 ) -> ProgressListOut:
@@ -98,7 +102,7 @@ async def post_heartbeats(
     return ProgressListOut(items=[ProgressOut.model_validate(p) for p in progress])
 
 
-@router.get("/courses/{course_id}/progress")
+@router.get("/courses/{course_id}/progress", summary="Read my progress in a course")
 async def get_course_progress(
     course_id: uuid.UUID, caller: Caller, uow: Uow, request: Request
 ) -> CourseProgressOut:

@@ -7,19 +7,28 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from learnhub.api.problems import problem
+from learnhub.api.schemas.examples import METRICS, json_example
 from learnhub.db.engine import ping
 from learnhub.services.monitoring import refresh_audit_completeness, refresh_outbox_backlog
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/health")
+@router.get(
+    "/health",
+    summary="Liveness: the process answers",
+    responses=json_example({"status": "ok"}),
+)
 async def health() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
 
 
-@router.get("/ready", responses={503: {"description": "database unreachable"}})
+@router.get(
+    "/ready",
+    summary="Readiness: the database answers",
+    responses={**json_example({"status": "ready"}), 503: {"description": "database unreachable"}},
+)
 async def ready(request: Request) -> JSONResponse:
     """Readiness: the database answers."""
     try:
@@ -29,7 +38,12 @@ async def ready(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses=json_example(METRICS, CONTENT_TYPE_LATEST),
+)
 async def metrics(request: Request) -> Response:
     """Prometheus metrics (public). The outbox backlog is counted now; audit completeness
     is what `learnhub audit watch` last stored (NaN before its first check)."""

@@ -21,7 +21,9 @@ def review_response(response: Response, review: Review) -> ReviewOut:
     return ReviewOut.model_validate(review)
 
 
-@router.post("/courses/{course_id}/reviews", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/courses/{course_id}/reviews", summary="Review a course", status_code=status.HTTP_201_CREATED
+)
 async def post_review(
     course_id: uuid.UUID, body: ReviewIn, caller: Caller, uow: Uow, response: Response
 ) -> ReviewOut:
@@ -30,7 +32,7 @@ async def post_review(
     return review_response(response, review)
 
 
-@router.get("/courses/{course_id}/reviews")
+@router.get("/courses/{course_id}/reviews", summary="List a course's reviews")
 async def list_reviews(
     course_id: uuid.UUID,
     uow: Uow,
@@ -45,14 +47,14 @@ async def list_reviews(
     )
 
 
-@router.get("/reviews/{review_id}")
+@router.get("/reviews/{review_id}", summary="Read a review")
 async def get_review(
     review_id: uuid.UUID, caller: MaybeCaller, uow: Uow, response: Response
 ) -> ReviewOut:
     return review_response(response, await ReviewService(uow).get(caller, review_id))
 
 
-@router.patch("/reviews/{review_id}")
+@router.patch("/reviews/{review_id}", summary="Edit or moderate a review")
 async def update_review(
     review_id: uuid.UUID,
     body: ReviewPatch,
@@ -70,7 +72,9 @@ async def update_review(
     return review_response(response, review)
 
 
-@router.delete("/reviews/{review_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/reviews/{review_id}", summary="Delete a review", status_code=status.HTTP_204_NO_CONTENT
+)
 async def delete_review(
     review_id: uuid.UUID, caller: Caller, uow: Uow, if_match: IfMatch = None
 ) -> Response:
@@ -79,7 +83,7 @@ async def delete_review(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/reviews/{review_id}/restore")
+@router.post("/reviews/{review_id}/restore", summary="Restore a deleted review")
 async def restore_review(
     review_id: uuid.UUID, caller: Caller, uow: Uow, response: Response
 ) -> ReviewOut:

@@ -35,7 +35,11 @@ def message_out(message: TutorMessage) -> MessageOut:
     return MessageOut.model_validate(message)
 
 
-@router.post("/courses/{course_id}/conversations", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/courses/{course_id}/conversations",
+    summary="Start a tutor conversation",
+    status_code=status.HTTP_201_CREATED,
+)
 async def start_conversation(
     course_id: uuid.UUID, body: ConversationIn, caller: Caller, uow: Uow, request: Request
 ) -> ConversationOut:
@@ -52,7 +56,7 @@ async def start_conversation(
     )
 
 
-@router.get("/conversations/{conversation_id}")
+@router.get("/conversations/{conversation_id}", summary="Read a tutor conversation")
 async def get_conversation(
     conversation_id: uuid.UUID, caller: Caller, uow: Uow, request: Request
 ) -> ConversationOut:
@@ -70,6 +74,7 @@ async def get_conversation(
 
 @router.post(
     "/conversations/{conversation_id}/messages",
+    summary="Ask the tutor a question",
     status_code=status.HTTP_201_CREATED,
     responses=UNAVAILABLE,
 )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from learnhub.api.deps import Caller, IfMatch, Limit, Uow, set_etag, versioned
 from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, Cursor, PageOut
+from learnhub.api.schemas.examples import EXPORT, json_example
 from learnhub.api.schemas.privacy import export_document
 from learnhub.api.schemas.users import (
     ActivityOut,
@@ -46,14 +47,14 @@ Privacy = Annotated[PrivacyService, Depends(privacy_service)]
 UserAdmin = Annotated[UserAdminService, Depends(user_admin_service)]
 
 
-@router.get("/users/me")
+@router.get("/users/me", summary="Read my account")
 async def me(account: Account, response: Response) -> UserOut:
     user = await account.get()
     set_etag(response, user.version)
     return UserOut.of(user)
 
 
-@router.patch("/users/me")
+@router.patch("/users/me", summary="Change my display name")
 async def update_me(
     body: ProfilePatch, account: Account, response: Response, if_match: IfMatch = None
 ) -> UserOut:
@@ -63,7 +64,7 @@ async def update_me(
     return UserOut.of(user)
 
 
-@router.get("/users/me/activity")
+@router.get("/users/me/activity", summary="List my recent activity")
 async def my_activity(
     account: Account, limit: Limit = 20, cursor: Cursor = None
 ) -> PageOut[ActivityOut]:
@@ -73,19 +74,23 @@ async def my_activity(
     )
 
 
-@router.get("/users/me/stats")
+@router.get("/users/me/stats", summary="Read my learning totals")
 async def my_stats(account: Account) -> LearnerStatsOut:
     """The caller's own learning totals (zeros before any activity)."""
     return LearnerStatsOut.model_validate(await account.stats())
 
 
-@router.get("/users/me/export")
+@router.get(
+    "/users/me/export",
+    summary="Export everything held about me (GDPR)",
+    responses=json_example(EXPORT),
+)
 async def export_me(privacy: Privacy) -> dict[str, Any]:
     """Everything LearnHub holds about the caller, as JSON."""
     return export_document(await privacy.export())
 
 
-@router.get("/users")
+@router.get("/users", summary="List accounts (admins)")
 async def list_users(
     admin: UserAdmin,
     limit: Limit = 20,
@@ -99,7 +104,7 @@ async def list_users(
     return PageOut(items=[AdminUserOut.of(u) for u in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/users/{user_id}")
+@router.get("/users/{user_id}", summary="Read an account (admins)")
 async def get_user(
     user_id: uuid.UUID, admin: UserAdmin, response: Response, include_deleted: bool = False
 ) -> AdminUserOut:
@@ -108,7 +113,7 @@ async def get_user(
     return AdminUserOut.of(user)
 
 
-@router.patch("/users/{user_id}")
+@router.patch("/users/{user_id}", summary="Change an account's name or status (admins)")
 async def update_user(
     user_id: uuid.UUID,
     body: AdminUserPatch,
@@ -122,7 +127,11 @@ async def update_user(
     return AdminUserOut.of(user)
 
 
-@router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/users/{user_id}",
+    summary="Delete an account: soft, or erase for good (admins)",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
 async def delete_user(
     user_id: uuid.UUID, admin: UserAdmin, hard: bool = False, if_match: IfMatch = None
 ) -> Response:
@@ -134,21 +143,25 @@ async def delete_user(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/users/{user_id}/restore")
+@router.post("/users/{user_id}/restore", summary="Restore a deleted account (admins)")
 async def restore_user(user_id: uuid.UUID, admin: UserAdmin, response: Response) -> AdminUserOut:
     user = await admin.restore(user_id)
     set_etag(response, user.version)
     return AdminUserOut.of(user)
 
 
-@router.post("/users/{user_id}/unlock", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/users/{user_id}/unlock",
+    summary="Clear an account's login throttle (admins)",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
 async def unlock_user(user_id: uuid.UUID, admin: UserAdmin) -> Response:
     """Clear the login throttle for this account (its failed logins from every address)."""
     await admin.unlock(user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.put("/users/{user_id}/roles")
+@router.put("/users/{user_id}/roles", summary="Set an account's roles (admins)")
 async def set_roles(
     user_id: uuid.UUID,
     body: RolesIn,

@@ -6,11 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from learnhub.api.schemas import examples as ex
+from learnhub.api.schemas.examples import example
 from learnhub.api.schemas.common import Output
 from learnhub.models import AuditLog
 
 
 class AuditEntryOut(Output):
+    model_config = example(ex.AUDIT_ENTRY)
+
     id: uuid.UUID
     occurred_at: datetime
     actor_id: uuid.UUID | None

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from learnhub.api.schemas.examples import NEXT_CURSOR, first_example
 from learnhub.repositories.filters import MAX_CURSOR_LENGTH
 
 T = TypeVar("T")
@@ -58,13 +59,37 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+def _page_example(schema: dict[str, Any], page: type[BaseModel]) -> None:
+    """A page of `PageOut[Item]` shows Item's own example, with a cursor to the next page."""
+    args = page.__pydantic_generic_metadata__["args"]
+    item = first_example(args[0]) if args else None
+    if item is not None:
+        schema["examples"] = [{"items": [item], "next_cursor": NEXT_CURSOR}]
+
+
 class PageOut(BaseModel, Generic[T]):
+    model_config = ConfigDict(json_schema_extra=_page_example)
+
     items: list[T]
     next_cursor: str | None
 
 
 class Problem(BaseModel):
     """RFC 9457 problem details, with a stable machine-readable `code`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "/problems/not_found",
+                    "title": "Not Found",
+                    "status": 404,
+                    "code": "not_found",
+                    "detail": "course not found",
+                }
+            ]
+        }
+    )
 
     type: str
     title: str

@@ -8,6 +8,8 @@ from typing import Self
 
 from pydantic import Field, StrictBool
 
+from learnhub.api.schemas import examples as ex
+from learnhub.api.schemas.examples import example
 from learnhub.api.schemas.common import Input, Output, Position, Seconds, Text, Version, Words
 from learnhub.api.schemas.quizzes import QuizOutline
 from learnhub.domain.course_rules import VIDEO_URL_PATTERN
@@ -23,6 +25,8 @@ LOCKED_NOTE = (
 
 class VideoSummary(Output):
     __doc__ = LOCKED_NOTE
+    model_config = example(ex.VIDEO_SUMMARY)
+
 
     id: uuid.UUID
     title: str
@@ -49,6 +53,8 @@ class VideoSummary(Output):
 
 class VideoOut(VideoSummary):
     __doc__ = LOCKED_NOTE
+    model_config = example(ex.VIDEO)
+
 
     course_id: uuid.UUID
     section_id: uuid.UUID
@@ -61,6 +67,8 @@ LOCKED_FIELDS = ("url", "transcript")
 
 
 class SectionOut(Output):
+    model_config = example(ex.SECTION)
+
     id: uuid.UUID
     course_id: uuid.UUID
     title: str
@@ -69,6 +77,8 @@ class SectionOut(Output):
 
 
 class SectionDetailOut(SectionOut):
+    model_config = example(ex.COURSE_DETAIL["sections"][0])
+
     videos: list[VideoSummary]
     quizzes: list[QuizOutline]
 
@@ -86,17 +96,31 @@ class SectionDetailOut(SectionOut):
 
 
 class SectionIn(Input):
+    model_config = example({"title": "Getting started", "position": 0})
+
     title: Words = Field(min_length=1, max_length=200)
     position: Position | None = None
 
 
 class SectionPatch(Input):
+    model_config = example({"title": "First steps", "version": 1})
+
     title: Words | None = Field(default=None, min_length=1, max_length=200)
     position: Position | None = None
     version: Version | None = None
 
 
 class VideoIn(Input):
+    model_config = example(
+        {
+            "title": "Your first bar chart",
+            "url": ex.VIDEO["url"],
+            "duration_seconds": 540,
+            "transcript": ex.VIDEO["transcript"],
+            "is_preview": True,
+        }
+    )
+
     title: Words = Field(min_length=1, max_length=200)
     url: str = Field(max_length=2000, pattern=VIDEO_URL_PATTERN)
     duration_seconds: Seconds
@@ -107,6 +131,8 @@ class VideoIn(Input):
 
 
 class VideoPatch(Input):
+    model_config = example({"title": "Your first bar chart, labelled", "version": 1})
+
     title: Words | None = Field(default=None, min_length=1, max_length=200)
     url: str | None = Field(default=None, max_length=2000, pattern=VIDEO_URL_PATTERN)
     duration_seconds: Seconds | None = None
@@ -117,6 +143,8 @@ class VideoPatch(Input):
 
 
 class OrderIn(Input):
+    model_config = example({"ids": [ex.SECTION_ID, ex.SECOND_SECTION_ID]})
+
     ids: list[uuid.UUID] = Field(max_length=1000)
 
 

@@ -13,6 +13,8 @@ import pycountry
 import pydantic_core
 from pydantic import BeforeValidator, Field, StrictBool
 
+from learnhub.api.schemas import examples as ex
+from learnhub.api.schemas.examples import example
 from learnhub.api.schemas.common import Input, Output, Text, Version, Words
 from learnhub.api.schemas.content import LOCKED_NOTE, SectionDetailOut
 from learnhub.domain.enums import CourseStatus, DifficultyLevel
@@ -44,6 +46,8 @@ WHOLE_AMOUNT = BeforeValidator(_whole_amount)
 
 class MoneyIn(Input):
     # Money travels as a decimal string; a JSON float would already have lost precision.
+    model_config = example(ex.PRICE)
+
     amount: (
         Annotated[str, Field(pattern=r"^[0-9]{1,6}(\.[0-9]{1,2})?$", description='e.g. "19.99"')]
         | Annotated[int, Field(ge=0, le=999_999), WHOLE_AMOUNT]
@@ -58,11 +62,20 @@ class MoneyIn(Input):
 
 
 class MoneyOut(Output):
+    model_config = example(ex.PRICE)
+
     amount: str
     currency: str
 
 
 class CourseIn(Input):
+    model_config = example(
+        {
+            key: ex.COURSE[key]
+            for key in ("title", "description", "price", "difficulty", "tags", "objectives", "slug")
+        }
+    )
+
     title: Words = Field(min_length=1, max_length=200)
     description: Text = Field(default="", max_length=20_000)
     price: MoneyIn = Field(default_factory=lambda: MoneyIn(amount="0.00", currency="USD"))
@@ -73,6 +86,10 @@ class CourseIn(Input):
 
 
 class CoursePatch(Input):
+    model_config = example(
+        {"price": {"amount": "24.99", "currency": "EUR"}, "tutor_enabled": True, "version": 4}
+    )
+
     title: Words | None = Field(default=None, min_length=1, max_length=200)
     description: Text | None = Field(default=None, max_length=20_000)
     price: MoneyIn | None = None
@@ -84,10 +101,14 @@ class CoursePatch(Input):
 
 
 class VersionIn(Input):
+    model_config = example({"version": 4})
+
     version: Version | None = None
 
 
 class CourseOut(Output):
+    model_config = example(ex.COURSE)
+
     id: uuid.UUID
     slug: str
     title: str
@@ -164,6 +185,8 @@ def catalog_page_json(cards: Sequence[CatalogCard], next_cursor: str | None) -> 
 
 class CourseDetailOut(CourseOut):
     __doc__ = LOCKED_NOTE
+    model_config = example(ex.COURSE_DETAIL)
+
 
     sections: list[SectionDetailOut]
 

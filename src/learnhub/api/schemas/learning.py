@@ -6,11 +6,15 @@ from typing import Annotated
 
 from pydantic import Field
 
+from learnhub.api.schemas import examples as ex
 from learnhub.api.schemas.common import JSON_NUMBER, Input, Output
+from learnhub.api.schemas.examples import example
 from learnhub.domain.enums import CourseStatus, EnrollmentStatus
 
 
 class EnrollmentOut(Output):
+    model_config = example(ex.ENROLLMENT)
+
     id: uuid.UUID
     user_id: uuid.UUID
     course_id: uuid.UUID
@@ -21,6 +25,8 @@ class EnrollmentOut(Output):
 
 
 class CourseSummary(Output):
+    model_config = example(ex.MY_ENROLLMENT["course"])
+
     id: uuid.UUID
     slug: str
     title: str
@@ -32,6 +38,8 @@ class MyEnrollmentOut(EnrollmentOut):
     """One of the caller's enrolments. When the course was deleted the enrolment stays
     listed with `course_available: false` (the course summary as it was, and
     `progress_percent: null`); the course and everything in it then answer 404."""
+
+    model_config = example(ex.MY_ENROLLMENT)
 
     course: CourseSummary
     # False when the course was deleted: it is unavailable everywhere.
@@ -46,6 +54,8 @@ Seconds = Annotated[float, Field(ge=0, le=7 * 24 * 3600, allow_inf_nan=False), J
 
 
 class ProgressIn(Input):
+    model_config = example(ex.PROGRESS_IN)
+
     position_seconds: Seconds
     # [[start, end], ...]; that a segment ends after it starts, and within the video, is
     # checked by the service (no JSON Schema states either).
@@ -54,15 +64,21 @@ class ProgressIn(Input):
 
 
 class VideoHeartbeatIn(ProgressIn):
+    model_config = example(ex.PROGRESS_IN | {"video_id": ex.VIDEO_ID})
+
     video_id: uuid.UUID
 
 
 class HeartbeatsIn(Input):
+    model_config = example({"heartbeats": [ex.PROGRESS_IN | {"video_id": ex.VIDEO_ID}]})
+
     # A player's buffer of heartbeats, synced at once (say, after playing offline).
     heartbeats: list[VideoHeartbeatIn] = Field(min_length=1, max_length=100)
 
 
 class ProgressOut(Output):
+    model_config = example(ex.PROGRESS)
+
     video_id: uuid.UUID
     position_seconds: float
     watched_seconds: float
@@ -72,15 +88,30 @@ class ProgressOut(Output):
 
 
 class ProgressListOut(Output):
+    model_config = example({"items": [ex.PROGRESS]})
+
     items: list[ProgressOut]
 
 
 class ResumeOut(Output):
+    model_config = example({"video_id": ex.VIDEO_ID, "position_seconds": 312.5})
+
     video_id: uuid.UUID
     position_seconds: float
 
 
 class CourseProgressOut(Output):
+    model_config = example(
+        {
+            "course_id": ex.COURSE_ID,
+            "completed_items": 2,
+            "total_items": 5,
+            "percent": 40.0,
+            "resume": {"video_id": ex.VIDEO_ID, "position_seconds": 312.5},
+            "completed": False,
+        }
+    )
+
     course_id: uuid.UUID
     completed_items: int
     total_items: int

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import Field, StrictBool
 
+from learnhub.api.schemas import examples as ex
+from learnhub.api.schemas.examples import example
 from learnhub.api.schemas.common import (
     JSON_INTEGER,
     Input,
@@ -23,6 +25,8 @@ from learnhub.models import Quiz
 
 
 class QuizSummary(Output):
+    model_config = example(ex.QUIZ_SUMMARY)
+
     id: uuid.UUID
     title: str
     position: int
@@ -33,15 +37,21 @@ class QuizSummary(Output):
 
 
 class QuizOutline(QuizSummary):
+    model_config = example(ex.QUIZ_SUMMARY | {"question_count": 1})
+
     question_count: int
 
 
 class OptionIn(Input):
+    model_config = example({"text": "Bar chart", "is_correct": True})
+
     text: Words = Field(min_length=1, max_length=500)
     is_correct: StrictBool = False
 
 
 class QuestionIn(Input):
+    model_config = example(ex.QUESTION_IN)
+
     text: Words = Field(min_length=1, max_length=2000)
     type: QuestionType
     options: list[OptionIn] = Field(default_factory=list, max_length=10)
@@ -49,6 +59,16 @@ class QuestionIn(Input):
 
 
 class QuizIn(Input):
+    model_config = example(
+        {
+            "title": "Charts check",
+            "pass_mark": 70,
+            "max_attempts": 3,
+            "time_limit_seconds": 600,
+            "questions": [ex.QUESTION_IN],
+        }
+    )
+
     title: Words = Field(min_length=1, max_length=200)
     pass_mark: Annotated[int, Field(ge=0, le=100), JSON_INTEGER] = 70
     max_attempts: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] | None = None
@@ -58,6 +78,8 @@ class QuizIn(Input):
 
 
 class QuizPatch(Input):
+    model_config = example({"pass_mark": 80, "version": 1})
+
     title: Words | None = Field(default=None, min_length=1, max_length=200)
     pass_mark: Annotated[int, Field(ge=0, le=100), JSON_INTEGER] | None = None
     max_attempts: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] | None = None
@@ -67,15 +89,21 @@ class QuizPatch(Input):
 
 
 class OptionOut(Output):
+    model_config = example(ex.QUESTION["options"][0])
+
     id: uuid.UUID
     text: str
 
 
 class OptionKeyOut(OptionOut):
+    model_config = example(ex.QUESTION_KEY["options"][0])
+
     is_correct: bool
 
 
 class QuestionOut(Output):
+    model_config = example(ex.QUESTION)
+
     id: uuid.UUID
     text: str
     type: QuestionType
@@ -83,6 +111,8 @@ class QuestionOut(Output):
 
 
 class QuestionKeyOut(Output):
+    model_config = example(ex.QUESTION_KEY)
+
     id: uuid.UUID
     text: str
     type: QuestionType
@@ -94,6 +124,8 @@ class QuizOut(QuizSummary):
     """What learners see: questions and options, never the answer keys. Callers who may see
     the course's outline only (neither enrolled nor its instructor or an admin) get
     `locked: true` and `questions: null`."""
+    model_config = example(ex.QUIZ)
+
 
     course_id: uuid.UUID
     section_id: uuid.UUID
@@ -105,6 +137,8 @@ class QuizOut(QuizSummary):
 
 class QuizAuthorOut(QuizSummary):
     """What the course's instructor and admins see: the answer keys included."""
+    model_config = example(ex.QUIZ_AUTHOR)
+
 
     course_id: uuid.UUID
     section_id: uuid.UUID

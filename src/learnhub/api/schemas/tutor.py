@@ -5,26 +5,36 @@ from datetime import datetime
 
 from pydantic import Field
 
+from learnhub.api.schemas import examples as ex
 from learnhub.api.schemas.common import Input, Output, Words
+from learnhub.api.schemas.examples import example
 from learnhub.domain.enums import ChatRole
 from learnhub.services.tutor import MAX_QUESTION_CHARS
 
 
 class ConversationIn(Input):
+    model_config = example({"video_id": ex.VIDEO_ID})
+
     video_id: uuid.UUID | None = None
 
 
 class MessageIn(Input):
+    model_config = example({"content": "Why label both axes?"})
+
     content: Words = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
 
 
 class CitationOut(Output):
+    model_config = example(ex.MESSAGES[1]["citations"][0])
+
     video_id: uuid.UUID | None
     start_seconds: float
     end_seconds: float
 
 
 class MessageOut(Output):
+    model_config = example(ex.MESSAGES[1])
+
     id: uuid.UUID
     role: ChatRole
     content: str
@@ -37,11 +47,24 @@ class MessageOut(Output):
 
 
 class ExchangeOut(Output):
+    model_config = example({"question": ex.MESSAGES[0], "answer": ex.MESSAGES[1]})
+
     question: MessageOut
     answer: MessageOut
 
 
 class ConversationOut(Output):
+    model_config = example(
+        {
+            "id": ex.CONVERSATION_ID,
+            "course_id": ex.COURSE_ID,
+            "video_id": ex.VIDEO_ID,
+            "created_at": ex.UPDATED,
+            "last_message_at": ex.UPDATED,
+            "messages": ex.MESSAGES,
+        }
+    )
+
     id: uuid.UUID
     course_id: uuid.UUID
     video_id: uuid.UUID | None

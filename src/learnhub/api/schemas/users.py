@@ -6,7 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from learnhub.api.schemas import examples as ex
 from learnhub.api.schemas.common import Input, Output, Text, Version
+from learnhub.api.schemas.examples import example
 from learnhub.domain.enums import UserStatus
 from learnhub.domain.permissions import BUILTIN_ROLES
 from learnhub.models.user import User
@@ -19,12 +21,22 @@ Email = Annotated[Text, Field(min_length=3, max_length=254, json_schema_extra={"
 
 
 class RegisterIn(Input):
+    model_config = example(
+        {
+            "email": "ada@example.com",
+            "password": "correct horse battery",
+            "display_name": "Ada Lovelace",
+        }
+    )
+
     email: Email
     password: Text = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
     display_name: DisplayName
 
 
 class LoginIn(Input):
+    model_config = example({"email": "ada@example.com", "password": "correct horse battery"})
+
     email: Text = Field(max_length=254)
     password: Text = Field(max_length=256)
 
@@ -32,10 +44,14 @@ class LoginIn(Input):
 # Tokens are plain strings with no length or character rule here: a token that cannot be
 # used (malformed, too long, an access token) is a 401 from the service, never a 422.
 class RefreshIn(Input):
+    model_config = example({"refresh_token": ex.REFRESH_TOKEN})
+
     refresh_token: str = Field(description="The refresh token from login or the last refresh")
 
 
 class LogoutIn(Input):
+    model_config = example({"refresh_token": ex.REFRESH_TOKEN})
+
     refresh_token: str | None = Field(
         default=None,
         description="The session to end; without it (or without a body), the session of the "
@@ -44,6 +60,15 @@ class LogoutIn(Input):
 
 
 class TokenOut(Output):
+    model_config = example(
+        {
+            "access_token": ex.ACCESS_TOKEN,
+            "refresh_token": ex.REFRESH_TOKEN,
+            "token_type": "bearer",
+            "expires_in": 900,
+        }
+    )
+
     access_token: str
     refresh_token: str
     token_type: str = "bearer"
@@ -51,6 +76,8 @@ class TokenOut(Output):
 
 
 class UserOut(Output):
+    model_config = example(ex.USER)
+
     id: uuid.UUID
     email: str
     display_name: str
@@ -77,6 +104,8 @@ class UserOut(Output):
 
 
 class AdminUserOut(UserOut):
+    model_config = example(ex.USER | {"deleted_at": None})
+
     deleted_at: datetime | None
 
     @classmethod
@@ -85,17 +114,23 @@ class AdminUserOut(UserOut):
 
 
 class ProfilePatch(Input):
+    model_config = example({"display_name": "Ada King", "version": 3})
+
     display_name: DisplayName | None = None
     version: Version | None = None
 
 
 class AdminUserPatch(Input):
+    model_config = example({"status": "suspended", "version": 3})
+
     display_name: DisplayName | None = None
     status: UserStatus | None = None
     version: Version | None = None
 
 
 class RolesIn(Input):
+    model_config = example({"roles": ["instructor", "student"], "version": 3})
+
     roles: list[
         Annotated[Text, Field(max_length=64, json_schema_extra={"enum": sorted(BUILTIN_ROLES)})]
     ] = Field(max_length=10)
@@ -103,6 +138,8 @@ class RolesIn(Input):
 
 
 class ActivityOut(Output):
+    model_config = example(ex.ACTIVITY)
+
     id: uuid.UUID
     type: str
     subject_type: str | None
@@ -113,6 +150,17 @@ class ActivityOut(Output):
 
 class LearnerStatsOut(Output):
     """The caller's learning totals, kept fresh by an event handler after each change."""
+
+    model_config = example(
+        {
+            "enrolled_courses": 3,
+            "completed_courses": 1,
+            "completed_videos": 14,
+            "passed_quizzes": 4,
+            "last_activity_at": ex.UPDATED,
+            "refreshed_at": ex.UPDATED,
+        }
+    )
 
     enrolled_courses: int = Field(description="Courses the learner is in (active or completed)")
     completed_courses: int
