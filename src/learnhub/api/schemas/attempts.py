@@ -9,8 +9,8 @@ from pydantic import Field
 
 from learnhub.api.schemas import examples as ex
 from learnhub.api.schemas.common import Input, Output, Text
-from learnhub.api.schemas.quizzes import QuestionOut
 from learnhub.api.schemas.examples import example
+from learnhub.api.schemas.quizzes import QuestionOut
 
 
 class AttemptOut(Output):

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from learnhub.api.schemas import examples as ex
-from learnhub.api.schemas.examples import example
 from learnhub.api.schemas.common import Output
+from learnhub.api.schemas.examples import example
 from learnhub.models import AuditLog
 
 

@@ -9,8 +9,8 @@ from typing import Self
 from pydantic import Field, StrictBool
 
 from learnhub.api.schemas import examples as ex
-from learnhub.api.schemas.examples import example
 from learnhub.api.schemas.common import Input, Output, Position, Seconds, Text, Version, Words
+from learnhub.api.schemas.examples import example
 from learnhub.api.schemas.quizzes import QuizOutline
 from learnhub.domain.course_rules import VIDEO_URL_PATTERN
 from learnhub.models import Section, Video
@@ -26,7 +26,6 @@ LOCKED_NOTE = (
 class VideoSummary(Output):
     __doc__ = LOCKED_NOTE
     model_config = example(ex.VIDEO_SUMMARY)
-
 
     id: uuid.UUID
     title: str
@@ -54,7 +53,6 @@ class VideoSummary(Output):
 class VideoOut(VideoSummary):
     __doc__ = LOCKED_NOTE
     model_config = example(ex.VIDEO)
-
 
     course_id: uuid.UUID
     section_id: uuid.UUID

@@ -14,9 +14,9 @@ import pydantic_core
 from pydantic import BeforeValidator, Field, StrictBool
 
 from learnhub.api.schemas import examples as ex
-from learnhub.api.schemas.examples import example
 from learnhub.api.schemas.common import Input, Output, Text, Version, Words
 from learnhub.api.schemas.content import LOCKED_NOTE, SectionDetailOut
+from learnhub.api.schemas.examples import example
 from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.domain.value_objects import Price
 from learnhub.models import Course
@@ -186,7 +186,6 @@ def catalog_page_json(cards: Sequence[CatalogCard], next_cursor: str | None) -> 
 class CourseDetailOut(CourseOut):
     __doc__ = LOCKED_NOTE
     model_config = example(ex.COURSE_DETAIL)
-
 
     sections: list[SectionDetailOut]
 

@@ -9,7 +9,6 @@ from typing import Annotated
 from pydantic import Field, StrictBool
 
 from learnhub.api.schemas import examples as ex
-from learnhub.api.schemas.examples import example
 from learnhub.api.schemas.common import (
     JSON_INTEGER,
     Input,
@@ -20,6 +19,7 @@ from learnhub.api.schemas.common import (
     Version,
     Words,
 )
+from learnhub.api.schemas.examples import example
 from learnhub.domain.enums import QuestionType
 from learnhub.models import Quiz
 
@@ -124,8 +124,8 @@ class QuizOut(QuizSummary):
     """What learners see: questions and options, never the answer keys. Callers who may see
     the course's outline only (neither enrolled nor its instructor or an admin) get
     `locked: true` and `questions: null`."""
-    model_config = example(ex.QUIZ)
 
+    model_config = example(ex.QUIZ)
 
     course_id: uuid.UUID
     section_id: uuid.UUID
@@ -137,8 +137,8 @@ class QuizOut(QuizSummary):
 
 class QuizAuthorOut(QuizSummary):
     """What the course's instructor and admins see: the answer keys included."""
-    model_config = example(ex.QUIZ_AUTHOR)
 
+    model_config = example(ex.QUIZ_AUTHOR)
 
     course_id: uuid.UUID
     section_id: uuid.UUID
