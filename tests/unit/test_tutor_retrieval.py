@@ -334,6 +334,7 @@ async def test_the_providers_answer_with_the_configured_retriever():
     tutor = OfflineTutor(retriever=Retriever("semantic", ConceptEmbedder()))
     answer = await tutor.answer(TutorQuestion("Motors", tuple(SEMANTIC), "Is a car fast?"))
     assert answer.covered and answer.citations[0] == SEMANTIC[1]
+    assert answer.model == "offline-semantic"
     whole = await OfflineTutor().answer(
         TutorQuestion("Web Accessibility", tuple(passages), "explain this video", (), wcag)
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from learnhub.tutor_providers.base import Passage, TutorAnswer, TutorQuestion
 from learnhub.tutor_providers.retrieval import Retriever, count_tokens, format_time
 
-MODEL = "offline-bm25"
+MODEL = "offline-bm25"  # the default; "offline-semantic" / "offline-hybrid" by retrieval mode
 MAX_QUOTES = 3
 
 
@@ -49,7 +49,7 @@ class OfflineTutor:
         return TutorAnswer(
             content=content,
             citations=tuple(quoted),
-            model=MODEL,
+            model=f"offline-{self.retriever.mode}",
             prompt_tokens=prompt_tokens,
             completion_tokens=count_tokens(content),
             covered=bool(quoted),

