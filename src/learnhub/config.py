@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # The AI tutor: "offline" answers from the course's own material; "openai" calls an
     # OpenAI-compatible chat-completions endpoint at tutor_api_url.
     tutor_provider: Literal["offline", "openai"] = "offline"
+    # How either provider finds the passages it answers from: "bm25" (words), "semantic"
+    # (sentence embeddings) or "hybrid" (both fused); the last two need learnhub[semantic].
+    tutor_retrieval: Literal["bm25", "semantic", "hybrid"] = "bm25"
     tutor_api_url: str = "http://127.0.0.1:11434/v1"
     tutor_api_key: SecretStr | None = None
     tutor_model: str = "gpt-4o-mini"

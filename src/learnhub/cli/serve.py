@@ -22,6 +22,16 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    if settings.tutor_retrieval != "bm25":
+        from rich.markup import escape
+
+        from learnhub.tutor_providers.semantic import SemanticUnavailable, require_extra
+
+        try:
+            require_extra()
+        except SemanticUnavailable as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]")
+            raise typer.Exit(1) from exc
     migrating(bootstrap(settings.database_url))
     if demo:
         from learnhub.ops.demo import load_demo

@@ -13,9 +13,21 @@ from learnhub.tutor_providers.base import (
 )
 from learnhub.tutor_providers.offline import OfflineTutor
 from learnhub.tutor_providers.openai_compat import OpenAICompatibleTutor
+from learnhub.tutor_providers.retrieval import Retriever
+
+
+def build_retriever(settings: Settings) -> Retriever:
+    """BM25 by default; the semantic modes load the embedding model now, at start-up, and
+    fail there (with how to install it) rather than on a learner's first question."""
+    if settings.tutor_retrieval == "bm25":
+        return Retriever()
+    from learnhub.tutor_providers.semantic import MiniLMEmbedder
+
+    return Retriever(settings.tutor_retrieval, MiniLMEmbedder())
 
 
 def build_provider(settings: Settings) -> TutorProvider:
+    retriever = build_retriever(settings)
     if settings.tutor_provider == "openai":
         key = settings.tutor_api_key.get_secret_value() if settings.tutor_api_key else None
         return OpenAICompatibleTutor(
@@ -23,8 +35,9 @@ def build_provider(settings: Settings) -> TutorProvider:
             settings.tutor_model,
             api_key=key,
             timeout_seconds=settings.tutor_timeout_seconds,
+            retriever=retriever,
         )
-    return OfflineTutor()
+    return OfflineTutor(retriever=retriever)
 
 
 __all__ = [
@@ -37,4 +50,5 @@ __all__ = [
     "TutorProviderError",
     "TutorQuestion",
     "build_provider",
+    "build_retriever",
 ]

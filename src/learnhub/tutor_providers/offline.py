@@ -4,9 +4,9 @@ passages that best match the question and citing the video and time they come fr
 from __future__ import annotations
 
 from learnhub.tutor_providers.base import Passage, TutorAnswer, TutorQuestion
-from learnhub.tutor_providers.retrieval import count_tokens, format_time, retrieve
+from learnhub.tutor_providers.retrieval import Retriever, count_tokens, format_time
 
-MODEL = "offline-bm25"
+MODEL = "offline-bm25"  # the default; "offline-semantic" / "offline-hybrid" by retrieval mode
 MAX_QUOTES = 3
 
 
@@ -26,14 +26,20 @@ def cite(passage: Passage) -> str:
 class OfflineTutor:
     name = "offline"
 
-    def __init__(self, max_quotes: int = MAX_QUOTES) -> None:
+    def __init__(self, max_quotes: int = MAX_QUOTES, retriever: Retriever | None = None) -> None:
         self.max_quotes = max_quotes
+        self.retriever = retriever or Retriever()
 
     async def answer(self, question: TutorQuestion) -> TutorAnswer:
-        found = retrieve(question.passages, question.question, question.focus_video_id)
+        found = await self.retriever.find(
+            question.passages, question.question, question.focus_video_id
+        )
         quoted = found.best(self.max_quotes) if found.covered else []
         if quoted:
-            lines = ["Here is what the course material says about that:"]
+            if found.whole_video:
+                lines = [f"Here is what “{quoted[0].source_title}” covers:"]
+            else:
+                lines = ["Here is what the course material says about that:"]
             lines += [f"{i}. “{p.text}” ({cite(p)})" for i, p in enumerate(quoted, 1)]
             content = "\n\n".join(lines)
         else:
@@ -43,7 +49,7 @@ class OfflineTutor:
         return TutorAnswer(
             content=content,
             citations=tuple(quoted),
-            model=MODEL,
+            model=f"offline-{self.retriever.mode}",
             prompt_tokens=prompt_tokens,
             completion_tokens=count_tokens(content),
             covered=bool(quoted),

@@ -12,7 +12,7 @@ import httpx
 
 from learnhub.tutor_providers.base import Passage, TutorAnswer, TutorProviderError, TutorQuestion
 from learnhub.tutor_providers.offline import cite, not_covered_reply
-from learnhub.tutor_providers.retrieval import count_tokens, retrieve
+from learnhub.tutor_providers.retrieval import Retriever, count_tokens
 
 MAX_PASSAGES = 4
 _REFERENCE = re.compile(r"\[(\d{1,2})\]")
@@ -35,10 +35,12 @@ class OpenAICompatibleTutor:
         timeout_seconds: float = 30.0,
         max_passages: int = MAX_PASSAGES,
         transport: httpx.AsyncBaseTransport | None = None,
+        retriever: Retriever | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.model = model
         self.max_passages = max_passages
+        self.retriever = retriever or Retriever()
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             headers=headers,
@@ -48,7 +50,9 @@ class OpenAICompatibleTutor:
         )
 
     async def answer(self, question: TutorQuestion) -> TutorAnswer:
-        found = retrieve(question.passages, question.question, question.focus_video_id)
+        found = await self.retriever.find(
+            question.passages, question.question, question.focus_video_id
+        )
         if not found.covered:
             content = not_covered_reply(question.course_title)
             return TutorAnswer(
