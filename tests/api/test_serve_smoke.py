@@ -202,3 +202,40 @@ def read_response(sock: socket.socket) -> bytes:
     while len(body) < length:
         body += sock.recv(65536)
     return data
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of `pid` (Linux /proc)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    return children
+
+
+def is_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads children from /proc")
+def test_sigterm_stops_the_audit_watcher_with_the_server(server: Server) -> None:
+    """`serve` starts `audit watch` as a process of its own; a SIGTERM to `serve` (what a
+    process manager sends) must not leave it running as an orphan."""
+    with httpx.Client(base_url=server.base_url, timeout=10.0) as client:
+        wait_until_healthy(server, client)
+    watchers = child_pids(server.process.pid)
+    assert watchers, "serve started no audit watcher"
+    assert all(is_running(pid) for pid in watchers)
+
+    server.stop()
+
+    deadline = time.monotonic() + SHUTDOWN_TIMEOUT
+    while any(is_running(pid) for pid in watchers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in watchers if is_running(pid)]
+    for pid in left:  # do not leave it behind for the next test either
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "the audit watcher outlived `serve`"

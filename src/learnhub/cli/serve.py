@@ -43,6 +43,7 @@ def serve(
         err.print("[yellow]SQLite serves one worker process; using 1[/yellow]")
         workers = 1
     watcher = start_audit_watch(settings.audit_check_interval_seconds)
+    exit_on_sigterm()
     try:
         uvicorn.run(
             "learnhub.api.app:create_app",
@@ -57,6 +58,21 @@ def serve(
     finally:
         if watcher is not None:
             stop_process(watcher)
+
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM end `serve` through its `finally`, so the audit watcher is stopped with it.
+
+    uvicorn handles SIGTERM itself (a graceful shutdown), then restores the handler it found
+    and raises the signal again. With the default handler that kills the process on the spot
+    and the watcher is left running as an orphan; with this one the signal becomes SystemExit,
+    which unwinds through `serve`'s cleanup. The stop was asked for and graceful: status 0."""
+    import signal
+
+    def exit_now(_signum: int, _frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, exit_now)
 
 
 def start_audit_watch(interval_seconds: float) -> Any:
