@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Final, Literal
 
 from learnhub.domain import course_rules
 from learnhub.domain.errors import NotFound
@@ -17,6 +20,38 @@ from learnhub.repositories.filters import Eq
 from learnhub.services.base import BaseService
 from learnhub.services.course_access import ContentAccess, CourseAccessService
 from learnhub.services.course_content import reorder
+
+
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+# A nullable setting left out of a patch stays as it is (None would mean "no limit").
+KEEP: Final = _Keep.KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class QuizChanges:
+    """A partial update of a quiz. None leaves the title, pass mark and questions as they are;
+    the two limits are kept unless given, and None for them means "no limit". Questions, when
+    given, replace the quiz's questions as a whole."""
+
+    title: str | None = None
+    pass_mark: int | None = None
+    max_attempts: int | Literal[_Keep.KEEP] | None = KEEP
+    time_limit_seconds: int | Literal[_Keep.KEEP] | None = KEEP
+    questions: Sequence[QuestionSpec] | None = None
+
+    def applied_to(self, quiz: Quiz) -> QuizSpec:
+        return QuizSpec(
+            title=self.title if self.title is not None else quiz.title,
+            pass_mark=self.pass_mark if self.pass_mark is not None else quiz.pass_mark,
+            max_attempts=quiz.max_attempts if self.max_attempts is KEEP else self.max_attempts,
+            time_limit_seconds=quiz.time_limit_seconds
+            if self.time_limit_seconds is KEEP
+            else self.time_limit_seconds,
+            questions=self.questions or (),
+        )
 
 
 class QuizAuthoringService(BaseService):
@@ -68,14 +103,15 @@ class QuizAuthoringService(BaseService):
         self,
         principal: Principal,
         quiz_id: uuid.UUID,
-        spec: QuizSpec,
-        replace_questions: bool,
+        changes: QuizChanges,
         expected_version: int | None = None,
     ) -> Quiz:
         """Settings change in place; questions, when given, are replaced as a whole (the old
         ones are soft-deleted, so attempts that answered them keep their meaning)."""
-        validate_quiz(spec)
         quiz, _ = await self._access.quiz(principal, quiz_id)
+        spec = changes.applied_to(quiz)
+        validate_quiz(spec)
+        replace_questions = changes.questions is not None
         repo = self.uow.repo(QuizRepository)
         await repo.update(
             quiz.id,

@@ -32,36 +32,24 @@ from learnhub.services.course_content import (
     SectionChanges,
     VideoChanges,
 )
-from learnhub.services.quiz_authoring import QuizAuthoringService
+from learnhub.services.quiz_authoring import QuizAuthoringService, QuizChanges
 
 router = APIRouter(tags=["course content"], responses=PROBLEM_RESPONSES)
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 
 
-def _spec(body: QuizIn | QuizPatch, current: QuizSpec | None = None) -> QuizSpec:
-    base = current or QuizSpec(title="")
-    questions = base.questions
-    if body.questions is not None:
-        questions = [
-            QuestionSpec(
-                text=q.text,
-                type=q.type,
-                answer_text=q.answer_text,
-                options=[OptionSpec(o.text, o.is_correct) for o in q.options],
-            )
-            for q in body.questions
-        ]
-    return QuizSpec(
-        title=body.title if body.title is not None else base.title,
-        pass_mark=body.pass_mark if body.pass_mark is not None else base.pass_mark,
-        max_attempts=body.max_attempts
-        if "max_attempts" in body.model_fields_set
-        else base.max_attempts,
-        time_limit_seconds=body.time_limit_seconds
-        if "time_limit_seconds" in body.model_fields_set
-        else base.time_limit_seconds,
-        questions=questions,
-    )
+def _questions(body: QuizIn | QuizPatch) -> list[QuestionSpec] | None:
+    if body.questions is None:
+        return None
+    return [
+        QuestionSpec(
+            text=q.text,
+            type=q.type,
+            answer_text=q.answer_text,
+            options=[OptionSpec(o.text, o.is_correct) for o in q.options],
+        )
+        for q in body.questions
+    ]
 
 
 # ---- sections ------------------------------------------------------------------------------
@@ -234,7 +222,14 @@ async def add_quiz(
     section_id: uuid.UUID, body: QuizIn, caller: Caller, uow: Uow, response: Response
 ) -> QuizAuthorOut:
     service = QuizAuthoringService(uow)
-    quiz = await service.add_quiz(caller, section_id, _spec(body), body.position)
+    spec = QuizSpec(
+        title=body.title,
+        pass_mark=body.pass_mark,
+        max_attempts=body.max_attempts,
+        time_limit_seconds=body.time_limit_seconds,
+        questions=_questions(body) or (),
+    )
+    quiz = await service.add_quiz(caller, section_id, spec, body.position)
     loaded, _ = await service.get_quiz(caller, quiz.id)
     set_etag(response, loaded.version)
     return QuizAuthorOut.model_validate(loaded)
@@ -275,19 +270,10 @@ async def update_quiz(
 ) -> QuizAuthorOut:
     """Settings change in place; `questions`, when given, replace the quiz's questions."""
     service = QuizAuthoringService(uow)
-    current, _ = await service.get_quiz(caller, quiz_id)
-    spec = _spec(
-        body,
-        QuizSpec(
-            title=current.title,
-            pass_mark=current.pass_mark,
-            max_attempts=current.max_attempts,
-            time_limit_seconds=current.time_limit_seconds,
-        ),
-    )
-    replace = body.questions is not None
+    settings = body.model_dump(exclude_unset=True, exclude={"version", "questions"})
+    changes = QuizChanges(**settings, questions=_questions(body))
     quiz = await versioned(
-        if_match, body.version, lambda v: service.update_quiz(caller, quiz_id, spec, replace, v)
+        if_match, body.version, lambda v: service.update_quiz(caller, quiz_id, changes, v)
     )
     set_etag(response, quiz.version)
     return QuizAuthorOut.model_validate(quiz)
