@@ -249,3 +249,10 @@ Index(
     # exists by name instead (db.migrations.drift).
     info={"compare_by_name_only": True},
 ).ddl_if(dialect="postgresql")
+# Whether every listed price is in one currency: min and max in two index lookups.
+Index(
+    "ix_courses_listed_currency",
+    Course.price_currency,
+    postgresql_where=LISTED,
+    sqlite_where=LISTED,
+)
