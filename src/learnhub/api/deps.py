@@ -10,6 +10,8 @@ from typing import Annotated, TypeVar
 
 import structlog
 from fastapi import Depends, Header, Query, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 from learnhub.config import Settings
 from learnhub.db.uow import UnitOfWork
@@ -130,6 +132,25 @@ def reject_unknown_query(request: Request, allowed: Sequence[str]) -> None:
         raise InvalidValue(
             f"unknown query parameter(s) {', '.join(unknown)}; allowed: {names}", allowed=names
         )
+
+
+def _declared_query(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _declared_query(dependency)
+    return names
+
+
+async def known_query_only(request: Request) -> None:
+    """`reject_unknown_query` with the route's own declared query parameters as the allowed
+    ones: every list endpoint declares `dependencies=[KnownQueryOnly]` (a test enumerates
+    the list endpoints and checks)."""
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute):
+        reject_unknown_query(request, sorted(_declared_query(route.dependant)))
+
+
+KnownQueryOnly = Depends(known_query_only)
 
 
 # One entity tag: `W/"<version>"`, or `W/"<version>.<stamp>"` where the representation also

@@ -223,7 +223,7 @@ def hot_queries() -> list[HotQuery]:
             "rating",
             lambda s: CatalogQuery(difficulty=s.difficulty) if s.difficulty else None,
         ),
-        catalog("catalog tag=", "rating", lambda s: CatalogQuery(tag=s.tag) if s.tag else None),
+        catalog("catalog tag=", "rating", lambda s: CatalogQuery(tags=(s.tag,)) if s.tag else None),
         catalog(
             "catalog instructor_id=",
             "rating",

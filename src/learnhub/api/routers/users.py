@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from learnhub.api.deps import Caller, IfMatch, Limit, Uow, set_etag, versioned
+from learnhub.api.deps import (
+    Caller,
+    IfMatch,
+    KnownQueryOnly,
+    Limit,
+    Uow,
+    set_etag,
+    versioned,
+)
 from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.privacy import export_document
 from learnhub.api.schemas.users import (
@@ -63,7 +71,7 @@ async def update_me(
     return UserOut.of(user)
 
 
-@router.get("/users/me/activity")
+@router.get("/users/me/activity", dependencies=[KnownQueryOnly])
 async def my_activity(
     account: Account, limit: Limit = 20, cursor: Cursor = None
 ) -> PageOut[ActivityOut]:
@@ -85,7 +93,7 @@ async def export_me(privacy: Privacy) -> dict[str, Any]:
     return export_document(await privacy.export())
 
 
-@router.get("/users")
+@router.get("/users", dependencies=[KnownQueryOnly])
 async def list_users(
     admin: UserAdmin,
     limit: Limit = 20,
