@@ -218,7 +218,7 @@ async def seed(connection: AsyncConnection) -> uuid.UUID:
     # index in a live database. Fresh from one bulk insert, the whole trigram index is still
     # pending, and the planner prices every trigram lookup as a scan of that list. Fold it in
     # as autovacuum would: this is the steady state, not a planner setting.
-    for index in ("ix_courses_search_trgm", "ix_courses_search_fts"):
+    for index in ("ix_courses_title_trgm", "ix_courses_search_fts"):
         await connection.execute(
             text("SELECT gin_clean_pending_list(CAST(:i AS regclass))"), {"i": index}
         )
@@ -497,7 +497,7 @@ async def test_common_text_search_in_another_order_walks_that_index_or_the_searc
 
 async def test_the_typo_fallback_reads_the_trigram_index(catalog):
     """ "kubenetes" matches no word: the catalog asks again by word similarity, which the
-    trigram index over listed courses' title and description answers."""
+    trigram index over listed courses' titles answers."""
     with Capture(catalog.connection) as capture:
         async with UnitOfWork(catalog.factory) as uow:
             page = await CourseService(uow).catalog(
@@ -507,7 +507,7 @@ async def test_the_typo_fallback_reads_the_trigram_index(catalog):
     full_text, fallback = capture.catalog_selects()
     for issued, index in (
         (full_text, "ix_courses_search_fts"),
-        (fallback, "ix_courses_search_trgm"),
+        (fallback, "ix_courses_title_trgm"),
     ):
         plan = await explain(catalog, issued)
         shown = outline(plan)
@@ -517,14 +517,14 @@ async def test_the_typo_fallback_reads_the_trigram_index(catalog):
 
 async def test_inferring_the_currency_reads_two_index_entries(catalog):
     """A price sort without `currency`: the lowest and highest listed currency, each the end
-    of ix_courses_listed_currency."""
+    of ix_courses_price, which leads with the currency."""
     _, issued, _ = await run_catalog(catalog, CatalogQuery(), "price")
     (currencies,) = [i for i in issued if "min(courses.price_currency)" in i.statement]
     plan = await explain(catalog, currencies)
     shown = outline(plan)
     assert seq_scans(plan) == [], shown
     reads = {n["Index Name"] for n in nodes(plan) if n["Node Type"] in INDEX_NODES}
-    assert reads == {"ix_courses_listed_currency"}, shown
+    assert reads == {"ix_courses_price"}, shown
 
 
 async def test_tag_loading_of_a_catalog_page_is_indexed(catalog):

@@ -204,7 +204,7 @@ class CourseRepository(BaseRepository[Course]):
     async def listed_currencies(self) -> tuple[str, str] | None:
         """The lowest and highest currency code of listed courses (None when none is
         listed): equal when every listed price is in one currency. Two lookups at the ends
-        of ix_courses_listed_currency, whatever the catalog's size."""
+        of ix_courses_price (which leads with the currency), whatever the catalog's size."""
         listed = (Listed().clause(), live(Course))
         lowest = select(func.min(Course.price_currency)).where(*listed).scalar_subquery()
         highest = select(func.max(Course.price_currency)).where(*listed).scalar_subquery()

@@ -6,8 +6,8 @@ The search index is kept by the database (revision 0013), not mapped by the mode
   B, 'english' stemming, accents folded by `learnhub_unaccent`) with a GIN index over listed
   courses; `q` is parsed by `websearch_to_tsquery` (words in any order, "quoted phrases",
   -excluded, or) and ranked by `ts_rank`. When that finds nothing, a typo fallback: every word
-  of `q` must be word-similar (pg_trgm `<%`, served by the trigram index of revision 0002) to
-  the title and description, ranked by the summed similarity.
+  of `q` (of four letters or more) must be word-similar (pg_trgm `<%`, served by the trigram
+  index ix_courses_title_trgm) to the title, ranked by the summed similarity.
 - SQLite: the FTS5 table `courses_fts` (same folding and stemming), ranked by bm25() with the
   title weighted ten times the description. `q` becomes an FTS5 query of quoted terms (so no
   user input is FTS5 syntax): words ANDed, "quoted phrases", -excluded words.
@@ -96,9 +96,7 @@ class TextSearch:
         return [w for w in search_words(self.text) if len(w) >= MIN_TYPO_WORD]
 
     def _typo(self, stmt: Select[Any]) -> tuple[Select[Any], Any]:
-        # The exact expression the trigram index ix_courses_search_trgm covers, grouped:
-        # pg_trgm's operators bind as tightly as `||`.
-        searched = (Course.title + literal_column("' '") + Course.description).self_group()
+        searched = Course.title  # what ix_courses_title_trgm covers
         words = self.typo_words()
         if not words:  # (a forged cursor) nothing to look for: an id is never null
             nothing = cast(literal(0.0), Float).label("rank")

@@ -127,10 +127,13 @@ class CourseService(BaseService):
     async def _only_currency(self) -> str | None:
         """Amounts compare only within one currency: a price filter or sort without
         `currency` is answered when every listed course is priced in one currency (that
-        one), and refused otherwise."""
+        one, then filtered by like a given one: the price index leads with it), and refused
+        otherwise."""
         currencies = await self.uow.repo(CourseRepository).listed_currencies()
-        if currencies is None or currencies[0] == currencies[1]:
-            return None  # nothing to tell apart: no filter needed
+        if currencies is None:
+            return None  # nothing listed
+        if currencies[0] == currencies[1]:
+            return currencies[0]
         raise InvalidValue(
             "listed courses are priced in more than one currency: pass currency "
             "(e.g. currency=USD) with min_price, max_price or a price sort",
