@@ -144,10 +144,23 @@ def _declared_query(dependant: Dependant) -> set[str]:
 async def known_query_only(request: Request) -> None:
     """`reject_unknown_query` with the route's own declared query parameters as the allowed
     ones: every list endpoint declares `dependencies=[KnownQueryOnly]` (a test enumerates
-    the list endpoints and checks)."""
+    the list endpoints and checks). Route dependencies run before the endpoint's own, so on
+    a route for logged-in callers a request without credentials is left to its 401: a caller
+    who may not ask learns nothing about the parameters."""
     route = request.scope.get("route")
-    if isinstance(route, APIRoute):
-        reject_unknown_query(request, sorted(_declared_query(route.dependant)))
+    if not isinstance(route, APIRoute):
+        return
+    if "authorization" not in request.headers and _needs_caller(route.dependant):
+        return
+    reject_unknown_query(request, sorted(_declared_query(route.dependant)))
+
+
+def _needs_caller(dependant: Dependant) -> bool:
+    return any(
+        d.call is get_principal or _needs_caller(d)
+        for d in dependant.dependencies
+        if d.call is not get_optional_principal
+    )
 
 
 KnownQueryOnly = Depends(known_query_only)

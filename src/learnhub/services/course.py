@@ -96,11 +96,12 @@ class CourseService(BaseService):
         self, query: CatalogQuery, pagination: CursorPagination, sort: str | None
     ) -> Page[CatalogCard]:
         """Listed courses matching every filter given. With `q` they are ordered by relevance
-        unless another sort is asked for; `relevance` needs `q`."""
+        unless another sort is asked for; without `q` there is nothing to rank, and
+        `relevance` is the default order (rating)."""
         q = query.q.strip() if query.q else None
+        if not q and sort == RELEVANCE:
+            sort = None
         sort = sort or (RELEVANCE if q else None)
-        if sort == RELEVANCE and not q:
-            raise InvalidValue("sort=relevance needs a search text q")
         if sort == "created":
             raise InvalidValue("unknown sort 'created'")
         filters: list[Filter] = [Listed()]
@@ -136,8 +137,7 @@ class CourseService(BaseService):
             return currencies[0]
         raise InvalidValue(
             "listed courses are priced in more than one currency: pass currency "
-            "(e.g. currency=USD) with min_price, max_price or a price sort",
-            allowed="currency",
+            "(e.g. currency=USD) with min_price, max_price or a price sort"
         )
 
     async def mine(self, principal: Principal | None, pagination: CursorPagination) -> Page[Course]:
