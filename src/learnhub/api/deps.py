@@ -150,9 +150,21 @@ async def known_query_only(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
+    if set(request.query_params) <= _allowed_query(route):
+        return
     if "authorization" not in request.headers and _needs_caller(route.dependant):
         return
-    reject_unknown_query(request, sorted(_declared_query(route.dependant)))
+    reject_unknown_query(request, sorted(_allowed_query(route)))
+
+
+def _allowed_query(route: APIRoute) -> frozenset[str]:
+    # Read once per route (the catalog is the hottest read): routes are unhashable, so the
+    # names are kept on the route itself.
+    names: frozenset[str] | None = getattr(route, "_learnhub_query_names", None)
+    if names is None:
+        names = frozenset(_declared_query(route.dependant))
+        setattr(route, "_learnhub_query_names", names)  # noqa: B010
+    return names
 
 
 def _needs_caller(dependant: Dependant) -> bool:
