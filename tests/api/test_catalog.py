@@ -13,7 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 
+from learnhub.api.deps import known_query_only
+from learnhub.api.schemas.common import PageOut
 from learnhub.domain.enums import CourseStatus
 from learnhub.models import Course
 from learnhub.repositories.filters import MAX_CURSOR_LENGTH
@@ -142,7 +145,7 @@ async def test_only_published_live_courses_are_listed_to_everyone(client, login_
 # ---- filters -----------------------------------------------------------------------------------
 
 
-async def test_q_matches_title_or_description_case_insensitively_and_literally(client, login_as):
+async def test_q_matches_words_of_title_or_description_case_insensitively(client, login_as):
     instructor = await login_as("instructor")
     token = uuid.uuid4().hex[:10]
     rust = await make_course(client, instructor, title=f"Learn RUST {token}")
@@ -160,12 +163,12 @@ async def test_q_matches_title_or_description_case_insensitively_and_literally(c
     everything = {rust["id"], interop["id"], percent["id"], under["id"]}
     assert set(await listed_ids(client, q=token)) == everything
     assert set(await listed_ids(client, q=token.upper())) == everything
-    # LIKE wildcards in the needle are plain characters.
-    assert await listed_ids(client, q="%", **scope) == [percent["id"]]
-    assert await listed_ids(client, q="_", **scope) == [under["id"]]
-    assert await listed_ids(client, q="e_c", **scope) == [under["id"]]
-    assert await listed_ids(client, q="\\", **scope) == []
-    assert await listed_ids(client, q="no such words", **scope) == []
+    # Words, not substrings; punctuation separates words and is never query syntax.
+    assert await listed_ids(client, q="snake case", **scope) == [under["id"]]
+    assert await listed_ids(client, q="100% go", **scope) == [percent["id"]]
+    for nothing in ("%", "_", "\\", '"', "*", "(", "NEAR(", "title:rust", "no such words"):
+        found = await listed_ids(client, q=nothing, **scope)
+        assert found in ([], [rust["id"]]), nothing  # title:rust may read as two words
     assert_problem(await client.get(COURSES, params={"q": "x" * 101}), 422, "validation_error")
     assert_problem(await client.get(COURSES, params={"q": "a\x00b"}), 422, "validation_error")
 
@@ -177,6 +180,139 @@ async def test_q_folds_case_beyond_ascii(client, login_as):
     scope = {"instructor_id": instructor.id}
     assert await listed_ids(client, q="école", **scope) == [course["id"]]
     assert await listed_ids(client, q="ÉCOLE", **scope) == [course["id"]]
+
+
+async def test_q_finds_words_in_any_order_accents_folded_best_match_first(client, login_as):
+    instructor = await login_as("instructor")
+    scope = {"instructor_id": instructor.id}
+    charts = await make_course(
+        client, instructor, title="Data Visualisation with Python", description="Charts."
+    )
+    beginners = await make_course(
+        client, instructor, title="Python for Beginners", description="Some data on the way."
+    )
+    await make_course(client, instructor, title="Data Engineering", description="Pipelines.")
+    creme = await make_course(
+        client, instructor, title="Crème brûlée à la française", description="Desserts."
+    )
+
+    # Every word must match, in any order; title words weigh more than description words.
+    expected = [charts["id"], beginners["id"]]
+    assert await listed_ids(client, q="python data", **scope) == expected
+    assert await listed_ids(client, q="DATA Python", **scope) == expected
+    assert await listed_ids(client, q="python data", sort="relevance", **scope) == expected
+    # Accents and case folded either way round; words are stemmed (charts ~ chart).
+    for q in ("creme brulee", "CRÈME BRÛLÉE", "francaise"):
+        assert await listed_ids(client, q=q, **scope) == [creme["id"]], q
+    assert await listed_ids(client, q="chart", **scope) == [charts["id"]]
+    # A quoted phrase keeps its order; -word excludes.
+    assert await listed_ids(client, q='"visualisation with python"', **scope) == [charts["id"]]
+    assert await listed_ids(client, q="python -beginners", **scope) == [charts["id"]]
+    # Other sorts still apply to what q found; without q, relevance is the default order.
+    by_newest = await listed_ids(client, q="python data", sort="newest", **scope)
+    assert by_newest == [beginners["id"], charts["id"]]
+    by_rating = await listed_ids(client, sort="rating", **scope)
+    assert await listed_ids(client, sort="relevance", **scope) == by_rating
+
+
+async def test_search_pages_never_overlap_under_rank_ties(client, login_as, session):
+    instructor = await login_as("instructor")
+    token = uuid.uuid4().hex[:10]
+    # Seven courses whose only match is the same description: their ranks tie.
+    await insert_published(session, instructor, 7, description=f"Tied {token}.")
+    best = await make_course(client, instructor, title=f"Tied {token}")
+    tied = await listed_ids(client, instructor_id=instructor.id, limit=100)
+    tied.remove(best["id"])
+    expected = [best["id"], *sorted(tied, key=uuid.UUID, reverse=True)]
+    for limit in (1, 2, 3):
+        assert await walk(client, limit, q=f"tied {token}") == expected, limit
+
+
+async def test_search_falls_back_to_similar_words_on_postgresql(client, login_as, backend):
+    instructor = await login_as("instructor")
+    scope = {"instructor_id": instructor.id}
+    kube = await make_course(client, instructor, title="Kubernetes Deep Dive")
+    helm = await make_course(client, instructor, title="Kubernetes with Helm Charts")
+    found = await walk(client, 1, q="kubenetes", **scope)
+    if backend == "postgresql":  # a typo: nothing matches exactly, similar words do
+        assert set(found) == {kube["id"], helm["id"]} and len(found) == 2
+        assert await listed_ids(client, q="kubenetes deep", **scope) == [kube["id"]]
+        assert await listed_ids(client, q="kubenetes dive helm", **scope) == []
+    else:  # SQLite: full-text search only
+        assert found == []
+    # An exact match never falls back: the typo search ranks no similar-only course.
+    assert await listed_ids(client, q="kubernetes helm", **scope) == [helm["id"]]
+
+
+async def test_repeated_tags_must_all_match(client, login_as):
+    instructor = await login_as("instructor")
+    both = await make_course(client, instructor, tags=["python", "web"])
+    python = await make_course(client, instructor, tags=["python"])
+    await make_course(client, instructor, tags=["web"])
+    scope = {"instructor_id": instructor.id}
+    assert set(await listed_ids(client, tag="python", **scope)) == {both["id"], python["id"]}
+    assert await listed_ids(client, tag=["python", "WEB"], **scope) == [both["id"]]
+    assert await listed_ids(client, tag=["python", "web", "go"], **scope) == []
+    too_many = [f"t{i}" for i in range(11)]
+    assert_problem(await client.get(COURSES, params={"tag": too_many}), 422, "validation_error")
+
+
+async def test_price_filter_and_sort_need_one_currency(client, login_as):
+    instructor = await login_as("instructor")
+    scope = {"instructor_id": instructor.id}
+    dollars = await make_course(client, instructor, price={"amount": "10", "currency": "USD"})
+    # Only dollars listed: the currency is inferred.
+    assert await listed_ids(client, min_price="5", **scope) == [dollars["id"]]
+    assert await listed_ids(client, sort="price", **scope) == [dollars["id"]]
+
+    euros = await make_course(client, instructor, price={"amount": "12", "currency": "EUR"})
+    for params in ({"min_price": "5"}, {"max_price": "50"}, {"sort": "price"}, {"sort": "-price"}):
+        body = assert_problem(
+            await client.get(COURSES, params={**params, **scope}), 422, "invalid_value"
+        )
+        assert "currency" in body["detail"], body
+    assert await listed_ids(client, min_price="5", currency="USD", **scope) == [dollars["id"]]
+    assert await listed_ids(client, sort="-price", currency="EUR", **scope) == [euros["id"]]
+    # Other sorts and filters need no currency; `currency` alone filters by it.
+    assert set(await listed_ids(client, sort="rating", **scope)) == {dollars["id"], euros["id"]}
+    assert await listed_ids(client, currency="EUR", **scope) == [euros["id"]]
+    for bad in ("eur", "EURO", "E1R"):
+        assert_problem(await client.get(COURSES, params={"currency": bad}), 422, "validation_error")
+
+
+def api_routes(routes: list[Any]) -> list[APIRoute]:
+    """Every APIRoute, looking into included routers (recent FastAPI keeps them as nodes
+    with `original_router`)."""
+    found: list[APIRoute] = []
+    for route in routes:
+        nested = getattr(route, "original_router", None)
+        if nested is not None:
+            found += api_routes(nested.routes)
+        elif isinstance(route, APIRoute):
+            found.append(route)
+    return found
+
+
+async def test_unknown_query_parameters_are_refused_naming_the_allowed_ones(client, app):
+    body = assert_problem(
+        await client.get(COURSES, params={"sortt": "price"}), 422, "invalid_value"
+    )
+    assert "sortt" in body["detail"]
+    for name in ("q", "tag", "currency", "sort", "limit", "cursor", "min_price"):
+        assert name in body["allowed"].split(", "), body
+    response = await client.get(f"{COURSES}/{uuid.uuid4()}/reviews", params={"page": "2"})
+    assert_problem(response, 422, "invalid_value")
+    assert (await client.get(COURSES, params={"q": "x", "limit": "5"})).status_code == 200
+
+    # Every list endpoint (a PageOut response) checks its query parameters.
+    lists = [
+        route
+        for route in api_routes(app.routes)
+        if isinstance(route.response_model, type) and issubclass(route.response_model, PageOut)
+    ]
+    assert len(lists) >= 7, [r.path for r in lists]
+    for route in lists:
+        assert known_query_only in [d.dependency for d in route.dependencies], route.path
 
 
 async def test_difficulty_price_tag_and_instructor_filters(client, login_as):

@@ -7,8 +7,8 @@ parameters the driver receives are captured with a `before_cursor_execute` liste
 re-run as `EXPLAIN (FORMAT JSON)` with the same parameters, and the plan tree is walked: the
 `courses` table must be read through the expected index and never by a sequential scan. No
 planner settings are touched (no `enable_seqscan = off`); the only preparation beyond ANALYZE
-is folding the trigram indexes' GIN pending list into the index, as autovacuum does in a live
-database (see `seed`).
+is folding the GIN indexes' pending lists (full text, trigrams) into the index, as autovacuum
+does in a live database (see `seed`).
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ async def seed(connection: AsyncConnection) -> uuid.UUID:
     # index in a live database. Fresh from one bulk insert, the whole trigram index is still
     # pending, and the planner prices every trigram lookup as a scan of that list. Fold it in
     # as autovacuum would: this is the steady state, not a planner setting.
-    for index in ("ix_courses_search_trgm",):
+    for index in ("ix_courses_title_trgm", "ix_courses_search_fts"):
         await connection.execute(
             text("SELECT gin_clean_pending_list(CAST(:i AS regclass))"), {"i": index}
         )
@@ -273,8 +273,11 @@ class Capture:
     def __exit__(self, *_: object) -> None:
         event.remove(self.sync, "before_cursor_execute", self._record)
 
+    def catalog_selects(self) -> list[Issued]:
+        return [i for i in self.issued if i.statement.lstrip().startswith("SELECT courses.")]
+
     def catalog_select(self) -> Issued:
-        selects = [i for i in self.issued if i.statement.lstrip().startswith("SELECT courses.")]
+        selects = self.catalog_selects()
         assert len(selects) == 1, [i.statement for i in self.issued]
         return selects[0]
 
@@ -398,7 +401,13 @@ FILTERS: list[tuple[str, Any, str, set[str]]] = [
     ),
     (
         "tag",
-        lambda c: CatalogQuery(tag="devops"),
+        lambda c: CatalogQuery(tags=("devops",)),
+        "rating",
+        {"ix_courses_rating_desc", "pk_courses"},
+    ),
+    (
+        "two-tags",
+        lambda c: CatalogQuery(tags=("devops", "cloud")),
         "rating",
         {"ix_courses_rating_desc", "pk_courses"},
     ),
@@ -411,7 +420,7 @@ FILTERS: list[tuple[str, Any, str, set[str]]] = [
     (
         "combined",
         lambda c: CatalogQuery(
-            difficulty=DifficultyLevel.INTERMEDIATE, max_price=Decimal("50"), tag="data"
+            difficulty=DifficultyLevel.INTERMEDIATE, max_price=Decimal("50"), tags=("data",)
         ),
         "newest",
         {"ix_courses_published_at_desc", "ix_courses_price", "pk_courses"},
@@ -435,36 +444,87 @@ async def test_every_catalog_filter_reads_courses_through_an_index(
     assert {name for _, name in reads} <= allowed, shown
 
 
+FTS = ("Bitmap Index Scan", "ix_courses_search_fts")
+
+
 @pytest.mark.parametrize(
     ("q", "sort"),
     [
-        pytest.param("kubernetes", "rating", id="word"),
-        pytest.param("Kubernetes Deep", "newest", id="phrase"),
+        pytest.param("kubernetes", "relevance", id="word"),
+        pytest.param("Kubernetes Deep", "relevance", id="words"),
+        pytest.param('"kubernetes deep dive"', "relevance", id="phrase"),
+        pytest.param("kubernetes", "newest", id="word-newest"),
     ],
 )
-async def test_selective_text_search_uses_the_trigram_indexes(catalog, q, sort):
-    """A rare word (~1 % of courses): only the trigram indexes find it without a scan."""
+async def test_selective_text_search_reads_the_full_text_index(catalog, q, sort):
+    """A rare word (~1 % of courses): one lookup in the GIN index of the generated tsvector
+    of listed courses, never a scan."""
     issued, _, _ = await run_catalog(catalog, CatalogQuery(q=q), sort)
     plan = await explain(catalog, issued)
     shown = outline(plan)
     assert "courses" not in seq_scans(plan), shown
-    reads = course_index_reads(catalog, plan)
-    # One lookup in the trigram index over `title || ' ' || description` of listed courses.
-    assert set(reads) == {("Bitmap Index Scan", "ix_courses_search_trgm")}, shown
+    assert set(course_index_reads(catalog, plan)) == {FTS}, shown
 
 
-async def test_common_text_search_walks_the_sort_index(catalog):
-    """A word in ~7 % of courses: a page fills after a few hundred index entries, so walking
-    the sort's index and filtering is the right plan (still no sequential scan)."""
+@pytest.mark.parametrize("page", [1, 2], ids=["first-page", "cursor-page"])
+async def test_common_text_search_by_relevance_reads_the_full_text_index(catalog, page):
+    """A word in ~7 % of courses, ranked: every match is ranked, and the index finds them
+    (a page 2 resumes after the cursor's rank and id, still from the index)."""
+    issued, _, cursor = await run_catalog(catalog, CatalogQuery(q="watercolour"), "relevance")
+    if page == 2:
+        assert cursor is not None
+        issued, _, _ = await run_catalog(
+            catalog, CatalogQuery(q="watercolour"), "relevance", cursor
+        )
+    plan = await explain(catalog, issued)
+    shown = outline(plan)
+    assert "courses" not in seq_scans(plan), shown
+    assert set(course_index_reads(catalog, plan)) == {FTS}, shown
+
+
+async def test_common_text_search_in_another_order_walks_that_index_or_the_search_index(
+    catalog,
+):
+    """By rating, a page of a common word fills after a few hundred entries of the rating
+    index, so walking it and filtering is a fair plan too; never a sequential scan."""
     issued, _, _ = await run_catalog(catalog, CatalogQuery(q="watercolour"), "rating")
     plan = await explain(catalog, issued)
     shown = outline(plan)
     assert "courses" not in seq_scans(plan), shown
     reads = {name for _, name in course_index_reads(catalog, plan)}
-    assert reads and reads <= {
-        "ix_courses_rating_desc",
-        "ix_courses_search_trgm",
-    }, shown
+    assert reads and reads <= {"ix_courses_rating_desc", "ix_courses_search_fts"}, shown
+
+
+async def test_the_typo_fallback_reads_the_trigram_index(catalog):
+    """ "kubenetes" matches no word: the catalog asks again by word similarity, which the
+    trigram index over listed courses' titles answers."""
+    with Capture(catalog.connection) as capture:
+        async with UnitOfWork(catalog.factory) as uow:
+            page = await CourseService(uow).catalog(
+                CatalogQuery(q="kubenetes"), CursorPagination(20), "relevance"
+            )
+    assert page.items and all("Kubernetes" in card.title for card in page.items)
+    full_text, fallback = capture.catalog_selects()
+    for issued, index in (
+        (full_text, "ix_courses_search_fts"),
+        (fallback, "ix_courses_title_trgm"),
+    ):
+        plan = await explain(catalog, issued)
+        shown = outline(plan)
+        assert "courses" not in seq_scans(plan), shown
+        assert set(course_index_reads(catalog, plan)) == {("Bitmap Index Scan", index)}, shown
+
+
+async def test_inferring_the_currency_reads_two_index_entries(catalog):
+    """A price sort without `currency`: the lowest and highest listed currency, each the end
+    of ix_courses_price, which leads with the currency."""
+    _, issued, _ = await run_catalog(catalog, CatalogQuery(), "price")
+    (currencies,) = [i for i in issued if "min(courses.price_currency)" in i.statement]
+    plan = await explain(catalog, currencies)
+    shown = outline(plan)
+    assert seq_scans(plan) == [], shown
+    reads = {n["Index Name"] for n in nodes(plan) if n["Node Type"] in INDEX_NODES}
+    assert reads == {"ix_courses_price"}, shown
 
 
 async def test_tag_loading_of_a_catalog_page_is_indexed(catalog):

@@ -10,6 +10,8 @@ from typing import Annotated, TypeVar
 
 import structlog
 from fastapi import Depends, Header, Query, Request, Response, Security
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from learnhub.config import Settings
@@ -149,6 +151,50 @@ def reject_unknown_query(request: Request, allowed: Sequence[str]) -> None:
         raise InvalidValue(
             f"unknown query parameter(s) {', '.join(unknown)}; allowed: {names}", allowed=names
         )
+
+
+def _declared_query(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _declared_query(dependency)
+    return names
+
+
+async def known_query_only(request: Request) -> None:
+    """`reject_unknown_query` with the route's own declared query parameters as the allowed
+    ones: every list endpoint declares `dependencies=[KnownQueryOnly]` (a test enumerates
+    the list endpoints and checks). Route dependencies run before the endpoint's own, so on
+    a route for logged-in callers a request without credentials is left to its 401: a caller
+    who may not ask learns nothing about the parameters."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    if set(request.query_params) <= _allowed_query(route):
+        return
+    if "authorization" not in request.headers and _needs_caller(route.dependant):
+        return
+    reject_unknown_query(request, sorted(_allowed_query(route)))
+
+
+def _allowed_query(route: APIRoute) -> frozenset[str]:
+    # Read once per route (the catalog is the hottest read): routes are unhashable, so the
+    # names are kept on the route itself.
+    names: frozenset[str] | None = getattr(route, "_learnhub_query_names", None)
+    if names is None:
+        names = frozenset(_declared_query(route.dependant))
+        setattr(route, "_learnhub_query_names", names)  # noqa: B010
+    return names
+
+
+def _needs_caller(dependant: Dependant) -> bool:
+    return any(
+        d.call is get_principal or _needs_caller(d)
+        for d in dependant.dependencies
+        if d.call is not get_optional_principal
+    )
+
+
+KnownQueryOnly = Depends(known_query_only)
 
 
 # One entity tag: `W/"<version>"`, or `W/"<version>.<stamp>"` where the representation also

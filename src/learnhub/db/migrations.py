@@ -171,6 +171,8 @@ def drift(connection: Connection) -> list[Any]:
     def compared(obj: Any, name: Any, type_: str, _reflected: bool, _other: Any) -> bool:
         if type_ == "index" and name in by_name_only:
             return False  # checked by name below
+        if _maintained_by_database(obj, name, type_):
+            return False
         return _exists_on(obj, dialect)
 
     context = MigrationContext.configure(
@@ -184,7 +186,34 @@ def drift(connection: Connection) -> list[Any]:
     for name, table in sorted(by_name_only.items()):
         if name not in {ix["name"] for ix in inspector.get_indexes(table)}:
             diffs.append(("missing_index", table, name))
-    return diffs
+    return diffs + _missing_search_index(connection)
+
+
+# The catalog's search index (revision 0013) is kept by the database, not mapped by the
+# models: PostgreSQL's generated column courses.search_document with its GIN index, SQLite's
+# FTS5 table courses_fts with its shadow tables (courses_fts_data, _idx, _content, ...).
+# Drift checks only that they exist.
+SEARCH_FTS_INDEX = "ix_courses_search_fts"
+SEARCH_FTS_TABLE = "courses_fts"
+
+
+def _maintained_by_database(obj: Any, name: Any, type_: str) -> bool:
+    if type_ == "table":
+        return str(name) == SEARCH_FTS_TABLE or str(name).startswith(SEARCH_FTS_TABLE + "_")
+    if type_ == "column":
+        return str(name) == "search_document" and getattr(obj.table, "name", None) == "courses"
+    return type_ == "index" and str(name) == SEARCH_FTS_INDEX
+
+
+def _missing_search_index(connection: Connection) -> list[Any]:
+    inspector = inspect(connection)
+    if connection.dialect.name == "postgresql":
+        if SEARCH_FTS_INDEX in {ix["name"] for ix in inspector.get_indexes("courses")}:
+            return []
+        return [("missing_index", "courses", SEARCH_FTS_INDEX)]
+    if SEARCH_FTS_TABLE in inspector.get_table_names():
+        return []
+    return [("missing_table", SEARCH_FTS_TABLE)]
 
 
 def _exists_on(obj: Any, dialect: str) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +34,7 @@ from learnhub.repositories.user import UserRepository
 from learnhub.services.activity import ActivityService
 from learnhub.services.audit import AuditQuery, AuditService
 from learnhub.services.base import BaseService
-from learnhub.services.course import CatalogQuery, CourseService
+from learnhub.services.course import PRICE_SORTS, CatalogQuery, CourseService
 from learnhub.services.learning import EnrollmentService
 
 PAGE = 20  # the API's default page size
@@ -108,9 +108,14 @@ def _catalog(sort: str, make: Callable[[Samples], CatalogQuery | None] | None = 
     async def run(uow: AbstractUnitOfWork, s: Samples) -> str | None:
         query = make(s) if make else CatalogQuery()
         note = None
+        used = sort
         if query is None:
             query, note = CatalogQuery(), "no listed course in the database: no filter value"
-        await CourseService(uow).catalog(query, CursorPagination(PAGE), sort)
+            used = "rating" if sort == "relevance" else sort  # relevance needs a q
+        if query.currency is None and (used in PRICE_SORTS or query.min_price is not None):
+            # Amounts compare within one currency: that of the sample course.
+            query = replace(query, currency=s.currency)
+        await CourseService(uow).catalog(query, CursorPagination(PAGE), used)
         return note
 
     return run
@@ -137,6 +142,12 @@ async def _catalog_page_two(uow: AbstractUnitOfWork, s: Samples) -> str | None:
 def _search_word(title: str | None) -> str | None:
     words = sorted(re.findall(r"[^\W\d_]{4,}", title or ""), key=len, reverse=True)
     return words[0].lower() if words else None
+
+
+def _typo(word: str) -> str:
+    """`word` without its third letter: no word matches, a similar one does (on PostgreSQL
+    the catalog then asks the trigram index; the report shows that second statement)."""
+    return word[:2] + word[3:]
 
 
 async def _learner_enrollments(uow: AbstractUnitOfWork, s: Samples) -> str | None:
@@ -215,15 +226,25 @@ def hot_queries() -> list[HotQuery]:
         HotQuery("catalog page 2 (keyset cursor)", "courses", CATALOG_TABLES, _catalog_page_two),
         catalog(
             "catalog q=<word of a title>",
+            "relevance",
+            lambda s: CatalogQuery(q=w) if (w := _search_word(s.title)) else None,
+        ),
+        catalog(
+            "catalog q=<word of a title> sort=rating",
             "rating",
             lambda s: CatalogQuery(q=w) if (w := _search_word(s.title)) else None,
+        ),
+        catalog(
+            "catalog q=<a typo of a title word>",
+            "relevance",
+            lambda s: CatalogQuery(q=_typo(w)) if (w := _search_word(s.title)) else None,
         ),
         catalog(
             "catalog difficulty=",
             "rating",
             lambda s: CatalogQuery(difficulty=s.difficulty) if s.difficulty else None,
         ),
-        catalog("catalog tag=", "rating", lambda s: CatalogQuery(tag=s.tag) if s.tag else None),
+        catalog("catalog tag=", "rating", lambda s: CatalogQuery(tags=(s.tag,)) if s.tag else None),
         catalog(
             "catalog instructor_id=",
             "rating",

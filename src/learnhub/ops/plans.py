@@ -45,6 +45,7 @@ PG_INDEX_NODES = {"Index Scan", "Index Only Scan", "Bitmap Index Scan"}
 SQLITE_STEP = re.compile(
     r"^(?P<op>SCAN|SEARCH) (?P<table>\S+)(?: AS \S+)?"
     r"(?: USING (?:(?:COVERING )?INDEX (?P<index>\S+)|(?P<pk>INTEGER PRIMARY KEY|PRIMARY KEY)))?"
+    r"(?P<virtual> VIRTUAL TABLE INDEX \S+)?"
 )
 SUMMARY_NODES = 6
 
@@ -112,6 +113,8 @@ class PlanRepository:
                 indexes.append(match["index"])
             elif match["pk"]:
                 indexes.append(f"{match['table']} primary key")
+            elif match["virtual"]:  # an FTS5 table answers MATCH from its own index
+                indexes.append(f"{match['table']} full-text index")
             elif match["op"] == "SCAN" and not match["table"].startswith("("):
                 full_scans.append(match["table"])
         # SQLite's EXPLAIN QUERY PLAN has no timing: run the statement itself (best of 3).
@@ -170,6 +173,7 @@ class ReportSamples:
     instructor_id: uuid.UUID | None = None
     difficulty: DifficultyLevel | None = None
     title: str | None = None
+    currency: str | None = None
     tag: str | None = None
     learner_id: uuid.UUID | None = None
     enrolled_course_id: uuid.UUID | None = None
@@ -190,7 +194,13 @@ class ReportSampleRepository:
     async def samples(self) -> ReportSamples:
         course = (
             await self.session.execute(
-                select(Course.id, Course.instructor_id, Course.difficulty, Course.title)
+                select(
+                    Course.id,
+                    Course.instructor_id,
+                    Course.difficulty,
+                    Course.title,
+                    Course.price_currency,
+                )
                 .where(Course.status == CourseStatus.PUBLISHED)
                 .order_by(Course.enrollment_count.desc(), Course.id)
                 .limit(1)
@@ -235,6 +245,7 @@ class ReportSampleRepository:
             instructor_id=course[1] if course else None,
             difficulty=course[2] if course else None,
             title=course[3] if course else None,
+            currency=course[4] if course else None,
             tag=tag,
             learner_id=learner[0] if learner else None,
             enrolled_course_id=learner[1] if learner else None,

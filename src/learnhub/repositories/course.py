@@ -6,7 +6,7 @@ import functools
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
@@ -29,9 +29,18 @@ from learnhub.models.course import (
     course_tags,
 )
 from learnhub.repositories.base import BaseRepository
-from learnhub.repositories.filters import CursorPagination, Filter, Page, Search, Sort
+from learnhub.repositories.course_search import Mode, TextSearch, mode_of, search_sort_name
+from learnhub.repositories.filters import (
+    CursorPagination,
+    Filter,
+    Page,
+    Sort,
+    cursor_sort_name,
+)
 from learnhub.repositories.pages import keyset_statement, page_of
 
+# Ordering by how well a course matches `q`: only with `q` (the default then).
+RELEVANCE = "relevance"
 CATALOG_SORTS: dict[str, Sort] = {
     "rating": Sort("rating", Course.rating, descending=True),
     "enrollments": Sort("enrollments", Course.enrollment_count, descending=True),
@@ -63,18 +72,6 @@ class HasTag(Filter):
         return Course.tags.any((Tag.name == self.name) & live(Tag))
 
 
-class CourseText(Filter):
-    """`q`: a case-insensitive substring of title or description, matched against the very
-    expression the PostgreSQL trigram index covers (`title || ' ' || description`)."""
-
-    def __init__(self, text: str) -> None:
-        self.search = Search([Course.title], text)  # validation and LIKE escaping
-
-    def clause(self) -> ColumnElement[bool]:
-        searched = Course.title + literal_column("' '") + Course.description
-        return searched.ilike(self.search.pattern(), escape="\\")
-
-
 @dataclass(frozen=True, slots=True)
 class CatalogCard:
     """A course as the catalog lists it: a read model built by one statement."""
@@ -103,10 +100,14 @@ class CatalogCard:
     tutor_enabled: bool
     tags: list[str]
     objectives: list[str]
+    # How well the card matched a search's `q` (higher first); None without `q`.
+    rank: float | None = None
 
 
 CARD_COLUMNS = tuple(
-    getattr(Course, name) for name in CatalogCard.__slots__ if name not in ("tags", "objectives")
+    getattr(Course, name)
+    for name in CatalogCard.__slots__
+    if name not in ("tags", "objectives", "rank")
 )
 _CARD_SCALARS = len(CARD_COLUMNS)
 
@@ -140,7 +141,11 @@ class CourseRepository(BaseRepository[Course]):
     default_sort = "rating"
 
     async def catalog_page(
-        self, filters: Sequence[Filter], pagination: CursorPagination, sort: str | None
+        self,
+        filters: Sequence[Filter],
+        pagination: CursorPagination,
+        sort: str | None,
+        search: str | None = None,
     ) -> Page[CatalogCard]:
         """One page of catalog cards in ONE statement (SPEC 4 read models): the course
         columns, with its tags and objectives aggregated by correlated sub-selects, mapped
@@ -150,15 +155,39 @@ class CourseRepository(BaseRepository[Course]):
         is built once per dialect, and it runs on the session's connection as a Core
         statement, not through the ORM (no entities are loaded). That also bypasses the
         ORM's global soft-delete filter, so the statement applies `live()` to every table
-        it reads itself."""
-        order = self._sort(sort)
+        it reads itself.
+
+        `search` (the catalog's `q`, see course_search) narrows to matching courses; `sort`
+        "relevance" orders by how well they match. On PostgreSQL a first page that full-text
+        search leaves empty is tried again with the typo fallback; the cursor's sort name
+        remembers which of the two found the pages."""
         postgres = self.dialect_name == "postgresql"
-        stmt = keyset_statement(
-            _catalog_select(postgres).where(*(f.clause() for f in filters)),
-            order,
-            Course.id,
-            pagination,
-        )
+        stmt = _catalog_select(postgres).where(*(f.clause() for f in filters))
+        if search is None:
+            return await self._cards(stmt, self._sort(sort), pagination, postgres=postgres)
+        by_cursor = cursor_sort_name(pagination.cursor) if pagination.cursor else None
+        page = await self._searched(stmt, TextSearch(search, mode_of(by_cursor)), sort, pagination)
+        typo = TextSearch(search, Mode.TYPO)
+        if page.items or pagination.cursor or not postgres or not typo.typo_words():
+            return page
+        return await self._searched(stmt, typo, sort, pagination)
+
+    async def _searched(
+        self, stmt: Select[Any], search: TextSearch, sort: str | None, pagination: CursorPagination
+    ) -> Page[CatalogCard]:
+        postgres = self.dialect_name == "postgresql"
+        stmt, rank = search.apply(stmt, postgres=postgres)
+        if sort == RELEVANCE:
+            order = Sort(RELEVANCE, rank, descending=True, value_type=float)
+        else:
+            order = self._sort(sort)
+        order = replace(order, name=search_sort_name(order.name, search.mode))
+        return await self._cards(stmt, order, pagination, postgres=postgres)
+
+    async def _cards(
+        self, stmt: Select[Any], order: Sort, pagination: CursorPagination, *, postgres: bool
+    ) -> Page[CatalogCard]:
+        stmt = keyset_statement(stmt, order, Course.id, pagination)
         connection = await self.session.connection()
         rows = (await connection.execute(stmt)).all()
         cards = [
@@ -166,10 +195,22 @@ class CourseRepository(BaseRepository[Course]):
                 *row[:_CARD_SCALARS],
                 _unpacked(row[_CARD_SCALARS], postgres=postgres),
                 _unpacked(row[_CARD_SCALARS + 1], postgres=postgres),
+                *row[_CARD_SCALARS + 2 :],
             )
             for row in rows
         ]
         return page_of(cards, order, Course.id, pagination)
+
+    async def listed_currencies(self) -> tuple[str, str] | None:
+        """The lowest and highest currency code of listed courses (None when none is
+        listed): equal when every listed price is in one currency. Two lookups at the ends
+        of ix_courses_price (which leads with the currency), whatever the catalog's size."""
+        listed = (Listed().clause(), live(Course))
+        lowest = select(func.min(Course.price_currency)).where(*listed).scalar_subquery()
+        highest = select(func.max(Course.price_currency)).where(*listed).scalar_subquery()
+        connection = await self.session.connection()
+        low, high = (await connection.execute(select(lowest, highest))).one()
+        return None if low is None else (low, high)
 
     @property
     def dialect_name(self) -> str:

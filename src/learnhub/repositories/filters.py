@@ -112,11 +112,22 @@ class Search(Filter):
 
 @dataclass(frozen=True, slots=True)
 class Sort:
-    """A named sort order: one column plus the id as tie-breaker, same direction."""
+    """A named sort order: one column plus the id as tie-breaker, same direction.
+
+    `field` may also be a labelled expression computed by the query (a search's relevance):
+    then `value_type` says how its cursor value decodes, and the rows carry it under the
+    label's name."""
 
     name: str
-    field: InstrumentedAttribute[Any]
+    field: InstrumentedAttribute[Any] | ColumnElement[Any]
     descending: bool = True
+    value_type: type[Any] | None = None
+
+    def python_type(self) -> type[Any]:
+        if self.value_type is not None:
+            return self.value_type
+        column = cast(InstrumentedAttribute[Any], self.field).property.columns[0]
+        return cast(type[Any], column.type.python_type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +193,13 @@ def _decode_value(raw: Any, python_type: type[Any]) -> Any:
             and abs(raw) < MAX_CURSOR_NUMBER
         ):
             return raw
+        if (
+            python_type is float
+            and isinstance(raw, int | float)
+            and not isinstance(raw, bool)
+            and abs(raw) < MAX_CURSOR_NUMBER
+        ):
+            return float(raw)
         if python_type is str and isinstance(raw, str):
             return raw
         if issubclass(python_type, Enum):
@@ -222,5 +240,18 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, uuid.UUID]:
         raise InvalidCursor("cursor is malformed")
     if data["s"] != sort.name:
         raise InvalidCursor("cursor belongs to another sort order")
-    python_type = sort.field.property.columns[0].type.python_type
-    return _decode_value(data["v"], python_type), _decode_value(data["id"], uuid.UUID)
+    return _decode_value(data["v"], sort.python_type()), _decode_value(data["id"], uuid.UUID)
+
+
+def cursor_sort_name(cursor: str) -> str | None:
+    """The sort order a cursor was made for, or None if it is not one of ours (then
+    `decode_cursor` rejects it)."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (binascii.Error, ValueError, UnicodeError, RecursionError):
+        return None
+    name = data.get("s") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else None

@@ -75,6 +75,6 @@ def page_of(
     if len(found) > pagination.limit and isinstance(pagination, CursorPagination):
         last = items[-1]
         next_cursor = encode_cursor(
-            order, getattr(last, order.field.key), getattr(last, id_column.key)
+            order, getattr(last, str(order.field.key)), getattr(last, id_column.key)
         )
     return Page(items=items, next_cursor=next_cursor)

@@ -24,9 +24,9 @@ from learnhub.models.audit import AuditLog
 from learnhub.models.course import Course, CourseObjective, Quiz, Section, Video
 from learnhub.repositories.audit import AuditLogRepository
 from learnhub.repositories.course import (
+    RELEVANCE,
     CatalogCard,
     CourseRepository,
-    CourseText,
     HasTag,
     Listed,
     QuizRepository,
@@ -67,14 +67,20 @@ class CourseChanges:
     tutor_enabled: bool | None = None
 
 
+PRICE_SORTS = frozenset({"price", "-price"})
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogQuery:
     q: str | None = None
     difficulty: DifficultyLevel | None = None
     min_price: Any = None
     max_price: Any = None
-    tag: str | None = None
+    # Every tag given must be on the course.
+    tags: Sequence[str] = ()
     instructor_id: uuid.UUID | None = None
+    # An ISO 4217 code: the currency of `min_price`, `max_price` and the price sorts.
+    currency: str | None = None
 
 
 class CourseService(BaseService):
@@ -89,20 +95,50 @@ class CourseService(BaseService):
     async def catalog(
         self, query: CatalogQuery, pagination: CursorPagination, sort: str | None
     ) -> Page[CatalogCard]:
+        """Listed courses matching every filter given. With `q` they are ordered by relevance
+        unless another sort is asked for; without `q` there is nothing to rank, and
+        `relevance` is the default order (rating)."""
+        q = query.q.strip() if query.q else None
+        if not q and sort == RELEVANCE:
+            sort = None
+        sort = sort or (RELEVANCE if q else None)
+        if sort == "created":
+            raise InvalidValue("unknown sort 'created'")
         filters: list[Filter] = [Listed()]
-        if query.q:
-            filters.append(CourseText(query.q))
         if query.difficulty is not None:
             filters.append(Eq(Course.difficulty, query.difficulty))
         if query.min_price is not None or query.max_price is not None:
             filters.append(Range(Course.price_amount, query.min_price, query.max_price))
-        if query.tag:
-            filters.append(HasTag(query.tag.strip().lower()))
+        for tag in dict.fromkeys(t.strip().lower() for t in query.tags):
+            filters.append(HasTag(tag))
         if query.instructor_id is not None:
             filters.append(Eq(Course.instructor_id, query.instructor_id))
-        if sort == "created":
-            raise InvalidValue("unknown sort 'created'")
-        return await self.uow.repo(CourseRepository).catalog_page(filters, pagination, sort)
+        currency = query.currency
+        if currency is None and self._needs_currency(query, sort):
+            currency = await self._only_currency()
+        if currency is not None:
+            filters.append(Eq(Course.price_currency, currency))
+        repo = self.uow.repo(CourseRepository)
+        return await repo.catalog_page(filters, pagination, sort, search=q or None)
+
+    @staticmethod
+    def _needs_currency(query: CatalogQuery, sort: str | None) -> bool:
+        return query.min_price is not None or query.max_price is not None or sort in PRICE_SORTS
+
+    async def _only_currency(self) -> str | None:
+        """Amounts compare only within one currency: a price filter or sort without
+        `currency` is answered when every listed course is priced in one currency (that
+        one, then filtered by like a given one: the price index leads with it), and refused
+        otherwise."""
+        currencies = await self.uow.repo(CourseRepository).listed_currencies()
+        if currencies is None:
+            return None  # nothing listed
+        if currencies[0] == currencies[1]:
+            return currencies[0]
+        raise InvalidValue(
+            "listed courses are priced in more than one currency: pass currency "
+            "(e.g. currency=USD) with min_price, max_price or a price sort"
+        )
 
     async def mine(self, principal: Principal | None, pagination: CursorPagination) -> Page[Course]:
         if principal is None:

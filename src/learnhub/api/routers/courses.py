@@ -7,10 +7,12 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import StringConstraints
 
 from learnhub.api.deps import (
     Caller,
     IfMatch,
+    KnownQueryOnly,
     Limit,
     MaybeCaller,
     Uow,
@@ -58,17 +60,41 @@ def course_response(
     return Response(body, status_code=status_code, media_type=JSON, headers=headers)
 
 
-@router.get("/courses", summary="Browse the course catalog", response_model=PageOut[CourseOut])
+@router.get("/courses", summary="Browse the course catalog", response_model=PageOut[CourseOut], dependencies=[KnownQueryOnly])
 async def catalog(
     uow: Uow,
     caller: MaybeCaller,
-    q: Annotated[str | None, Query(max_length=100, pattern=NO_CONTROL_PATTERN)] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=NO_CONTROL_PATTERN,
+            description='words in any order, accents and case ignored; "a phrase", -excluded',
+        ),
+    ] = None,
     difficulty: DifficultyLevel | None = None,
     min_price: Money = None,
     max_price: Money = None,
-    tag: Annotated[str | None, Query(max_length=50, pattern=NO_CONTROL_PATTERN)] = None,
+    currency: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Z]{3}$",
+            description="of the price filter and sort; needed when listed prices are in "
+            "more than one currency",
+        ),
+    ] = None,
+    tag: Annotated[
+        list[Annotated[str, StringConstraints(max_length=50, pattern=NO_CONTROL_PATTERN)]] | None,
+        Query(max_length=10, description="repeatable: the course has every tag given"),
+    ] = None,
     instructor_id: uuid.UUID | None = None,
-    sort: Annotated[str, Query(pattern=r"^(rating|enrollments|newest|price|-price)$")] = "rating",
+    sort: Annotated[
+        str | None,
+        Query(
+            pattern=r"^(relevance|rating|enrollments|newest|price|-price)$",
+            description="relevance (needs q) is the default with q, rating without",
+        ),
+    ] = None,
     mine: Annotated[bool, Query(description="the caller's own courses, drafts included")] = False,
     limit: Limit = 20,
     cursor: Cursor = None,
@@ -86,8 +112,9 @@ async def catalog(
         difficulty=difficulty,
         min_price=Decimal(min_price) if min_price is not None else None,
         max_price=Decimal(max_price) if max_price is not None else None,
-        tag=tag,
+        tags=tuple(tag or ()),
         instructor_id=instructor_id,
+        currency=currency,
     )
     cards = await service.catalog(query, pagination, sort)
     return Response(catalog_page_json(cards.items, cards.next_cursor), media_type=JSON)
@@ -222,7 +249,7 @@ async def archive_course(
     return course_response(await service.detail(caller, course_id))
 
 
-@router.get("/courses/{course_id}/history", summary="Read a course's audit trail")
+@router.get("/courses/{course_id}/history", summary="Read a course's audit trail", dependencies=[KnownQueryOnly])
 async def course_history(
     course_id: uuid.UUID, caller: Caller, uow: Uow, limit: Limit = 50, cursor: Cursor = None
 ) -> PageOut[AuditEntryOut]:

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Request, status
 
-from learnhub.api.deps import Caller, Limit, Uow
+from learnhub.api.deps import Caller, KnownQueryOnly, Limit, Uow
 from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.learning import (
     CourseProgressOut,
@@ -55,7 +55,7 @@ async def cancel_enrollment(enrollment_id: uuid.UUID, caller: Caller, uow: Uow) 
     return EnrollmentOut.model_validate(enrollment)
 
 
-@router.get("/users/me/enrollments", summary="List my enrolments with progress")
+@router.get("/users/me/enrollments", summary="List my enrolments with progress", dependencies=[KnownQueryOnly])
 async def my_enrollments(
     caller: Caller,
     uow: Uow,

@@ -6,7 +6,16 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from learnhub.api.deps import Caller, IfMatch, Limit, MaybeCaller, Uow, set_etag, versioned
+from learnhub.api.deps import (
+    Caller,
+    IfMatch,
+    KnownQueryOnly,
+    Limit,
+    MaybeCaller,
+    Uow,
+    set_etag,
+    versioned,
+)
 from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.reviews import ReviewIn, ReviewOut, ReviewPatch
 from learnhub.models.learning import Review
@@ -32,7 +41,7 @@ async def post_review(
     return review_response(response, review)
 
 
-@router.get("/courses/{course_id}/reviews", summary="List a course's reviews")
+@router.get("/courses/{course_id}/reviews", summary="List a course's reviews", dependencies=[KnownQueryOnly])
 async def list_reviews(
     course_id: uuid.UUID,
     uow: Uow,

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from learnhub.api.deps import Caller, IfMatch, Limit, Uow, set_etag, versioned
+from learnhub.api.deps import (
+    Caller,
+    IfMatch,
+    KnownQueryOnly,
+    Limit,
+    Uow,
+    set_etag,
+    versioned,
+)
 from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.examples import EXPORT, json_example
 from learnhub.api.schemas.privacy import export_document
@@ -64,7 +72,7 @@ async def update_me(
     return UserOut.of(user)
 
 
-@router.get("/users/me/activity", summary="List my recent activity")
+@router.get("/users/me/activity", summary="List my recent activity", dependencies=[KnownQueryOnly])
 async def my_activity(
     account: Account, limit: Limit = 20, cursor: Cursor = None
 ) -> PageOut[ActivityOut]:
@@ -90,7 +98,7 @@ async def export_me(privacy: Privacy) -> dict[str, Any]:
     return export_document(await privacy.export())
 
 
-@router.get("/users", summary="List accounts (admins)")
+@router.get("/users", summary="List accounts (admins)", dependencies=[KnownQueryOnly])
 async def list_users(
     admin: UserAdmin,
     limit: Limit = 20,

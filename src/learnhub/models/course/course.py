@@ -17,7 +17,6 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
-    literal_column,
     text,
     true,
 )
@@ -231,21 +230,27 @@ Index(
     postgresql_where=LISTED,
     sqlite_where=LISTED,
 )
+# Prices compare within one currency (the catalog filters by it whenever a price filter or
+# sort is used), so the currency leads: a price page is one range of this index, and the
+# lowest and highest listed currency are its two ends.
 Index(
-    "ix_courses_price", Course.price_amount, Course.id, postgresql_where=LISTED, sqlite_where=LISTED
+    "ix_courses_price",
+    Course.price_currency,
+    Course.price_amount,
+    Course.id,
+    postgresql_where=LISTED,
+    sqlite_where=LISTED,
 )
 
-# Catalog text search (`q`) on PostgreSQL: one trigram index over the searched text of listed
-# courses makes ILIKE '%word%' a single index lookup (an OR over two per-column indexes cost
-# the planner more than a scan). The catalog's filter uses this exact expression.
-# SQLite has no trigram indexes and falls back to a scan over listed courses.
+# The catalog search's typo fallback on PostgreSQL (repositories.course_search): word
+# similarity to the titles of listed courses, one lookup in this trigram index. Titles only:
+# rechecking the similarity against whole descriptions cost seconds at 100k courses.
+# (Full-text search has its own GIN index on a generated column the models do not map, see
+# db.migrations.drift.)
 Index(
-    "ix_courses_search_trgm",
-    (Course.title + literal_column("' '") + Course.description).label("search_text"),
+    "ix_courses_title_trgm",
+    Course.title,
     postgresql_using="gin",
-    postgresql_ops={"search_text": "gin_trgm_ops"},
+    postgresql_ops={"title": "gin_trgm_ops"},
     postgresql_where=LISTED,
-    # Alembic cannot compare expression indexes reliably; the drift check verifies that it
-    # exists by name instead (db.migrations.drift).
-    info={"compare_by_name_only": True},
 ).ddl_if(dialect="postgresql")
