@@ -20,10 +20,14 @@ router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES)
 
 
 def _in_utc(value: datetime) -> datetime:
-    try:  # 0001-01-01T00:00:00+14:00 has no UTC equivalent
+    try:
         return value.astimezone(UTC)
     except OverflowError:
-        raise ValueError("the instant is out of range") from None
+        # 0001-01-01T00:00:00+14:00 lies before the first instant a datetime holds in UTC
+        # (9999-12-31T23:59:59-14:00 after the last). The document allows any date-time, so
+        # such a bound is read as the nearest one that can be held: no entry lies beyond it.
+        edge = datetime.min if value.year == datetime.min.year else datetime.max
+        return edge.replace(tzinfo=UTC)
 
 
 Instant = Annotated[AwareDatetime | None, AfterValidator(lambda v: v and _in_utc(v))]

@@ -60,7 +60,12 @@ def course_response(
     return Response(body, status_code=status_code, media_type=JSON, headers=headers)
 
 
-@router.get("/courses", summary="Browse the course catalog", response_model=PageOut[CourseOut], dependencies=[KnownQueryOnly])
+@router.get(
+    "/courses",
+    summary="Browse the course catalog",
+    response_model=PageOut[CourseOut],
+    dependencies=[KnownQueryOnly],
+)
 async def catalog(
     uow: Uow,
     caller: MaybeCaller,
@@ -249,7 +254,11 @@ async def archive_course(
     return course_response(await service.detail(caller, course_id))
 
 
-@router.get("/courses/{course_id}/history", summary="Read a course's audit trail", dependencies=[KnownQueryOnly])
+@router.get(
+    "/courses/{course_id}/history",
+    summary="Read a course's audit trail",
+    dependencies=[KnownQueryOnly],
+)
 async def course_history(
     course_id: uuid.UUID, caller: Caller, uow: Uow, limit: Limit = 50, cursor: Cursor = None
 ) -> PageOut[AuditEntryOut]:

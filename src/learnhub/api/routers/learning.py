@@ -55,7 +55,11 @@ async def cancel_enrollment(enrollment_id: uuid.UUID, caller: Caller, uow: Uow) 
     return EnrollmentOut.model_validate(enrollment)
 
 
-@router.get("/users/me/enrollments", summary="List my enrolments with progress", dependencies=[KnownQueryOnly])
+@router.get(
+    "/users/me/enrollments",
+    summary="List my enrolments with progress",
+    dependencies=[KnownQueryOnly],
+)
 async def my_enrollments(
     caller: Caller,
     uow: Uow,

@@ -41,7 +41,9 @@ async def post_review(
     return review_response(response, review)
 
 
-@router.get("/courses/{course_id}/reviews", summary="List a course's reviews", dependencies=[KnownQueryOnly])
+@router.get(
+    "/courses/{course_id}/reviews", summary="List a course's reviews", dependencies=[KnownQueryOnly]
+)
 async def list_reviews(
     course_id: uuid.UUID,
     uow: Uow,
