@@ -164,7 +164,12 @@ class LoopBridge:
 
         started: list[int] = []
         try:
-            await on(app_loop, app(scope, bridged_receive, bridged_send))
+            # Shielded: schemathesis gives up on a request after its read timeout (10 s, reached
+            # on a busy machine) by cancelling this call. Cancelling the app mid-statement
+            # would invalidate the test's one shared connection and turn every later request
+            # into a 500 (PendingRollbackError); a real server's work is not cancelled by a
+            # client that stopped waiting either.
+            await asyncio.shield(on(app_loop, app(scope, bridged_receive, bridged_send)))
         except Exception:
             # Starlette re-raises an unhandled error after it has sent its 500, for the server
             # to log (it is logged: see the captured output). A server answers that 500 to the
