@@ -26,8 +26,8 @@ def _in_utc(value: datetime) -> datetime:
         # 0001-01-01T00:00:00+14:00 lies before the first instant a datetime holds in UTC
         # (9999-12-31T23:59:59-14:00 after the last). The document allows any date-time, so
         # such a bound is read as the nearest one that can be held: no entry lies beyond it.
-        edge = datetime.min if value.year == datetime.min.year else datetime.max
-        return edge.replace(tzinfo=UTC)
+        earliest, latest = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+        return earliest if value.year == earliest.year else latest
 
 
 Instant = Annotated[AwareDatetime | None, AfterValidator(lambda v: v and _in_utc(v))]
