@@ -485,6 +485,10 @@ class Driver:
             params["q"] = rng.choice(self._words)
         elif roll < 0.7:
             params["max_price"] = rng.choice(["0", "20", "50"])
+        if "max_price" in params or params["sort"] in ("price", "-price"):
+            # Prices are compared within one currency: the demo catalog has two, so a price
+            # filter or sort names one (without it the API answers 422).
+            params["currency"] = rng.choice(["EUR", "USD"])
         response = await self._call("catalog", "GET", f"{API}/courses", params=params)
         if response is not None and response.status_code == 200 and rng.random() < 0.3:
             cursor = response.json().get("next_cursor")
