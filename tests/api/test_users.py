@@ -109,6 +109,32 @@ async def test_admin_lists_filters_and_pages_users(client, login_as):
     )
 
 
+async def test_admin_lists_users_by_role(client, login_as):
+    admin = await login_as("admin")
+    tag = uuid.uuid4().hex[:8]
+    teacher = await login_as("instructor", f"{tag}.teacher@example.com")
+    learner = await login_as("student", f"{tag}.learner@example.com")
+
+    async def emails(role: str) -> set[str]:
+        response = await client.get(f"/api/v1/users?q={tag}&role={role}", headers=admin.headers)
+        assert response.status_code == 200, response.text
+        return {u["email"] for u in response.json()["items"]}
+
+    assert await emails("instructor") == {teacher.email}
+    assert await emails("student") == {learner.email}
+    assert await emails("no_such_role") == set()  # an unknown role matches nobody
+    all_instructors = (
+        await client.get("/api/v1/users?role=instructor", headers=admin.headers)
+    ).json()
+    assert all("instructor" in u["roles"] for u in all_instructors["items"])
+    assert admin.email not in {u["email"] for u in all_instructors["items"]}
+    assert_problem(
+        await client.get("/api/v1/users?role=Admin;", headers=admin.headers),
+        422,
+        "validation_error",
+    )
+
+
 async def test_soft_delete_hides_restore_returns(client, login_as):
     admin, student = await login_as("admin"), await login_as("student")
     assert (await client.delete(user_url(student.id), headers=admin.headers)).status_code == 204

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import selectinload
 
 from learnhub.db.session import AUDITED_BULK
@@ -13,10 +14,20 @@ from learnhub.domain.enums import AuditAction, UserStatus
 from learnhub.models.base import Base, BaseModel
 from learnhub.models.user import Permission, Role, User
 from learnhub.repositories.base import BaseRepository
-from learnhub.repositories.filters import Sort
+from learnhub.repositories.filters import Filter, Sort
 
 # The columns through which rows name the user who acted on them.
 ACTOR_COLUMNS = ("created_by", "updated_by", "deleted_by")
+
+
+@dataclass(frozen=True, slots=True)
+class HasRole(Filter):
+    """Users holding the role of this name (an unknown name matches nobody)."""
+
+    name: str
+
+    def clause(self) -> ColumnElement[bool]:
+        return User.roles.any(Role.name == self.name)
 
 
 class UserRepository(BaseRepository[User]):

@@ -50,7 +50,12 @@ from learnhub.repositories.outbox import OutboxRepository
 from learnhub.repositories.session import LoginFailureRepository, UserSessionRepository
 from learnhub.repositories.stats import StatsRow
 from learnhub.repositories.tutor import ConversationRepository, MessageRepository
-from learnhub.repositories.user import PermissionRepository, RoleRepository, UserRepository
+from learnhub.repositories.user import (
+    HasRole,
+    PermissionRepository,
+    RoleRepository,
+    UserRepository,
+)
 from learnhub.services.activity import ActivityService
 from learnhub.services.auth import USER_DELETED, SessionService, status_reason
 from learnhub.services.base import BaseService
@@ -84,11 +89,14 @@ class UserQuery:
     status: UserStatus | None = None
     q: str | None = None
     sort: str | None = None
+    role: str | None = None
 
     def filters(self) -> list[Filter]:
         filters: list[Filter] = []
         if self.status is not None:
             filters.append(Eq(User.status, self.status))
+        if self.role is not None:
+            filters.append(HasRole(self.role))
         if self.q:
             filters.append(Search([User.email, User.display_name], self.q))
         return filters

@@ -106,8 +106,12 @@ async def list_users(
     status_: Annotated[UserStatus | None, Query(alias="status")] = None,
     q: Annotated[str | None, Query(max_length=100, pattern=NO_CONTROL_PATTERN)] = None,
     sort: Annotated[str | None, Query(pattern="^(newest|email)$")] = None,
+    role: Annotated[
+        str | None,
+        Query(pattern="^[a-z_]{1,50}$", description="Only accounts holding this role."),
+    ] = None,
 ) -> PageOut[AdminUserOut]:
-    query = UserQuery(status=status_, q=q, sort=sort)
+    query = UserQuery(status=status_, q=q, sort=sort, role=role)
     page = await admin.search(query, CursorPagination(limit, cursor))
     return PageOut(items=[AdminUserOut.of(u) for u in page.items], next_cursor=page.next_cursor)
 
