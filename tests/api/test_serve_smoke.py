@@ -19,22 +19,12 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support import live_server
+from tests.support.live_server import free_port, log_tail
+
 STARTUP_TIMEOUT = 30.0
 SHUTDOWN_TIMEOUT = 15.0
 PASSWORD = "correct horse battery"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def log_tail(path: Path, lines: int = 60) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no output)"
 
 
 class Server:
@@ -86,34 +76,14 @@ def server(tmp_path: Path) -> Iterator[Server]:
         served.stop()
 
 
-def wait_until_healthy(server: Server, client: httpx.Client) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    last_error = "no attempt"
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(
-                f"`learnhub serve` exited with {server.process.returncode} before answering:\n"
-                + log_tail(server.log)
-            )
-        try:
-            response = client.get("/health")
-        except httpx.TransportError as exc:
-            last_error = repr(exc)
-        else:
-            if response.status_code == 200:
-                return
-            last_error = f"{response.status_code} {response.text[:200]}"
-        time.sleep(0.2)
-    pytest.fail(
-        f"/health did not answer 200 within {STARTUP_TIMEOUT}s ({last_error}):\n"
-        + log_tail(server.log)
-    )
+def wait_until_healthy(server: Server) -> None:
+    live_server.wait_until_healthy(server.process, server.base_url, server.log, STARTUP_TIMEOUT)
 
 
 def test_learnhub_serve_answers_over_http(server: Server) -> None:
     email = "smoke.tester@example.com"
     with httpx.Client(base_url=server.base_url, timeout=10.0) as client:
-        wait_until_healthy(server, client)
+        wait_until_healthy(server)
         assert client.get("/health").json() == {"status": "ok"}
 
         registered = client.post(
@@ -173,8 +143,7 @@ def test_learnhub_serve_answers_over_http(server: Server) -> None:
 def test_an_idle_keep_alive_connection_outlives_common_client_expiry(server: Server) -> None:
     """A connection idle for 6 s is still open: longer than uvicorn's own default (5 s),
     which raced clients expiring theirs at 5 s (httpx) into transport errors under load."""
-    with httpx.Client(base_url=server.base_url, timeout=10.0) as client:
-        wait_until_healthy(server, client)
+    wait_until_healthy(server)
     host, port = server.base_url.removeprefix("http://").split(":")
     request = f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
     with socket.create_connection((host, int(port)), timeout=10.0) as sock:
@@ -224,8 +193,7 @@ def is_running(pid: int) -> bool:
 def test_sigterm_stops_the_audit_watcher_with_the_server(server: Server) -> None:
     """`serve` starts `audit watch` as a process of its own; a SIGTERM to `serve` (what a
     process manager sends) must not leave it running as an orphan."""
-    with httpx.Client(base_url=server.base_url, timeout=10.0) as client:
-        wait_until_healthy(server, client)
+    wait_until_healthy(server)
     watchers = child_pids(server.process.pid)
     assert watchers, "serve started no audit watcher"
     assert all(is_running(pid) for pid in watchers)

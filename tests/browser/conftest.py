@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Page, Route, async_playwright
+
+from tests.support.live_server import free_port, log_tail
+from tests.support.live_server import wait_until_healthy as wait_for_health
 
 REQUIRE_BROWSER = os.environ.get("LEARNHUB_REQUIRE_BROWSER", "") not in ("", "0", "false")
 STARTUP_TIMEOUT = 60.0
@@ -47,12 +47,6 @@ def chromium_path() -> str:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class LiveServer:
     base_url: str
@@ -60,10 +54,7 @@ class LiveServer:
     log: Path
 
     def log_tail(self, lines: int = 60) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no output)"
+        return log_tail(self.log, lines)
 
 
 @pytest.fixture(scope="session")
@@ -101,22 +92,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 
 def wait_until_healthy(server: LiveServer) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    last = "no attempt"
-    with httpx.Client(base_url=server.base_url, timeout=5.0) as client:
-        while time.monotonic() < deadline:
-            if server.process.poll() is not None:
-                pytest.fail(f"`learnhub serve` exited early:\n{server.log_tail()}")
-            try:
-                response = client.get("/health")
-            except httpx.TransportError as exc:
-                last = repr(exc)
-            else:
-                if response.status_code == 200:
-                    return
-                last = f"{response.status_code} {response.text[:200]}"
-            time.sleep(0.2)
-    pytest.fail(f"/health did not answer within {STARTUP_TIMEOUT}s ({last}):\n{server.log_tail()}")
+    wait_for_health(server.process, server.base_url, server.log, STARTUP_TIMEOUT)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.live_server import free_port
+
 REQUIRE_NATS = os.environ.get("LEARNHUB_REQUIRE_NATS", "") not in ("", "0", "false")
 # nats-server often lives in an sbin directory that a non-root PATH leaves out.
 _SEARCH_PATH = os.pathsep.join(
@@ -28,12 +30,6 @@ def nats_server_binary() -> str:
             pytest.fail("nats-server is not installed", pytrace=False)
         pytest.skip("nats-server is not installed")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _accepts(port: int) -> bool:
