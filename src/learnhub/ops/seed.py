@@ -30,6 +30,7 @@ from learnhub.domain.errors import InvalidValue
 from learnhub.domain.permissions import INSTRUCTOR, STUDENT
 from learnhub.ops.bulk_load import BulkLoader
 from learnhub.ops.seed_generator import SeedGenerator
+from learnhub.ops.seed_learners import student_chunks
 from learnhub.ops.seed_spec import (
     ENTITY_TABLES,
     TABLE_COLUMNS,
@@ -86,7 +87,7 @@ async def seed(
         report.phases["catalog"] = time.perf_counter() - phase
 
         phase = time.perf_counter()
-        makers = iter(list(generator.student_chunks()))
+        makers = iter(list(student_chunks(generator)))
         pending = next(makers, None)
         upcoming = asyncio.create_task(asyncio.to_thread(pending)) if pending else None
         while upcoming is not None:

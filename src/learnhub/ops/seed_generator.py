@@ -25,7 +25,6 @@ from learnhub.models.base import BaseModel
 from learnhub.models.course import Course, Section, Tag, Video
 from learnhub.models.user import User
 from learnhub.ops.bulk_load import Row
-from learnhub.ops.seed_learners import student_chunk
 from learnhub.ops.seed_spec import (
     DAY,
     DIFFICULTIES,
@@ -237,15 +236,6 @@ class SeedGenerator:
                     {"id": sid, "course_id": cid, "title": section_title, "position": 0},
                 )  # fmt: skip
         return chunk
-
-    # -- learners --------------------------------------------------------------------------
-
-    def student_chunks(self) -> Iterator[Callable[[], Chunk]]:
-        """Chunk makers (called in order, possibly in a worker thread)."""
-        spec = self.spec
-        for k, start in enumerate(range(0, spec.students, spec.batch_size)):
-            stop = min(spec.students, start + spec.batch_size)
-            yield functools.partial(student_chunk, self, k, start, stop)
 
     def course_counters(self) -> list[Row]:
         """(id, enrollment_count, rating, rating_count, rating_1_count .. rating_5_count) of

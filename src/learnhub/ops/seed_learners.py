@@ -5,11 +5,13 @@ shares in `seed_spec`."""
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
 
 from learnhub.domain.permissions import STUDENT
 from learnhub.models.learning import Enrollment, Review, VideoProgress
+from learnhub.ops.seed_generator import SeedGenerator
 from learnhub.ops.seed_spec import (
     CANCEL_SHARE,
     COMPLETE_SHARE,
@@ -24,8 +26,13 @@ from learnhub.ops.seed_spec import (
 )
 from learnhub.ops.seed_words import FIRST_NAMES, LAST_NAMES, RATING_WEIGHTS, REVIEW_BODIES
 
-if TYPE_CHECKING:  # the generator calls this module: a type-only import keeps them acyclic
-    from learnhub.ops.seed_generator import SeedGenerator
+
+def student_chunks(gen: SeedGenerator) -> Iterator[Callable[[], Chunk]]:
+    """Chunk makers for every student (called in order, possibly in a worker thread)."""
+    spec = gen.spec
+    for k, start in enumerate(range(0, spec.students, spec.batch_size)):
+        stop = min(spec.students, start + spec.batch_size)
+        yield functools.partial(student_chunk, gen, k, start, stop)
 
 
 def student_chunk(gen: SeedGenerator, k: int, start: int, stop: int) -> Chunk:
