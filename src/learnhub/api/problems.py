@@ -134,11 +134,30 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if kind is DbError.INVALID_VALUE:
         return problem(422, "invalid_value", "the database refused a value as invalid")
     # A lock not granted in time (SQLite's busy timeout: another writer holds the database)
-    # passes like an outage: retry later. Serialization failures, deadlocks and statement
-    # timeouts stay 500s, as before the kinds existed.
+    # passes like an outage: retry later.
     if kind in (DbError.UNAVAILABLE, DbError.LOCK_TIMEOUT):
         log.warning("database_unavailable", error=type(exc.orig).__name__)
         return _unavailable()
+    # PostgreSQL rolled the whole transaction back because a concurrent one touched the same
+    # rows (a deadlock, a serialization failure): nothing was written, the same request may
+    # pass when retried. A 409 says "your request collided", Retry-After says "try again".
+    if kind is DbError.SERIALIZATION_FAILURE:
+        log.warning("database_transaction_collided", error=type(exc.orig).__name__)
+        return problem(
+            409,
+            "concurrent_update",
+            "another request changed the same data at the same time; nothing was saved, retry",
+            headers={"Retry-After": "1"},
+        )
+    # The statement outran statement_timeout: the database is too busy for it right now.
+    if kind is DbError.STATEMENT_TIMEOUT:
+        log.warning("database_statement_timeout", error=type(exc.orig).__name__)
+        return problem(
+            503,
+            "query_timeout",
+            "the database took too long to answer; nothing was saved, retry later",
+            headers={"Retry-After": "5"},
+        )
     return await _unexpected(request, exc)
 
 
