@@ -4,6 +4,7 @@ session cookie. Logging out revokes that row."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -16,7 +17,7 @@ from learnhub.domain.errors import NotAuthenticated
 from learnhub.services.user import UserService
 from learnhub.web import security
 from learnhub.web.base import (
-    WebCaller,
+    AnyCaller,
     expect_form_failure,
     redirect,
     render,
@@ -24,15 +25,13 @@ from learnhub.web.base import (
 )
 from learnhub.web.errors import WEB_TAG
 
-router = APIRouter(
-    tags=[WEB_TAG], include_in_schema=False, dependencies=[Depends(require_csrf)]
-)
+router = APIRouter(tags=[WEB_TAG], include_in_schema=False, dependencies=[Depends(require_csrf)])
 Field = Annotated[str, Form()]
 FIELD_NAMES = {"email": "E-mail", "password": "Password", "display_name": "Name"}
 
 
 @router.get("/login", name="web_login")
-async def login_page(request: Request, caller: WebCaller) -> Response:
+async def login_page(request: Request, caller: AnyCaller) -> Response:
     target = security.local_path(request.query_params.get("next"))
     if caller is not None:
         return redirect(request, target)
@@ -66,7 +65,7 @@ async def login(
 
 
 @router.get("/register", name="web_register")
-async def register_page(request: Request, caller: WebCaller) -> Response:
+async def register_page(request: Request, caller: AnyCaller) -> Response:
     if caller is not None:
         return redirect(request, "/")
     return render(request, "register.html", None, values={}, field_errors={})
@@ -109,9 +108,8 @@ async def logout(request: Request, uow: Uow) -> Response:
     token = request.cookies.get(security.SESSION_COOKIE)
     response = redirect(request, "/")
     if token:
-        try:
+        # A session already over: the cookie goes all the same.
+        with contextlib.suppress(NotAuthenticated):
             await auth_service(request, uow).logout(token)
-        except NotAuthenticated:
-            pass  # already over: the cookie goes all the same
     security.clear_cookie(request, response, security.SESSION_COOKIE)
     return response

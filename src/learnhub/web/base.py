@@ -83,7 +83,19 @@ async def web_caller(request: Request, uow: Uow) -> Principal | None:
     return principal
 
 
+async def web_caller_or_none(request: Request, uow: Uow) -> Principal | None:
+    """For the login and register pages: a session that ended counts as logged out (and its
+    cookie goes), so they never send the browser to themselves in a loop."""
+    try:
+        return await web_caller(request, uow)
+    except SessionEnded:
+        request.state.session_ended = True
+        return None
+
+
 WebCaller = Annotated[Principal | None, Depends(web_caller)]
+# Logged out or not, whatever the cookie says (the login and register pages).
+AnyCaller = Annotated[Principal | None, Depends(web_caller_or_none)]
 
 
 def _csrf_key(request: Request) -> bytes:
@@ -100,9 +112,11 @@ def csrf_value(request: Request) -> str:
 
 
 def csrf_token(request: Request) -> str:
-    return security.csrf_token(
-        _csrf_key(request), csrf_value(request), request.cookies.get(security.SESSION_COOKIE)
-    )
+    """The token of this page's forms, bound to the session the browser will send with
+    them (none when this response clears an ended session's cookie)."""
+    ended = getattr(request.state, "session_ended", False)
+    session = None if ended else request.cookies.get(security.SESSION_COOKIE)
+    return security.csrf_token(_csrf_key(request), csrf_value(request), session)
 
 
 async def require_csrf(request: Request) -> None:
@@ -127,6 +141,8 @@ async def require_csrf(request: Request) -> None:
 def finish(request: Request, response: Response) -> Response:
     """The headers every web response carries, and the CSRF cookie when it was just made."""
     response.headers.update(security.PAGE_HEADERS)
+    if getattr(request.state, "session_ended", False):
+        security.clear_cookie(request, response, security.SESSION_COOKIE)
     new = getattr(request.state, "new_csrf", None)
     if new:
         security.set_cookie(request, response, security.CSRF_COOKIE, new, max_age=365 * 86400)

@@ -57,8 +57,8 @@ def install(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
         if not is_web(request):
-            response: Response = await api_domain_error(request, exc)
-            return response
+            answer = api_domain_error(request, exc)
+            return answer if isinstance(answer, Response) else await answer
         principal = getattr(request.state, "web_principal", None)
         form = getattr(request.state, "form", None)
         if isinstance(form, FormFailure):

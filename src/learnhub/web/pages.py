@@ -28,10 +28,9 @@ from learnhub.web.base import (
 )
 from learnhub.web.errors import WEB_TAG
 
-router = APIRouter(
-    tags=[WEB_TAG], include_in_schema=False, dependencies=[Depends(require_csrf)]
-)
+router = APIRouter(tags=[WEB_TAG], include_in_schema=False, dependencies=[Depends(require_csrf)])
 PAGE_SIZE = 12
+PAGE_SIZES = {str(n) for n in range(1, 49)}  # ?limit=: cards per page, when asked for
 SORTS = {
     "": "Best match (with a search), else top rated",
     "rating": "Top rated",
@@ -52,10 +51,11 @@ def catalog_form(request: Request) -> dict[str, str]:
     params = request.query_params
     return {
         "q": _text(params.get("q"), 100),
-        "difficulty": params.get("difficulty", "") if params.get("difficulty") in DIFFICULTIES else "",
+        "difficulty": level if (level := params.get("difficulty", "")) in DIFFICULTIES else "",
         "tag": _text(params.get("tag"), 50).lower(),
         "sort": params.get("sort", "") if params.get("sort") in SORTS else "",
         "currency": _text(params.get("currency"), 3).upper(),
+        "limit": limit if (limit := params.get("limit", "")) in PAGE_SIZES else "",
     }
 
 
@@ -83,7 +83,7 @@ async def catalog(request: Request, uow: Uow, caller: WebCaller) -> Response:
     )
     cursor = request.query_params.get("cursor") or None
     page = await CourseService(uow).catalog(
-        query, CursorPagination(PAGE_SIZE, cursor), form["sort"] or None
+        query, CursorPagination(int(form["limit"] or PAGE_SIZE), cursor), form["sort"] or None
     )
     if page.next_cursor:
         kept = {k: v for k, v in form.items() if v}

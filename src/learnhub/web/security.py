@@ -66,9 +66,7 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
 
 
 def clear_cookie(request: Request, response: Response, name: str) -> None:
-    response.delete_cookie(
-        name, path="/", httponly=True, samesite="lax", secure=is_https(request)
-    )
+    response.delete_cookie(name, path="/", httponly=True, samesite="lax", secure=is_https(request))
 
 
 def csrf_key(signing_secret: str) -> bytes:
