@@ -32,7 +32,7 @@ router = APIRouter(tags=[WEB_TAG], include_in_schema=False, dependencies=[Depend
 PAGE_SIZE = 12
 PAGE_SIZES = {str(n) for n in range(1, 49)}  # ?limit=: cards per page, when asked for
 SORTS = {
-    "": "Best match (with a search), else top rated",
+    "": "Best match",
     "rating": "Top rated",
     "enrollments": "Most popular",
     "newest": "Newest",
