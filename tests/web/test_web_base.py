@@ -174,19 +174,25 @@ async def test_logout_ends_the_session_row_and_the_cookie(client, login_as: Logi
     assert "Your session has ended" in notice
 
 
-async def test_a_suspension_ends_the_browser_session(client, login_as: LoginAs):
+@pytest.mark.parametrize("take_down", ["suspend", "delete"])
+async def test_a_suspension_or_deletion_ends_the_browser_session(
+    client, login_as: LoginAs, take_down: str
+):
     admin, student = await login_as("admin"), await login_as()
     await logged_in(client, student)
     assert (await client.get("/")).status_code == 200
-    suspended = await client.patch(
-        f"/api/v1/users/{student.id}", headers=admin.headers, json={"status": "suspended"}
-    )
-    assert suspended.status_code == 200, suspended.text
+    url = f"/api/v1/users/{student.id}"
+    if take_down == "suspend":
+        done = await client.patch(url, headers=admin.headers, json={"status": "suspended"})
+    else:
+        done = await client.delete(url, headers=admin.headers)
+    assert done.status_code in (200, 204), done.text
     response = await client.get("/")
     assert response.status_code == 303 and response.headers["location"].startswith("/login?")
-    # Logging in again is refused with a message.
-    text = assert_page(await web_login(client, student.email), 403)
-    assert "Account is suspended." in text
+    # Logging in again is refused with a message, never a 500.
+    again = await web_login(client, student.email)
+    assert again.status_code in (401, 403)
+    assert 'role="alert"' in assert_page(again, again.status_code)
 
 
 async def test_a_tampered_session_cookie_goes_to_the_login_page(client, login_as: LoginAs):
