@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 
+from learnhub.models.user import UserSession
 from learnhub.web import security
 from tests.api.conftest import PASSWORD, Account, LoginAs
 from tests.api.test_courses import make_course
@@ -193,6 +196,24 @@ async def test_a_suspension_or_deletion_ends_the_browser_session(
     again = await web_login(client, student.email)
     assert again.status_code in (401, 403)
     assert 'role="alert"' in assert_page(again, again.status_code)
+
+
+async def test_an_expired_session_goes_to_the_login_page(client, login_as: LoginAs, session):
+    cookie = await logged_in(client, await login_as())
+    await session.execute(
+        update(UserSession)
+        .where(UserSession.id == uuid.UUID(cookie.partition(".")[0]))
+        .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        .execution_options(audited_bulk=True, synchronize_session=False)
+    )
+    response = await client.get("/")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2F&ended=1"
+    # The login page itself never loops: it is shown, and the ended cookie goes.
+    client.cookies.set(security.SESSION_COOKIE, cookie)
+    response = await client.get("/login")
+    assert response.status_code == 200
+    assert "max-age=0" in cookie_header(response, security.SESSION_COOKIE).lower()
 
 
 async def test_a_tampered_session_cookie_goes_to_the_login_page(client, login_as: LoginAs):
