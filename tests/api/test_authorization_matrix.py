@@ -117,6 +117,10 @@ ATTEMPT_POLICIES = {ATTEMPT}
 # AI tutor policy (the cells of `test_tutor_matrix`); the relation decides the ownership.
 TUTOR = "tutor"  # holders of learning:participate, enrolled, in their own conversations
 TUTOR_POLICIES = {TUTOR}
+# The web app (issue 16; the cells of `test_web_matrix`): pages read no bearer token, only the
+# browser's session cookie (whose rules tests/web/ checks), so a token changes nothing there;
+# a state-changing page without its form's CSRF token is refused (403), whoever calls.
+WEB = "web"
 
 ANONYMOUS, STUDENT, INSTRUCTOR, ADMIN_ROLE = "anonymous", "student", "instructor", "admin"
 OTHER_INSTRUCTOR = "other_instructor"  # an instructor who does not own the course under test
@@ -699,6 +703,18 @@ MATRIX: dict[str, Rule] = {
     "GET /docs-assets/{path}": Rule(
         PUBLIC, 200, fixed("/docs-assets/swagger/swagger-ui.css"), in_schema=False
     ),
+    # The web app for learners (issue 16) and its static files.
+    "GET /static/{path}": Rule(PUBLIC, 200, fixed("/static/app.css"), in_schema=False),
+    "GET /": Rule(WEB, 200, fixed("/"), in_schema=False),
+    "GET /courses/{slug}": Rule(WEB, 404, fixed("/courses/no-such-course"), in_schema=False),
+    "POST /courses/{slug}/enrol": Rule(
+        WEB, 403, fixed("/courses/no-such-course/enrol"), in_schema=False
+    ),
+    "GET /login": Rule(WEB, 200, fixed("/login"), in_schema=False),
+    "POST /login": Rule(WEB, 403, fixed("/login"), in_schema=False),
+    "GET /register": Rule(WEB, 200, fixed("/register"), in_schema=False),
+    "POST /register": Rule(WEB, 403, fixed("/register"), in_schema=False),
+    "POST /logout": Rule(WEB, 403, fixed("/logout"), in_schema=False),
     # Authentication.
     f"POST {API}/auth/register": Rule(PUBLIC, 201, _register),
     f"POST {API}/auth/login": Rule(PUBLIC, 200, _login),
@@ -938,7 +954,18 @@ CELLS = [
     pytest.param(endpoint, caller, id=f"{endpoint}-{caller}")
     for endpoint, rule in MATRIX.items()
     if rule.policy
-    not in COURSE_POLICIES | LEARNING_POLICIES | REVIEW_POLICIES | ATTEMPT_POLICIES | TUTOR_POLICIES
+    not in COURSE_POLICIES
+    | LEARNING_POLICIES
+    | REVIEW_POLICIES
+    | ATTEMPT_POLICIES
+    | TUTOR_POLICIES
+    | {WEB}
+    for caller in CALLERS
+]
+WEB_CELLS = [
+    pytest.param(endpoint, caller, id=f"{endpoint}-{caller}")
+    for endpoint, rule in MATRIX.items()
+    if rule.policy == WEB
     for caller in CALLERS
 ]
 # On a draft, the dead callers are left out: a dead token is refused before any course is
@@ -1165,6 +1192,32 @@ async def test_matrix(
         await check_allowed(world, endpoint, response)
     after = [await snapshot(world, account) for account in watched]
     assert after == before
+
+
+@pytest.mark.parametrize(("endpoint", "caller_kind"), WEB_CELLS)
+async def test_web_matrix(
+    client: httpx.AsyncClient, login_as: LoginAs, endpoint: str, caller_kind: str
+) -> None:
+    """A bearer token, live or dead, neither logs a page in nor gets a form past its CSRF
+    check: the web app answers every caller as the logged-out browser it is."""
+    rule = MATRIX[endpoint]
+    operator = await login_as(ADMIN_ROLE)
+    caller = (
+        None
+        if caller_kind == ANONYMOUS
+        else await make_caller(caller_kind, login_as, operator, client)
+    )
+    call = await rule.build(World(client, operator, operator, caller))
+    before = await snapshot(World(client, operator, operator, caller), operator)
+    response = await client.request(
+        endpoint.split(" ", 1)[0],
+        call.path,
+        headers=caller.headers if caller is not None else {},
+    )
+    assert response.status_code == rule.status, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Log out" not in response.text
+    assert await snapshot(World(client, operator, operator, caller), operator) == before
 
 
 # Course endpoints: every course endpoint x every caller, with ownership, on a published

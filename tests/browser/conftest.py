@@ -59,7 +59,7 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """`learnhub serve` on a free loopback port with a throwaway SQLite database."""
+    """`learnhub serve --demo` on a free loopback port with a throwaway SQLite database."""
     workdir = tmp_path_factory.mktemp("browser-server")
     port = free_port()
     log = workdir / "serve.log"
@@ -71,7 +71,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         LEARNHUB_AUDIT_CHECK_INTERVAL_SECONDS="0",  # no watcher process to clean up
         LEARNHUB_LOG_LEVEL="warning",
     )
-    command = [sys.executable, "-m", "learnhub.cli", "serve"]
+    # --demo: the web app's tests search and enrol in the demo catalog.
+    command = [sys.executable, "-m", "learnhub.cli", "serve", "--demo"]
     command += ["--host", LOOPBACK, "--port", str(port)]
     with log.open("wb") as output:
         process = subprocess.Popen(

@@ -43,6 +43,8 @@ FLOORS = {
     "ops": 5,
     "workers": 5,
     "api": 6,
+    # The web app for learners (issue 16): pages beside the API, on the same services.
+    "web": 6,
     "cli": 7,
 }
 # Markers of operations work that belongs in ops/ (bulk loading, query plans), not services.

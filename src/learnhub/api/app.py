@@ -38,6 +38,7 @@ from learnhub.events.bus import EventBus
 from learnhub.logging import configure_logging
 from learnhub.services.tutor import TutorPolicy
 from learnhub.tutor_providers import build_provider
+from learnhub.web import mount as web
 from learnhub.workers.handlers import register_handlers
 
 API_PREFIX = "/api/v1"
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tolerance_seconds=settings.progress_tolerance_seconds,
     )
     problems.install(app)
+    web.install(app, settings)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -115,7 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Every (path pattern, methods) served, for the `Allow` header of a 405.
     methods_by_path: list[tuple[re.Pattern[str], frozenset[str]]] = []
     areas = (auth, users, courses, content, learning, reviews, attempts, tutor, audit)
-    routers = [(ops.router, "")] + [(r.router, API_PREFIX) for r in areas]
+    routers = [(ops.router, ""), *((r, "") for r in web.routers())]
+    routers += [(r.router, API_PREFIX) for r in areas]
     for router, prefix in routers:
         app.include_router(router, prefix=prefix)
         templates.update({id(r): prefix + getattr(r, "path", "") for r in router.routes})

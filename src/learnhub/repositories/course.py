@@ -248,6 +248,10 @@ class CourseRepository(BaseRepository[Course]):
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def id_by_slug(self, slug: str) -> uuid.UUID | None:
+        result = await self.session.execute(select(Course.id).where(Course.slug == slug))
+        return result.scalar_one_or_none()
+
     async def slug_taken(self, slug: str) -> bool:
         result = await self.session.execute(select(Course.id).where(Course.slug == slug))
         return result.first() is not None

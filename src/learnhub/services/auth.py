@@ -215,16 +215,33 @@ class AuthService(BaseService):
 
     async def principal(self, access_token: str) -> Principal:
         claims = decode_access_token(self.tokens, access_token)
-        rows = await self.uow.repo(UserSessionRepository).principal_rows(
-            claims.user_id, claims.session_id
-        )
+        return await self._principal_of(claims.user_id, claims.session_id)
+
+    async def session_principal(self, session_token: str) -> Principal:
+        """The caller of a browser session (issue 16): its cookie holds the session's refresh
+        token, never rotated there, honoured while the session is unrevoked, unexpired and
+        the token is its current one. So logout, deletion, suspension and a password change
+        (all of which revoke the session row) end the browser session as they end tokens."""
+        session_id, secret = parse_refresh_token(session_token)
+        login = await self.uow.repo(UserSessionRepository).get_by_id(session_id)
+        if (
+            login is None
+            or login.revoked_at is not None
+            or login.expires_at <= utc_now()
+            or hash_refresh_secret(secret) != login.refresh_token_hash
+        ):
+            raise NotAuthenticated("session ended")
+        return await self._principal_of(login.user_id, login.id)
+
+    async def _principal_of(self, user_id: uuid.UUID, session_id: uuid.UUID) -> Principal:
+        rows = await self.uow.repo(UserSessionRepository).principal_rows(user_id, session_id)
         if not rows:
             raise NotAuthenticated("session ended or account gone")
         if rows[0][0] != UserStatus.ACTIVE:
             raise NotAuthenticated(f"account is {rows[0][0].value}")
         return Principal(
-            user_id=claims.user_id,
-            session_id=claims.session_id,
+            user_id=user_id,
+            session_id=session_id,
             roles=frozenset(r for _, r, _ in rows if r),
             permissions=frozenset(p for _, _, p in rows if p),
         )

@@ -156,6 +156,13 @@ class CourseService(BaseService):
             raise NotFound("Course", course_id)
         return CourseView(course, access)
 
+    async def view_by_slug(self, principal: Principal | None, slug: str) -> CourseView:
+        """The course page by its slug (the web app's address of a course), as `view`."""
+        course_id = await self.uow.repo(CourseRepository).id_by_slug(slug)
+        if course_id is None:
+            raise NotFound("Course", slug)
+        return await self.view(principal, course_id)
+
     async def detail(self, principal: Principal | None, course_id: uuid.UUID) -> Course:
         """The course page, for callers who may see the course at all."""
         return (await self.view(principal, course_id)).course

@@ -1,0 +1,87 @@
+"""Errors on the web app's routes become pages, never problem JSON and never a 500: a form's
+domain error shows the form again with its message, a session that ended goes to the login
+page, a refused CSRF check is a 403 page. Elsewhere the API's own handlers answer."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
+from starlette.responses import Response
+
+from learnhub.api.problems import STATUS_BY_ERROR
+from learnhub.domain.errors import DomainError, NotFound
+from learnhub.web import security
+from learnhub.web.base import (
+    CsrfRefused,
+    FormFailure,
+    SessionEnded,
+    login_url,
+    redirect,
+    render,
+)
+
+WEB_TAG = "web"
+
+
+def is_web(request: Request) -> bool:
+    route = request.scope.get("route")
+    return isinstance(route, APIRoute) and WEB_TAG in (route.tags or [])
+
+
+def status_of(error: DomainError) -> int:
+    return next((status for kind, status in STATUS_BY_ERROR if isinstance(error, kind)), 400)
+
+
+def sentence(message: str) -> str:
+    message = message.strip()
+    return (message[:1].upper() + message[1:]).rstrip(".") + "." if message else "Error."
+
+
+def back_path(request: Request) -> str:
+    """Where a browser goes back to after logging in again: the page itself for a read,
+    the page the form was on for a form."""
+    if request.method == "GET":
+        query = f"?{request.url.query}" if request.url.query else ""
+        return security.local_path(request.url.path + query)
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return "/"
+    return security.local_path(referer.path + (f"?{referer.query}" if referer.query else ""))
+
+
+def install(app: FastAPI) -> None:
+    api_domain_error = app.exception_handlers[DomainError]
+
+    async def domain_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DomainError)
+        if not is_web(request):
+            answer = api_domain_error(request, exc)
+            return answer if isinstance(answer, Response) else await answer
+        principal = getattr(request.state, "web_principal", None)
+        form = getattr(request.state, "form", None)
+        if isinstance(form, FormFailure):
+            context = {**form.context, "error": sentence(exc.message)}
+            return render(request, form.template, principal, status_of(exc), **context)
+        if isinstance(exc, NotFound):
+            return render(request, "not_found.html", principal, 404)
+        return render(
+            request, "error.html", principal, status_of(exc), message=sentence(exc.message)
+        )
+
+    async def session_ended(request: Request, exc: Exception) -> Response:
+        response = redirect(request, login_url(back_path(request), ended="1"))
+        security.clear_cookie(request, response, security.SESSION_COOKIE)
+        return response
+
+    async def csrf_refused(request: Request, exc: Exception) -> Response:
+        message = (
+            "This form expired or did not come from this site. Go back, reload the page and "
+            "try again."
+        )
+        return render(request, "error.html", None, 403, message=message)
+
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(SessionEnded, session_ended)
+    app.add_exception_handler(CsrfRefused, csrf_refused)

@@ -1,0 +1,25 @@
+"""Mounting the web app on the FastAPI app: its routers, its static files (CSS and JS, served
+by the app itself: no CDN, no build step) and its error pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from learnhub.config import Settings
+from learnhub.web import account, errors, pages, security
+from learnhub.web.base import HERE
+
+STATIC_URL = "/static"
+
+
+def routers() -> list[APIRouter]:
+    return [pages.router, account.router]
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """After the API's problem handlers (`problems.install`): the web's error pages take over
+    on the web's routes only."""
+    app.state.csrf_key = security.csrf_key(settings.signing_secret())
+    app.mount(STATIC_URL, StaticFiles(directory=HERE / "static"), name="static")
+    errors.install(app)
