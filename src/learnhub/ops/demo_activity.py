@@ -135,20 +135,36 @@ def principal_of(user: User, role: str) -> Principal:
     )
 
 
-async def _user(uow: AbstractUnitOfWork, email: str) -> User:
-    user = await uow.repo(UserRepository).get_by_email(email)
-    if user is None:
-        raise NotFound("User", email)
-    return user
+class _Lookup:
+    """The demo's accounts and courses by e-mail and title, each read once per load."""
 
+    def __init__(self, uow: AbstractUnitOfWork) -> None:
+        self.uow = uow
+        self.users: dict[str, User] = {}
+        self.course_ids: dict[str, uuid.UUID] = {}
 
-async def _course(uow: AbstractUnitOfWork, title: str) -> Course:
-    repo = uow.repo(CourseRepository)
-    ids = await repo.ids_where([Eq(Course.slug, slugify(title))])
-    course = await repo.get_detail(ids[0]) if ids else None
-    if course is None:
-        raise NotFound("Course", title)
-    return course
+    async def user(self, email: str) -> User:
+        if email not in self.users:
+            user = await self.uow.repo(UserRepository).get_by_email(email)
+            if user is None:
+                raise NotFound("User", email)
+            self.users[email] = user
+        return self.users[email]
+
+    async def course_id(self, title: str) -> uuid.UUID:
+        if title not in self.course_ids:
+            ids = await self.uow.repo(CourseRepository).ids_where([Eq(Course.slug, slugify(title))])
+            if not ids:
+                raise NotFound("Course", title)
+            self.course_ids[title] = ids[0]
+        return self.course_ids[title]
+
+    async def course(self, title: str) -> Course:
+        """With its outline (sections, videos, quizzes in order)."""
+        course = await self.uow.repo(CourseRepository).get_detail(await self.course_id(title))
+        if course is None:
+            raise NotFound("Course", title)
+        return course
 
 
 def _answers(quiz: Quiz, *, right: bool) -> list[AttemptAnswer]:
@@ -189,10 +205,11 @@ async def _watch(
     clock.advance(60)  # a pause before the next video
 
 
-async def _stage(uow: AbstractUnitOfWork, clock: DemoClock, stage: Stage) -> None:
-    user, course = await _user(uow, stage.learner), await _course(uow, stage.course)
-    if await uow.repo(EnrollmentRepository).for_user_and_course(user.id, course.id):
+async def _stage(uow: AbstractUnitOfWork, find: _Lookup, clock: DemoClock, stage: Stage) -> None:
+    user, course_id = await find.user(stage.learner), await find.course_id(stage.course)
+    if await uow.repo(EnrollmentRepository).for_user_and_course(user.id, course_id):
         return  # loaded before
+    course = await find.course(stage.course)
     learner = principal_of(user, STUDENT)
     with acting_as(user.id, current_request_id.get()):
         await EnrollmentService(uow).enroll(learner, course.id)
@@ -214,23 +231,23 @@ async def _stage(uow: AbstractUnitOfWork, clock: DemoClock, stage: Stage) -> Non
         await uow.repo(UserRepository).flush()  # audited as this learner
 
 
-async def _admin_history(uow: AbstractUnitOfWork) -> None:
+async def _admin_history(uow: AbstractUnitOfWork, find: _Lookup) -> None:
     """An administrator's audited actions: a review hidden, an account suspended and
     reactivated, a course edited. Done once: the hidden review marks it done."""
-    spam = await _course(uow, "Python Fundamentals")
-    author = await _user(uow, PRIYA)
-    review = await uow.repo(ReviewRepository).for_user_and_course(author.id, spam.id)
+    spam_course = await find.course_id("Python Fundamentals")
+    author = await find.user(PRIYA)
+    review = await uow.repo(ReviewRepository).for_user_and_course(author.id, spam_course)
     if review is None or review.status != ReviewStatus.PUBLISHED:
         return
-    user = await _user(uow, ADMIN_EMAIL)
+    user = await find.user(ADMIN_EMAIL)
     admin = principal_of(user, ADMIN)
     with acting_as(user.id, current_request_id.get()):
         await ReviewService(uow).moderate(admin, review.id, ReviewStatus.HIDDEN, None)
         accounts = UserAdminService(uow, admin)
-        suspended = await _user(uow, SAM)
+        suspended = await find.user(SAM)
         await accounts.update(suspended.id, UserChanges(status=UserStatus.SUSPENDED), None)
         await accounts.update(suspended.id, UserChanges(status=UserStatus.ACTIVE), None)
-        course = await _course(uow, EDITED_COURSE)
+        course = await find.course(EDITED_COURSE)
         if not course.description.endswith(EDIT_NOTE):
             changes = CourseChanges(description=course.description + EDIT_NOTE)
             await CourseService(uow).update(admin, course.id, changes, None)
@@ -239,7 +256,7 @@ async def _admin_history(uow: AbstractUnitOfWork) -> None:
 
 async def load_activity(uow: AbstractUnitOfWork) -> None:
     """The learners' stages, then the administrator's history (each only once)."""
-    clock = DemoClock(utc_now() - timedelta(days=2))
+    clock, find = DemoClock(utc_now() - timedelta(days=2)), _Lookup(uow)
     for stage in STAGES:
-        await _stage(uow, clock, stage)
-    await _admin_history(uow)
+        await _stage(uow, find, clock, stage)
+    await _admin_history(uow, find)
