@@ -6,6 +6,7 @@ serves the API on a TCP port and shuts down cleanly on SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -43,8 +45,7 @@ class Server:
         return self.process.returncode
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def start_server(tmp_path: Path, *options: str) -> Server:
     port = free_port()
     db = tmp_path / "smoke.db"
     log = tmp_path / "serve.log"
@@ -54,6 +55,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         LEARNHUB_DATABASE_URL=f"sqlite+aiosqlite:///{db}",
         LEARNHUB_JWT_SECRET="smoke-test-signing-secret-" + "s" * 32,
         LEARNHUB_LOG_LEVEL="info",
+        PYTHONUNBUFFERED="1",  # the welcome lines reach the log before the server's own
     )
     command = [
         sys.executable,
@@ -64,12 +66,27 @@ def server(tmp_path: Path) -> Iterator[Server]:
         "127.0.0.1",
         "--port",
         str(port),
+        *options,
     ]
     with log.open("wb") as output:
         process = subprocess.Popen(
             command, cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT
         )
-    served = Server(process, f"http://127.0.0.1:{port}", log, db)
+    return Server(process, f"http://127.0.0.1:{port}", log, db)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    served = start_server(tmp_path)
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path) -> Iterator[Server]:
+    served = start_server(tmp_path, "--demo")
     try:
         yield served
     finally:
@@ -207,3 +224,76 @@ def test_sigterm_stops_the_audit_watcher_with_the_server(server: Server) -> None
     for pid in left:  # do not leave it behind for the next test either
         os.kill(pid, signal.SIGKILL)
     assert not left, "the audit watcher outlived `serve`"
+
+
+def request_lines(log: Path) -> list[dict[str, Any]]:
+    """The server's per-request log lines (JSON, event "request")."""
+    lines = []
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("event") == "request":
+            lines.append(entry)
+    return lines
+
+
+def test_each_request_logs_exactly_one_structured_line(server: Server) -> None:
+    """One JSON line per request (method, path, status, duration, request id), and no second,
+    unstructured access line from uvicorn."""
+    wait_until_healthy(server)
+    sent = {
+        "smoke-health": ("GET", "/health", 200),
+        "smoke-missing": ("GET", "/api/v1/no-such-thing", 404),
+        "smoke-login": ("POST", "/api/v1/auth/login", 401),
+        "smoke-catalog": ("GET", "/api/v1/courses", 200),
+    }
+    with httpx.Client(base_url=server.base_url, timeout=10.0) as client:
+        for request_id, (method, path, status) in sent.items():
+            body = {"email": "nobody@example.com", "password": "x" * 12}
+            response = client.request(
+                method,
+                path,
+                headers={"X-Request-ID": request_id},
+                json=body if method == "POST" else None,
+            )
+            assert response.status_code == status, response.text
+            assert response.headers["x-request-id"] == request_id
+    server.stop()
+    text = server.log.read_text(errors="replace")
+    lines = [line for line in request_lines(server.log) if line.get("request_id") in sent]
+    assert sorted(line["request_id"] for line in lines) == sorted(sent), log_tail(server.log)
+    for line in lines:
+        method, path, status = sent[line["request_id"]]
+        assert (line["method"], line["path"], line["status"]) == (method, path, status)
+        assert isinstance(line["duration_ms"], int | float) and line["duration_ms"] >= 0
+        assert line["level"] == "info" and line["timestamp"]
+    for method, path, _ in sent.values():  # uvicorn's access line: '"GET /health HTTP/1.1" 200'
+        assert f'"{method} {path} HTTP/1.1"' not in text, log_tail(server.log)
+
+
+def test_serve_demo_says_where_to_go_and_how_to_log_in(demo_server: Server) -> None:
+    # Loading the demo comes first: more time on a busy machine.
+    live_server.wait_until_healthy(
+        demo_server.process, demo_server.base_url, demo_server.log, 3 * STARTUP_TIMEOUT
+    )
+    text = demo_server.log.read_text(errors="replace")
+    welcome = text[: text.index("Started server process")]
+    base = demo_server.base_url
+    assert f"{base}/docs" in welcome and f"{base}/health" in welcome
+    assert f"web app       {base}/\n" in welcome
+    # The three demo logins, and the password once.
+    for email in ("demo-admin", "demo-instructor", "demo-student"):
+        assert welcome.count(f"{email}@example.com") == 1, welcome
+    assert welcome.count("learnhub-demo") == 1, welcome
+    with httpx.Client(base_url=base, timeout=10.0) as client:
+        assert client.get("/docs").status_code == 200
+        login = client.post(
+            "/api/v1/auth/login",
+            json={"email": "demo-student@example.com", "password": "learnhub-demo"},
+        )
+        assert login.status_code == 200, login.text
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        mine = client.get("/api/v1/users/me/enrollments", headers=headers)
+        assert mine.status_code == 200 and len(mine.json()["items"]) == 2, mine.text

@@ -57,7 +57,11 @@ async def populate(url: str) -> None:
             )
             assert login.status_code == 200, login.text
             me = {"Authorization": f"Bearer {login.json()['access_token']}"}
-            catalog = (await client.get(f"{API}/courses?limit=3")).json()["items"]
+            mine = (await client.get(f"{API}/users/me/enrollments", headers=me)).json()
+            listed = (await client.get(f"{API}/courses?limit=20")).json()["items"]
+            # The demo loads the student's own stages: three courses they are not in.
+            taken = {e["course"]["id"] for e in mine["items"]}
+            catalog = [c for c in listed if c["id"] not in taken][:3]
             quizzed = None
             for course in catalog:
                 enrolled = await client.post(

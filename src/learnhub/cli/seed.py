@@ -7,7 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from learnhub.cli.common import bootstrap, console, database_url, err, run_command
+from learnhub.cli.common import (
+    bootstrap,
+    console,
+    database_url,
+    err,
+    print_demo_logins,
+    run_command,
+)
 from learnhub.config import get_settings
 from learnhub.db.engine import create_engine
 from learnhub.db.errors import DbError, classify
@@ -54,9 +61,7 @@ def seed(
     if demo:
         from learnhub.ops.demo import load_demo
 
-        accounts = run_command("seed-demo", load_demo)
-        for email, role in accounts:
-            console.print(f"demo account [bold]{email}[/bold] ({role}), password 'learnhub-demo'")
+        print_demo_logins(run_command("seed-demo", load_demo))
     if users is None and courses is None:
         return
     from learnhub.ops.seed_spec import SeedSpec

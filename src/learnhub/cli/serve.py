@@ -8,7 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from learnhub.cli.common import bootstrap, console, err, migrating, run_command
+from learnhub.cli.common import (
+    bootstrap,
+    console,
+    err,
+    migrating,
+    print_demo_logins,
+    run_command,
+)
 from learnhub.config import get_settings
 
 
@@ -33,23 +40,27 @@ def serve(
             err.print(f"[red]{escape(str(exc))}[/red]")
             raise typer.Exit(1) from exc
     migrating(bootstrap(settings.database_url))
+    accounts = None
     if demo:
         from learnhub.ops.demo import load_demo
 
         accounts = run_command("demo", load_demo)
-        for email, role in accounts:
-            console.print(f"demo account [bold]{email}[/bold] ({role}), password 'learnhub-demo'")
     if workers > 1 and settings.database_url.startswith("sqlite"):
         err.print("[yellow]SQLite serves one worker process; using 1[/yellow]")
         workers = 1
+    host, port = host or settings.host, port or settings.port
+    print_welcome(host, port, accounts)
     watcher = start_audit_watch(settings.audit_check_interval_seconds)
     exit_on_sigterm()
     try:
         uvicorn.run(
             "learnhub.api.app:create_app",
             factory=True,
-            host=host or settings.host,
-            port=port or settings.port,
+            host=host,
+            port=port,
+            # The app logs one structured line per request (api/middleware.py): uvicorn's
+            # own access line would be a second, unstructured one.
+            access_log=False,
             workers=workers,
             log_level=settings.log_level,
             timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
@@ -58,6 +69,22 @@ def serve(
     finally:
         if watcher is not None:
             stop_process(watcher)
+
+
+def print_welcome(host: str, port: int, accounts: list[tuple[str, str]] | None) -> None:
+    """Where to go, once, before the server's own lines: the web app, the API docs and the
+    health check, and with the demo, how to log in."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)  # listening everywhere
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    base = f"http://{shown}:{port}"
+    console.print(f"\n[bold]LearnHub[/bold] at {base}")
+    console.print(f"  web app       {base}/")
+    console.print(f"  API docs      {base}/docs")
+    console.print(f"  health check  {base}/health")
+    if accounts is not None:
+        print_demo_logins(accounts)
+    console.print()
 
 
 def exit_on_sigterm() -> None:

@@ -1,5 +1,6 @@
-"""`learnhub serve --demo` / `learnhub seed --demo`: demo accounts and a small catalog, fed
-through the same services as real traffic (so it is audited and evented like any data)."""
+"""`learnhub serve --demo` / `learnhub seed --demo`: demo accounts, a small catalog and the
+learners' and administrator's activity on it (`ops.demo_activity`), fed through the same
+services as real traffic (so it is audited and evented like any data)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from decimal import Decimal
 from learnhub.db.uow import AbstractUnitOfWork
 from learnhub.domain.context import acting_as, current_request_id
 from learnhub.domain.course_rules import slugify
-from learnhub.domain.permissions import ADMIN, BUILTIN_ROLES, INSTRUCTOR, STUDENT
+from learnhub.domain.permissions import ADMIN, INSTRUCTOR, STUDENT
 from learnhub.domain.principal import Principal
 from learnhub.domain.quiz_rules import OptionSpec, QuestionSpec, QuizSpec
 from learnhub.domain.value_objects import Price
 from learnhub.models.user import User
+from learnhub.ops.demo_activity import DEMO_LEARNERS, load_activity, principal_of
 from learnhub.ops.demo_catalog import DemoCourse, demo_instructors
 from learnhub.repositories.course import CourseRepository
 from learnhub.repositories.user import UserRepository
@@ -34,15 +36,6 @@ async def _account(uow: AbstractUnitOfWork, email: str, name: str, role: str) ->
     if existing is not None:
         return existing
     return await UserService(uow).register(email, DEMO_PASSWORD, name, roles=[role])
-
-
-def _principal(user: User, role: str) -> Principal:
-    return Principal(
-        user_id=user.id,
-        session_id=None,
-        roles=frozenset({role}),
-        permissions=BUILTIN_ROLES[role][1],
-    )
 
 
 async def _course(uow: AbstractUnitOfWork, author: Principal, demo: DemoCourse) -> bool:
@@ -99,15 +92,21 @@ async def _course(uow: AbstractUnitOfWork, author: Principal, demo: DemoCourse) 
 
 
 async def load_demo(uow: AbstractUnitOfWork) -> list[tuple[str, str]]:
-    """Create whatever part of the demo data is missing; returns the accounts to print."""
+    """Create whatever part of the demo data is missing; returns the accounts (email, role),
+    the three demo logins first."""
     accounts = [(email, role) for email, _, role in DEMO_ACCOUNTS]
     for email, name, role in DEMO_ACCOUNTS:
         await _account(uow, email, name, role)
     for instructor in demo_instructors():
         user = await _account(uow, instructor.email, instructor.display_name, INSTRUCTOR)
-        accounts.append((instructor.email, INSTRUCTOR))
+        if (instructor.email, INSTRUCTOR) not in accounts:
+            accounts.append((instructor.email, INSTRUCTOR))
         # Audit rows name the instructor as the author of their demo courses.
         with acting_as(user.id, current_request_id.get()):
             for demo in instructor.courses:
-                await _course(uow, _principal(user, INSTRUCTOR), demo)
+                await _course(uow, principal_of(user, INSTRUCTOR), demo)
+    for email, name in DEMO_LEARNERS:
+        await _account(uow, email, name, STUDENT)
+        accounts.append((email, STUDENT))
+    await load_activity(uow)
     return accounts
