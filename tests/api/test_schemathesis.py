@@ -126,14 +126,25 @@ class LoopBridge:
 
     def __init__(self) -> None:
         self._target: tuple[FastAPI, asyncio.AbstractEventLoop] | None = None
+        self._one_at_a_time: asyncio.Lock | None = None
 
     @contextmanager
     def serving(self, app: FastAPI, loop: asyncio.AbstractEventLoop) -> Iterator[None]:
         self._target = (app, loop)
+        self._one_at_a_time = asyncio.Lock()
         try:
             yield
         finally:
             self._target = None
+
+    async def _serve_one(self, app: FastAPI, scope: Message, receive: Any, send: Any) -> None:
+        """One request at a time on the app's loop: every request shares the test's one
+        database connection, and two statements at once on it (an asyncpg "another operation
+        is in progress") break it for the rest of the test. A request whose client gave up
+        (see the shield below) still finishes before the next one starts."""
+        assert self._one_at_a_time is not None
+        async with self._one_at_a_time:
+            await app(scope, receive, send)
 
     async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -169,7 +180,9 @@ class LoopBridge:
             # would invalidate the test's one shared connection and turn every later request
             # into a 500 (PendingRollbackError); a real server's work is not cancelled by a
             # client that stopped waiting either.
-            await asyncio.shield(on(app_loop, app(scope, bridged_receive, bridged_send)))
+            await asyncio.shield(
+                on(app_loop, self._serve_one(app, scope, bridged_receive, bridged_send))
+            )
         except Exception:
             # Starlette re-raises an unhandled error after it has sent its 500, for the server
             # to log (it is logged: see the captured output). A server answers that 500 to the
@@ -179,6 +192,10 @@ class LoopBridge:
 
 
 BRIDGE = LoopBridge()
+# schemathesis' own default (10 s) is reached on a loaded two-core machine by a slow request
+# queued behind another (see `LoopBridge._serve_one`); a timeout there is the harness', not a
+# finding, while a hung request still fails the test.
+REQUEST_TIMEOUT_SECONDS = 120
 # Every test's app publishes the same document, and the loaded schema calls BRIDGE, which
 # forwards to whichever app is under test: parse it once, not once per operation.
 _SCHEMAS: list[Any] = []
@@ -223,7 +240,9 @@ def fuzz(operation: Any, headers: dict[str, str]) -> Counter[int]:
         @FUZZING
         @given(case=operation.as_strategy(generation_mode=mode))
         def check(case: schemathesis.Case) -> None:
-            response = case.call_and_validate(headers=headers, checks=CHECKS)
+            response = case.call_and_validate(
+                headers=headers, checks=CHECKS, timeout=REQUEST_TIMEOUT_SECONDS
+            )
             statuses[response.status_code] += 1
 
         check()
@@ -295,7 +314,7 @@ async def test_stateful_sequences_follow_links(api: Api, connection: AsyncConnec
             super().teardown()
 
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
-            return {"headers": headers}
+            return {"headers": headers, "timeout": REQUEST_TIMEOUT_SECONDS}
 
         def after_call(self, response: schemathesis.Response, case: schemathesis.Case) -> None:
             seen[(case.operation.path, response.status_code)] += 1
@@ -358,5 +377,10 @@ async def test_nul_characters_in_text_never_fail(api: Api, name: str) -> None:
     if operation.path_parameters:
         data = {**data, "path_parameters": {"user_id": api.admin_id}}
     case = operation.Case(**data)
-    response = await asyncio.to_thread(case.call_and_validate, headers=api.headers, checks=CHECKS)
+    response = await asyncio.to_thread(
+        case.call_and_validate,
+        headers=api.headers,
+        checks=CHECKS,
+        timeout=REQUEST_TIMEOUT_SECONDS,
+    )
     assert response.status_code < 500
