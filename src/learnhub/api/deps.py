@@ -25,6 +25,7 @@ from learnhub.domain.errors import (
 )
 from learnhub.domain.principal import Principal
 from learnhub.services.auth import AuthService, ThrottlePolicy
+from learnhub.services.credentials import CredentialService, ResetPolicy
 from learnhub.services.tokens import TokenSettings
 
 T = TypeVar("T")
@@ -49,6 +50,14 @@ def throttle_policy(settings: Settings) -> ThrottlePolicy:
         window=timedelta(seconds=settings.login_window_seconds),
         max_per_account=settings.login_max_failures_per_account,
         max_per_ip=settings.login_max_failures_per_ip,
+    )
+
+
+def reset_policy(settings: Settings) -> ResetPolicy:
+    return ResetPolicy(
+        ttl=timedelta(seconds=settings.password_reset_ttl_seconds),
+        max_per_window=settings.password_reset_max_per_window,
+        window=timedelta(seconds=settings.password_reset_window_seconds),
     )
 
 
@@ -86,6 +95,15 @@ Uow = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
 def auth_service(request: Request, uow: UnitOfWork) -> AuthService:
     state = request.app.state
     return AuthService(uow, state.token_settings, state.throttle_policy)
+
+
+def credential_service(
+    request: Request, uow: UnitOfWork, owner: Principal | None = None
+) -> CredentialService:
+    state = request.app.state
+    return CredentialService(
+        uow, state.token_settings, state.throttle_policy, state.reset_policy, owner=owner
+    )
 
 
 # The bearer scheme as the OpenAPI document declares it, so that "Authorize" in /docs sends
