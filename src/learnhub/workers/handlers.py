@@ -47,7 +47,6 @@ log = structlog.get_logger(__name__)
 STATS_EVENTS = (
     UserEnrolled,
     EnrollmentCancelled,
-    PasswordResetRequested,
     VideoCompleted,
     CourseCompleted,
     QuizAttemptSubmitted,
@@ -87,29 +86,37 @@ class SendPasswordResetMail:
     """Mail the reset link of a `PasswordResetRequested` event. The token is derived again
     from the row's id (the event and the outbox hold none); a token that ended or expired
     meanwhile is not sent. At least once: a retry after a send whose marking failed mails
-    the same, still valid link again."""
+    the same, still valid link again. The signing key is read at the first event, so merely
+    registering the handler (every CLI command does) never creates a key file."""
 
-    def __init__(
-        self, uow_factory: UowFactory, mailer: Mailer, tokens: TokenSettings, settings: Settings
-    ) -> None:
+    def __init__(self, uow_factory: UowFactory, mailer: Mailer, settings: Settings) -> None:
         self.uow_factory = uow_factory
         self.mailer = mailer
-        self.tokens = tokens
-        self.reset_url = settings.password_reset_url
-        self.minutes = settings.password_reset_ttl_seconds // 60
+        self.settings = settings
+        self._tokens: TokenSettings | None = None
+
+    def tokens(self) -> TokenSettings:
+        if self._tokens is None:
+            self._tokens = TokenSettings(
+                secret=self.settings.signing_secret(), issuer=self.settings.jwt_issuer
+            )
+        return self._tokens
 
     async def __call__(self, event: DomainEvent) -> None:
         if not isinstance(event, PasswordResetRequested):
             return
         async with self.uow_factory() as uow:
-            found = await CredentialService(uow, self.tokens).reset_mail(event.token_id)
+            found = await CredentialService(uow, self.tokens()).reset_mail(event.token_id)
         if found is None:
             log.info("password_reset_mail_skipped", token_id=str(event.token_id))
             return
         to, token = found
-        separator = "&" if "?" in self.reset_url else "?"
+        url = self.settings.password_reset_url
+        separator = "&" if "?" in url else "?"
         body = RESET_BODY.format(
-            link=f"{self.reset_url}{separator}token={token}", token=token, minutes=self.minutes
+            link=f"{url}{separator}token={token}",
+            token=token,
+            minutes=self.settings.password_reset_ttl_seconds // 60,
         )
         await self.mailer.send(MailMessage(to=to, subject=RESET_SUBJECT, body=body))
 
@@ -125,8 +132,7 @@ def register_handlers(
     refresh = RefreshLearnerStats(uow_factory)
     for event_type in STATS_EVENTS:
         bus.subscribe(event_type, refresh)
-    tokens = TokenSettings(secret=settings.signing_secret(), issuer=settings.jwt_issuer)
-    mail = SendPasswordResetMail(uow_factory, build_mailer(settings), tokens, settings)
+    mail = SendPasswordResetMail(uow_factory, build_mailer(settings), settings)
     bus.subscribe(PasswordResetRequested, mail)
 
 
