@@ -259,7 +259,7 @@ async def test_a_weak_new_password_does_not_use_the_token_up(
     me = await login_as("student")
     token = await request_token(client, me.email)
     weak = await client.post(CONFIRM, json={"token": token, "new_password": "short"})
-    assert_problem(weak, 422, "invalid_value")
+    assert weak.status_code == 422, weak.text
     assert (
         await client.post(CONFIRM, json={"token": token, "new_password": NEW})
     ).status_code == 204

@@ -66,8 +66,9 @@ class PasswordChangeIn(Input):
 
     current_password: Text = Field(max_length=MAX_LENGTH)
     new_password: Text = Field(
+        min_length=MIN_LENGTH,
         max_length=MAX_LENGTH,
-        description=f"The password policy of registration: {MIN_LENGTH} to {MAX_LENGTH} characters",
+        description="The password policy of registration",
     )
 
 
@@ -85,8 +86,9 @@ class PasswordResetConfirmIn(Input):
     # No length or character rule: a token that cannot be used is a 400 from the service.
     token: str = Field(description="The token from the reset e-mail")
     new_password: Text = Field(
+        min_length=MIN_LENGTH,
         max_length=MAX_LENGTH,
-        description=f"The password policy of registration: {MIN_LENGTH} to {MAX_LENGTH} characters",
+        description="The password policy of registration",
     )
 
 
