@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 from datetime import timedelta
 from email import message_from_string
@@ -220,6 +221,29 @@ async def test_reset_sets_the_password_uses_the_token_and_ends_every_session(
     ended = [e.changes for e in await entries(session, "password_reset_token", row.id)]
     assert any(c.get("ended_reason") == [None, "used"] for c in ended), ended
     assert token not in str(ended)
+
+
+FLOOR_MS = 300
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"log_level": "info", "password_reset_min_response_ms": FLOOR_MS}]
+)
+async def test_known_and_unknown_addresses_answer_after_the_same_floor(
+    client: httpx.AsyncClient, login_as: LoginAs, session: AsyncSession
+) -> None:
+    me = await login_as("student")
+    timings = {}
+    for label, email in (("known", me.email), ("unknown", "nobody-at-all@example.com")):
+        started = time.perf_counter()
+        with capture_logs() as logs:
+            response = await client.post(RESET, json={"email": email})
+        timings[label] = time.perf_counter() - started
+        assert response.status_code == 202
+        # The mail went out within the request, as the in-process handler sends it.
+        assert bool([e for e in logs if e["event"] == "mail_logged"]) == (label == "known")
+    assert min(timings.values()) >= FLOOR_MS / 1000, timings
+    assert len(await tokens_of(session, me.id)) == 1
 
 
 async def test_a_new_request_supersedes_the_older_token(

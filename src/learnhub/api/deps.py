@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Annotated, TypeVar
@@ -90,6 +92,25 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
 # scope="function": the commit runs when the endpoint (and its response model) is done, not
 # after the response has gone out, so a client never sees a success that was not committed.
 Uow = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
+
+
+async def reset_response_floor(request: Request) -> AsyncIterator[None]:
+    """Hold the answer to a password reset request until
+    `LEARNHUB_PASSWORD_RESET_MIN_RESPONSE_MS` have passed since the request was taken, so a
+    known address (a token written, committed and mailed) and an unknown one (one read)
+    answer after the same time: no account enumeration by timing. Declared before the unit
+    of work, it exits after it: the wait covers the commit and the mail handler too."""
+    floor = request.app.state.settings.password_reset_min_response_ms / 1000
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        remaining = floor - (time.perf_counter() - started)
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+
+
+ResetResponseFloor = Annotated[None, Depends(reset_response_floor, scope="function")]
 
 
 def auth_service(request: Request, uow: UnitOfWork) -> AuthService:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Header, Request, Response, status
 
 from learnhub.api.deps import (
     OptionalBearer,
+    ResetResponseFloor,
     Uow,
     auth_service,
     credential_service,
@@ -91,10 +92,13 @@ async def logout(
     summary="Ask for a password reset e-mail",
     status_code=status.HTTP_202_ACCEPTED,
 )
-async def request_password_reset(body: PasswordResetIn, request: Request, uow: Uow) -> AcceptedOut:
+async def request_password_reset(
+    _floor: ResetResponseFloor, body: PasswordResetIn, request: Request, uow: Uow
+) -> AcceptedOut:
     """Always 202, whether or not an account has this address (no account enumeration).
     For a live, active account a one-time link is e-mailed; it expires after
-    `LEARNHUB_PASSWORD_RESET_TTL_SECONDS` and replaces any link sent before."""
+    `LEARNHUB_PASSWORD_RESET_TTL_SECONDS` and replaces any link sent before. Either way the
+    answer comes after the same minimum time (`LEARNHUB_PASSWORD_RESET_MIN_RESPONSE_MS`)."""
     await credential_service(request, uow).request_reset(body.email)
     return AcceptedOut()
 
