@@ -212,7 +212,11 @@ async def test_reset_sets_the_password_uses_the_token_and_ends_every_session(
     for account in (me, other):
         assert_problem(await client.get(ME, headers=account.headers), 401, "unauthorized")
     assert {s.revoked_reason for s in await sessions_of(session, me.id)} == {"password_reset"}
-    await login(client, me.email, NEW)
+
+    fresh = await login(client, me.email, NEW)
+    export = (await client.get(f"{ME}/export", headers=fresh.headers)).json()
+    assert [r["ended_reason"] for r in export["password_resets"]] == ["used"]
+    assert token not in str(export)
 
     again = await client.post(CONFIRM, json={"token": token, "new_password": "yet another one"})
     assert_problem(again, 400, "reset_token_invalid")

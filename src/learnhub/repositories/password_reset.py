@@ -52,6 +52,14 @@ class PasswordResetRepository(BaseRepository[PasswordResetToken]):
             bump_version=True,
         )
 
+    async def for_user(self, user_id: uuid.UUID) -> list[PasswordResetToken]:
+        result = await self.session.execute(
+            select(PasswordResetToken)
+            .where(PasswordResetToken.user_id == user_id)
+            .order_by(PasswordResetToken.created_at, PasswordResetToken.id)
+        )
+        return list(result.scalars().all())
+
     async def ids_for_user(self, user_id: uuid.UUID) -> list[uuid.UUID]:
         result = await self.session.execute(
             including_deleted(
