@@ -63,6 +63,29 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=20, ge=1)
 
+    # Password reset: how long an e-mailed token stays usable, how many may be asked for per
+    # account and window (more are ignored silently), and the page its link opens (the
+    # token is appended as `?token=`).
+    password_reset_ttl_seconds: int = Field(default=1800, ge=60, le=86400)
+    password_reset_max_per_window: int = Field(default=3, ge=1, le=100)
+    password_reset_window_seconds: int = Field(default=3600, ge=60)
+    password_reset_url: str = "http://127.0.0.1:8000/reset-password"
+    # Every answer to a reset request waits until this many milliseconds have passed, so a
+    # known address (token written and mailed) and an unknown one answer alike in time too.
+    password_reset_min_response_ms: int = Field(default=400, ge=0, le=10_000)
+
+    # Outgoing mail: "log" writes each message to the log (development and the demo),
+    # "smtp" sends it through the SMTP server below. smtp_security: "none", "starttls"
+    # (upgrade a plain connection) or "tls" (implicit TLS, usually port 465).
+    mail_transport: Literal["log", "smtp"] = "log"
+    mail_from: str = "LearnHub <no-reply@learnhub.invalid>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
     # The broker the outbox relay publishes to.
     nats_url: str = "nats://127.0.0.1:4222"
 

@@ -32,6 +32,9 @@ def test_settings(db_url: str, **overrides: Any) -> Settings:
         "jwt_secret": TEST_SECRET,
         "log_json": True,
         "log_level": "warning",
+        # The reset request's timing floor (no enumeration) would only slow the tests down;
+        # tests/api/test_account_passwords.py checks it with a floor of its own.
+        "password_reset_min_response_ms": 0,
     }
     return Settings(**{**values, **overrides})
 

@@ -290,6 +290,10 @@ async def _logout(world: World) -> Call:
     return Call(f"{API}/auth/logout", {"refresh_token": world.target.tokens["refresh_token"]})
 
 
+async def _password_reset(world: World) -> Call:
+    return Call(f"{API}/auth/password-reset", {"email": world.target.email})
+
+
 async def _unlock(world: World) -> Call:
     # Something to unlock: the target's account is throttled (from this client's address).
     await throttle(world)
@@ -720,12 +724,31 @@ MATRIX: dict[str, Rule] = {
     f"POST {API}/auth/login": Rule(PUBLIC, 200, _login),
     f"POST {API}/auth/refresh": Rule(PUBLIC, 200, _refresh),
     f"POST {API}/auth/logout": Rule(PUBLIC, 204, _logout),
+    f"POST {API}/auth/password-reset": Rule(PUBLIC, 202, _password_reset),
+    # Anyone may try a token; an unknown one is a 400 for everyone (the flow's own tests use
+    # real tokens: tests/api/test_account_passwords.py).
+    f"POST {API}/auth/password-reset/confirm": Rule(
+        PUBLIC,
+        400,
+        fixed(
+            f"{API}/auth/password-reset/confirm",
+            {"token": "q8vV1Xh3JrQ0b2yY7nWcTgA5mKfLpZs9RdEuIoHjNkM", "new_password": "a new one!"},
+        ),
+    ),
     # Without a refresh token, logout ends the session of the bearer access token.
     f"POST {API}/auth/logout#bearer": Rule(SELF, 204, fixed(f"{API}/auth/logout")),
     # The caller's own account.
     f"GET {API}/users/me": Rule(SELF, 200, fixed(f"{API}/users/me")),
     f"PATCH {API}/users/me": Rule(
         SELF, 200, fixed(f"{API}/users/me", {"display_name": "Renamed Self"})
+    ),
+    f"POST {API}/users/me/password": Rule(
+        SELF,
+        204,
+        fixed(
+            f"{API}/users/me/password",
+            {"current_password": PASSWORD, "new_password": "a new passphrase"},
+        ),
     ),
     f"GET {API}/users/me/activity": Rule(SELF, 200, fixed(f"{API}/users/me/activity")),
     f"GET {API}/users/me/export": Rule(SELF, 200, fixed(f"{API}/users/me/export")),
@@ -1127,6 +1150,13 @@ async def check_allowed(world: World, endpoint: str, response: httpx.Response) -
             assert body["roles"] == ["admin", "student"]
         case "POST /api/v1/auth/login" | "POST /api/v1/auth/refresh":
             assert body["access_token"] and body["refresh_token"]
+        case "POST /api/v1/users/me/password":
+            assert world.caller is not None  # its own session survives the change
+            assert (
+                await world.client.get(f"{API}/users/me", headers=world.caller.headers)
+            ).status_code == 200
+        case "POST /api/v1/auth/password-reset":
+            assert body == {"status": "accepted"}
         case "POST /api/v1/auth/logout#bearer":
             assert world.caller is not None
             ended = await world.client.get(f"{API}/users/me", headers=world.caller.headers)

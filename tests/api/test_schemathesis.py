@@ -64,6 +64,9 @@ SEMANTIC_REJECTIONS = (
     ("invalid_value", "not both at once"),
     ("invalid_value", "must not be later than"),
     ("invalid_value", "a played segment"),
+    # Whether a reset token is known, unused and unexpired is the server's to know.
+    ("reset_token_invalid", ""),
+    ("invalid_value", "must differ from the current one"),
 )
 
 

@@ -18,6 +18,8 @@ from learnhub.events.events import (
     EVENT_TYPES,
     CourseArchived,
     DomainEvent,
+    PasswordChanged,
+    PasswordResetRequested,
     UnknownEventType,
     UserEnrolled,
     UserRegistered,
@@ -179,6 +181,16 @@ def test_the_stats_handler_listens_to_exactly_the_learning_events(world) -> None
         "CourseCompleted",
         "QuizAttemptSubmitted",
     }
+
+
+def test_the_mail_handler_listens_to_password_reset_requests_only(world) -> None:
+    *_, factory = world
+    bus = EventBus()
+    register_handlers(bus, factory)
+    requested = PasswordResetRequested(user_id=USER, token_id=uuid.uuid4())
+    assert [repr(h) for h in bus.handlers_for(requested)] == ["SendPasswordResetMail(LogMailer())"]
+    assert from_payload(requested.event_type, requested.payload()) == requested
+    assert not bus.handlers_for(PasswordChanged(user_id=USER, reason="reset"))
 
 
 async def test_the_stats_handler_refreshes_the_events_learner_in_its_own_unit_of_work(

@@ -14,7 +14,7 @@ from starlette.routing import Route, compile_path
 
 from learnhub import __version__
 from learnhub.api import docs, problems
-from learnhub.api.deps import throttle_policy, token_settings
+from learnhub.api.deps import reset_policy, throttle_policy, token_settings
 from learnhub.api.middleware import ConditionalGetMiddleware, RequestContextMiddleware
 from learnhub.api.routers import (
     attempts,
@@ -79,9 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.bus = EventBus()
     # Handlers open their own unit of work on whatever session factory the app has then.
-    register_handlers(app.state.bus, lambda: UnitOfWork(app.state.session_factory))
+    register_handlers(app.state.bus, lambda: UnitOfWork(app.state.session_factory), settings)
     app.state.token_settings = token_settings(settings)
     app.state.throttle_policy = throttle_policy(settings)
+    app.state.reset_policy = reset_policy(settings)
     app.state.tutor_provider = build_provider(settings)
     app.state.tutor_policy = TutorPolicy(
         daily_message_limit=settings.tutor_daily_message_limit,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Annotated, TypeVar
@@ -25,6 +27,7 @@ from learnhub.domain.errors import (
 )
 from learnhub.domain.principal import Principal
 from learnhub.services.auth import AuthService, ThrottlePolicy
+from learnhub.services.credentials import CredentialService, ResetPolicy
 from learnhub.services.tokens import TokenSettings
 
 T = TypeVar("T")
@@ -49,6 +52,14 @@ def throttle_policy(settings: Settings) -> ThrottlePolicy:
         window=timedelta(seconds=settings.login_window_seconds),
         max_per_account=settings.login_max_failures_per_account,
         max_per_ip=settings.login_max_failures_per_ip,
+    )
+
+
+def reset_policy(settings: Settings) -> ResetPolicy:
+    return ResetPolicy(
+        ttl=timedelta(seconds=settings.password_reset_ttl_seconds),
+        max_per_window=settings.password_reset_max_per_window,
+        window=timedelta(seconds=settings.password_reset_window_seconds),
     )
 
 
@@ -83,9 +94,37 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
 Uow = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
 
 
+async def reset_response_floor(request: Request) -> AsyncIterator[None]:
+    """Hold the answer to a password reset request until
+    `LEARNHUB_PASSWORD_RESET_MIN_RESPONSE_MS` have passed since the request was taken, so a
+    known address (a token written, committed and mailed) and an unknown one (one read)
+    answer after the same time: no account enumeration by timing. Declared before the unit
+    of work, it exits after it: the wait covers the commit and the mail handler too."""
+    floor = request.app.state.settings.password_reset_min_response_ms / 1000
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        remaining = floor - (time.perf_counter() - started)
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+
+
+ResetResponseFloor = Annotated[None, Depends(reset_response_floor, scope="function")]
+
+
 def auth_service(request: Request, uow: UnitOfWork) -> AuthService:
     state = request.app.state
     return AuthService(uow, state.token_settings, state.throttle_policy)
+
+
+def credential_service(
+    request: Request, uow: UnitOfWork, owner: Principal | None = None
+) -> CredentialService:
+    state = request.app.state
+    return CredentialService(
+        uow, state.token_settings, state.throttle_policy, state.reset_policy, owner=owner
+    )
 
 
 # The bearer scheme as the OpenAPI document declares it, so that "Authorize" in /docs sends

@@ -22,6 +22,7 @@ log = structlog.get_logger("learnhub.api")
 # Most specific first: the first matching class decides.
 STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.InvalidCursor, 400),
+    (errors.InvalidResetToken, 400),
     (errors.InvalidValue, 422),
     (errors.NotAuthenticated, 401),
     (errors.PermissionDenied, 403),

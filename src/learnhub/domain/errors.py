@@ -68,6 +68,20 @@ class PermissionDenied(DomainError):
     code = "forbidden"
 
 
+class WrongPassword(PermissionDenied):
+    """The current password given to confirm a change was wrong (the caller is logged in:
+    a 403, not a 401 that would make a client drop its tokens)."""
+
+    code = "wrong_password"
+
+
+class InvalidResetToken(DomainError):
+    """A password reset token that is unknown, already used or superseded, or expired (one
+    answer for all, so a token's fate is not told)."""
+
+    code = "reset_token_invalid"
+
+
 class UnauditedWrite(RuntimeError):
     """A bulk ORM write on an audited model bypassed the repository's audited helpers.
 

@@ -89,6 +89,22 @@ class UserRegistered(UserEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PasswordResetRequested(UserEvent):
+    """A reset token was made for the user: the mail handler sends its link. The event names
+    the token's row, never the token (the outbox holds no secret): the handler derives the
+    token again from the row's id (`services.tokens.reset_token`)."""
+
+    token_id: uuid.UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasswordChanged(UserEvent):
+    """The user's password changed (`reason`: "changed" by its owner, or "reset")."""
+
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class CoursePublished(CourseEvent):
     instructor_id: uuid.UUID
 

@@ -30,6 +30,7 @@ from learnhub.models.monitoring import AuditCheckGap, AuditCheckpoint
 from learnhub.models.outbox import OutboxMessage
 from learnhub.models.user import (
     LoginFailure,
+    PasswordResetToken,
     Permission,
     Role,
     User,
@@ -52,6 +53,7 @@ __all__ = [
     "LearnerStats",
     "LoginFailure",
     "OutboxMessage",
+    "PasswordResetToken",
     "Permission",
     "Quiz",
     "QuizAnswer",

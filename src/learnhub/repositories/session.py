@@ -13,7 +13,15 @@ from learnhub.domain.enums import UserStatus
 from learnhub.models.user import LoginFailure, Permission, Role, User, UserActivity, UserSession
 from learnhub.models.user.role import role_permissions, user_roles
 from learnhub.repositories.base import BaseRepository
-from learnhub.repositories.filters import CursorPagination, Eq, IsNull, Page, Sort
+from learnhub.repositories.filters import (
+    CursorPagination,
+    Eq,
+    Filter,
+    IsNull,
+    NotEq,
+    Page,
+    Sort,
+)
 from learnhub.repositories.pages import keyset_page
 
 
@@ -35,11 +43,21 @@ class UserSessionRepository(BaseRepository[UserSession]):
         )
         return changed == 1
 
-    async def revoke_all_for_user(self, user_id: uuid.UUID, reason: str, at: datetime) -> int:
-        """End every live session of a user, like `revoke` (one conditional, audited,
-        version-bumping UPDATE). Returns how many this call revoked."""
+    async def revoke_all_for_user(
+        self,
+        user_id: uuid.UUID,
+        reason: str,
+        at: datetime,
+        *,
+        except_session: uuid.UUID | None = None,
+    ) -> int:
+        """End every live session of a user (but `except_session`), like `revoke` (one
+        conditional, audited, version-bumping UPDATE). Returns how many this call revoked."""
+        filters: list[Filter] = [Eq(UserSession.user_id, user_id), IsNull(UserSession.revoked_at)]
+        if except_session is not None:
+            filters.append(NotEq(UserSession.id, except_session))
         return await self.bulk_update(
-            [Eq(UserSession.user_id, user_id), IsNull(UserSession.revoked_at)],
+            filters,
             {"revoked_at": at, "revoked_reason": reason},
             bump_version=True,
         )

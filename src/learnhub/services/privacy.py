@@ -10,7 +10,7 @@ from typing import TypeVar
 from learnhub.db.uow import AbstractUnitOfWork
 from learnhub.domain.permissions import USERS_READ_SELF
 from learnhub.domain.principal import Principal
-from learnhub.models import AuditLog, User, UserActivity, UserSession
+from learnhub.models import AuditLog, PasswordResetToken, User, UserActivity, UserSession
 from learnhub.models.learning import (
     Enrollment,
     QuizAttempt,
@@ -28,6 +28,7 @@ from learnhub.repositories.learning import (
     ProgressRepository,
     ReviewRepository,
 )
+from learnhub.repositories.password_reset import PasswordResetRepository
 from learnhub.repositories.session import ActivityRepository, UserSessionRepository
 from learnhub.repositories.stats import StatsRow
 from learnhub.repositories.tutor import ConversationRepository, MessageRepository
@@ -42,6 +43,7 @@ T = TypeVar("T", Enrollment, VideoProgress, QuizAttempt, Review, TutorConversati
 class ExportBundle:
     user: User
     sessions: list[UserSession]
+    password_resets: list[PasswordResetToken]
     activity: list[UserActivity]
     history: list[AuditLog]
     enrollments: list[Enrollment]
@@ -71,6 +73,7 @@ class PrivacyService(BaseService):
         return ExportBundle(
             user=await self.uow.repo(UserRepository).get(user_id),
             sessions=await self.uow.repo(UserSessionRepository).for_user(user_id),
+            password_resets=await self.uow.repo(PasswordResetRepository).for_user(user_id),
             activity=await self.uow.repo(ActivityRepository).all_for_user(user_id),
             history=await self.uow.repo(AuditLogRepository).for_entity("user", user_id),
             enrollments=await self._owned(EnrollmentRepository, Enrollment, user_id),

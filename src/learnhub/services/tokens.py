@@ -1,8 +1,11 @@
-"""Access tokens (JWT, HS256 only) and opaque refresh tokens (stored as SHA-256 hashes)."""
+"""Access tokens (JWT, HS256 only), opaque refresh tokens and password reset tokens (both
+stored as SHA-256 hashes only)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -91,3 +94,22 @@ def parse_refresh_token(token: str) -> tuple[uuid.UUID, str]:
     if not 16 <= len(secret) <= 128:
         raise NotAuthenticated("refresh token invalid")
     return session_id, secret
+
+
+# Domain separation: a reset token is never a valid anything else signed with the same key.
+_RESET_CONTEXT = b"learnhub:password-reset:v1:"
+
+
+def reset_token(settings: TokenSettings, token_id: uuid.UUID) -> str:
+    """The password reset token of the row `token_id`: HMAC-SHA256 of the row's id under the
+    signing key, 256 bits, URL-safe. Unpredictable without the key, and derivable again by
+    the mail handler from the id alone, so neither the outbox nor the table holds the token
+    (the table holds `hash_reset_token` of it)."""
+    digest = hmac.new(
+        settings.secret.encode(), _RESET_CONTEXT + token_id.bytes, hashlib.sha256
+    ).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def hash_reset_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

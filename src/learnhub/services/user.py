@@ -34,7 +34,14 @@ from learnhub.models.learning import (
     TutorMessage,
     VideoProgress,
 )
-from learnhub.models.user import Permission, Role, User, UserActivity, UserSession
+from learnhub.models.user import (
+    PasswordResetToken,
+    Permission,
+    Role,
+    User,
+    UserActivity,
+    UserSession,
+)
 from learnhub.repositories.audit import AuditErasure
 from learnhub.repositories.base import BaseRepository
 from learnhub.repositories.filters import CursorPagination, Eq, Filter, In, Page, Search
@@ -47,6 +54,7 @@ from learnhub.repositories.learning import (
     ReviewRepository,
 )
 from learnhub.repositories.outbox import OutboxRepository
+from learnhub.repositories.password_reset import PasswordResetRepository
 from learnhub.repositories.session import LoginFailureRepository, UserSessionRepository
 from learnhub.repositories.stats import StatsRow
 from learnhub.repositories.tutor import ConversationRepository, MessageRepository
@@ -289,6 +297,12 @@ class UserAdminService(BaseService):
         await erasure.erase("user", [user.id], personal_fields(User))
         session_ids = await self.uow.repo(UserSessionRepository).ids_for_user(user.id)
         await erasure.erase("user_session", session_ids, personal_fields(UserSession))
+        reset_ids = await self.uow.repo(PasswordResetRepository).ids_for_user(user.id)
+        await erasure.erase(
+            entity_type_of(inspect(PasswordResetToken)),
+            reset_ids,
+            personal_fields(PasswordResetToken),
+        )
         await self.uow.repo(OutboxRepository).erase_personal_payloads("user", user.id, {"email"})
         await self.uow.repo(LoginFailureRepository).delete_for_email(user.email)
         # First, so the entries of rows that go with the user end with their removal.

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import structlog
 
+from learnhub.config import Settings, get_settings
 from learnhub.db.uow import UnitOfWork
 from learnhub.domain.clock import utc_now
 from learnhub.events.bus import EventBus
@@ -24,6 +25,7 @@ from learnhub.events.events import (
     CourseCompleted,
     DomainEvent,
     EnrollmentCancelled,
+    PasswordResetRequested,
     QuizAttemptSubmitted,
     UnknownEventType,
     UserEnrolled,
@@ -32,7 +34,10 @@ from learnhub.events.events import (
 )
 from learnhub.metrics import EVENT_HANDLER_FAILURES
 from learnhub.repositories.outbox import OutboxHandlingRepository
+from learnhub.services.credentials import CredentialService
 from learnhub.services.stats import LearnerStatsService
+from learnhub.services.tokens import TokenSettings
+from learnhub.workers.mail import Mailer, MailMessage, build_mailer
 
 # A fresh unit of work (its own transaction) per call; given by the app or the CLI.
 UowFactory = Callable[[], UnitOfWork]
@@ -65,11 +70,70 @@ class RefreshLearnerStats:
         return "RefreshLearnerStats()"
 
 
-def register_handlers(bus: EventBus, uow_factory: UowFactory) -> None:
+RESET_SUBJECT = "Reset your LearnHub password"
+RESET_BODY = """Someone (hopefully you) asked to reset the password of your LearnHub account.
+
+Choose a new password here: {link}
+
+Or send this token to POST /api/v1/auth/password-reset/confirm: {token}
+
+The link works once and expires in {minutes} minutes. If you did not ask for it, ignore
+this message: your password stays as it is.
+"""
+
+
+class SendPasswordResetMail:
+    """Mail the reset link of a `PasswordResetRequested` event. The token is derived again
+    from the row's id (the event and the outbox hold none); a token that ended or expired
+    meanwhile is not sent. At least once: a retry after a send whose marking failed mails
+    the same, still valid link again. The signing key is read at the first event, so merely
+    registering the handler (every CLI command does) never creates a key file."""
+
+    def __init__(self, uow_factory: UowFactory, mailer: Mailer, settings: Settings) -> None:
+        self.uow_factory = uow_factory
+        self.mailer = mailer
+        self.settings = settings
+        self._tokens: TokenSettings | None = None
+
+    def tokens(self) -> TokenSettings:
+        if self._tokens is None:
+            self._tokens = TokenSettings(
+                secret=self.settings.signing_secret(), issuer=self.settings.jwt_issuer
+            )
+        return self._tokens
+
+    async def __call__(self, event: DomainEvent) -> None:
+        if not isinstance(event, PasswordResetRequested):
+            return
+        async with self.uow_factory() as uow:
+            found = await CredentialService(uow, self.tokens()).reset_mail(event.token_id)
+        if found is None:
+            log.info("password_reset_mail_skipped", token_id=str(event.token_id))
+            return
+        to, token = found
+        url = self.settings.password_reset_url
+        separator = "&" if "?" in url else "?"
+        body = RESET_BODY.format(
+            link=f"{url}{separator}token={token}",
+            token=token,
+            minutes=self.settings.password_reset_ttl_seconds // 60,
+        )
+        await self.mailer.send(MailMessage(to=to, subject=RESET_SUBJECT, body=body))
+
+    def __repr__(self) -> str:
+        return f"SendPasswordResetMail({self.mailer!r})"
+
+
+def register_handlers(
+    bus: EventBus, uow_factory: UowFactory, settings: Settings | None = None
+) -> None:
     """Subscribe every in-process handler (the app and the CLI call this at start-up)."""
+    settings = settings or get_settings()
     refresh = RefreshLearnerStats(uow_factory)
     for event_type in STATS_EVENTS:
         bus.subscribe(event_type, refresh)
+    mail = SendPasswordResetMail(uow_factory, build_mailer(settings), settings)
+    bus.subscribe(PasswordResetRequested, mail)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Registration, login, token refresh and logout."""
+"""Registration, login, token refresh, logout and password reset."""
 
 from __future__ import annotations
 
@@ -6,9 +6,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Request, Response, status
 
-from learnhub.api.deps import OptionalBearer, Uow, auth_service, get_principal
+from learnhub.api.deps import (
+    OptionalBearer,
+    ResetResponseFloor,
+    Uow,
+    auth_service,
+    credential_service,
+    get_principal,
+)
 from learnhub.api.schemas.common import PROBLEM_RESPONSES
-from learnhub.api.schemas.users import LoginIn, LogoutIn, RefreshIn, RegisterIn, TokenOut, UserOut
+from learnhub.api.schemas.users import (
+    AcceptedOut,
+    LoginIn,
+    LogoutIn,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
+    RefreshIn,
+    RegisterIn,
+    TokenOut,
+    UserOut,
+)
 from learnhub.services.tokens import TokenPair
 from learnhub.services.user import UserService
 
@@ -67,4 +84,34 @@ async def logout(
         # Only then is the bearer read: a stale access token sent along with a refresh
         # token must not stop the logout.
         await service.end_session(await get_principal(request, uow, authorization))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/password-reset",
+    summary="Ask for a password reset e-mail",
+    status_code=status.HTTP_202_ACCEPTED,
+)
+async def request_password_reset(
+    _floor: ResetResponseFloor, body: PasswordResetIn, request: Request, uow: Uow
+) -> AcceptedOut:
+    """Always 202, whether or not an account has this address (no account enumeration).
+    For a live, active account a one-time link is e-mailed; it expires after
+    `LEARNHUB_PASSWORD_RESET_TTL_SECONDS` and replaces any link sent before. Either way the
+    answer comes after the same minimum time (`LEARNHUB_PASSWORD_RESET_MIN_RESPONSE_MS`)."""
+    await credential_service(request, uow).request_reset(body.email)
+    return AcceptedOut()
+
+
+@router.post(
+    "/password-reset/confirm",
+    summary="Set a new password with a reset token",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirmIn, request: Request, uow: Uow
+) -> Response:
+    """Set the new password and use the token up; every session of the account ends (log
+    in again). An unknown, used, replaced or expired token is a 400 `reset_token_invalid`."""
+    await credential_service(request, uow).confirm_reset(body.token, body.new_password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

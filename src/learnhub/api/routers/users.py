@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from learnhub.api.deps import (
     Caller,
@@ -13,6 +13,7 @@ from learnhub.api.deps import (
     KnownQueryOnly,
     Limit,
     Uow,
+    credential_service,
     set_etag,
     versioned,
 )
@@ -24,12 +25,14 @@ from learnhub.api.schemas.users import (
     AdminUserOut,
     AdminUserPatch,
     LearnerStatsOut,
+    PasswordChangeIn,
     ProfilePatch,
     RolesIn,
     UserOut,
 )
 from learnhub.domain.enums import UserStatus
 from learnhub.repositories.filters import CursorPagination
+from learnhub.services.credentials import CredentialService
 from learnhub.services.privacy import PrivacyService
 from learnhub.services.user import AccountService, UserAdminService, UserChanges, UserQuery
 
@@ -50,7 +53,12 @@ def user_admin_service(caller: Caller, uow: Uow) -> UserAdminService:
     return UserAdminService(uow, caller)
 
 
+def own_credentials(caller: Caller, request: Request, uow: Uow) -> CredentialService:
+    return credential_service(request, uow, owner=caller)
+
+
 Account = Annotated[AccountService, Depends(account_service)]
+OwnCredentials = Annotated[CredentialService, Depends(own_credentials)]
 Privacy = Annotated[PrivacyService, Depends(privacy_service)]
 UserAdmin = Annotated[UserAdminService, Depends(user_admin_service)]
 
@@ -70,6 +78,25 @@ async def update_me(
     user = await versioned(if_match, body.version, lambda v: account.update(changes, v))
     set_etag(response, user.version)
     return UserOut.of(user)
+
+
+@router.post(
+    "/users/me/password",
+    summary="Change my password",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+async def change_my_password(
+    body: PasswordChangeIn, credentials: OwnCredentials, request: Request
+) -> Response:
+    """Change the password, giving the current one (a wrong one is a 403 `wrong_password`
+    and counts towards the login throttle). Every other session of the account ends; the
+    one making this request stays logged in."""
+    await credentials.change_password(
+        body.current_password,
+        body.new_password,
+        ip_address=request.client.host if request.client else None,
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/users/me/activity", summary="List my recent activity", dependencies=[KnownQueryOnly])

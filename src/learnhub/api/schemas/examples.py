@@ -245,6 +245,7 @@ EXPORT: dict[str, Any] = {
         "refreshed_at": UPDATED,
     },
     "sessions": [],
+    "password_resets": [],
     "activity": [],
     "history": [],
     "enrollments": [ENROLLMENT],

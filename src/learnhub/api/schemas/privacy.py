@@ -28,6 +28,17 @@ def export_document(bundle: ExportBundle) -> dict[str, Any]:
             }
             for s in bundle.sessions
         ],
+        # The requested password resets (never the token, of which only a hash is kept).
+        "password_resets": [
+            {
+                "id": str(r.id),
+                "created_at": audit_value(r.created_at),
+                "expires_at": audit_value(r.expires_at),
+                "ended_at": audit_value(r.ended_at),
+                "ended_reason": r.ended_reason,
+            }
+            for r in bundle.password_resets
+        ],
         "activity": [
             ActivityOut.model_validate(a).model_dump(mode="json") for a in bundle.activity
         ],

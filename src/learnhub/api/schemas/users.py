@@ -59,6 +59,48 @@ class LogoutIn(Input):
     )
 
 
+class PasswordChangeIn(Input):
+    model_config = example(
+        {"current_password": "correct horse battery", "new_password": "staple battery horse"}
+    )
+
+    current_password: Text = Field(max_length=MAX_LENGTH)
+    new_password: Text = Field(
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        description="The password policy of registration",
+    )
+
+
+class PasswordResetIn(Input):
+    model_config = example({"email": "ada@example.com"})
+
+    email: Text = Field(max_length=254)
+
+
+class PasswordResetConfirmIn(Input):
+    model_config = example(
+        {"token": "q8vV1Xh3JrQ0b2yY7nWcTgA5mKfLpZs9RdEuIoHjNkM", "new_password": "a new passphrase"}
+    )
+
+    # No length or character rule: a token that cannot be used is a 400 from the service.
+    token: str = Field(description="The token from the reset e-mail")
+    new_password: Text = Field(
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        description="The password policy of registration",
+    )
+
+
+class AcceptedOut(Output):
+    model_config = example({"status": "accepted"})
+
+    status: str = Field(
+        default="accepted",
+        description="Always the same answer, whether or not an account has this address",
+    )
+
+
 class TokenOut(Output):
     model_config = example(
         {
