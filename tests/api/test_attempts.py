@@ -20,7 +20,7 @@ from learnhub.domain.enums import AuditAction
 from learnhub.models import AuditLog
 from learnhub.models.learning import QuizAnswer, QuizAttempt
 from learnhub.models.learning.attempt import answer_options
-from learnhub.repositories.learning import AttemptRepository
+from learnhub.repositories.attempts import AttemptRepository
 from learnhub.services.quiz_attempts import QuizAttemptService
 from tests.api.conftest import Account, assert_problem
 from tests.api.test_courses import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, TypeVar
 
@@ -56,17 +57,9 @@ def throttle_policy(settings: Settings) -> ThrottlePolicy:
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
-async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
-    """One unit of work (one transaction) per request, and the request boundary commits it.
-
-    A write request whose endpoint returned is committed here, before its response is sent
-    (the dependency's scope is the endpoint function, see `Uow`): a commit that fails is
-    answered like any other error, never with a success for work that was not kept. Any
-    error rolls the work back, unless the use case declared that its work stands despite
-    that error (`UnitOfWork.keep_despite_error`: a counted failed login, for one). A read
-    (GET, HEAD) gets a read-only unit of work: no transaction, and no write possible."""
+@asynccontextmanager
+async def _unit_of_work(request: Request, *, read_only: bool) -> AsyncIterator[UnitOfWork]:
     state = request.app.state
-    read_only = request.method in READ_METHODS
     async with UnitOfWork(state.session_factory, state.bus, read_only=read_only) as uow:
         try:
             yield uow
@@ -78,9 +71,31 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
             await uow.commit()
 
 
+async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    """One unit of work (one transaction) per request, and the request boundary commits it.
+
+    A write request whose endpoint returned is committed here, before its response is sent
+    (the dependency's scope is the endpoint function, see `Uow`): a commit that fails is
+    answered like any other error, never with a success for work that was not kept. Any
+    error rolls the work back, unless the use case declared that its work stands despite
+    that error (`UnitOfWork.keep_despite_error`: a counted failed login, for one). A read
+    (GET, HEAD) gets a read-only unit of work: no transaction, and no write possible."""
+    async with _unit_of_work(request, read_only=request.method in READ_METHODS) as uow:
+        yield uow
+
+
+async def get_write_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    """A writing unit of work whatever the method, committed like a write's: for the few
+    reads that may change what they read (reading a quiz attempt past its deadline closes it
+    as overdue and grades it, SPEC 5)."""
+    async with _unit_of_work(request, read_only=False) as uow:
+        yield uow
+
+
 # scope="function": the commit runs when the endpoint (and its response model) is done, not
 # after the response has gone out, so a client never sees a success that was not committed.
 Uow = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
+WriteUow = Annotated[UnitOfWork, Depends(get_write_uow, scope="function")]
 
 
 def auth_service(request: Request, uow: UnitOfWork) -> AuthService:
