@@ -119,12 +119,7 @@ Bearer = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
 OptionalBearer = Annotated[HTTPAuthorizationCredentials | None, Security(OPTIONAL_BEARER)]
 
 
-async def get_principal(
-    request: Request,
-    uow: Uow,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    _declared: Bearer = None,
-) -> Principal:
+async def _principal(request: Request, uow: UnitOfWork, authorization: str | None) -> Principal:
     if not authorization:
         raise NotAuthenticated("missing bearer token")
     scheme, _, token = authorization.partition(" ")
@@ -135,6 +130,26 @@ async def get_principal(
     current_actor_id.set(principal.user_id)
     structlog.contextvars.bind_contextvars(actor_id=str(principal.user_id))
     return principal
+
+
+async def get_principal(
+    request: Request,
+    uow: Uow,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    _declared: Bearer = None,
+) -> Principal:
+    return await _principal(request, uow, authorization)
+
+
+async def get_write_principal(
+    request: Request,
+    uow: WriteUow,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    _declared: Bearer = None,
+) -> Principal:
+    """The caller, read in the request's writing unit of work (`WriteUow`): one transaction
+    per request, as for any other."""
+    return await _principal(request, uow, authorization)
 
 
 async def get_optional_principal(
@@ -151,6 +166,8 @@ async def get_optional_principal(
 
 # The caller, once per request: every router takes these (none defines its own).
 Caller = Annotated[Principal, Depends(get_principal)]
+# The caller of a read that may write (with `WriteUow`).
+WriteCaller = Annotated[Principal, Depends(get_write_principal)]
 # Public reads: anonymous is None, but a bad or dead token is still a 401.
 MaybeCaller = Annotated[Principal | None, Depends(get_optional_principal)]
 IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag, or *')]

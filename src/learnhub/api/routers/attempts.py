@@ -7,7 +7,7 @@ import uuid
 
 from fastapi import APIRouter, Body, status
 
-from learnhub.api.deps import Caller, KnownQueryOnly, Limit, Uow, WriteUow
+from learnhub.api.deps import Caller, KnownQueryOnly, Limit, Uow, WriteCaller, WriteUow
 from learnhub.api.schemas.attempts import (
     AnswersIn,
     AttemptDetailOut,
@@ -111,7 +111,7 @@ async def start_attempt(quiz_id: uuid.UUID, caller: Caller, uow: Uow) -> Attempt
 )
 async def my_attempts(
     quiz_id: uuid.UUID,
-    caller: Caller,
+    caller: WriteCaller,
     uow: WriteUow,
     limit: Limit = 20,
     cursor: Cursor = None,
@@ -147,7 +147,9 @@ async def grant_extra_attempts(
 
 
 @router.get("/attempts/{attempt_id}", summary="Read a quiz attempt")
-async def get_attempt(attempt_id: uuid.UUID, caller: Caller, uow: WriteUow) -> AttemptDetailOut:
+async def get_attempt(
+    attempt_id: uuid.UUID, caller: WriteCaller, uow: WriteUow
+) -> AttemptDetailOut:
     """The caller's own attempt (the course's instructor and admins may read any attempt in
     it; for anyone else it does not exist: 404). While open: the questions and the answers
     saved; once closed: score, passed and the review with the right answers and the
