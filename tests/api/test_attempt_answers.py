@@ -30,6 +30,7 @@ from tests.api.test_attempts import (
 )
 from tests.api.test_courses import API, QUESTIONS, find_keys
 from tests.api.test_learning import enrol
+from tests.api.test_query_counts import statements_for
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -368,3 +369,25 @@ async def test_the_instructor_grants_extra_attempts(client, login_as, session):
         url, headers=admin.headers, json={"user_id": student.id, "extra_attempts": -1}
     )
     assert bad.status_code == 422, bad.text
+
+
+# ---- cost of a read ---------------------------------------------------------------------------
+
+
+async def test_reading_an_attempt_costs_the_same_for_one_or_many_questions(
+    client, connection, login_as
+):
+    """No N+1: the review of 1 or 4 questions (their options, the chosen ones) is read in the
+    same statements, as is an open attempt with its questions."""
+    counts = []
+    for questions in (QUESTIONS[:1], QUESTIONS):
+        student, _, quiz = await enrolled_learner(client, login_as, questions=questions)
+        attempt = await start(client, student, quiz["id"])
+        await saved_ok(client, student, attempt["id"], right_answers(attempt))
+        url = f"{API}/attempts/{attempt['id']}"
+        _, open_statements = await statements_for(client, connection, url, headers=student.headers)
+        await client.post(f"{API}/attempts/{attempt['id']}/submit", headers=student.headers)
+        response, closed = await statements_for(client, connection, url, headers=student.headers)
+        assert len(response.json()["review"]) == len(questions)
+        counts.append((len(open_statements), len(closed)))
+    assert counts[0] == counts[1], counts
