@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, status
 
 from learnhub.api.deps import Caller, KnownQueryOnly, Limit, Uow, WriteCaller, WriteUow
 from learnhub.api.schemas.attempts import (
+    AnswerReviewOut,
     AnswersIn,
     AttemptDetailOut,
     AttemptOut,
@@ -17,7 +18,6 @@ from learnhub.api.schemas.attempts import (
     GrantIn,
     GrantOut,
     QuestionResult,
-    ReviewOut,
     SavedAnswer,
     SavedAnswersOut,
     SubmitIn,
@@ -60,7 +60,7 @@ def detail_of(view: AttemptView) -> AttemptDetailOut:
     review = None
     if view.review is not None:
         review = [
-            ReviewOut(
+            AnswerReviewOut(
                 question_id=item.question.id,
                 text=item.question.text,
                 type=item.question.type,

@@ -152,7 +152,7 @@ class AttemptPageOut(PageOut[AttemptSummary]):
     attempts_remaining: int | None
 
 
-class ReviewOut(Output):
+class AnswerReviewOut(Output):
     """One question of a closed attempt: the learner's answer, whether it was right, the
     right answer (the options' `is_correct`, or `answer_text`) and the explanation."""
 
@@ -179,7 +179,7 @@ class AttemptDetailOut(AttemptSummary):
 
     answers: list[SavedAnswer]
     questions: list[QuestionOut] | None
-    review: list[ReviewOut] | None
+    review: list[AnswerReviewOut] | None
 
 
 class GrantIn(Input):
