@@ -5,7 +5,7 @@ it ended (used, superseded by a newer request, or the password changed).
 A new, empty table: no lock on anything that exists, on either database.
 
 Revision ID: 0015_password_reset
-Revises: 0013_catalog_search
+Revises: 0014_quiz_answers
 Create Date: 2026-12-06 05:10:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_password_reset"
-down_revision: str | None = "0013_catalog_search"
+down_revision: str | None = "0014_quiz_answers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -118,3 +118,71 @@ async def test_concurrent_starts_make_one_attempt_and_concurrent_submits_grade_i
     assert answer_rows == len(winner["questions"]) == 4
     assert state.value == "submitted" and float(score) == 100.0
     assert events == 1
+
+
+async def test_saves_racing_a_submit_are_graded_exactly_when_they_came_first(
+    committed_client, committed_engine
+):
+    """One save per question and a submit without a body, all at once: the saves and the
+    submit queue on the attempt's locks, so every save that succeeded came before the submit
+    and is graded; every one after it is a 409; nothing is lost or half-written."""
+    client = committed_client
+    (instructor,) = await accounts(client, committed_engine, "instructor", 1)
+    (student,) = await accounts(client, committed_engine, "student", 1)
+    course, quiz = await quiz_course(client, instructor, time_limit_seconds=600)
+    await enrol(client, student, course["id"])
+    started = await client.post(f"{API}/quizzes/{quiz['id']}/attempts", headers=student.headers)
+    assert started.status_code == 201, started.text
+    attempt = started.json()
+    answers = right_answers(attempt)
+    save_url = f"{API}/attempts/{attempt['id']}/answers"
+
+    # Identical saves at once: all succeed, one row per question (idempotent upserts).
+    same = list(
+        await asyncio.gather(
+            *(
+                client.put(save_url, headers=student.headers, json={"answers": answers[:2]})
+                for _ in range(SUBMITS)
+            )
+        )
+    )
+    assert histogram(same) == {200: SUBMITS}, [r.text for r in same]
+    aid = uuid.UUID(attempt["id"])
+    async with committed_engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(func.count()).select_from(QuizAnswer).where(QuizAnswer.attempt_id == aid)
+            )
+        ).scalar_one()
+    assert rows == 2
+
+    clear = [{"question_id": a["question_id"]} for a in answers[:2]]
+    cleared = await client.put(save_url, headers=student.headers, json={"answers": clear})
+    assert cleared.status_code == 200 and cleared.json()["answers"] == [], cleared.text
+    calls = [
+        client.put(save_url, headers=student.headers, json={"answers": [answer]})
+        for answer in answers
+    ]
+    calls.insert(1, client.post(f"{API}/attempts/{attempt['id']}/submit", headers=student.headers))
+    responses = list(await asyncio.gather(*calls))
+    submit_response = responses.pop(1)
+    statuses = histogram(responses)
+    print(f"{len(answers)} saves racing a submit: saves {statuses}, submit {submit_response}")
+    assert submit_response.status_code == 200, submit_response.text
+    assert set(statuses) <= {200, 409}, [r.text for r in responses]
+    for response in responses:
+        if response.status_code == 409:
+            assert response.json()["code"] == "conflict", response.text
+    saved_first = sum(r.status_code == 200 for r in responses)
+    assert submit_response.json()["score"] == 100.0 * saved_first / len(answers)
+    async with committed_engine.connect() as conn:
+        graded = (
+            await conn.execute(select(QuizAnswer.correct).where(QuizAnswer.attempt_id == aid))
+        ).scalars()
+        correct = list(graded)
+        state = (
+            await conn.execute(select(QuizAttempt.state).where(QuizAttempt.id == aid))
+        ).scalar_one()
+    assert len(correct) == len(answers) and None not in correct
+    assert sum(correct) == saved_first
+    assert state.value == "submitted"

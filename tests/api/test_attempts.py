@@ -20,7 +20,7 @@ from learnhub.domain.enums import AuditAction
 from learnhub.models import AuditLog
 from learnhub.models.learning import QuizAnswer, QuizAttempt
 from learnhub.models.learning.attempt import answer_options
-from learnhub.repositories.learning import AttemptRepository
+from learnhub.repositories.attempts import AttemptRepository
 from learnhub.services.quiz_attempts import QuizAttemptService
 from tests.api.conftest import Account, assert_problem
 from tests.api.test_courses import (
@@ -525,7 +525,8 @@ async def test_a_late_submission_closes_the_attempt_as_overdue(client, login_as,
     assert_problem(
         await send(client, student, attempt["id"], right_answers(attempt)), 409, "deadline_passed"
     )
-    # Committed even though the request failed.
+    # Committed even though the request failed, and graded on what was saved before the
+    # deadline (nothing here: the late answers do not count).
     assert await attempt_state(session, attempt["id"]) == "overdue"
     stored = (
         await session.execute(
@@ -534,16 +535,15 @@ async def test_a_late_submission_closes_the_attempt_as_overdue(client, login_as,
             )
         )
     ).one()
-    assert tuple(stored) == (None, None, None)
-    answers = (
+    assert tuple(stored) == (0, False, None)
+    graded = (
         await session.execute(
-            select(func.count())
-            .select_from(QuizAnswer)
-            .where(QuizAnswer.attempt_id == uuid.UUID(attempt["id"]))
+            select(QuizAnswer.correct).where(QuizAnswer.attempt_id == uuid.UUID(attempt["id"]))
         )
-    ).scalar_one()
-    assert answers == 0
-    assert "QuizAttemptSubmitted" not in [e for e, _ in await outbox(session, course["id"])]
+    ).scalars()
+    assert list(graded) == [False] * len(QUESTIONS)
+    events = [p for e, p in await outbox(session, course["id"]) if e == "QuizAttemptSubmitted"]
+    assert [(p["attempt_id"], p["passed"]) for p in events] == [(attempt["id"], False)]
     # A second try is now a plain conflict, and the learner may start again.
     assert_problem(await send(client, student, attempt["id"], []), 409, "conflict")
     again = await start(client, student, quiz["id"])

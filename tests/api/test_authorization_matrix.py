@@ -648,6 +648,50 @@ class AttemptWorld(LearningWorld):
         return self.submission
 
 
+def attempt_target(world: AttemptWorld) -> str:
+    """The caller's own attempt; the bystander's when the cell is about another learner's
+    (and for callers who have none: the anonymous one still names a real attempt)."""
+    own = world.attempt if world.relation != OTHERS else None
+    target = own or world.bystander_attempt
+    assert target is not None
+    return target
+
+
+async def _read_attempt(world: AttemptWorld) -> Call:
+    target = attempt_target(world)
+    return Call(f"{API}/attempts/{target}", subject=target)
+
+
+async def _save_answers(world: AttemptWorld) -> Call:
+    target = attempt_target(world)
+    return Call(f"{API}/attempts/{target}/answers", await world.answers(), subject=target)
+
+
+async def _grant_extra_attempts(world: CourseWorld) -> Call:
+    # A learner of the course to grant to: registered and, on a published course, enrolled
+    # (a draft has no learners: the grant finds no enrolment there, 404).
+    email = unique_email("grantee")
+    body = {"email": email, "password": PASSWORD, "display_name": "Grant Ee"}
+    registered = await world.client.post(f"{API}/auth/register", json=body)
+    assert registered.status_code == 201, f"setup register: {registered.text}"
+    user_id = str(registered.json()["id"])
+    course = await world.as_owner("GET", f"/courses/{world.course.course_id}")
+    if course["status"] == "published":
+        login = await world.client.post(
+            f"{API}/auth/login", json={"email": email, "password": PASSWORD}
+        )
+        assert login.status_code == 200, f"setup login: {login.text}"
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        path = f"{API}/courses/{world.course.course_id}/enrollments"
+        enrolled = await world.client.post(path, headers=headers)
+        assert enrolled.status_code == 201, f"setup enrolment: {enrolled.text}"
+    return Call(
+        f"{API}/quizzes/{world.course.quiz_id}/extra-attempts",
+        {"user_id": user_id, "extra_attempts": 1},
+        subject=user_id,
+    )
+
+
 async def _submit_attempt(world: AttemptWorld) -> Call:
     # The caller's own attempt; the bystander's when the cell is about another learner's
     # (and for callers who have none: the anonymous one still names a real attempt).
@@ -849,6 +893,11 @@ MATRIX: dict[str, Rule] = {
     f"POST {API}/quizzes/{{quiz_id}}/restore": Rule(
         OWNER, 200, _restore_quiz, fixture=QUIZ, draft=200
     ),
+    # Extra attempts are granted by the course's instructor or an admin, to a learner enrolled
+    # in the course (a draft has none: 404).
+    f"POST {API}/quizzes/{{quiz_id}}/extra-attempts": Rule(
+        OWNER, 200, _grant_extra_attempts, fixture=QUIZ, draft=404
+    ),
     # Learning ("relation" is the caller's to the course under test). A cancelled enrolment
     # comes back on re-enrolment; a second one is a 409; a draft does not exist to enrol in.
     f"POST {API}/courses/{{course_id}}/enrollments": Rule(
@@ -944,6 +993,24 @@ MATRIX: dict[str, Rule] = {
         on_quiz("/attempts"),
         relation=ENROLLED,
         elsewhere={NOT_ENROLLED: 403, CANCELLED: 403, OPEN: 409, DRAFT: 404},
+    ),
+    # One's attempts at a quiz (none yet when only enrolled); a draft's quiz does not exist.
+    f"GET {API}/quizzes/{{quiz_id}}/attempts": Rule(
+        ATTEMPT, 200, on_quiz("/attempts"), relation=OPEN, elsewhere={ENROLLED: 200, DRAFT: 404}
+    ),
+    # An attempt is read by its learner (open or submitted), the course's instructor and the
+    # admins; another learner's attempt does not exist for anyone else (404), the other
+    # instructors included. ("relation:caller" keys override the relation for one caller.)
+    f"GET {API}/attempts/{{attempt_id}}": Rule(
+        ATTEMPT,
+        200,
+        _read_attempt,
+        relation=OPEN,
+        elsewhere={OTHERS: 404, f"{OTHERS}:{ADMIN_ROLE}": 200, SUBMITTED: 200},
+    ),
+    # Saving answers is the attempt's learner's alone, while it is open.
+    f"PUT {API}/attempts/{{attempt_id}}/answers": Rule(
+        ATTEMPT, 200, _save_answers, relation=OPEN, elsewhere={OTHERS: 404, SUBMITTED: 409}
     ),
     # Another learner's attempt does not exist for the caller, even an admin (404); a
     # submitted attempt is not graded again (409).
@@ -1046,7 +1113,7 @@ ATTEMPT_CELLS = [
     if rule.policy in ATTEMPT_POLICIES
     for relation, callers in [
         (rule.relation, LEARNING_CALLERS),
-        *((other, LIVE_LEARNERS) for other in rule.elsewhere),
+        *((other, LIVE_LEARNERS) for other in rule.elsewhere if ":" not in other),
     ]
     for caller in callers
 ]
@@ -1304,6 +1371,7 @@ COURSE_TABLES = [
     "quizzes",
     "quiz_questions",
     "quiz_options",
+    "quiz_attempt_grants",
 ]
 
 
@@ -1421,6 +1489,14 @@ async def check_course_allowed(
         case "POST /quizzes/{quiz_id}/restore":
             assert c is not None and body["id"] == c.quiz_id and body["questions"]
             assert await status_of(f"/quizzes/{c.quiz_id}") == 200
+        case "POST /quizzes/{quiz_id}/extra-attempts":
+            assert c is not None and body["quiz_id"] == c.quiz_id
+            assert body["user_id"] == call.subject and body["extra_attempts"] == 1
+            assert (body["max_attempts"], body["attempts_allowed"], body["attempts_used"]) == (
+                QUIZ_BODY["max_attempts"],
+                QUIZ_BODY["max_attempts"] + 1,
+                0,
+            )
         case other:
             raise AssertionError(f"no check for {other}")
 
@@ -1774,7 +1850,11 @@ async def send_cell(
     expected = (
         denial
         if denial is not None
-        else (rule.status if relation == rule.relation else rule.elsewhere[relation])
+        else (
+            rule.status
+            if relation == rule.relation
+            else rule.elsewhere.get(f"{relation}:{caller_kind}", rule.elsewhere[relation])
+        )
     )
     tables = COURSE_TABLES + LEARNING_TABLES + tables
     before = await course_snapshot(connection, tables) if expected >= 400 else None
@@ -1841,6 +1921,23 @@ async def check_attempt_allowed(
             assert "is_correct" not in response.text  # no answer keys before submission
             stored = await attempt_row(connection, body["id"])
             assert stored == (me.id, AttemptState.IN_PROGRESS, None, 0), stored
+        case "GET /quizzes/{quiz_id}/attempts":
+            mine = [world.attempt] if world.attempt is not None else []
+            assert [a["id"] for a in body["items"]] == mine, body
+            assert body["attempts_remaining"] == QUIZ_BODY["max_attempts"] - len(mine)
+        case "GET /attempts/{attempt_id}":
+            assert body["id"] == call.subject and body["quiz_id"] == world.quiz_id
+            if world.relation == SUBMITTED:
+                assert body["state"] == "submitted" and body["score"] == 100.0
+                assert [r["correct"] for r in body["review"]] == [True] * len(answers)
+            else:  # open: the caller's own, or (an admin) the bystander's
+                assert body["state"] == "in_progress" and body["review"] is None
+                assert body["answers"] == [] and "is_correct" not in response.text
+        case "PUT /attempts/{attempt_id}/answers":
+            assert body["attempt_id"] == call.subject == world.attempt
+            assert len(body["answers"]) == len(answers) and "is_correct" not in response.text
+            stored = await attempt_row(connection, body["attempt_id"])
+            assert stored == (me.id, AttemptState.IN_PROGRESS, None, len(answers)), stored
         case "POST /attempts/{attempt_id}/submit":
             assert body["attempt_id"] == call.subject == world.attempt
             assert body["score"] == 100.0 and body["passed"] is True

@@ -7,6 +7,7 @@ import hashlib
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, TypeVar
 
@@ -67,17 +68,9 @@ def reset_policy(settings: Settings) -> ResetPolicy:
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
-async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
-    """One unit of work (one transaction) per request, and the request boundary commits it.
-
-    A write request whose endpoint returned is committed here, before its response is sent
-    (the dependency's scope is the endpoint function, see `Uow`): a commit that fails is
-    answered like any other error, never with a success for work that was not kept. Any
-    error rolls the work back, unless the use case declared that its work stands despite
-    that error (`UnitOfWork.keep_despite_error`: a counted failed login, for one). A read
-    (GET, HEAD) gets a read-only unit of work: no transaction, and no write possible."""
+@asynccontextmanager
+async def _unit_of_work(request: Request, *, read_only: bool) -> AsyncIterator[UnitOfWork]:
     state = request.app.state
-    read_only = request.method in READ_METHODS
     async with UnitOfWork(state.session_factory, state.bus, read_only=read_only) as uow:
         try:
             yield uow
@@ -89,9 +82,31 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
             await uow.commit()
 
 
+async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    """One unit of work (one transaction) per request, and the request boundary commits it.
+
+    A write request whose endpoint returned is committed here, before its response is sent
+    (the dependency's scope is the endpoint function, see `Uow`): a commit that fails is
+    answered like any other error, never with a success for work that was not kept. Any
+    error rolls the work back, unless the use case declared that its work stands despite
+    that error (`UnitOfWork.keep_despite_error`: a counted failed login, for one). A read
+    (GET, HEAD) gets a read-only unit of work: no transaction, and no write possible."""
+    async with _unit_of_work(request, read_only=request.method in READ_METHODS) as uow:
+        yield uow
+
+
+async def get_write_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    """A writing unit of work whatever the method, committed like a write's: for the few
+    reads that may change what they read (reading a quiz attempt past its deadline closes it
+    as overdue and grades it, SPEC 5)."""
+    async with _unit_of_work(request, read_only=False) as uow:
+        yield uow
+
+
 # scope="function": the commit runs when the endpoint (and its response model) is done, not
 # after the response has gone out, so a client never sees a success that was not committed.
 Uow = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
+WriteUow = Annotated[UnitOfWork, Depends(get_write_uow, scope="function")]
 
 
 async def reset_response_floor(request: Request) -> AsyncIterator[None]:
@@ -143,12 +158,7 @@ Bearer = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
 OptionalBearer = Annotated[HTTPAuthorizationCredentials | None, Security(OPTIONAL_BEARER)]
 
 
-async def get_principal(
-    request: Request,
-    uow: Uow,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    _declared: Bearer = None,
-) -> Principal:
+async def _principal(request: Request, uow: UnitOfWork, authorization: str | None) -> Principal:
     if not authorization:
         raise NotAuthenticated("missing bearer token")
     scheme, _, token = authorization.partition(" ")
@@ -159,6 +169,26 @@ async def get_principal(
     current_actor_id.set(principal.user_id)
     structlog.contextvars.bind_contextvars(actor_id=str(principal.user_id))
     return principal
+
+
+async def get_principal(
+    request: Request,
+    uow: Uow,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    _declared: Bearer = None,
+) -> Principal:
+    return await _principal(request, uow, authorization)
+
+
+async def get_write_principal(
+    request: Request,
+    uow: WriteUow,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    _declared: Bearer = None,
+) -> Principal:
+    """The caller, read in the request's writing unit of work (`WriteUow`): one transaction
+    per request, as for any other."""
+    return await _principal(request, uow, authorization)
 
 
 async def get_optional_principal(
@@ -175,6 +205,8 @@ async def get_optional_principal(
 
 # The caller, once per request: every router takes these (none defines its own).
 Caller = Annotated[Principal, Depends(get_principal)]
+# The caller of a read that may write (with `WriteUow`).
+WriteCaller = Annotated[Principal, Depends(get_write_principal)]
 # Public reads: anonymous is None, but a bad or dead token is still a 401.
 MaybeCaller = Annotated[Principal | None, Depends(get_optional_principal)]
 IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag, or *')]

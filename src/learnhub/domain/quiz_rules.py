@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from learnhub.domain import course_rules
 from learnhub.domain.enums import QuestionType
@@ -26,6 +27,7 @@ class QuestionSpec:
     type: QuestionType
     options: Sequence[OptionSpec] = ()
     answer_text: str | None = None
+    explanation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,8 @@ class QuizSpec:
 def validate_question(spec: QuestionSpec) -> None:
     if not 1 <= len(spec.text.strip()) <= 2000:
         raise InvalidValue("question text must be 1 to 2000 characters")
+    if spec.explanation is not None and len(spec.explanation) > 2000:
+        raise InvalidValue("an explanation has at most 2000 characters")
     correct = sum(1 for o in spec.options if o.is_correct)
     count = len(spec.options)
     if count > MAX_OPTIONS or any(not 1 <= len(o.text.strip()) <= 500 for o in spec.options):
@@ -71,3 +75,12 @@ def validate_quiz(spec: QuizSpec) -> None:
         raise InvalidValue(f"a quiz has at most {MAX_QUESTIONS} questions")
     for question in spec.questions:
         validate_question(question)
+
+
+def score_of(correct: Sequence[bool]) -> Decimal:
+    """The percentage of questions answered correctly, two decimals (half up); 0 for a quiz
+    without questions. Unanswered questions count as wrong."""
+    if not correct:
+        return Decimal(0).quantize(Decimal("0.01"))
+    score = Decimal(100 * sum(correct)) / len(correct)
+    return score.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

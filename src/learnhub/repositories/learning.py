@@ -8,26 +8,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Select, case, func, insert, literal_column, select, update
+from sqlalchemy import Select, case, func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from learnhub.db.errors import translate_integrity_error
 from learnhub.db.session import AUDITED_BULK
 from learnhub.db.soft_delete import INCLUDE_DELETED, live
-from learnhub.domain.enums import AttemptState, CourseStatus, EnrollmentStatus
+from learnhub.domain.enums import CourseStatus, EnrollmentStatus
 from learnhub.domain.errors import Conflict
-from learnhub.domain.ids import new_id
 from learnhub.models.course import Course, Quiz, Video
 from learnhub.models.learning import (
     Enrollment,
-    QuizAnswer,
-    QuizAttempt,
     Review,
     VideoProgress,
     WatchedSegment,
-    answer_options,
 )
 from learnhub.repositories.base import BaseRepository
 from learnhub.repositories.filters import Sort
@@ -299,80 +294,3 @@ class CourseRatingRepository:
         )
         row = result.one()
         return {stars: int(row[stars - 1]) for stars in range(1, 6)}
-
-
-class AttemptRepository(BaseRepository[QuizAttempt]):
-    model = QuizAttempt
-
-    async def owner_and_course(self, attempt_id: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID] | None:
-        """(user_id, course_id) of a live attempt, read without loading or locking it."""
-        result = await self.session.execute(
-            select(QuizAttempt.user_id, QuizAttempt.course_id).where(QuizAttempt.id == attempt_id)
-        )
-        row = result.one_or_none()
-        return None if row is None else (row[0], row[1])
-
-    async def add_numbered(self, attempt: QuizAttempt) -> QuizAttempt:
-        """Insert inside a SAVEPOINT: when a racing start took the same attempt number, this
-        insert alone fails (a `Conflict`), and the caller's transaction stays usable, so what
-        it did on the way (closing an overdue attempt) can still be committed."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(attempt)
-        except IntegrityError as exc:
-            raise translate_integrity_error(exc, self.entity_name) from exc
-        return attempt
-
-    async def count_for(self, user_id: uuid.UUID, quiz_id: uuid.UUID) -> int:
-        result = await self.session.execute(
-            select(func.count())
-            .select_from(QuizAttempt)
-            .where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz_id)
-        )
-        return int(result.scalar_one())
-
-    async def open_for(self, user_id: uuid.UUID, quiz_id: uuid.UUID) -> QuizAttempt | None:
-        result = await self.session.execute(
-            select(QuizAttempt)
-            .where(
-                QuizAttempt.user_id == user_id,
-                QuizAttempt.quiz_id == quiz_id,
-                QuizAttempt.state == AttemptState.IN_PROGRESS,
-            )
-            .with_for_update()
-        )
-        return result.scalars().first()
-
-    async def passed_before(
-        self, user_id: uuid.UUID, quiz_id: uuid.UUID, other_than: uuid.UUID
-    ) -> bool:
-        result = await self.session.execute(
-            select(QuizAttempt.id)
-            .where(
-                QuizAttempt.user_id == user_id,
-                QuizAttempt.quiz_id == quiz_id,
-                QuizAttempt.passed.is_(True),
-                QuizAttempt.id != other_than,
-            )
-            .limit(1)
-        )
-        return result.first() is not None
-
-    def add_answer(self, answer: QuizAnswer, option_ids: Sequence[uuid.UUID]) -> None:
-        if answer.id is None:
-            answer.id = new_id()  # the chosen options refer to it before the flush
-        self.session.add(answer)
-        self._pending_options.extend({"answer_id": answer.id, "option_id": o} for o in option_ids)
-
-    @property
-    def _pending_options(self) -> list[dict[str, uuid.UUID]]:
-        pending: list[dict[str, uuid.UUID]] = self.session.info.setdefault(
-            "pending_answer_options", []
-        )
-        return pending
-
-    async def flush_answers(self) -> None:
-        await self.session.flush()
-        rows, self.session.info["pending_answer_options"] = self._pending_options, []
-        if rows:
-            await self.session.execute(insert(answer_options), rows)

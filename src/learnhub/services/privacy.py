@@ -19,11 +19,11 @@ from learnhub.models.learning import (
     TutorMessage,
     VideoProgress,
 )
+from learnhub.repositories.attempts import AttemptRepository
 from learnhub.repositories.audit import AuditLogRepository
 from learnhub.repositories.base import BaseRepository
 from learnhub.repositories.filters import Eq
 from learnhub.repositories.learning import (
-    AttemptRepository,
     EnrollmentRepository,
     ProgressRepository,
     ReviewRepository,

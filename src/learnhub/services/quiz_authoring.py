@@ -162,6 +162,7 @@ def _questions(specs: Sequence[QuestionSpec]) -> list[QuizQuestion]:
             text=q.text.strip(),
             type=q.type,
             answer_text=q.answer_text.strip() if q.answer_text else None,
+            explanation=q.explanation.strip() if q.explanation and q.explanation.strip() else None,
             options=[
                 QuizOption(position=j, text=o.text.strip(), is_correct=o.is_correct)
                 for j, o in enumerate(q.options)

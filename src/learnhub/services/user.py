@@ -42,11 +42,11 @@ from learnhub.models.user import (
     UserActivity,
     UserSession,
 )
+from learnhub.repositories.attempts import AttemptRepository
 from learnhub.repositories.audit import AuditErasure
 from learnhub.repositories.base import BaseRepository
 from learnhub.repositories.filters import CursorPagination, Eq, Filter, In, Page, Search
 from learnhub.repositories.learning import (
-    AttemptRepository,
     CourseCounterRepository,
     CourseRatingRepository,
     EnrollmentRepository,

@@ -46,6 +46,7 @@ def _questions(body: QuizIn | QuizPatch) -> list[QuestionSpec] | None:
             text=q.text,
             type=q.type,
             answer_text=q.answer_text,
+            explanation=q.explanation,
             options=[OptionSpec(o.text, o.is_correct) for o in q.options],
         )
         for q in body.questions

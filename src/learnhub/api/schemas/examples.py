@@ -124,6 +124,7 @@ QUESTION_KEY: dict[str, Any] = QUESTION | {
         {"id": OPTION_IDS[1], "text": "Pie", "is_correct": False},
     ],
     "answer_text": None,
+    "explanation": "Bars share one baseline, so their lengths compare at a glance.",
 }
 QUIZ_AUTHOR: dict[str, Any] = QUIZ_SUMMARY | {
     "course_id": COURSE_ID,
@@ -225,6 +226,7 @@ QUESTION_IN: dict[str, Any] = {
     "text": QUESTION["text"],
     "type": "single_choice",
     "options": [{"text": "Bar chart", "is_correct": True}, {"text": "Pie", "is_correct": False}],
+    "explanation": "Bars share one baseline, so their lengths compare at a glance.",
 }
 PROGRESS_IN: dict[str, Any] = {"position_seconds": 312.5, "played_segments": [[0, 312.5]]}
 

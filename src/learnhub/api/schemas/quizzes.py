@@ -56,6 +56,8 @@ class QuestionIn(Input):
     type: QuestionType
     options: list[OptionIn] = Field(default_factory=list, max_length=10)
     answer_text: Text | None = Field(default=None, max_length=500)
+    # Shown to learners with the answer review, once their attempt is closed.
+    explanation: Text | None = Field(default=None, max_length=2000)
 
 
 class QuizIn(Input):
@@ -118,6 +120,7 @@ class QuestionKeyOut(Output):
     type: QuestionType
     options: list[OptionKeyOut]
     answer_text: str | None
+    explanation: str | None
 
 
 class QuizOut(QuizSummary):

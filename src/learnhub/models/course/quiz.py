@@ -82,6 +82,9 @@ class QuizQuestion(AuditableModel):
     )
     # The expected answer of a short-answer question: an answer key, never sent to learners.
     answer_text: Mapped[str | None] = mapped_column(String(500), info=col_info())
+    # Why the answer is what it is, shown to the learner with the review after submission
+    # (never before: it would give the answer away).
+    explanation: Mapped[str | None] = mapped_column(String(2000), info=col_info())
 
     options: Mapped[list[QuizOption]] = relationship(
         lazy="raise",

@@ -4,7 +4,12 @@ from learnhub.models.learning.ai_chat import (
     TutorMessage,
     TutorUsage,
 )
-from learnhub.models.learning.attempt import QuizAnswer, QuizAttempt, answer_options
+from learnhub.models.learning.attempt import (
+    QuizAnswer,
+    QuizAttempt,
+    QuizAttemptGrant,
+    answer_options,
+)
 from learnhub.models.learning.enrollment import Enrollment
 from learnhub.models.learning.progress import VideoProgress, WatchedSegment
 from learnhub.models.learning.review import Review
@@ -15,6 +20,7 @@ __all__ = [
     "LearnerStats",
     "QuizAnswer",
     "QuizAttempt",
+    "QuizAttemptGrant",
     "Review",
     "TutorCitation",
     "TutorConversation",

@@ -106,8 +106,33 @@ class QuizAnswer(Base):
         info=col_info(PersonalData.DELETE),
     )
     text: Mapped[str | None] = mapped_column(String(500), info=col_info(PersonalData.DELETE))
-    correct: Mapped[bool] = mapped_column(Boolean, info=col_info(PersonalData.DELETE))
+    # None while the attempt is open (an answer saved, not graded yet); set when it closes.
+    correct: Mapped[bool | None] = mapped_column(Boolean, info=col_info(PersonalData.DELETE))
 
     __table_args__ = (
         UniqueConstraint("attempt_id", "question_id", name="uq_quiz_answers_question"),
+    )
+
+
+class QuizAttemptGrant(AuditableModel):
+    """Extra attempts at a quiz granted to one learner by the course's instructor or an
+    admin: the start rule allows `max_attempts + extra_attempts`. One row per (quiz,
+    learner), set (not added to) by each grant."""
+
+    __tablename__ = "quiz_attempt_grants"
+
+    quiz_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("quizzes.id", ondelete="CASCADE"), info=col_info()
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        index=True,
+        info=col_info(PersonalData.DELETE),
+    )
+    extra_attempts: Mapped[int] = mapped_column(Integer, default=0, info=col_info())
+
+    __table_args__ = (
+        UniqueConstraint("quiz_id", "user_id", name="uq_quiz_attempt_grants_learner"),
+        CheckConstraint("extra_attempts >= 0", name="extra_attempts_not_negative"),
     )
