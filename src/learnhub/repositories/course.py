@@ -13,7 +13,7 @@ from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from learnhub.db.soft_delete import INCLUDE_DELETED, live
 from learnhub.domain.clock import utc_now
@@ -28,6 +28,7 @@ from learnhub.models.course import (
     Video,
     course_tags,
 )
+from learnhub.models.user import User
 from learnhub.repositories.base import BaseRepository
 from learnhub.repositories.course_search import Mode, TextSearch, mode_of, search_sort_name
 from learnhub.repositories.filters import (
@@ -37,7 +38,7 @@ from learnhub.repositories.filters import (
     Sort,
     cursor_sort_name,
 )
-from learnhub.repositories.pages import keyset_statement, page_of
+from learnhub.repositories.pages import keyset_page, keyset_statement, page_of
 
 # Ordering by how well a course matches `q`: only with `q` (the default then).
 RELEVANCE = "relevance"
@@ -100,6 +101,8 @@ class CatalogCard:
     tutor_enabled: bool
     tags: list[str]
     objectives: list[str]
+    # The instructor's display name; None when the instructor's account is soft-deleted.
+    instructor_name: str | None
     # How well the card matched a search's `q` (higher first); None without `q`.
     rank: float | None = None
 
@@ -107,7 +110,7 @@ class CatalogCard:
 CARD_COLUMNS = tuple(
     getattr(Course, name)
     for name in CatalogCard.__slots__
-    if name not in ("tags", "objectives", "rank")
+    if name not in ("tags", "objectives", "instructor_name", "rank")
 )
 _CARD_SCALARS = len(CARD_COLUMNS)
 
@@ -115,8 +118,11 @@ _CARD_SCALARS = len(CARD_COLUMNS)
 @functools.cache
 def _catalog_select(postgres: bool) -> Select[Any]:
     """The catalog cards' columns: the course's own, then its tags (by name) and its
-    objectives (in order), each aggregated in a correlated sub-select. Soft-deleted rows are
-    filtered here explicitly: the statement runs as Core, outside the ORM's global filter."""
+    objectives (in order), each aggregated in a correlated sub-select, and its instructor's
+    display name by a join (one primary-key lookup per card of the page, in the same
+    statement). Soft-deleted rows are filtered here explicitly: the statement runs as Core,
+    outside the ORM's global filter; a soft-deleted instructor leaves the name NULL, the card
+    stays."""
     tags = (
         select(_ordered(Tag.name, Tag.name, postgres=postgres))
         .select_from(course_tags.join(Tag, Tag.id == course_tags.c.tag_id))
@@ -130,8 +136,18 @@ def _catalog_select(postgres: bool) -> Select[Any]:
         .correlate(Course)
         .scalar_subquery()
     )
-    return select(*CARD_COLUMNS, tags.label("tags"), objectives.label("objectives")).where(
-        live(Course)
+    instructor = Course.__table__.outerjoin(
+        User.__table__, (User.id == Course.instructor_id) & live(User)
+    )
+    return (
+        select(
+            *CARD_COLUMNS,
+            tags.label("tags"),
+            objectives.label("objectives"),
+            User.display_name.label("instructor_name"),
+        )
+        .select_from(instructor)
+        .where(live(Course))
     )
 
 
@@ -221,9 +237,11 @@ class CourseRepository(BaseRepository[Course]):
         return select(Course).options(selectinload(Course.tags), selectinload(Course.objectives))
 
     def detail_options(self, *, with_keys: bool) -> list[Any]:
-        """Everything the course page shows, in one query per level (never N+1)."""
+        """Everything the course page shows, in one query per level (never N+1); the
+        instructor's name by a join in the course's own statement."""
         quizzes = selectinload(Course.sections).selectinload(Section.quizzes)
         options: list[Any] = [
+            joinedload(Course.instructor.and_(live(User))),
             selectinload(Course.tags),
             selectinload(Course.objectives),
             selectinload(Course.sections).selectinload(Section.videos),
@@ -247,6 +265,18 @@ class CourseRepository(BaseRepository[Course]):
             .execution_options(populate_existing=True, **{INCLUDE_DELETED: include_deleted})
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def by_instructor(
+        self, instructor_id: uuid.UUID, pagination: CursorPagination
+    ) -> Page[Course]:
+        """An instructor's own courses (drafts included), newest first, with the
+        instructor's name joined in."""
+        stmt = (
+            self._select()
+            .options(joinedload(Course.instructor.and_(live(User))))
+            .where(Course.instructor_id == instructor_id)
+        )
+        return await keyset_page(self.session, stmt, self._sort("created"), Course.id, pagination)
 
     async def slug_taken(self, slug: str) -> bool:
         result = await self.session.execute(select(Course.id).where(Course.slug == slug))

@@ -144,9 +144,7 @@ class CourseService(BaseService):
         if principal is None:
             raise NotAuthenticated("log in to list your own courses")
         principal.require(AUTHOR)
-        return await self.uow.repo(CourseRepository).get_all(
-            [Eq(Course.instructor_id, principal.user_id)], pagination, "created"
-        )
+        return await self.uow.repo(CourseRepository).by_instructor(principal.user_id, pagination)
 
     async def view(self, principal: Principal | None, course_id: uuid.UUID) -> CourseView:
         """The course page and how much of it the caller may see."""
