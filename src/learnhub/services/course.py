@@ -25,7 +25,6 @@ from learnhub.models.course import Course, CourseObjective, Quiz, Section, Video
 from learnhub.repositories.audit import AuditLogRepository
 from learnhub.repositories.course import (
     RELEVANCE,
-    CatalogCard,
     CourseRepository,
     HasTag,
     Listed,
@@ -34,6 +33,7 @@ from learnhub.repositories.course import (
     TagRepository,
     VideoRepository,
 )
+from learnhub.repositories.course_catalog import CatalogCard
 from learnhub.repositories.filters import CursorPagination, Eq, Filter, Page, Range
 from learnhub.services.base import BaseService
 from learnhub.services.course_access import (

@@ -20,7 +20,7 @@ from learnhub.api.schemas.examples import example
 from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.domain.value_objects import Price
 from learnhub.models import Course
-from learnhub.repositories.course import CatalogCard
+from learnhub.repositories.course_catalog import CatalogCard
 
 # ISO 4217 codes (what `Price` accepts), listed in the OpenAPI document.
 CURRENCY_CODES = sorted(c.alpha_3 for c in pycountry.currencies)
