@@ -175,6 +175,16 @@ class CourseRepository(BaseRepository[Course]):
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def get_detail_by_slug(self, slug: str) -> Course | None:
+        """The live course with this slug (unique among live courses), as `get_detail`."""
+        stmt = (
+            self._select()
+            .where(Course.slug == slug)
+            .options(*self.detail_options(with_keys=False))
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
     async def by_instructor(
         self, instructor_id: uuid.UUID, pagination: CursorPagination
     ) -> Page[Course]:

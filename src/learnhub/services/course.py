@@ -17,6 +17,7 @@ from learnhub.domain import course_rules
 from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.domain.errors import Conflict, InvalidValue, NotAuthenticated, NotFound
+from learnhub.domain.ids import parse_id
 from learnhub.domain.principal import Principal
 from learnhub.domain.value_objects import Price
 from learnhub.events.events import CourseArchived, CoursePublished
@@ -154,6 +155,20 @@ class CourseService(BaseService):
             raise NotFound("Course", course_id)
         return CourseView(course, access)
 
+    async def view_by_key(self, principal: Principal | None, key: str) -> CourseView:
+        """`view` by id or by slug: a key written as an id is an id (slugs never look like
+        one, see course_rules.addressable_slug), anything else a slug. A draft found by its
+        slug is as invisible as by its id."""
+        course_id = parse_id(key)
+        if course_id is not None:
+            return await self.view(principal, course_id)
+        repo = self.uow.repo(CourseRepository)
+        course = await repo.get_detail_by_slug(key) if course_rules.is_slug(key) else None
+        access = None if course is None else await self._access.access(principal, course)
+        if course is None or access is None:
+            raise NotFound("Course", key)
+        return CourseView(course, access)
+
     async def detail(self, principal: Principal | None, course_id: uuid.UUID) -> Course:
         """The course page, for callers who may see the course at all."""
         return (await self.view(principal, course_id)).course
@@ -187,6 +202,7 @@ class CourseService(BaseService):
         principal.require(AUTHOR)
         repo = self.uow.repo(CourseRepository)
         slug = course_rules.slugify(draft.slug or draft.title)
+        slug = course_rules.addressable_slug(slug, given=draft.slug is not None)
         if draft.slug is not None:
             if await repo.slug_taken(slug):
                 raise Conflict(f"slug {slug!r} is taken", field="slug")
