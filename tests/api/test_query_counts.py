@@ -406,3 +406,24 @@ async def test_reviews_page_names_its_authors_in_the_same_statement(client, conn
     assert tables(few) == tables(many), listing(many)
     assert tables(many)[0] == "courses" and tables(many)[-1] == "reviews", listing(many)
     assert re.search(r"LEFT OUTER JOIN users AS \w+ ON", many[-1]), listing(many)
+
+
+# ---- public profiles -------------------------------------------------------------------------
+
+# The user, their roles (one `selectinload`), then one catalog page of their courses.
+PROFILE_STATEMENTS = 3
+
+
+async def test_a_profile_costs_the_same_for_one_or_many_courses(client, connection, login_as):
+    author = await login_as("instructor")
+    await make_course(client, author, "First", tags=["p"], quizzes=0)
+    url = f"/api/v1/users/{author.id}/profile"
+    small, few = await statements_for(client, connection, url)
+    for n in range(5):
+        await make_course(client, author, f"More {n}", tags=["p", "q"], quizzes=0)
+    large, many = await statements_for(client, connection, url)
+    assert len(small.json()["courses"]) == 1 and len(large.json()["courses"]) == 6
+    assert all(c["instructor"]["id"] == author.id for c in large.json()["courses"])
+
+    assert len(few) == len(many) == PROFILE_STATEMENTS, listing(many)
+    assert tables(many) == ["users", "user_roles", "courses"], listing(many)

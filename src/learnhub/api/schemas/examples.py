@@ -167,6 +167,13 @@ PROGRESS: dict[str, Any] = {
     "completed_at": None,
     "updated_at": UPDATED,
 }
+PROFILE: dict[str, Any] = {
+    "id": INSTRUCTOR_ID,
+    "display_name": "Grace Hopper",
+    "badges": ["instructor"],
+    "courses": [COURSE],
+    "courses_next": f"/api/v1/courses?instructor_id={INSTRUCTOR_ID}&cursor={NEXT_CURSOR}",
+}
 REVIEW: dict[str, Any] = {
     "id": REVIEW_ID,
     "user_id": USER_ID,
