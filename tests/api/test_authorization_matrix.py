@@ -95,6 +95,7 @@ PUBLIC = "public"  # anyone: the endpoint reads no credentials (a dead token goe
 SELF = "self"  # any live, active account, acting on itself
 ADMIN = "admin"  # holders of users:manage
 AUDITOR = "auditor"  # holders of audit:read (the admins)
+PUBLIC_READ = "public_read"  # anyone, logged in or not; credentials that are sent must be live
 # Course policies (the cells of `test_course_matrix`).
 CATALOG = "catalog"  # anyone, logged in or not; credentials that are sent must be live (401)
 AUTHOR = "author"  # holders of courses:author (instructors) or courses:manage (admins)
@@ -133,6 +134,7 @@ ROLES_WITH_PERMISSION = {
     SELF: LIVE_ROLES,
     ADMIN: {ADMIN_ROLE},
     AUDITOR: {ADMIN_ROLE},
+    PUBLIC_READ: LIVE_ROLES | {ANONYMOUS},
     CATALOG: LIVE_ROLES | {ANONYMOUS},
     AUTHOR: {INSTRUCTOR, OTHER_INSTRUCTOR, ADMIN_ROLE},
     OWNER: {INSTRUCTOR, ADMIN_ROLE},
@@ -797,6 +799,8 @@ MATRIX: dict[str, Rule] = {
     f"GET {API}/users/me/activity": Rule(SELF, 200, fixed(f"{API}/users/me/activity")),
     f"GET {API}/users/me/export": Rule(SELF, 200, fixed(f"{API}/users/me/export")),
     f"GET {API}/users/me/stats": Rule(SELF, 200, fixed(f"{API}/users/me/stats")),
+    # Public profiles (users:read_profiles, a public permission).
+    f"GET {API}/users/{{user_id}}/profile": Rule(PUBLIC_READ, 200, on_target("/profile")),
     # Account administration.
     f"GET {API}/users": Rule(ADMIN, 200, fixed(f"{API}/users")),
     f"GET {API}/users/{{user_id}}": Rule(ADMIN, 200, on_target()),
@@ -1181,7 +1185,7 @@ def assert_denied(response: httpx.Response, status: int) -> None:
 
 async def check_allowed(world: World, endpoint: str, response: httpx.Response) -> None:
     """What an allowed call must return beyond its status."""
-    assert world.caller is not None or MATRIX[endpoint].policy == PUBLIC
+    assert world.caller is not None or MATRIX[endpoint].policy in (PUBLIC, PUBLIC_READ)
     body = (
         response.json()
         if response.content and "json" in response.headers.get("content-type", "")
@@ -1209,6 +1213,9 @@ async def check_allowed(world: World, endpoint: str, response: httpx.Response) -
             assert {(e["entity_type"], e["action"]) for e in body["items"]} == {("user", "create")}
         case "GET /api/v1/users/{user_id}" | "PATCH /api/v1/users/{user_id}":
             assert body["id"] == world.target.id
+        case "GET /api/v1/users/{user_id}/profile":
+            assert body["id"] == world.target.id and body["badges"] == ["student"]
+            assert "email" not in body and "status" not in body
         case "POST /api/v1/users/{user_id}/restore":
             assert body["id"] == world.target.id and body["deleted_at"] is None
         case "DELETE /api/v1/users/{user_id}":

@@ -480,7 +480,14 @@ async def test_unknown_and_malformed_course_ids(client, login_as):
         404,
         "not_found",
     )
-    assert_problem(await client.get(course_url("not-a-uuid")), 422, "validation_error")
+    # The course page takes a slug too (tests/api/test_course_keys.py): no such slug is 404;
+    # the other routes under a course take ids only.
+    assert_problem(await client.get(course_url("not-a-uuid")), 404, "not_found")
+    assert_problem(
+        await client.patch(course_url("not-a-uuid"), headers=instructor.headers, json={}),
+        422,
+        "validation_error",
+    )
 
 
 # ---- content: sections, videos, quizzes, ordering --------------------------------------------

@@ -158,7 +158,7 @@ async def make_course(
 # ---- the catalog -----------------------------------------------------------------------------
 
 # One statement for the page of courses (SPEC 4 read model): the course columns, with tags
-# and objectives aggregated by correlated sub-selects.
+# and objectives aggregated by correlated sub-selects and the instructor's name joined in.
 CATALOG_STATEMENTS = 1
 
 
@@ -176,12 +176,15 @@ async def test_catalog_page_costs_the_same_for_2_or_20_courses(client, connectio
     large, many = await statements_for(client, connection, COURSES)
     items = large.json()["items"]
     assert len(items) == 20 and all(item["tags"] == tags for item in items)
+    assert all(item["instructor"] == {"id": author.id, "display_name": "Instructor User"}
+               for item in items)  # fmt: skip
 
     assert len(few) == len(many) == CATALOG_STATEMENTS, listing(many)
-    for table in ("courses", "course_tags", "tags", "course_objectives"):
+    assert "LEFT OUTER JOIN users ON" in many[0], listing(many)
+    for table in ("courses", "course_tags", "tags", "course_objectives", "users"):
         read = re.compile(rf"\b(FROM|JOIN)\s+{table}\b")
         assert read.search(few[0]) and read.search(many[0]), listing(many)
-    for soft_deletable in ("courses", "tags", "course_objectives"):  # the global filter
+    for soft_deletable in ("courses", "tags", "course_objectives", "users"):  # the filter
         assert f"{soft_deletable}.deleted_at IS NULL" in many[0], listing(many)
 
 
@@ -201,8 +204,9 @@ async def test_catalog_with_a_logged_in_caller_adds_only_the_principal_query(
 
 # ---- course detail ---------------------------------------------------------------------------
 
-# The course row, then one `selectinload` per level: tags, objectives, sections, the
-# sections' videos, the sections' quizzes. Quiz questions are not part of the course page.
+# The course row (its instructor's name joined in), then one `selectinload` per level: tags,
+# objectives, sections, the sections' videos, the sections' quizzes. Quiz questions are not
+# part of the course page.
 DETAIL_STATEMENTS = 6
 
 
@@ -230,8 +234,11 @@ async def test_course_detail_costs_the_same_for_a_small_and_a_large_course(
     assert len(body["sections"]) == 5 and len(body["objectives"]) == 5
     assert all(len(s["videos"]) == 4 and len(s["quizzes"]) == 2 for s in body["sections"])
     assert len(small.json()["sections"]) == 1
+    assert body["instructor"] == {"id": author.id, "display_name": "Instructor User"}
 
     assert len(few) == len(many) == DETAIL_STATEMENTS, listing(many)
+    (course_row,) = [s for s in many if tables([s]) == ["courses"]]
+    assert re.search(r"LEFT OUTER JOIN users AS \w+ ON", course_row), listing(many)
     # One statement per table; the order in which SQLAlchemy issues sibling eager loads
     # is its own business, so compare as sets of tables.
     expected = ["course_objectives", "course_tags", "courses", "quizzes", "sections", "videos"]
@@ -365,3 +372,58 @@ async def test_heartbeat_reads_what_it_needs_in_few_statements(client, connectio
     # Played segments: the segments read, and their replacement written.
     assert any("FROM video_progress_segments" in s for s in segmented), listing(segmented)
     assert not any("video_progress_segments" in s for s in again), listing(again)
+
+
+# ---- reviews -----------------------------------------------------------------------------------
+
+# The course (is it there and not a draft? read as an entity, with its tags and objectives:
+# three statements), then the page of reviews with their authors' names joined in.
+REVIEWS_STATEMENTS = 4
+
+
+async def test_reviews_page_names_its_authors_in_the_same_statement(client, connection, login_as):
+    author = await login_as("instructor")
+    course_id = await make_course(client, author, "Reviewed", tags=["r"], quizzes=0)
+    url = f"{COURSES}/{course_id}/reviews"
+
+    async def review_by_a_new_learner() -> None:
+        learner = await login_as("student")
+        enrolled = await client.post(f"{COURSES}/{course_id}/enrollments", headers=learner.headers)
+        assert enrolled.status_code == 201, enrolled.text
+        posted = await client.post(url, headers=learner.headers, json={"rating": 4})
+        assert posted.status_code == 201, posted.text
+
+    await review_by_a_new_learner()
+    small, few = await statements_for(client, connection, url)
+    for _ in range(5):
+        await review_by_a_new_learner()
+    large, many = await statements_for(client, connection, url)
+    items = large.json()["items"]
+    assert len(small.json()["items"]) == 1 and len(items) == 6
+    assert all(item["author"]["display_name"] == "Student User" for item in items)
+
+    assert len(few) == len(many) == REVIEWS_STATEMENTS, listing(many)
+    assert tables(few) == tables(many), listing(many)
+    assert tables(many)[0] == "courses" and tables(many)[-1] == "reviews", listing(many)
+    assert re.search(r"LEFT OUTER JOIN users AS \w+ ON", many[-1]), listing(many)
+
+
+# ---- public profiles -------------------------------------------------------------------------
+
+# The user, their roles (one `selectinload`), then one catalog page of their courses.
+PROFILE_STATEMENTS = 3
+
+
+async def test_a_profile_costs_the_same_for_one_or_many_courses(client, connection, login_as):
+    author = await login_as("instructor")
+    await make_course(client, author, "First", tags=["p"], quizzes=0)
+    url = f"/api/v1/users/{author.id}/profile"
+    small, few = await statements_for(client, connection, url)
+    for n in range(5):
+        await make_course(client, author, f"More {n}", tags=["p", "q"], quizzes=0)
+    large, many = await statements_for(client, connection, url)
+    assert len(small.json()["courses"]) == 1 and len(large.json()["courses"]) == 6
+    assert all(c["instructor"]["id"] == author.id for c in large.json()["courses"])
+
+    assert len(few) == len(many) == PROFILE_STATEMENTS, listing(many)
+    assert tables(many) == ["users", "user_roles", "courses"], listing(many)

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 REVIEW_FIELDS = {
     "id",
     "user_id",
+    "author",
     "course_id",
     "rating",
     "body",

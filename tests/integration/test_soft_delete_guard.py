@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text, true
 
-from learnhub.repositories import course, stats
+from learnhub.repositories import course_catalog, stats
 from learnhub.repositories.course import CourseRepository
 from learnhub.repositories.filters import CursorPagination
 from learnhub.repositories.session import UserSessionRepository
@@ -23,9 +23,9 @@ from tests.support.soft_delete_guard import GUARD
 @pytest.fixture
 def fresh_catalog_statement() -> Iterator[None]:
     """The catalog statement is built once per dialect: build it again around the test."""
-    course._catalog_select.cache_clear()
+    course_catalog.catalog_select.cache_clear()
     yield
-    course._catalog_select.cache_clear()
+    course_catalog.catalog_select.cache_clear()
 
 
 @pytest.mark.usefixtures("fresh_catalog_statement")
@@ -37,12 +37,12 @@ async def test_a_raw_read_that_lost_its_criterion_is_reported(session, monkeypat
     await catalog.catalog_page([], CursorPagination(), None)
     assert GUARD.take() == []
 
-    monkeypatch.setattr(course, "live", lambda _source: true())  # a forgotten live()
-    course._catalog_select.cache_clear()
+    monkeypatch.setattr(course_catalog, "live", lambda _source: true())  # a forgotten live()
+    course_catalog.catalog_select.cache_clear()
     await catalog.catalog_page([], CursorPagination(), None)
     found = GUARD.take()  # taken here, so this test itself does not fail on them
     assert [v.caller.split(":")[0] for v in found] == ["learnhub/repositories/course.py"]
-    assert sorted(found[0].tables) == ["course_objectives", "courses", "tags"]
+    assert sorted(found[0].tables) == ["course_objectives", "courses", "tags", "users"]
 
 
 async def test_a_read_of_deleted_rows_on_purpose_needs_the_marker(uow, session, monkeypatch):

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Collection, Sequence
 
 from learnhub.domain.errors import InvalidValue
+from learnhub.domain.ids import parse_id
 from learnhub.domain.value_objects import Duration
 
 MAX_TAGS, MAX_OBJECTIVES = 10, 20
@@ -19,6 +20,26 @@ def slugify(title: str) -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
     return slug[:200] or "course"
+
+
+# What `slugify` makes and a slug given on creation must be (api.schemas.courses says so too).
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_SLUG = 220
+
+
+def is_slug(text: str) -> bool:
+    return len(text) <= MAX_SLUG and SLUG.fullmatch(text) is not None
+
+
+def addressable_slug(slug: str, *, given: bool) -> str:
+    """A course is addressed by id or by slug in one path segment, and a segment written as
+    an id is an id: a slug must not look like one (32 hex digits, or 8-4-4-4-12). A given
+    one is refused; one made from a title gets `-course` appended."""
+    if parse_id(slug) is None:
+        return slug
+    if given:
+        raise InvalidValue("a slug must not look like a course id", field="slug")
+    return f"{slug}-course"
 
 
 def free_slug(slug: str, taken: Collection[str]) -> str:

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
-from decimal import Decimal
+from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, literal_column, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from learnhub.db.soft_delete import INCLUDE_DELETED, live
 from learnhub.domain.clock import utc_now
-from learnhub.domain.enums import CourseStatus, DifficultyLevel
+from learnhub.domain.enums import CourseStatus
 from learnhub.models.course import (
     Course,
     CourseObjective,
@@ -26,9 +21,10 @@ from learnhub.models.course import (
     Section,
     Tag,
     Video,
-    course_tags,
 )
+from learnhub.models.user import User
 from learnhub.repositories.base import BaseRepository
+from learnhub.repositories.course_catalog import CatalogCard, card_of, catalog_select
 from learnhub.repositories.course_search import Mode, TextSearch, mode_of, search_sort_name
 from learnhub.repositories.filters import (
     CursorPagination,
@@ -37,7 +33,7 @@ from learnhub.repositories.filters import (
     Sort,
     cursor_sort_name,
 )
-from learnhub.repositories.pages import keyset_statement, page_of
+from learnhub.repositories.pages import keyset_page, keyset_statement, page_of
 
 # Ordering by how well a course matches `q`: only with `q` (the default then).
 RELEVANCE = "relevance"
@@ -72,69 +68,6 @@ class HasTag(Filter):
         return Course.tags.any((Tag.name == self.name) & live(Tag))
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogCard:
-    """A course as the catalog lists it: a read model built by one statement."""
-
-    id: uuid.UUID
-    slug: str
-    title: str
-    description: str
-    price_amount: Decimal
-    price_currency: str
-    difficulty: DifficultyLevel
-    status: CourseStatus
-    instructor_id: uuid.UUID
-    rating: Decimal
-    rating_count: int
-    rating_1_count: int
-    rating_2_count: int
-    rating_3_count: int
-    rating_4_count: int
-    rating_5_count: int
-    enrollment_count: int
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    published_at: datetime | None
-    tutor_enabled: bool
-    tags: list[str]
-    objectives: list[str]
-    # How well the card matched a search's `q` (higher first); None without `q`.
-    rank: float | None = None
-
-
-CARD_COLUMNS = tuple(
-    getattr(Course, name)
-    for name in CatalogCard.__slots__
-    if name not in ("tags", "objectives", "rank")
-)
-_CARD_SCALARS = len(CARD_COLUMNS)
-
-
-@functools.cache
-def _catalog_select(postgres: bool) -> Select[Any]:
-    """The catalog cards' columns: the course's own, then its tags (by name) and its
-    objectives (in order), each aggregated in a correlated sub-select. Soft-deleted rows are
-    filtered here explicitly: the statement runs as Core, outside the ORM's global filter."""
-    tags = (
-        select(_ordered(Tag.name, Tag.name, postgres=postgres))
-        .select_from(course_tags.join(Tag, Tag.id == course_tags.c.tag_id))
-        .where(course_tags.c.course_id == Course.id, live(Tag))
-        .correlate(Course)
-        .scalar_subquery()
-    )
-    objectives = (
-        select(_ordered(CourseObjective.text, CourseObjective.position, postgres=postgres))
-        .where(CourseObjective.course_id == Course.id, live(CourseObjective))
-        .correlate(Course)
-        .scalar_subquery()
-    )
-    return select(*CARD_COLUMNS, tags.label("tags"), objectives.label("objectives")).where(
-        live(Course)
-    )
-
-
 class CourseRepository(BaseRepository[Course]):
     model = Course
     sorts: ClassVar[Mapping[str, Sort]] = CATALOG_SORTS
@@ -162,7 +95,7 @@ class CourseRepository(BaseRepository[Course]):
         search leaves empty is tried again with the typo fallback; the cursor's sort name
         remembers which of the two found the pages."""
         postgres = self.dialect_name == "postgresql"
-        stmt = _catalog_select(postgres).where(*(f.clause() for f in filters))
+        stmt = catalog_select(postgres).where(*(f.clause() for f in filters))
         if search is None:
             return await self._cards(stmt, self._sort(sort), pagination, postgres=postgres)
         by_cursor = cursor_sort_name(pagination.cursor) if pagination.cursor else None
@@ -190,15 +123,7 @@ class CourseRepository(BaseRepository[Course]):
         stmt = keyset_statement(stmt, order, Course.id, pagination)
         connection = await self.session.connection()
         rows = (await connection.execute(stmt)).all()
-        cards = [
-            CatalogCard(  # type: ignore[call-arg]  # the row holds the fields in order
-                *row[:_CARD_SCALARS],
-                _unpacked(row[_CARD_SCALARS], postgres=postgres),
-                _unpacked(row[_CARD_SCALARS + 1], postgres=postgres),
-                *row[_CARD_SCALARS + 2 :],
-            )
-            for row in rows
-        ]
+        cards = [card_of(row, postgres=postgres) for row in rows]
         return page_of(cards, order, Course.id, pagination)
 
     async def listed_currencies(self) -> tuple[str, str] | None:
@@ -221,9 +146,11 @@ class CourseRepository(BaseRepository[Course]):
         return select(Course).options(selectinload(Course.tags), selectinload(Course.objectives))
 
     def detail_options(self, *, with_keys: bool) -> list[Any]:
-        """Everything the course page shows, in one query per level (never N+1)."""
+        """Everything the course page shows, in one query per level (never N+1); the
+        instructor's name by a join in the course's own statement."""
         quizzes = selectinload(Course.sections).selectinload(Section.quizzes)
         options: list[Any] = [
+            joinedload(Course.instructor.and_(live(User))),
             selectinload(Course.tags),
             selectinload(Course.objectives),
             selectinload(Course.sections).selectinload(Section.videos),
@@ -248,9 +175,27 @@ class CourseRepository(BaseRepository[Course]):
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def id_by_slug(self, slug: str) -> uuid.UUID | None:
-        result = await self.session.execute(select(Course.id).where(Course.slug == slug))
-        return result.scalar_one_or_none()
+    async def get_detail_by_slug(self, slug: str) -> Course | None:
+        """The live course with this slug (unique among live courses), as `get_detail`."""
+        stmt = (
+            self._select()
+            .where(Course.slug == slug)
+            .options(*self.detail_options(with_keys=False))
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def by_instructor(
+        self, instructor_id: uuid.UUID, pagination: CursorPagination
+    ) -> Page[Course]:
+        """An instructor's own courses (drafts included), newest first, with the
+        instructor's name joined in."""
+        stmt = (
+            self._select()
+            .options(joinedload(Course.instructor.and_(live(User))))
+            .where(Course.instructor_id == instructor_id)
+        )
+        return await keyset_page(self.session, stmt, self._sort("created"), Course.id, pagination)
 
     async def slug_taken(self, slug: str) -> bool:
         result = await self.session.execute(select(Course.id).where(Course.slug == slug))
@@ -375,19 +320,3 @@ def _question_count() -> Any:
         .correlate_except(QuizQuestion)
         .scalar_subquery()
     )
-
-
-def _ordered(value: Any, order: Any, *, postgres: bool) -> Any:
-    """An aggregate of `value` in `order`: a text[] on PostgreSQL; on SQLite (no ordered
-    aggregates before 3.44) a JSON array of [order, value] pairs, sorted when unpacked."""
-    if postgres:
-        return func.array_agg(aggregate_order_by(value, order))
-    return func.json_group_array(func.json_array(order, value))
-
-
-def _unpacked(aggregate: Any, *, postgres: bool) -> list[str]:
-    if aggregate is None:
-        return []
-    if postgres:
-        return list(aggregate)
-    return [value for _order, value in sorted(json.loads(aggregate))]

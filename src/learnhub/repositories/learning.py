@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Select, case, func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from learnhub.db.session import AUDITED_BULK
 from learnhub.db.soft_delete import INCLUDE_DELETED, live
@@ -24,6 +24,7 @@ from learnhub.models.learning import (
     VideoProgress,
     WatchedSegment,
 )
+from learnhub.models.user import User
 from learnhub.repositories.base import BaseRepository
 from learnhub.repositories.filters import Sort
 
@@ -248,6 +249,12 @@ class ReviewRepository(BaseRepository[Review]):
     sorts: ClassVar[Mapping[str, Sort]] = {
         "newest": Sort("newest", Review.created_at, descending=True)
     }
+
+    def _select(self) -> Select[Review]:
+        # Reviews are shown with their author's name: joined into the same statement (never
+        # N+1); explicitly live, so a deleted author stays nameless in reads of deleted
+        # reviews too (restore).
+        return select(Review).options(joinedload(Review.author.and_(live(User))))
 
     async def for_user_and_course(self, user_id: uuid.UUID, course_id: uuid.UUID) -> Review | None:
         result = await self.session.execute(

@@ -17,6 +17,7 @@ from learnhub.domain import course_rules
 from learnhub.domain.clock import utc_now
 from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.domain.errors import Conflict, InvalidValue, NotAuthenticated, NotFound
+from learnhub.domain.ids import parse_id
 from learnhub.domain.principal import Principal
 from learnhub.domain.value_objects import Price
 from learnhub.events.events import CourseArchived, CoursePublished
@@ -25,7 +26,6 @@ from learnhub.models.course import Course, CourseObjective, Quiz, Section, Video
 from learnhub.repositories.audit import AuditLogRepository
 from learnhub.repositories.course import (
     RELEVANCE,
-    CatalogCard,
     CourseRepository,
     HasTag,
     Listed,
@@ -34,6 +34,7 @@ from learnhub.repositories.course import (
     TagRepository,
     VideoRepository,
 )
+from learnhub.repositories.course_catalog import CatalogCard
 from learnhub.repositories.filters import CursorPagination, Eq, Filter, Page, Range
 from learnhub.services.base import BaseService
 from learnhub.services.course_access import (
@@ -144,9 +145,7 @@ class CourseService(BaseService):
         if principal is None:
             raise NotAuthenticated("log in to list your own courses")
         principal.require(AUTHOR)
-        return await self.uow.repo(CourseRepository).get_all(
-            [Eq(Course.instructor_id, principal.user_id)], pagination, "created"
-        )
+        return await self.uow.repo(CourseRepository).by_instructor(principal.user_id, pagination)
 
     async def view(self, principal: Principal | None, course_id: uuid.UUID) -> CourseView:
         """The course page and how much of it the caller may see."""
@@ -156,12 +155,19 @@ class CourseService(BaseService):
             raise NotFound("Course", course_id)
         return CourseView(course, access)
 
-    async def view_by_slug(self, principal: Principal | None, slug: str) -> CourseView:
-        """The course page by its slug (the web app's address of a course), as `view`."""
-        course_id = await self.uow.repo(CourseRepository).id_by_slug(slug)
-        if course_id is None:
-            raise NotFound("Course", slug)
-        return await self.view(principal, course_id)
+    async def view_by_key(self, principal: Principal | None, key: str) -> CourseView:
+        """`view` by id or by slug: a key written as an id is an id (slugs never look like
+        one, see course_rules.addressable_slug), anything else a slug. A draft found by its
+        slug is as invisible as by its id."""
+        course_id = parse_id(key)
+        if course_id is not None:
+            return await self.view(principal, course_id)
+        repo = self.uow.repo(CourseRepository)
+        course = await repo.get_detail_by_slug(key) if course_rules.is_slug(key) else None
+        access = None if course is None else await self._access.access(principal, course)
+        if course is None or access is None:
+            raise NotFound("Course", key)
+        return CourseView(course, access)
 
     async def detail(self, principal: Principal | None, course_id: uuid.UUID) -> Course:
         """The course page, for callers who may see the course at all."""
@@ -196,6 +202,7 @@ class CourseService(BaseService):
         principal.require(AUTHOR)
         repo = self.uow.repo(CourseRepository)
         slug = course_rules.slugify(draft.slug or draft.title)
+        slug = course_rules.addressable_slug(slug, given=draft.slug is not None)
         if draft.slug is not None:
             if await repo.slug_taken(slug):
                 raise Conflict(f"slug {slug!r} is taken", field="slug")

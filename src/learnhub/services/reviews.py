@@ -82,7 +82,7 @@ class ReviewService(BaseService):
         ActivityService(self.uow).record(
             principal.user_id, "review_posted", subject_type="course", subject_id=course.id
         )
-        return review
+        return await reviews.get(review.id)  # with its author's name, as every read
 
     async def get(
         self, principal: Principal | None, review_id: uuid.UUID, *, lock: bool = False

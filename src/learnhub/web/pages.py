@@ -94,7 +94,7 @@ async def catalog(request: Request, uow: Uow, caller: WebCaller) -> Response:
 
 @router.get("/courses/{slug}", name="web_course")
 async def course_page(slug: str, request: Request, uow: Uow, caller: WebCaller) -> Response:
-    view = await CourseService(uow).view_by_slug(caller, slug)
+    view = await CourseService(uow).view_by_key(caller, slug)
     course = CourseDetailOut.of(view.course, full=view.access.full)
     total = sum(v.duration_seconds for s in course.sections for v in s.videos)
     return render(
@@ -116,7 +116,7 @@ async def enrol(slug: str, request: Request, uow: Uow, caller: WebCaller) -> Res
     if caller is None:
         return redirect(request, login_url(here))
     service = CourseService(uow)
-    view = await service.view_by_slug(caller, slug)
+    view = await service.view_by_key(caller, slug)
     # Already enrolled, or the course closed meanwhile: the course page says why.
     expect_form_failure(request, "error.html", message="", back_url=here)
     await EnrollmentService(uow).enroll(caller, view.course.id)

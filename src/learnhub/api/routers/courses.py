@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import StringConstraints
 
 from learnhub.api.deps import (
@@ -20,6 +20,7 @@ from learnhub.api.deps import (
     representation_stamp,
     versioned,
 )
+from learnhub.api.schemas import examples as ex
 from learnhub.api.schemas.audit import AuditEntryOut
 from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.courses import (
@@ -45,6 +46,8 @@ Money = Annotated[
     Query(pattern=MONEY_QUERY_PATTERN, max_length=10, description="an amount, e.g. 19.99"),
 ]
 JSON = "application/json"
+# A course id or slug in a path (a slug is at most 220 characters; `urn:uuid:{...}` is 47).
+MAX_KEY = 220
 
 
 def course_response(
@@ -151,16 +154,27 @@ async def create_course(body: CourseIn, caller: Caller, uow: Uow) -> Response:
 
 @router.get(
     "/courses/{course_id}",
-    summary="Read a course page with its outline",
+    summary="Read a course page with its outline, by id or slug",
     response_model=CourseDetailOut,
 )
-async def get_course(course_id: uuid.UUID, caller: MaybeCaller, uow: Uow) -> Response:
+async def get_course(
+    course_id: Annotated[
+        str,
+        Path(
+            max_length=MAX_KEY,
+            description="the course's id, or its slug (a value written as an id is an id)",
+            examples=[ex.COURSE_ID, ex.COURSE["slug"]],
+        ),
+    ],
+    caller: MaybeCaller,
+    uow: Uow,
+) -> Response:
     """The course page: sections with their videos and quizzes (no answer keys). Its outline
     is public once published; video urls are for the course's enrolled learners, its
     instructor and admins (a free preview's for everyone): other callers see such a video with
     `locked: true` and `url: null`. An archived course is out of the catalog: only its
     learners, its instructor and admins still see it (404 for the others)."""
-    view = await CourseService(uow).view(caller, course_id)
+    view = await CourseService(uow).view_by_key(caller, course_id)
     response = course_response(view.course, full=view.access.full)
     # The body depends on who asks (locked or not): caches must key on the credentials too.
     response.headers["Vary"] = "Authorization"

@@ -27,7 +27,7 @@ router = APIRouter(tags=["reviews"], responses=PROBLEM_RESPONSES)
 
 def review_response(response: Response, review: Review) -> ReviewOut:
     set_etag(response, review.version)
-    return ReviewOut.model_validate(review)
+    return ReviewOut.of(review)
 
 
 @router.post(
@@ -53,9 +53,7 @@ async def list_reviews(
 ) -> PageOut[ReviewOut]:
     """The course's published reviews, newest first (public)."""
     page = await ReviewService(uow).for_course(course_id, CursorPagination(limit, cursor))
-    return PageOut(
-        items=[ReviewOut.model_validate(r) for r in page.items], next_cursor=page.next_cursor
-    )
+    return PageOut(items=[ReviewOut.of(r) for r in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/reviews/{review_id}", summary="Read a review")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
@@ -12,6 +13,7 @@ from learnhub.api.deps import (
     IfMatch,
     KnownQueryOnly,
     Limit,
+    MaybeCaller,
     Uow,
     credential_service,
     set_etag,
@@ -27,6 +29,7 @@ from learnhub.api.schemas.users import (
     LearnerStatsOut,
     PasswordChangeIn,
     ProfilePatch,
+    PublicProfileOut,
     RolesIn,
     UserOut,
 )
@@ -34,6 +37,7 @@ from learnhub.domain.enums import UserStatus
 from learnhub.repositories.filters import CursorPagination
 from learnhub.services.credentials import CredentialService
 from learnhub.services.privacy import PrivacyService
+from learnhub.services.profiles import ProfileService
 from learnhub.services.user import AccountService, UserAdminService, UserChanges, UserQuery
 
 router = APIRouter(tags=["users"], responses=PROBLEM_RESPONSES)
@@ -213,3 +217,17 @@ async def set_roles(
     )
     set_etag(response, user.version)
     return AdminUserOut.of(user)
+
+
+@router.get("/users/{user_id}/profile", summary="Read a user's public profile")
+async def public_profile(
+    user_id: uuid.UUID, caller: MaybeCaller, uow: Uow, request: Request
+) -> PublicProfileOut:
+    """Public (no login needed): the display name, role badges and published courses. A
+    deleted, suspended or unknown account is 404."""
+    profile = await ProfileService(uow).profile(caller, user_id)
+    courses_next = None
+    if profile.courses.next_cursor is not None:
+        query = urlencode({"instructor_id": str(user_id), "cursor": profile.courses.next_cursor})
+        courses_next = f"{request.app.url_path_for('catalog')}?{query}"
+    return PublicProfileOut.of(profile, courses_next)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from learnhub.api.schemas.examples import NEXT_CURSOR, first_example
+from learnhub.api.schemas.examples import INSTRUCTOR, NEXT_CURSOR, example, first_example
 from learnhub.repositories.filters import MAX_CURSOR_LENGTH
 
 T = TypeVar("T")
@@ -57,6 +58,20 @@ class Input(BaseModel):
 
 class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class PersonOut(Output):
+    """Someone as everybody may see them, next to their id (`instructor_id`, `user_id`):
+    `display_name` is null once the account is deleted."""
+
+    model_config = example(INSTRUCTOR)
+
+    id: uuid.UUID
+    display_name: str | None
+
+    @classmethod
+    def named(cls, user_id: uuid.UUID, display_name: str | None) -> dict[str, Any]:
+        return {"id": user_id, "display_name": display_name}
 
 
 def _page_example(schema: dict[str, Any], page: type[BaseModel]) -> None:

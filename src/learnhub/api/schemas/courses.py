@@ -14,13 +14,13 @@ import pydantic_core
 from pydantic import BeforeValidator, Field, StrictBool
 
 from learnhub.api.schemas import examples as ex
-from learnhub.api.schemas.common import Input, Output, Text, Version, Words
+from learnhub.api.schemas.common import Input, Output, PersonOut, Text, Version, Words
 from learnhub.api.schemas.content import LOCKED_NOTE, SectionDetailOut
 from learnhub.api.schemas.examples import example
 from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.domain.value_objects import Price
 from learnhub.models import Course
-from learnhub.repositories.course import CatalogCard
+from learnhub.repositories.course_catalog import CatalogCard
 
 # ISO 4217 codes (what `Price` accepts), listed in the OpenAPI document.
 CURRENCY_CODES = sorted(c.alpha_3 for c in pycountry.currencies)
@@ -117,6 +117,7 @@ class CourseOut(Output):
     difficulty: DifficultyLevel
     status: CourseStatus
     instructor_id: uuid.UUID
+    instructor: PersonOut
     rating: float
     rating_count: int
     # Published reviews per star, "1" to "5".
@@ -133,9 +134,14 @@ class CourseOut(Output):
 
     @classmethod
     def fields_of(cls, course: Course) -> dict[str, Any]:
+        """From an entity loaded with its instructor (CourseRepository joins it in)."""
+        instructor = course.instructor
         return cls._scalar_fields(course) | {
             "tags": sorted(t.name for t in course.tags),
             "objectives": [o.text for o in course.objectives],
+            "instructor": PersonOut.named(
+                course.instructor_id, instructor.display_name if instructor else None
+            ),
         }
 
     @classmethod
@@ -145,7 +151,11 @@ class CourseOut(Output):
     @classmethod
     def card_fields(cls, card: CatalogCard) -> dict[str, Any]:
         """From the catalog's read model (tags already sorted, objectives in order)."""
-        return cls._scalar_fields(card) | {"tags": card.tags, "objectives": card.objectives}
+        return cls._scalar_fields(card) | {
+            "tags": card.tags,
+            "objectives": card.objectives,
+            "instructor": PersonOut.named(card.instructor_id, card.instructor_name),
+        }
 
     @staticmethod
     def _scalar_fields(course: Course | CatalogCard) -> dict[str, Any]:

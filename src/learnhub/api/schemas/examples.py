@@ -54,6 +54,8 @@ USER: dict[str, Any] = {
     "last_login_at": UPDATED,
     "version": 3,
 }
+INSTRUCTOR: dict[str, Any] = {"id": INSTRUCTOR_ID, "display_name": "Grace Hopper"}
+AUTHOR: dict[str, Any] = {"id": USER_ID, "display_name": "Ada Lovelace"}
 PRICE: dict[str, Any] = {"amount": "19.99", "currency": "EUR"}
 COURSE: dict[str, Any] = {
     "id": COURSE_ID,
@@ -64,6 +66,7 @@ COURSE: dict[str, Any] = {
     "difficulty": "intermediate",
     "status": "published",
     "instructor_id": INSTRUCTOR_ID,
+    "instructor": INSTRUCTOR,
     "rating": 4.5,
     "rating_count": 2,
     "rating_histogram": {"1": 0, "2": 0, "3": 0, "4": 1, "5": 1},
@@ -165,9 +168,17 @@ PROGRESS: dict[str, Any] = {
     "completed_at": None,
     "updated_at": UPDATED,
 }
+PROFILE: dict[str, Any] = {
+    "id": INSTRUCTOR_ID,
+    "display_name": "Grace Hopper",
+    "badges": ["instructor"],
+    "courses": [COURSE],
+    "courses_next": f"/api/v1/courses?instructor_id={INSTRUCTOR_ID}&cursor={NEXT_CURSOR}",
+}
 REVIEW: dict[str, Any] = {
     "id": REVIEW_ID,
     "user_id": USER_ID,
+    "author": AUTHOR,
     "course_id": COURSE_ID,
     "rating": 5,
     "body": "Clear, practical, and the exercises are fun.",

@@ -79,7 +79,7 @@ def export_document(bundle: ExportBundle) -> dict[str, Any]:
             }
             for a in bundle.attempts
         ],
-        "reviews": [ReviewOut.model_validate(r).model_dump(mode="json") for r in bundle.reviews],
+        "reviews": [ReviewOut.of(r).model_dump(mode="json") for r in bundle.reviews],
         "tutor_conversations": [
             {
                 "id": str(c.id),

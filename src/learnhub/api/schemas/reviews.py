@@ -7,9 +7,10 @@ from typing import Annotated
 from pydantic import Field
 
 from learnhub.api.schemas import examples as ex
-from learnhub.api.schemas.common import JSON_INTEGER, Input, Output, Text, Version
+from learnhub.api.schemas.common import JSON_INTEGER, Input, Output, PersonOut, Text, Version
 from learnhub.api.schemas.examples import example
 from learnhub.domain.enums import ReviewStatus
+from learnhub.models.learning import Review
 
 
 class ReviewIn(Input):
@@ -35,6 +36,7 @@ class ReviewOut(Output):
 
     id: uuid.UUID
     user_id: uuid.UUID
+    author: PersonOut
     course_id: uuid.UUID
     rating: int
     body: str
@@ -42,3 +44,20 @@ class ReviewOut(Output):
     version: int
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def of(cls, review: Review) -> ReviewOut:
+        """From a review loaded with its author (ReviewRepository joins them in)."""
+        author = review.author
+        return cls(
+            id=review.id,
+            user_id=review.user_id,
+            author=PersonOut.named(review.user_id, author.display_name if author else None),
+            course_id=review.course_id,
+            rating=review.rating,
+            body=review.body,
+            status=review.status,
+            version=review.version,
+            created_at=review.created_at,
+            updated_at=review.updated_at,
+        )

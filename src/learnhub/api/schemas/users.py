@@ -8,11 +8,13 @@ from pydantic import Field
 
 from learnhub.api.schemas import examples as ex
 from learnhub.api.schemas.common import Input, Output, Text, Version
+from learnhub.api.schemas.courses import CourseOut
 from learnhub.api.schemas.examples import example
 from learnhub.domain.enums import UserStatus
 from learnhub.domain.permissions import BUILTIN_ROLES
 from learnhub.models.user import User
 from learnhub.services.passwords import MAX_LENGTH, MIN_LENGTH
+from learnhub.services.profiles import PROFILE_COURSES, Profile
 
 # A display name: no control character at all, and not blank (the service strips it).
 DISPLAY_NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
@@ -210,3 +212,30 @@ class LearnerStatsOut(Output):
     passed_quizzes: int = Field(description="Distinct quizzes with a passed attempt")
     last_activity_at: datetime | None
     refreshed_at: datetime | None = Field(description="When the totals were last recomputed")
+
+
+class PublicProfileOut(Output):
+    """What anyone may see of a user: no e-mail, status, login or dates."""
+
+    model_config = example(ex.PROFILE)
+
+    id: uuid.UUID
+    display_name: str
+    badges: list[str] = Field(description="public roles: instructor, student (never admin)")
+    courses: list[CourseOut] = Field(
+        description=f"up to {PROFILE_COURSES} of the user's published courses, in the "
+        "catalog's default order (best rated first)"
+    )
+    courses_next: str | None = Field(
+        description="the catalog page continuing after `courses`; null when they are all"
+    )
+
+    @classmethod
+    def of(cls, profile: Profile, courses_next: str | None) -> PublicProfileOut:
+        return cls(
+            id=profile.user_id,
+            display_name=profile.display_name,
+            badges=profile.badges,
+            courses=[CourseOut(**CourseOut.card_fields(c)) for c in profile.courses.items],
+            courses_next=courses_next,
+        )

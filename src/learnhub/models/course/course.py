@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from learnhub.models.course.quiz import Quiz
     from learnhub.models.course.section import Section
     from learnhub.models.course.video import Video
+    from learnhub.models.user.user import User
 
 NOT_DELETED = text("deleted_at IS NULL")
 LISTED = text("status = 'published' AND deleted_at IS NULL")
@@ -152,6 +153,11 @@ class Course(VersionedModel):
         info=col_info(audited=False),
     )
 
+    # Read only, for showing the instructor's name: loaded by a join where it is shown
+    # (repositories.course); a soft-deleted instructor is filtered out of the join (None).
+    instructor: Mapped[User | None] = relationship(
+        "User", lazy="raise", viewonly=True, foreign_keys=[instructor_id]
+    )
     tags: Mapped[list[Tag]] = relationship(secondary=course_tags, lazy="raise", order_by=Tag.name)
     objectives: Mapped[list[CourseObjective]] = relationship(
         lazy="raise",

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, Text, Uuid, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learnhub.domain.enums import PersonalData, ReviewStatus
 from learnhub.models.base import VersionedModel, col_info
 from learnhub.models.types import enum_column
+
+if TYPE_CHECKING:
+    from learnhub.models.user.user import User
 
 NOT_DELETED = text("deleted_at IS NULL")
 
@@ -30,6 +34,12 @@ class Review(VersionedModel):
         enum_column(ReviewStatus, "review_status"),
         default=ReviewStatus.PUBLISHED,
         info=col_info(),
+    )
+
+    # Read only, for showing the author's name: loaded by a join (repositories.learning);
+    # a soft-deleted author is filtered out of the join (None).
+    author: Mapped[User | None] = relationship(
+        "User", lazy="raise", viewonly=True, foreign_keys=[user_id]
     )
 
     __table_args__ = (

@@ -1,0 +1,126 @@
+"""The catalog's read model: a course card, built from one Core statement (the course's
+columns, its tags and objectives aggregated by correlated sub-selects, its instructor's name
+joined in), run by `CourseRepository.catalog_page`."""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+from learnhub.db.soft_delete import live
+from learnhub.domain.enums import CourseStatus, DifficultyLevel
+from learnhub.models.course import Course, CourseObjective, Tag, course_tags
+from learnhub.models.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogCard:
+    """A course as the catalog lists it: a read model built by one statement."""
+
+    id: uuid.UUID
+    slug: str
+    title: str
+    description: str
+    price_amount: Decimal
+    price_currency: str
+    difficulty: DifficultyLevel
+    status: CourseStatus
+    instructor_id: uuid.UUID
+    rating: Decimal
+    rating_count: int
+    rating_1_count: int
+    rating_2_count: int
+    rating_3_count: int
+    rating_4_count: int
+    rating_5_count: int
+    enrollment_count: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    tutor_enabled: bool
+    tags: list[str]
+    objectives: list[str]
+    # The instructor's display name; None when the instructor's account is soft-deleted.
+    instructor_name: str | None
+    # How well the card matched a search's `q` (higher first); None without `q`.
+    rank: float | None = None
+
+
+CARD_COLUMNS = tuple(
+    getattr(Course, name)
+    for name in CatalogCard.__slots__
+    if name not in ("tags", "objectives", "instructor_name", "rank")
+)
+_CARD_SCALARS = len(CARD_COLUMNS)
+
+
+@functools.cache
+def catalog_select(postgres: bool) -> Select[Any]:
+    """The catalog cards' columns: the course's own, then its tags (by name) and its
+    objectives (in order), each aggregated in a correlated sub-select, and its instructor's
+    display name by a join (one primary-key lookup per card of the page, in the same
+    statement). Soft-deleted rows are filtered here explicitly: the statement runs as Core,
+    outside the ORM's global filter; a soft-deleted instructor leaves the name NULL, the card
+    stays."""
+    tags = (
+        select(_ordered(Tag.name, Tag.name, postgres=postgres))
+        .select_from(course_tags.join(Tag, Tag.id == course_tags.c.tag_id))
+        .where(course_tags.c.course_id == Course.id, live(Tag))
+        .correlate(Course)
+        .scalar_subquery()
+    )
+    objectives = (
+        select(_ordered(CourseObjective.text, CourseObjective.position, postgres=postgres))
+        .where(CourseObjective.course_id == Course.id, live(CourseObjective))
+        .correlate(Course)
+        .scalar_subquery()
+    )
+    instructor = Course.__table__.outerjoin(
+        User.__table__, (User.id == Course.instructor_id) & live(User)
+    )
+    return (
+        select(
+            *CARD_COLUMNS,
+            tags.label("tags"),
+            objectives.label("objectives"),
+            User.display_name.label("instructor_name"),
+        )
+        .select_from(instructor)
+        .where(live(Course))
+    )
+
+
+def card_of(row: Sequence[Any], *, postgres: bool) -> CatalogCard:
+    """A row of `catalog_select` (and what a search adds after it) as a card."""
+    return CatalogCard(  # type: ignore[call-arg]  # the row holds the fields in order
+        *row[:_CARD_SCALARS],
+        _unpacked(row[_CARD_SCALARS], postgres=postgres),
+        _unpacked(row[_CARD_SCALARS + 1], postgres=postgres),
+        *row[_CARD_SCALARS + 2 :],
+    )
+
+
+def _ordered(value: Any, order: Any, *, postgres: bool) -> Any:
+    """An aggregate of `value` in `order`: a text[] on PostgreSQL; on SQLite (no ordered
+    aggregates before 3.44) a JSON array of [order, value] pairs, sorted when unpacked."""
+    if postgres:
+        return func.array_agg(aggregate_order_by(value, order))
+    return func.json_group_array(func.json_array(order, value))
+
+
+def _unpacked(aggregate: Any, *, postgres: bool) -> list[str]:
+    if aggregate is None:
+        return []
+    if postgres:
+        return list(aggregate)
+    return [value for _order, value in sorted(json.loads(aggregate))]
