@@ -327,6 +327,9 @@ class TestEnsureBuiltinRoles:
         assert sorted(codes) == sorted(PERMISSIONS)  # no duplicate "courses:read"
         instructor = next(r for r in roles if r.name == INSTRUCTOR)
         assert existing_permission in instructor.permissions
+        # The role stored before gains the built-in permissions it lacked, once.
+        assert {p.code for p in existing_role.permissions} == BUILTIN_ROLES[STUDENT][1]
+        assert existing_role.permissions.count(existing_permission) == 1
 
     async def test_never_commits(self, uow: FakeUnitOfWork) -> None:
         await RoleService(uow).ensure_builtin_roles()

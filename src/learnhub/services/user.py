@@ -197,6 +197,12 @@ class RoleService(BaseService):
                         permissions=[existing[c] for c in sorted(codes)],
                     )
                 )
+                continue
+            # A role stored by an earlier release gains the permissions added to it since
+            # (the set is the code's: no API edits a role's permissions), so an upgrade never
+            # locks its holders out of a new endpoint. Nothing is taken away.
+            held = {p.code for p in present[name].permissions}
+            present[name].permissions.extend(existing[c] for c in sorted(codes - held))
         return list(present.values())
 
 
