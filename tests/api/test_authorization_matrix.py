@@ -714,6 +714,7 @@ MATRIX: dict[str, Rule] = {
     f"GET {API}/users/me/activity": Rule(SELF, 200, fixed(f"{API}/users/me/activity")),
     f"GET {API}/users/me/export": Rule(SELF, 200, fixed(f"{API}/users/me/export")),
     f"GET {API}/users/me/stats": Rule(SELF, 200, fixed(f"{API}/users/me/stats")),
+    f"GET {API}/users/me/conversations": Rule(SELF, 200, fixed(f"{API}/users/me/conversations")),
     # Account administration.
     f"GET {API}/users": Rule(ADMIN, 200, fixed(f"{API}/users")),
     f"GET {API}/users/{{user_id}}": Rule(ADMIN, 200, on_target()),
@@ -760,6 +761,13 @@ MATRIX: dict[str, Rule] = {
     ),
     f"GET {API}/courses/{{course_id}}/history": Rule(
         OWNER, 200, on_course("/history"), fixture=COURSE, draft=200
+    ),
+    # The roster: the course's instructor and the admins (403 for others who see the course).
+    f"GET {API}/courses/{{course_id}}/enrollments": Rule(
+        OWNER, 200, on_course("/enrollments"), fixture=COURSE, draft=200
+    ),
+    f"GET {API}/courses/{{course_id}}/enrollments?format=csv": Rule(
+        OWNER, 200, on_course("/enrollments", params={"format": "csv"}), fixture=COURSE, draft=200
     ),
     # Sections.
     f"POST {API}/courses/{{course_id}}/sections": Rule(
@@ -1264,6 +1272,12 @@ async def check_course_allowed(
             assert c is not None
             listed = [item["id"] for item in body["items"]]
             assert (c.course_id in listed) == (world.caller_kind == INSTRUCTOR), listed
+        case "GET /courses/{course_id}/enrollments":
+            assert body == {"items": [], "next_cursor": None}  # nobody enrolled yet
+        case "GET /courses/{course_id}/enrollments?format=csv":
+            assert response.headers["content-type"] == "text/csv; charset=utf-8"
+            assert response.text.startswith("enrollment_id,user_id,display_name,")
+            assert response.text.count("\n") == 1  # the header row only
         case "GET /courses/{course_id}":
             assert c is not None and body["id"] == c.course_id
             assert [s["id"] for s in body["sections"]] == [c.section_id]
