@@ -717,6 +717,9 @@ MATRIX: dict[str, Rule] = {
     f"GET {API}/users/me/conversations": Rule(SELF, 200, fixed(f"{API}/users/me/conversations")),
     # Account administration.
     f"GET {API}/users": Rule(ADMIN, 200, fixed(f"{API}/users")),
+    f"GET {API}/users?deleted=only": Rule(
+        ADMIN, 200, fixed(f"{API}/users", params={"deleted": "only"})
+    ),
     f"GET {API}/users/{{user_id}}": Rule(ADMIN, 200, on_target()),
     f"PATCH {API}/users/{{user_id}}": Rule(
         ADMIN, 200, on_target(json={"display_name": "Renamed By Someone"})
@@ -738,6 +741,13 @@ MATRIX: dict[str, Rule] = {
     f"GET {API}/courses": Rule(CATALOG, 200, fixed(f"{API}/courses"), fixture=COURSE),
     f"GET {API}/courses?mine=true": Rule(
         AUTHOR, 200, fixed(f"{API}/courses", params={"mine": "true"}), fixture=COURSE
+    ),
+    # Soft-deleted courses and reviews, for an admin to find what to restore.
+    f"GET {API}/courses?deleted=only": Rule(
+        MANAGE, 200, fixed(f"{API}/courses", params={"deleted": "only"}), fixture=COURSE
+    ),
+    f"GET {API}/courses/{{course_id}}/reviews?deleted=only": Rule(
+        MANAGE, 200, on_course("/reviews", params={"deleted": "only"}), fixture=COURSE
     ),
     f"POST {API}/courses": Rule(AUTHOR, 201, fixed(f"{API}/courses", COURSE_BODY)),
     f"GET {API}/courses/{{course_id}}": Rule(CATALOG, 200, on_course(), fixture=COURSE, draft=200),
@@ -1272,6 +1282,10 @@ async def check_course_allowed(
             assert c is not None
             listed = [item["id"] for item in body["items"]]
             assert (c.course_id in listed) == (world.caller_kind == INSTRUCTOR), listed
+        case "GET /courses?deleted=only":
+            assert c is not None and c.course_id not in [i["id"] for i in body["items"]]
+        case "GET /courses/{course_id}/reviews?deleted=only":
+            assert body == {"items": [], "next_cursor": None}
         case "GET /courses/{course_id}/enrollments":
             assert body == {"items": [], "next_cursor": None}  # nobody enrolled yet
         case "GET /courses/{course_id}/enrollments?format=csv":

@@ -37,7 +37,15 @@ from learnhub.models.learning import (
 from learnhub.models.user import Permission, Role, User, UserActivity, UserSession
 from learnhub.repositories.audit import AuditErasure
 from learnhub.repositories.base import BaseRepository
-from learnhub.repositories.filters import CursorPagination, Eq, Filter, In, Page, Search
+from learnhub.repositories.filters import (
+    CursorPagination,
+    Eq,
+    Filter,
+    In,
+    IsNull,
+    Page,
+    Search,
+)
 from learnhub.repositories.learning import (
     AttemptRepository,
     CourseCounterRepository,
@@ -90,9 +98,13 @@ class UserQuery:
     q: str | None = None
     sort: str | None = None
     role: str | None = None
+    # The soft-deleted accounts instead of the live ones (to find one to restore).
+    deleted_only: bool = False
 
     def filters(self) -> list[Filter]:
         filters: list[Filter] = []
+        if self.deleted_only:
+            filters.append(IsNull(User.deleted_at, is_null=False))
         if self.status is not None:
             filters.append(Eq(User.status, self.status))
         if self.role is not None:
@@ -204,7 +216,9 @@ class UserAdminService(BaseService):
         self.admin = admin
 
     async def search(self, query: UserQuery, pagination: CursorPagination) -> Page[User]:
-        return await self.uow.repo(UserRepository).get_all(query.filters(), pagination, query.sort)
+        return await self.uow.repo(UserRepository).get_all(
+            query.filters(), pagination, query.sort, include_deleted=query.deleted_only
+        )
 
     async def get(self, user_id: uuid.UUID, *, include_deleted: bool = False) -> User:
         return await self.uow.repo(UserRepository).get(user_id, include_deleted=include_deleted)
