@@ -6,6 +6,7 @@ import csv
 import io
 import uuid
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -39,7 +40,10 @@ def csv_cell(value: object) -> str:
     formula gets a leading apostrophe, so it shows as typed."""
     if value is None:
         return ""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if isinstance(value, datetime):  # as in the JSON answers: UTC, with a Z
+        text = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    else:
+        text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
