@@ -94,7 +94,18 @@ def entry_out(e: RosterEntry) -> RosterEntryOut:
     response_model=PageOut[RosterEntryOut],
     responses={
         200: {
-            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": (
+                        "enrollment_id,user_id,display_name,email,status,enrolled_at,"
+                        "completed_at,percent,last_activity_at\r\n"
+                        "0193a5b2-0009-7000-8000-000000003333,"
+                        "0193a5b2-0001-7000-8000-00000000a0a0,Ada,,active,"
+                        "2026-03-02T09:30:00Z,,40.0,2026-03-09T17:05:12Z\r\n"
+                    ),
+                }
+            },
             "description": "a page of learners (JSON), or all of them with `format=csv`",
         }
     },
