@@ -801,8 +801,12 @@ MATRIX: dict[str, Rule] = {
     f"GET {API}/users/me/stats": Rule(SELF, 200, fixed(f"{API}/users/me/stats")),
     # Public profiles (users:read_profiles, a public permission).
     f"GET {API}/users/{{user_id}}/profile": Rule(PUBLIC_READ, 200, on_target("/profile")),
+    f"GET {API}/users/me/conversations": Rule(SELF, 200, fixed(f"{API}/users/me/conversations")),
     # Account administration.
     f"GET {API}/users": Rule(ADMIN, 200, fixed(f"{API}/users")),
+    f"GET {API}/users?deleted=only": Rule(
+        ADMIN, 200, fixed(f"{API}/users", params={"deleted": "only"})
+    ),
     f"GET {API}/users/{{user_id}}": Rule(ADMIN, 200, on_target()),
     f"PATCH {API}/users/{{user_id}}": Rule(
         ADMIN, 200, on_target(json={"display_name": "Renamed By Someone"})
@@ -824,6 +828,13 @@ MATRIX: dict[str, Rule] = {
     f"GET {API}/courses": Rule(CATALOG, 200, fixed(f"{API}/courses"), fixture=COURSE),
     f"GET {API}/courses?mine=true": Rule(
         AUTHOR, 200, fixed(f"{API}/courses", params={"mine": "true"}), fixture=COURSE
+    ),
+    # Soft-deleted courses and reviews, for an admin to find what to restore.
+    f"GET {API}/courses?deleted=only": Rule(
+        MANAGE, 200, fixed(f"{API}/courses", params={"deleted": "only"}), fixture=COURSE
+    ),
+    f"GET {API}/courses/{{course_id}}/reviews?deleted=only": Rule(
+        MANAGE, 200, on_course("/reviews", params={"deleted": "only"}), fixture=COURSE
     ),
     f"POST {API}/courses": Rule(AUTHOR, 201, fixed(f"{API}/courses", COURSE_BODY)),
     f"GET {API}/courses/{{course_id}}": Rule(CATALOG, 200, on_course(), fixture=COURSE, draft=200),
@@ -847,6 +858,13 @@ MATRIX: dict[str, Rule] = {
     ),
     f"GET {API}/courses/{{course_id}}/history": Rule(
         OWNER, 200, on_course("/history"), fixture=COURSE, draft=200
+    ),
+    # The roster: the course's instructor and the admins (403 for others who see the course).
+    f"GET {API}/courses/{{course_id}}/enrollments": Rule(
+        OWNER, 200, on_course("/enrollments"), fixture=COURSE, draft=200
+    ),
+    f"GET {API}/courses/{{course_id}}/enrollments?format=csv": Rule(
+        OWNER, 200, on_course("/enrollments", params={"format": "csv"}), fixture=COURSE, draft=200
     ),
     # Sections.
     f"POST {API}/courses/{{course_id}}/sections": Rule(
@@ -1422,6 +1440,16 @@ async def check_course_allowed(
             assert c is not None
             listed = [item["id"] for item in body["items"]]
             assert (c.course_id in listed) == (world.caller_kind == INSTRUCTOR), listed
+        case "GET /courses?deleted=only":
+            assert c is not None and c.course_id not in [i["id"] for i in body["items"]]
+        case "GET /courses/{course_id}/reviews?deleted=only":
+            assert body == {"items": [], "next_cursor": None}
+        case "GET /courses/{course_id}/enrollments":
+            assert body == {"items": [], "next_cursor": None}  # nobody enrolled yet
+        case "GET /courses/{course_id}/enrollments?format=csv":
+            assert response.headers["content-type"] == "text/csv; charset=utf-8"
+            assert response.text.startswith("enrollment_id,user_id,display_name,")
+            assert response.text.count("\n") == 1  # the header row only
         case "GET /courses/{course_id}":
             assert c is not None and body["id"] == c.course_id
             assert [s["id"] for s in body["sections"]] == [c.section_id]

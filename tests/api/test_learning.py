@@ -559,6 +559,20 @@ async def test_course_progress_resume_and_course_completion_exactly_once(client,
         "percent": 0.0,
         "resume": None,
         "completed": False,
+        "videos": [
+            {
+                "video_id": v["id"],
+                "section_id": v["section_id"],
+                "title": v["title"],
+                "duration_seconds": v["duration_seconds"],
+                "position_seconds": 0.0,
+                "watched_seconds": 0.0,
+                "percent": 0.0,
+                "completed": False,
+            }
+            for v in (first, second)
+        ],
+        "quizzes": [],
     }
 
     await heartbeat(client, student, second["id"], position_seconds=7, played_segments=[[0, 7]])
@@ -570,7 +584,9 @@ async def test_course_progress_resume_and_course_completion_exactly_once(client,
     assert body["completed"] is True
     progress = await course_progress(client, student, course["id"])
     assert progress["completed_items"] == 1 and progress["percent"] == 50.0
-    assert progress["resume"]["video_id"] == first["id"] and progress["completed"] is False
+    # The video touched last is completed: resume at the next unfinished one in the outline.
+    assert progress["resume"] == {"video_id": second["id"], "position_seconds": 7.0}
+    assert progress["completed"] is False
 
     await rewind(session, student, second["id"], 60)
     body = await heartbeat(

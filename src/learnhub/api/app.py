@@ -25,6 +25,7 @@ from learnhub.api.routers import (
     learning,
     ops,
     reviews,
+    roster,
     tutor,
     users,
 )
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates: dict[int, str] = {}
     # Every (path pattern, methods) served, for the `Allow` header of a 405.
     methods_by_path: list[tuple[re.Pattern[str], frozenset[str]]] = []
-    areas = (auth, users, courses, content, learning, reviews, attempts, tutor, audit)
+    areas = (auth, users, courses, content, learning, roster, reviews, attempts, tutor, audit)
     routers = [(ops.router, ""), *((r, "") for r in web.routers())]
     routers += [(r.router, API_PREFIX) for r in areas]
     for router, prefix in routers:

@@ -90,3 +90,22 @@ def played_segment(start: float, end: float, duration: float) -> Segment:
     if start >= duration:
         raise InvalidValue("a played segment starts after the video ends")
     return start, min(end, duration)
+
+
+def resume_index(completed: Sequence[bool], touched_at: Sequence[datetime | None]) -> int | None:
+    """Where a learner picks a course up again, as an index into its videos in outline order
+    (`completed` and `touched_at`, the last heartbeat, per video): the video touched most
+    recently, unless it is completed, then the next unfinished one after it in outline order
+    (else the first unfinished one before it). With every video completed, the last touched
+    one (to watch again); None when no video was ever touched."""
+    touched = [i for i, at in enumerate(touched_at) if at is not None]
+    if not touched:
+        return None
+    latest = max(touched, key=lambda i: (touched_at[i], i))
+    if not completed[latest]:
+        return latest
+    unfinished = [i for i, done in enumerate(completed) if not done]
+    after = [i for i in unfinished if i > latest]
+    if after:
+        return after[0]
+    return unfinished[0] if unfinished else latest

@@ -24,6 +24,7 @@ from learnhub.ops.plans import Issued, PlanRepository, ReportSampleRepository
 from learnhub.ops.plans import ReportSamples as Samples
 from learnhub.repositories.audit import AuditLogRepository
 from learnhub.repositories.course import CATALOG_SORTS
+from learnhub.repositories.course_progress import CourseProgressRepository
 from learnhub.repositories.filters import CursorPagination, encode_cursor
 from learnhub.repositories.learning import (
     CourseCounterRepository,
@@ -171,8 +172,15 @@ async def _video_progress(uow: AbstractUnitOfWork, s: Samples) -> str | None:
     return None if s.progress_user_id else _unknown("video progress")
 
 
-async def _resume_point(uow: AbstractUnitOfWork, s: Samples) -> str | None:
-    await uow.repo(ProgressRepository).latest_in_course(
+async def _outline_videos(uow: AbstractUnitOfWork, s: Samples) -> str | None:
+    await uow.repo(CourseProgressRepository).videos(
+        s.progress_user_id or uuid.uuid4(), s.progress_course_id or uuid.uuid4()
+    )
+    return None if s.progress_user_id else _unknown("video progress")
+
+
+async def _outline_quizzes(uow: AbstractUnitOfWork, s: Samples) -> str | None:
+    await uow.repo(CourseProgressRepository).quizzes(
         s.progress_user_id or uuid.uuid4(), s.progress_course_id or uuid.uuid4()
     )
     return None if s.progress_user_id else _unknown("video progress")
@@ -266,10 +274,16 @@ def hot_queries() -> list[HotQuery]:
             "video progress of a learner", "video_progress", ("video_progress",), _video_progress
         ),
         HotQuery(
-            "course progress: resume point",
-            "video_progress",
-            ("video_progress", "videos"),
-            _resume_point,
+            "course progress: videos in outline",
+            "videos",
+            ("videos", "sections", "video_progress"),
+            _outline_videos,
+        ),
+        HotQuery(
+            "course progress: quizzes in outline",
+            "quizzes",
+            ("quizzes", "sections", "quiz_attempts"),
+            _outline_quizzes,
         ),
         HotQuery("course progress: item totals", "videos", ("videos", "quizzes"), _course_items),
         HotQuery("course history (audit)", "audit_log", ("audit_log",), _course_history),

@@ -172,18 +172,6 @@ class ProgressRepository(BaseRepository[VideoProgress]):
         )
         return result.scalar_one_or_none()
 
-    async def latest_in_course(
-        self, user_id: uuid.UUID, course_id: uuid.UUID
-    ) -> VideoProgress | None:
-        result = await self.session.execute(
-            select(VideoProgress)
-            .join(Video, Video.id == VideoProgress.video_id)
-            .where(VideoProgress.user_id == user_id, VideoProgress.course_id == course_id)
-            .order_by(VideoProgress.last_heartbeat_at.desc(), VideoProgress.id.desc())
-            .limit(1)
-        )
-        return result.scalar_one_or_none()
-
     async def get_or_create_many(
         self,
         user_id: uuid.UUID,

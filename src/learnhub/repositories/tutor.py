@@ -15,11 +15,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from learnhub.db.session import AUDITED_BULK
-from learnhub.db.soft_delete import INCLUDE_DELETED, including_deleted
-from learnhub.models.course import Section, Video
+from learnhub.db.soft_delete import INCLUDE_DELETED, including_deleted, live
+from learnhub.models.course import Course, Section, Video
 from learnhub.models.learning import TutorConversation, TutorMessage, TutorUsage
+from learnhub.models.types import UTCDateTime
 from learnhub.repositories.base import BaseRepository
-from learnhub.repositories.filters import Sort
+from learnhub.repositories.filters import CursorPagination, Page, Sort
+from learnhub.repositories.pages import keyset_page
+
+# A conversation's latest activity: its last message, or its start when it has none.
+LAST_ACTIVITY = func.coalesce(
+    TutorConversation.last_message_at, TutorConversation.created_at, type_=UTCDateTime()
+).label("last_activity_at")
+RECENT = Sort("recent", LAST_ACTIVITY, descending=True, value_type=datetime)
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSummary:
+    """One of a learner's conversations as their list shows it."""
+
+    id: uuid.UUID
+    course_id: uuid.UUID
+    course_title: str
+    video_id: uuid.UUID | None
+    created_at: datetime
+    last_message_at: datetime | None
+    message_count: int
+    last_activity_at: datetime
 
 
 class ConversationRepository(BaseRepository[TutorConversation]):
@@ -27,6 +49,39 @@ class ConversationRepository(BaseRepository[TutorConversation]):
     sorts: ClassVar[Mapping[str, Sort]] = {
         "newest": Sort("newest", TutorConversation.created_at, descending=True)
     }
+
+    async def page_of_user(
+        self, user_id: uuid.UUID, course_id: uuid.UUID | None, pagination: CursorPagination
+    ) -> Page[ConversationSummary]:
+        """A learner's live conversations on live courses, latest activity first, in one
+        statement: the course's title by a join, the message count by a correlated count on
+        the messages' (conversation_id, created_at) index."""
+        count = (
+            select(func.count())
+            .where(TutorMessage.conversation_id == TutorConversation.id, live(TutorMessage))
+            .scalar_subquery()
+        )
+        stmt = (
+            select(
+                TutorConversation.id,
+                TutorConversation.course_id,
+                Course.title,
+                TutorConversation.video_id,
+                TutorConversation.created_at,
+                TutorConversation.last_message_at,
+                count,
+                LAST_ACTIVITY,
+            )
+            .join(Course, (Course.id == TutorConversation.course_id) & live(Course))
+            .where(TutorConversation.user_id == user_id, live(TutorConversation))
+        )
+        if course_id is not None:
+            stmt = stmt.where(TutorConversation.course_id == course_id)
+        page = await keyset_page(
+            self.session, stmt, RECENT, TutorConversation.id, pagination, rows=True
+        )
+        items = [ConversationSummary(*row) for row in page.items]
+        return Page(items=items, next_cursor=page.next_cursor)
 
     async def idle_since(self, cutoff: datetime) -> list[uuid.UUID]:
         """Conversations with no message since `cutoff` (or none at all, created before it)."""

@@ -35,7 +35,7 @@ from learnhub.repositories.course import (
     VideoRepository,
 )
 from learnhub.repositories.course_catalog import CatalogCard
-from learnhub.repositories.filters import CursorPagination, Eq, Filter, Page, Range
+from learnhub.repositories.filters import CursorPagination, Eq, Filter, IsNull, Page, Range
 from learnhub.services.base import BaseService
 from learnhub.services.course_access import (
     AUTHOR,
@@ -146,6 +146,18 @@ class CourseService(BaseService):
             raise NotAuthenticated("log in to list your own courses")
         principal.require(AUTHOR)
         return await self.uow.repo(CourseRepository).by_instructor(principal.user_id, pagination)
+
+    async def deleted(
+        self, principal: Principal | None, pagination: CursorPagination
+    ) -> Page[Course]:
+        """Soft-deleted courses, most recently created first: administrators (courses:manage)
+        find one to restore; anyone else is refused (401 anonymous, 403 others)."""
+        if principal is None:
+            raise NotAuthenticated("log in to list deleted courses")
+        principal.require(MANAGE)
+        return await self.uow.repo(CourseRepository).get_all(
+            [IsNull(Course.deleted_at, is_null=False)], pagination, "created", include_deleted=True
+        )
 
     async def view(self, principal: Principal | None, course_id: uuid.UUID) -> CourseView:
         """The course page and how much of it the caller may see."""

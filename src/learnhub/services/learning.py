@@ -65,22 +65,6 @@ class Heartbeat:
 
 
 @dataclass(frozen=True, slots=True)
-class CourseProgress:
-    course_id: uuid.UUID
-    completed_items: int
-    total_items: int
-    completed: bool
-    resume_video_id: uuid.UUID | None
-    resume_position_seconds: float | None
-
-    @property
-    def percent(self) -> float:
-        if self.total_items == 0:
-            return 0.0
-        return round(100.0 * min(self.completed_items, self.total_items) / self.total_items, 1)
-
-
-@dataclass(frozen=True, slots=True)
 class EnrollmentView:
     """One of the learner's enrolments as they list it. A soft-deleted course stays in the
     list, unavailable: its summary is what it was, and it has no progress to show."""
@@ -354,23 +338,3 @@ class ProgressService(BaseService):
                 user_id, "course_completed", subject_type="course", subject_id=course_id
             )
         return bool(changed)
-
-    async def course_progress(self, principal: Principal, course_id: uuid.UUID) -> CourseProgress:
-        enrollment = await EnrollmentService(self.uow).require(principal.user_id, course_id)
-        # A soft-deleted course is unavailable to its learners (their enrolment list says so).
-        if await self.uow.repo(CourseRepository).get_by_id(course_id) is None:
-            raise NotFound("Course", course_id)
-        totals = await self.uow.repo(CourseCounterRepository).item_totals([course_id])
-        latest = await self.uow.repo(ProgressRepository).latest_in_course(
-            principal.user_id, course_id
-        )
-        return CourseProgress(
-            course_id=course_id,
-            completed_items=min(
-                enrollment.completed_videos + enrollment.passed_quizzes, totals[course_id]
-            ),
-            total_items=totals[course_id],
-            completed=enrollment.status == EnrollmentStatus.COMPLETED,
-            resume_video_id=latest.video_id if latest else None,
-            resume_position_seconds=latest.position_seconds if latest else None,
-        )

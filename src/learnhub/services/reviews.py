@@ -6,13 +6,19 @@ import uuid
 from dataclasses import dataclass
 
 from learnhub.domain.enums import CourseStatus, ReviewStatus
-from learnhub.domain.errors import Conflict, InvalidValue, NotFound, PermissionDenied
+from learnhub.domain.errors import (
+    Conflict,
+    InvalidValue,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
 from learnhub.domain.permissions import COURSES_MANAGE, REVIEWS_MODERATE
 from learnhub.domain.principal import Principal
 from learnhub.events.events import ReviewPosted
 from learnhub.models.learning import Review
 from learnhub.repositories.course import CourseRepository
-from learnhub.repositories.filters import CursorPagination, Eq, Page
+from learnhub.repositories.filters import CursorPagination, Eq, IsNull, Page
 from learnhub.repositories.learning import CourseRatingRepository, ReviewRepository
 from learnhub.services.activity import ActivityService
 from learnhub.services.base import BaseService
@@ -103,6 +109,23 @@ class ReviewService(BaseService):
             [Eq(Review.course_id, course_id), Eq(Review.status, ReviewStatus.PUBLISHED)],
             pagination,
             "newest",
+        )
+
+    async def deleted_for_course(
+        self, principal: Principal | None, course_id: uuid.UUID, pagination: CursorPagination
+    ) -> Page[Review]:
+        """The course's soft-deleted reviews, newest first, for administrators
+        (courses:manage) to find one to restore; 401 without a login, 403 for others."""
+        if principal is None:
+            raise NotAuthenticated("log in to list deleted reviews")
+        principal.require(MANAGE)
+        if await self.uow.repo(CourseRepository).get_by_id(course_id) is None:
+            raise NotFound("Course", course_id)
+        return await self.uow.repo(ReviewRepository).get_all(
+            [Eq(Review.course_id, course_id), IsNull(Review.deleted_at, is_null=False)],
+            pagination,
+            "newest",
+            include_deleted=True,
         )
 
     async def update(

@@ -29,8 +29,10 @@ from learnhub.domain.principal import Principal
 from learnhub.models.course import Course
 from learnhub.models.learning import TutorCitation, TutorConversation, TutorMessage
 from learnhub.repositories.course import CourseRepository, VideoRepository
+from learnhub.repositories.filters import CursorPagination, Page
 from learnhub.repositories.tutor import (
     ConversationRepository,
+    ConversationSummary,
     CourseMaterialRepository,
     MessageRepository,
     TutorUsageRepository,
@@ -130,6 +132,16 @@ class TutorService(BaseService):
         conversation = await self._own(principal, conversation_id)
         messages = await self.uow.repo(MessageRepository).in_conversation(conversation.id)
         return conversation, messages
+
+    async def mine(
+        self, principal: Principal, course_id: uuid.UUID | None, pagination: CursorPagination
+    ) -> Page[ConversationSummary]:
+        """The caller's own conversations, latest activity first (optionally about one
+        course). Every signed-in account may list its own; conversations about a deleted
+        course are left out, as that course is unavailable to its learners."""
+        return await self.uow.repo(ConversationRepository).page_of_user(
+            principal.user_id, course_id, pagination
+        )
 
     async def ask(self, principal: Principal, conversation_id: uuid.UUID, content: str) -> Exchange:
         """Ask the tutor: the question and its answer, stored."""

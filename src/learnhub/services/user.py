@@ -45,7 +45,15 @@ from learnhub.models.user import (
 from learnhub.repositories.attempts import AttemptRepository
 from learnhub.repositories.audit import AuditErasure
 from learnhub.repositories.base import BaseRepository
-from learnhub.repositories.filters import CursorPagination, Eq, Filter, In, Page, Search
+from learnhub.repositories.filters import (
+    CursorPagination,
+    Eq,
+    Filter,
+    In,
+    IsNull,
+    Page,
+    Search,
+)
 from learnhub.repositories.learning import (
     CourseCounterRepository,
     CourseRatingRepository,
@@ -98,9 +106,13 @@ class UserQuery:
     q: str | None = None
     sort: str | None = None
     role: str | None = None
+    # The soft-deleted accounts instead of the live ones (to find one to restore).
+    deleted_only: bool = False
 
     def filters(self) -> list[Filter]:
         filters: list[Filter] = []
+        if self.deleted_only:
+            filters.append(IsNull(User.deleted_at, is_null=False))
         if self.status is not None:
             filters.append(Eq(User.status, self.status))
         if self.role is not None:
@@ -218,7 +230,9 @@ class UserAdminService(BaseService):
         self.admin = admin
 
     async def search(self, query: UserQuery, pagination: CursorPagination) -> Page[User]:
-        return await self.uow.repo(UserRepository).get_all(query.filters(), pagination, query.sort)
+        return await self.uow.repo(UserRepository).get_all(
+            query.filters(), pagination, query.sort, include_deleted=query.deleted_only
+        )
 
     async def get(self, user_id: uuid.UUID, *, include_deleted: bool = False) -> User:
         return await self.uow.repo(UserRepository).get(user_id, include_deleted=include_deleted)

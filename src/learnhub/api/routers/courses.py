@@ -22,7 +22,13 @@ from learnhub.api.deps import (
 )
 from learnhub.api.schemas import examples as ex
 from learnhub.api.schemas.audit import AuditEntryOut
-from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, Cursor, PageOut
+from learnhub.api.schemas.common import (
+    NO_CONTROL_PATTERN,
+    PROBLEM_RESPONSES,
+    Cursor,
+    Deleted,
+    PageOut,
+)
 from learnhub.api.schemas.courses import (
     CourseDetailOut,
     CourseIn,
@@ -104,12 +110,20 @@ async def catalog(
         ),
     ] = None,
     mine: Annotated[bool, Query(description="the caller's own courses, drafts included")] = False,
+    deleted: Deleted = "exclude",
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Response:
-    """Published courses, public. `mine=true` lists the calling instructor's own courses."""
+    """Published courses, public. `mine=true` lists the calling instructor's own courses.
+    `deleted=only` lists soft-deleted courses, newest first, for administrators (403 for
+    anyone else, 401 without a login); the catalog's filters do not apply to it."""
     service = CourseService(uow)
     pagination = CursorPagination(limit, cursor)
+    if deleted == "only":
+        gone = await service.deleted(caller, pagination)
+        items = [CourseOut.of(c) for c in gone.items]
+        gone_page = PageOut[CourseOut](items=items, next_cursor=gone.next_cursor)
+        return Response(gone_page.model_dump_json(), media_type=JSON)
     if mine:
         page = await service.mine(caller, pagination)
         items = [CourseOut.of(c) for c in page.items]

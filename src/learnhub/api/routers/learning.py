@@ -17,9 +17,12 @@ from learnhub.api.schemas.learning import (
     ProgressIn,
     ProgressListOut,
     ProgressOut,
+    QuizProgressItem,
     ResumeOut,
+    VideoProgressItem,
 )
 from learnhub.repositories.filters import CursorPagination
+from learnhub.services.course_progress import CourseProgressService
 from learnhub.services.learning import EnrollmentService, Heartbeat, ProgressService
 
 router = APIRouter(tags=["learning"], responses=PROBLEM_RESPONSES)
@@ -107,10 +110,12 @@ async def post_heartbeats(
 
 
 @router.get("/courses/{course_id}/progress", summary="Read my progress in a course")
-async def get_course_progress(
-    course_id: uuid.UUID, caller: Caller, uow: Uow, request: Request
-) -> CourseProgressOut:
-    p = await progress_service(request, uow).course_progress(caller, course_id)
+async def get_course_progress(course_id: uuid.UUID, caller: Caller, uow: Uow) -> CourseProgressOut:
+    """The caller's progress in a course they are enrolled in: totals, the resume point (the
+    video touched most recently, unless it is completed: then the next unfinished video in
+    outline order, else the first unfinished one; with all done, the last touched), and every
+    video's and quiz's state in outline order."""
+    p = await CourseProgressService(uow).course_progress(caller, course_id)
     resume = (
         ResumeOut(video_id=p.resume_video_id, position_seconds=p.resume_position_seconds or 0.0)
         if p.resume_video_id
@@ -123,4 +128,23 @@ async def get_course_progress(
         percent=p.percent,
         resume=resume,
         completed=p.completed,
+        videos=[
+            VideoProgressItem(
+                video_id=v.video_id,
+                section_id=v.section_id,
+                title=v.title,
+                duration_seconds=v.duration_seconds,
+                position_seconds=v.position_seconds,
+                watched_seconds=v.watched_seconds,
+                percent=v.percent,
+                completed=v.completed,
+            )
+            for v in p.videos
+        ],
+        quizzes=[
+            QuizProgressItem(
+                quiz_id=q.quiz_id, section_id=q.section_id, title=q.title, passed=q.passed
+            )
+            for q in p.quizzes
+        ],
     )

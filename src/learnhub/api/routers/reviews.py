@@ -16,7 +16,7 @@ from learnhub.api.deps import (
     set_etag,
     versioned,
 )
-from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut
+from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, Deleted, PageOut
 from learnhub.api.schemas.reviews import ReviewIn, ReviewOut, ReviewPatch
 from learnhub.models.learning import Review
 from learnhub.repositories.filters import CursorPagination
@@ -47,12 +47,18 @@ async def post_review(
 async def list_reviews(
     course_id: uuid.UUID,
     uow: Uow,
-    _caller: MaybeCaller,  # no login needed, but a dead token is still refused
+    caller: MaybeCaller,  # no login needed, but a dead token is still refused
+    deleted: Deleted = "exclude",
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> PageOut[ReviewOut]:
-    """The course's published reviews, newest first (public)."""
-    page = await ReviewService(uow).for_course(course_id, CursorPagination(limit, cursor))
+    """The course's published reviews, newest first (public). `deleted=only` lists its
+    soft-deleted reviews instead, for administrators (401 without a login, 403 others)."""
+    service, pagination = ReviewService(uow), CursorPagination(limit, cursor)
+    if deleted == "only":
+        page = await service.deleted_for_course(caller, course_id, pagination)
+    else:
+        page = await service.for_course(course_id, pagination)
     return PageOut(items=[ReviewOut.of(r) for r in page.items], next_cursor=page.next_cursor)
 
 

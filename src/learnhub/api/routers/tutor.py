@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 
-from learnhub.api.deps import Caller, Uow
-from learnhub.api.schemas.common import PROBLEM_RESPONSES, Problem
+from learnhub.api.deps import Caller, KnownQueryOnly, Limit, Uow
+from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut, Problem
 from learnhub.api.schemas.tutor import (
+    ConversationCourse,
     ConversationIn,
     ConversationOut,
+    ConversationSummaryOut,
     ExchangeOut,
     MessageIn,
     MessageOut,
 )
 from learnhub.db.uow import UnitOfWork
 from learnhub.models.learning import TutorMessage
+from learnhub.repositories.filters import CursorPagination
 from learnhub.services.tutor import TutorService
 
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
@@ -54,6 +57,42 @@ async def start_conversation(
         last_message_at=None,
         messages=[],
     )
+
+
+@router.get(
+    "/users/me/conversations",
+    summary="List my tutor conversations",
+    dependencies=[KnownQueryOnly],
+)
+async def my_conversations(
+    caller: Caller,
+    uow: Uow,
+    request: Request,
+    course_id: Annotated[
+        uuid.UUID | None, Query(description="only the conversations about this course")
+    ] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> PageOut[ConversationSummaryOut]:
+    """The caller's own conversations with the tutor, latest activity (last message, else
+    start) first, with each one's course and message count. Conversations about a deleted
+    course are not listed."""
+    page = await tutor_service(request, uow).mine(
+        caller, course_id, CursorPagination(limit, cursor)
+    )
+    items = [
+        ConversationSummaryOut(
+            id=c.id,
+            course=ConversationCourse(id=c.course_id, title=c.course_title),
+            video_id=c.video_id,
+            created_at=c.created_at,
+            last_message_at=c.last_message_at,
+            last_activity_at=c.last_activity_at,
+            message_count=c.message_count,
+        )
+        for c in page.items
+    ]
+    return PageOut(items=items, next_cursor=page.next_cursor)
 
 
 @router.get("/conversations/{conversation_id}", summary="Read a tutor conversation")

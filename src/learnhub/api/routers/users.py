@@ -19,7 +19,13 @@ from learnhub.api.deps import (
     set_etag,
     versioned,
 )
-from learnhub.api.schemas.common import NO_CONTROL_PATTERN, PROBLEM_RESPONSES, Cursor, PageOut
+from learnhub.api.schemas.common import (
+    NO_CONTROL_PATTERN,
+    PROBLEM_RESPONSES,
+    Cursor,
+    Deleted,
+    PageOut,
+)
 from learnhub.api.schemas.examples import EXPORT, json_example
 from learnhub.api.schemas.privacy import export_document
 from learnhub.api.schemas.users import (
@@ -141,8 +147,11 @@ async def list_users(
         str | None,
         Query(pattern="^[a-z_]{1,50}$", description="Only accounts holding this role."),
     ] = None,
+    deleted: Deleted = "exclude",
 ) -> PageOut[AdminUserOut]:
-    query = UserQuery(status=status_, q=q, sort=sort, role=role)
+    """Accounts, newest first (or by email). `deleted=only` lists the soft-deleted accounts
+    instead, with the other filters, to find one to restore."""
+    query = UserQuery(status=status_, q=q, sort=sort, role=role, deleted_only=deleted == "only")
     page = await admin.search(query, CursorPagination(limit, cursor))
     return PageOut(items=[AdminUserOut.of(u) for u in page.items], next_cursor=page.next_cursor)
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -21,6 +21,12 @@ NO_CONTROL_PATTERN = rf"^[^{_CONTROL_CLASS}]*$"
 WORDS_PATTERN = rf"^[^{_CONTROL_CLASS}]*[^\s{_CONTROL_CLASS}][^{_CONTROL_CLASS}]*$"
 # A list's `cursor` query parameter, as `next_cursor` gave it.
 Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH, pattern=NO_CONTROL_PATTERN)]
+# Admin lists of soft-deleted rows (to find what to restore): `only` lists the deleted rows
+# instead of the live ones; `exclude` (the default) is the live list.
+Deleted = Annotated[
+    Literal["exclude", "only"],
+    Query(description="`only`: the soft-deleted rows instead (administrators only)"),
+]
 
 # Free text: the pattern is declared in the OpenAPI document and enforced by validation.
 Text = Annotated[str, Field(pattern=NO_CONTROL_PATTERN)]

@@ -100,6 +100,52 @@ class ResumeOut(Output):
     position_seconds: float
 
 
+VIDEO_PROGRESS_ITEM = {
+    "video_id": ex.VIDEO_ID,
+    "section_id": ex.SECTION_ID,
+    "title": "Why async?",
+    "duration_seconds": 600,
+    "position_seconds": 312.5,
+    "watched_seconds": 300.0,
+    "percent": 50.0,
+    "completed": False,
+}
+QUIZ_PROGRESS_ITEM = {
+    "quiz_id": ex.QUIZ_ID,
+    "section_id": ex.SECTION_ID,
+    "title": "Check yourself",
+    "passed": False,
+}
+
+
+class VideoProgressItem(Output):
+    """One video of the course in outline order with the caller's progress in it (zeros
+    when never played)."""
+
+    model_config = example(VIDEO_PROGRESS_ITEM)
+
+    video_id: uuid.UUID
+    section_id: uuid.UUID
+    title: str
+    duration_seconds: int
+    position_seconds: float
+    # credited watch time (see PUT /videos/{id}/progress)
+    watched_seconds: float
+    # watched_seconds of the duration, 0 to 100
+    percent: float
+    completed: bool
+
+
+class QuizProgressItem(Output):
+    model_config = example(QUIZ_PROGRESS_ITEM)
+
+    quiz_id: uuid.UUID
+    section_id: uuid.UUID
+    title: str
+    # whether any of the caller's attempts passed
+    passed: bool
+
+
 class CourseProgressOut(Output):
     model_config = example(
         {
@@ -109,6 +155,8 @@ class CourseProgressOut(Output):
             "percent": 40.0,
             "resume": {"video_id": ex.VIDEO_ID, "position_seconds": 312.5},
             "completed": False,
+            "videos": [VIDEO_PROGRESS_ITEM],
+            "quizzes": [QUIZ_PROGRESS_ITEM],
         }
     )
 
@@ -116,5 +164,45 @@ class CourseProgressOut(Output):
     completed_items: int
     total_items: int
     percent: float
+    # The video touched most recently, unless completed: then the next unfinished one in
+    # outline order. null before any video was played.
     resume: ResumeOut | None
     completed: bool
+    # The course's videos and quizzes in outline order.
+    videos: list[VideoProgressItem]
+    quizzes: list[QuizProgressItem]
+
+
+class RosterUser(Output):
+    model_config = example({"id": ex.USER_ID, "display_name": "Ada", "email": None})
+
+    id: uuid.UUID
+    display_name: str
+    # Administrators only; null for the course's instructor (a learner's address is not
+    # theirs to see).
+    email: str | None
+
+
+class RosterEntryOut(Output):
+    """One learner of the course, as its instructor sees them."""
+
+    model_config = example(
+        {
+            "enrollment_id": ex.ENROLLMENT_ID,
+            "user": {"id": ex.USER_ID, "display_name": "Ada", "email": None},
+            "status": "active",
+            "enrolled_at": ex.CREATED,
+            "completed_at": None,
+            "percent": 40.0,
+            "last_activity_at": ex.UPDATED,
+        }
+    )
+
+    enrollment_id: uuid.UUID
+    user: RosterUser
+    status: EnrollmentStatus
+    enrolled_at: datetime
+    completed_at: datetime | None
+    percent: float
+    # the learner's last heartbeat in the course, or their enrolment when later
+    last_activity_at: datetime

@@ -71,3 +71,37 @@ class ConversationOut(Output):
     created_at: datetime
     last_message_at: datetime | None
     messages: list[MessageOut]
+
+
+class ConversationCourse(Output):
+    model_config = example({"id": ex.COURSE_ID, "title": "Data visualisation"})
+
+    id: uuid.UUID
+    title: str
+
+
+class ConversationSummaryOut(Output):
+    """One of the caller's conversations in their list (the messages are read with
+    `GET /conversations/{id}`)."""
+
+    model_config = example(
+        {
+            "id": ex.CONVERSATION_ID,
+            "course": {"id": ex.COURSE_ID, "title": "Data visualisation"},
+            "video_id": ex.VIDEO_ID,
+            "created_at": ex.UPDATED,
+            "last_message_at": ex.UPDATED,
+            "last_activity_at": ex.UPDATED,
+            "message_count": 2,
+        }
+    )
+
+    id: uuid.UUID
+    course: ConversationCourse
+    video_id: uuid.UUID | None
+    created_at: datetime
+    # null before the first question
+    last_message_at: datetime | None
+    # the last message's time, or the start's: the list's order, newest first
+    last_activity_at: datetime
+    message_count: int

@@ -62,4 +62,13 @@ class Enrollment(VersionedModel):
         ),
         Index("ix_enrollments_user_id", "user_id"),
         Index("ix_enrollments_course_id", "course_id"),
+        # A course's roster, newest first, in keyset pages: one range of this index per page.
+        Index(
+            "ix_enrollments_course_enrolled_live",
+            "course_id",
+            "enrolled_at",
+            "id",
+            postgresql_where=NOT_DELETED,
+            sqlite_where=NOT_DELETED,
+        ),
     )
