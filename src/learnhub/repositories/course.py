@@ -142,8 +142,14 @@ class CourseRepository(BaseRepository[Course]):
         return self.session.get_bind().dialect.name
 
     def _select(self) -> Select[Course]:
-        # A catalog card shows tags and objectives: one extra query each per page.
-        return select(Course).options(selectinload(Course.tags), selectinload(Course.objectives))
+        # A course card shows tags and objectives (one extra query each per page) and its
+        # instructor's name (joined into the page's own statement; a deleted instructor
+        # stays nameless).
+        return select(Course).options(
+            joinedload(Course.instructor.and_(live(User))),
+            selectinload(Course.tags),
+            selectinload(Course.objectives),
+        )
 
     def detail_options(self, *, with_keys: bool) -> list[Any]:
         """Everything the course page shows, in one query per level (never N+1); the
@@ -190,11 +196,7 @@ class CourseRepository(BaseRepository[Course]):
     ) -> Page[Course]:
         """An instructor's own courses (drafts included), newest first, with the
         instructor's name joined in."""
-        stmt = (
-            self._select()
-            .options(joinedload(Course.instructor.and_(live(User))))
-            .where(Course.instructor_id == instructor_id)
-        )
+        stmt = self._select().where(Course.instructor_id == instructor_id)
         return await keyset_page(self.session, stmt, self._sort("created"), Course.id, pagination)
 
     async def slug_taken(self, slug: str) -> bool:
