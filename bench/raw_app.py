@@ -27,12 +27,13 @@ SELECT c.id, c.slug, c.title, c.description, c.price_amount, c.price_currency, c
        c.status, c.instructor_id, c.rating, c.rating_count, c.rating_1_count,
        c.rating_2_count, c.rating_3_count, c.rating_4_count, c.rating_5_count,
        c.enrollment_count, c.version, c.created_at, c.updated_at, c.published_at,
-       c.tutor_enabled,
+       c.tutor_enabled, u.display_name AS instructor_name,
        ARRAY(SELECT t.name FROM course_tags ct JOIN tags t ON t.id = ct.tag_id
              WHERE ct.course_id = c.id AND t.deleted_at IS NULL ORDER BY t.name) AS tags,
        ARRAY(SELECT o.text FROM course_objectives o
              WHERE o.course_id = c.id AND o.deleted_at IS NULL ORDER BY o.position) AS objectives
 FROM courses c
+LEFT JOIN users u ON u.id = c.instructor_id AND u.deleted_at IS NULL
 WHERE c.status = 'published' AND c.deleted_at IS NULL
 ORDER BY c.rating DESC, c.id DESC
 LIMIT $1
@@ -53,6 +54,7 @@ def _course(row: asyncpg.Record) -> dict[str, Any]:
         "difficulty": row["difficulty"],
         "status": row["status"],
         "instructor_id": str(row["instructor_id"]),
+        "instructor": {"id": str(row["instructor_id"]), "display_name": row["instructor_name"]},
         "rating": float(row["rating"]),
         "rating_count": row["rating_count"],
         "rating_histogram": {str(s): row[f"rating_{s}_count"] for s in range(1, 6)},

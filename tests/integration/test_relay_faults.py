@@ -291,7 +291,12 @@ async def test_broker_stopped_mid_run_relay_backs_off_and_resumes(
             broker.stop()  # mid-run
             stopped = time.monotonic()
             await asyncio.sleep(down_for)
-            unpublished_while_down, failures_while_down = await outbox_state(engine)
+            # A publish fails only when its ack times out: on a loaded machine that can take
+            # longer than `down_for`, so wait (bounded) for the first recorded failure.
+            noticed_by = stopped + 30
+            while (state := await outbox_state(engine))[1] < 1 and time.monotonic() < noticed_by:
+                await asyncio.sleep(0.1)
+            unpublished_while_down, failures_while_down = state
             down = time.monotonic() - stopped
             assert unpublished_while_down > 0
             assert failures_while_down >= 1  # the relay noticed the broker was gone
