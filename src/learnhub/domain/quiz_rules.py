@@ -84,3 +84,9 @@ def score_of(correct: Sequence[bool]) -> Decimal:
         return Decimal(0).quantize(Decimal("0.01"))
     score = Decimal(100 * sum(correct)) / len(correct)
     return score.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def attempts_allowed(max_attempts: int | None, extra_attempts: int) -> int | None:
+    """Attempts a learner may make at a quiz in all: its limit plus the extra attempts granted
+    to them; None when the quiz has no limit."""
+    return None if max_attempts is None else max_attempts + extra_attempts

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from learnhub.domain.errors import InvalidValue, NotFound
 from learnhub.domain.principal import Principal
+from learnhub.domain.quiz_rules import attempts_allowed
 from learnhub.models.course import Quiz
 from learnhub.models.learning import QuizAttemptGrant
 from learnhub.repositories.attempts import AttemptRepository, GrantRepository
@@ -28,9 +29,7 @@ class GrantView:
     @property
     def allowed(self) -> int | None:
         """Attempts the learner may make in all; None when the quiz has no limit."""
-        if self.quiz.max_attempts is None:
-            return None
-        return self.quiz.max_attempts + self.grant.extra_attempts
+        return attempts_allowed(self.quiz.max_attempts, self.grant.extra_attempts)
 
 
 class AttemptGrantService(BaseService):

@@ -8,12 +8,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from learnhub.domain.enums import AttemptState, CourseStatus
+from learnhub.domain.enums import AttemptState
 from learnhub.domain.errors import NotFound
 from learnhub.domain.principal import Principal
-from learnhub.models.course import Quiz, QuizOption, QuizQuestion
+from learnhub.models.course import QuizOption, QuizQuestion
 from learnhub.models.learning import QuizAttempt
-from learnhub.repositories.attempts import AttemptRepository, GrantRepository, StoredAnswer
+from learnhub.repositories.attempts import AttemptRepository, StoredAnswer
 from learnhub.repositories.course import CourseRepository, QuizRepository
 from learnhub.repositories.filters import CursorPagination, Eq, Page
 from learnhub.services.base import BaseService
@@ -79,28 +79,19 @@ class AttemptReadService(BaseService):
         limit plus extra attempts granted, minus every attempt made). An open attempt past its
         deadline is closed first, as on any read."""
         principal.require(PARTICIPATE)
-        quiz = await self._listed_quiz(quiz_id)
+        taking = QuizAttemptService(self.uow)
+        quiz = await taking.visible_quiz(quiz_id, with_questions=False)
         attempts = self.uow.repo(AttemptRepository)
         open_attempt = await attempts.open_for(principal.user_id, quiz.id, lock=False)
         if open_attempt is not None:
-            await QuizAttemptService(self.uow).close_if_overdue(open_attempt)
+            await taking.close_if_overdue(open_attempt)
         page = await attempts.get_all(
             [Eq(QuizAttempt.user_id, principal.user_id), Eq(QuizAttempt.quiz_id, quiz.id)],
             pagination,
             "newest",
         )
         remaining = None
-        if quiz.max_attempts is not None:
-            used = await attempts.count_for(principal.user_id, quiz.id)
-            extra = await self.uow.repo(GrantRepository).extra_for(quiz.id, principal.user_id)
-            remaining = max(0, quiz.max_attempts + extra - used)
+        allowed = await taking.allowed_attempts(quiz, principal.user_id)
+        if allowed is not None:
+            remaining = max(0, allowed - await attempts.count_for(principal.user_id, quiz.id))
         return AttemptList(page, remaining)
-
-    async def _listed_quiz(self, quiz_id: uuid.UUID) -> Quiz:
-        quiz = await self.uow.repo(QuizRepository).get_by_id(quiz_id)
-        if quiz is None:
-            raise NotFound("Quiz", quiz_id)
-        course = await self.uow.repo(CourseRepository).get_by_id(quiz.course_id)
-        if course is None or course.status == CourseStatus.DRAFT:
-            raise NotFound("Quiz", quiz_id)
-        return quiz

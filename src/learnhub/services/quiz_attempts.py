@@ -17,7 +17,7 @@ from learnhub.domain.enums import AttemptState, CourseStatus, QuestionType
 from learnhub.domain.errors import Conflict, DeadlinePassed, InvalidValue, NotFound
 from learnhub.domain.principal import Principal
 from learnhub.domain.progress import is_open
-from learnhub.domain.quiz_rules import score_of
+from learnhub.domain.quiz_rules import attempts_allowed, score_of
 from learnhub.events.events import QuizAttemptSubmitted
 from learnhub.models.course import Quiz, QuizQuestion
 from learnhub.models.learning import QuizAnswer, QuizAttempt
@@ -75,8 +75,10 @@ def as_answers(stored: Sequence[StoredAnswer]) -> list[AttemptAnswer]:
 
 
 class QuizAttemptService(BaseService):
-    async def _quiz(self, quiz_id: uuid.UUID) -> Quiz:
-        quiz = await self.uow.repo(QuizRepository).get_with_questions(quiz_id)
+    async def visible_quiz(self, quiz_id: uuid.UUID, *, with_questions: bool = True) -> Quiz:
+        """The quiz, if its course is live and not a draft (otherwise 404, as if absent)."""
+        quizzes = self.uow.repo(QuizRepository)
+        quiz = await (quizzes.get_with_questions if with_questions else quizzes.get_by_id)(quiz_id)
         if quiz is None:
             raise NotFound("Quiz", quiz_id)
         course = await self.uow.repo(CourseRepository).get_by_id(quiz.course_id)
@@ -84,12 +86,19 @@ class QuizAttemptService(BaseService):
             raise NotFound("Quiz", quiz_id)
         return quiz
 
+    async def allowed_attempts(self, quiz: Quiz, user_id: uuid.UUID) -> int | None:
+        """The attempts the learner may make at the quiz in all (None: no limit)."""
+        if quiz.max_attempts is None:
+            return None
+        extra = await self.uow.repo(GrantRepository).extra_for(quiz.id, user_id)
+        return attempts_allowed(quiz.max_attempts, extra)
+
     async def start(self, principal: Principal, quiz_id: uuid.UUID) -> tuple[QuizAttempt, Quiz]:
         principal.require(PARTICIPATE)
         # Refused (an open attempt, no attempts left): an expired attempt found on the way
         # was closed as overdue (and graded), and that closure stands.
         self.uow.keep_despite_error(Conflict)
-        quiz = await self._quiz(quiz_id)
+        quiz = await self.visible_quiz(quiz_id)
         # Concurrent starts by one learner queue on the enrolment row, so each sees the
         # attempt the previous one opened (one open attempt, consecutive numbers).
         await EnrollmentService(self.uow).require(principal.user_id, quiz.course_id, lock=True)
@@ -103,10 +112,9 @@ class QuizAttemptService(BaseService):
                 )
             await self._close_overdue(open_attempt, quiz, now)  # closed on read
         used = await attempts.count_for(principal.user_id, quiz.id)
-        if quiz.max_attempts is not None:
-            extra = await self.uow.repo(GrantRepository).extra_for(quiz.id, principal.user_id)
-            if used >= quiz.max_attempts + extra:
-                raise Conflict(f"no attempts left ({quiz.max_attempts + extra} allowed)")
+        allowed = await self.allowed_attempts(quiz, principal.user_id)
+        if allowed is not None and used >= allowed:
+            raise Conflict(f"no attempts left ({allowed} allowed)")
         deadline = (
             now + timedelta(seconds=quiz.time_limit_seconds) if quiz.time_limit_seconds else None
         )
@@ -141,7 +149,7 @@ class QuizAttemptService(BaseService):
             raise NotFound("Attempt", attempt_id)
         if attempt.state != AttemptState.IN_PROGRESS:
             raise Conflict(f"the attempt is already {attempt.state.value}")
-        quiz = await self._quiz(attempt.quiz_id)
+        quiz = await self.visible_quiz(attempt.quiz_id)
         now = utc_now()
         if expired(attempt, now):
             await self._close_overdue(attempt, quiz, now)
