@@ -128,23 +128,6 @@ async def get_course_progress(course_id: uuid.UUID, caller: Caller, uow: Uow) ->
         percent=p.percent,
         resume=resume,
         completed=p.completed,
-        videos=[
-            VideoProgressItem(
-                video_id=v.video_id,
-                section_id=v.section_id,
-                title=v.title,
-                duration_seconds=v.duration_seconds,
-                position_seconds=v.position_seconds,
-                watched_seconds=v.watched_seconds,
-                percent=v.percent,
-                completed=v.completed,
-            )
-            for v in p.videos
-        ],
-        quizzes=[
-            QuizProgressItem(
-                quiz_id=q.quiz_id, section_id=q.section_id, title=q.title, passed=q.passed
-            )
-            for q in p.quizzes
-        ],
+        videos=[VideoProgressItem.model_validate(v) for v in p.videos],
+        quizzes=[QuizProgressItem.model_validate(q) for q in p.quizzes],
     )
