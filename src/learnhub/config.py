@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     log_level: str = "info"
     log_json: bool = True
+    # How long a shared HTTP cache may serve an anonymous catalog or course page without
+    # asking again, and then keep serving it while it revalidates in the background.
+    # Revalidation is exact (the ETag moves with every change the page shows), so these
+    # bound how old a cached page can be, nothing else; 0 and 0 mean: always ask.
+    http_cache_max_age_seconds: int = Field(default=5, ge=0, le=86400)
+    http_cache_stale_while_revalidate_seconds: int = Field(default=30, ge=0, le=86400)
 
     # Tokens. Without a configured secret one is generated once and kept in a file, so
     # several workers and restarts agree on it.

@@ -296,6 +296,22 @@ def etag(version: int, stamp: str | None = None) -> str:
     return f'W/"{version}.{stamp}"' if stamp else f'W/"{version}"'
 
 
+# `If-None-Match` on reads whose route answers it before doing the work (the catalog).
+IfNoneMatch = Annotated[
+    str | None, Header(description="an ETag of this page from an earlier answer, or *")
+]
+# Personalised answers: only the client's own cache keeps them, and asks again every time.
+PRIVATE_CACHE = "private, no-cache"
+
+
+def shared_cache_control(settings: Settings) -> str:
+    """`Cache-Control` of a page that is the same for every anonymous caller: any cache may
+    keep it (`http_cache_*` settings bound for how long before asking again)."""
+    max_age = settings.http_cache_max_age_seconds
+    stale = settings.http_cache_stale_while_revalidate_seconds
+    return f"public, max-age={max_age}, stale-while-revalidate={stale}"
+
+
 def set_etag(response: Response, version: int, stamp: str | None = None) -> None:
     """The `ETag` header of a versioned entity's representation (see `etag`). A reduced view
     of the same version (locked, or without answer keys) carries its name as the stamp, so a

@@ -3,6 +3,7 @@
 from learnhub.models.audit import AuditLog
 from learnhub.models.base import AuditableModel, Base, BaseModel, VersionedModel
 from learnhub.models.course import (
+    CatalogGeneration,
     Course,
     CourseObjective,
     Quiz,
@@ -48,6 +49,7 @@ __all__ = [
     "AuditableModel",
     "Base",
     "BaseModel",
+    "CatalogGeneration",
     "Course",
     "CourseObjective",
     "Enrollment",

@@ -22,9 +22,16 @@ from learnhub.models.course import (
     Tag,
     Video,
 )
+from learnhub.models.course.catalog_generation import CATALOG_GENERATION_ROW, CatalogGeneration
 from learnhub.models.user import User
 from learnhub.repositories.base import BaseRepository
-from learnhub.repositories.course_catalog import CatalogCard, card_of, catalog_select
+from learnhub.repositories.course_catalog import (
+    GENERATION_AT,
+    CatalogCard,
+    CatalogPage,
+    card_of,
+    catalog_select,
+)
 from learnhub.repositories.course_search import Mode, TextSearch, mode_of, search_sort_name
 from learnhub.repositories.filters import (
     CursorPagination,
@@ -79,7 +86,34 @@ class CourseRepository(BaseRepository[Course]):
         pagination: CursorPagination,
         sort: str | None,
         search: str | None = None,
-    ) -> Page[CatalogCard]:
+    ) -> CatalogPage:
+        """`_catalog_page`, with the catalog generation the page was read at. A page with
+        cards carries it in its own rows (one snapshot); an empty page has no row to carry
+        it, so the generation is read first and the page again after it: what it shows is
+        then at least as new as the generation it is tagged with (a validator may only ever
+        be older than its page, never newer, or a 304 could hide a change)."""
+        page = await self._catalog_page(filters, pagination, sort, search)
+        if page.items:
+            return page
+        generation = await self.catalog_generation()
+        again = await self._catalog_page(filters, pagination, sort, search)
+        return again if again.items else replace(again, generation=generation)
+
+    async def catalog_generation(self) -> int:
+        """The catalog's generation now (models/course/catalog_generation.py)."""
+        stmt = select(CatalogGeneration.generation).where(
+            CatalogGeneration.id == CATALOG_GENERATION_ROW
+        )
+        connection = await self.session.connection()
+        return int((await connection.execute(stmt)).scalar_one())
+
+    async def _catalog_page(
+        self,
+        filters: Sequence[Filter],
+        pagination: CursorPagination,
+        sort: str | None,
+        search: str | None = None,
+    ) -> CatalogPage:
         """One page of catalog cards in ONE statement (SPEC 4 read models): the course
         columns, with its tags and objectives aggregated by correlated sub-selects, mapped
         straight to cards.
@@ -107,7 +141,7 @@ class CourseRepository(BaseRepository[Course]):
 
     async def _searched(
         self, stmt: Select[Any], search: TextSearch, sort: str | None, pagination: CursorPagination
-    ) -> Page[CatalogCard]:
+    ) -> CatalogPage:
         postgres = self.dialect_name == "postgresql"
         stmt, rank = search.apply(stmt, postgres=postgres)
         if sort == RELEVANCE:
@@ -119,12 +153,14 @@ class CourseRepository(BaseRepository[Course]):
 
     async def _cards(
         self, stmt: Select[Any], order: Sort, pagination: CursorPagination, *, postgres: bool
-    ) -> Page[CatalogCard]:
+    ) -> CatalogPage:
         stmt = keyset_statement(stmt, order, Course.id, pagination)
         connection = await self.session.connection()
         rows = (await connection.execute(stmt)).all()
         cards = [card_of(row, postgres=postgres) for row in rows]
-        return page_of(cards, order, Course.id, pagination)
+        page: Page[CatalogCard] = page_of(cards, order, Course.id, pagination)
+        generation = int(rows[0][GENERATION_AT]) if rows else 0
+        return CatalogPage(items=page.items, next_cursor=page.next_cursor, generation=generation)
 
     async def listed_currencies(self) -> tuple[str, str] | None:
         """The lowest and highest currency code of listed courses (None when none is

@@ -19,7 +19,9 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from learnhub.db.soft_delete import live
 from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.models.course import Course, CourseObjective, Tag, course_tags
+from learnhub.models.course.catalog_generation import CATALOG_GENERATION_ROW, CatalogGeneration
 from learnhub.models.user import User
+from learnhub.repositories.filters import Page
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,21 @@ class CatalogCard:
     # How well the card matched a search's `q` (higher first); None without `q`.
     rank: float | None = None
 
+
+@dataclass(frozen=True, slots=True)
+class CatalogPage(Page[CatalogCard]):
+    """A page of cards, and the catalog generation it was read at (see `GENERATION`)."""
+
+    generation: int = 0
+
+
+# The catalog's generation (models/course/catalog_generation.py), read by the same statement
+# as the cards so both come from one snapshot: a page is never older than its generation.
+GENERATION = (
+    select(CatalogGeneration.generation)
+    .where(CatalogGeneration.id == CATALOG_GENERATION_ROW)
+    .scalar_subquery()
+)
 
 CARD_COLUMNS = tuple(
     getattr(Course, name)
@@ -94,6 +111,7 @@ def catalog_select(postgres: bool) -> Select[Any]:
             tags.label("tags"),
             objectives.label("objectives"),
             User.display_name.label("instructor_name"),
+            GENERATION.label("catalog_generation"),
         )
         .select_from(instructor)
         .where(live(Course))
@@ -106,8 +124,13 @@ def card_of(row: Sequence[Any], *, postgres: bool) -> CatalogCard:
         *row[:_CARD_SCALARS],
         _unpacked(row[_CARD_SCALARS], postgres=postgres),
         _unpacked(row[_CARD_SCALARS + 1], postgres=postgres),
-        *row[_CARD_SCALARS + 2 :],
+        row[_CARD_SCALARS + 2],  # the instructor's name; the generation follows
+        *row[GENERATION_AT + 1 :],
     )
+
+
+# Where a `catalog_select` row holds the catalog generation.
+GENERATION_AT = _CARD_SCALARS + 3
 
 
 def _ordered(value: Any, order: Any, *, postgres: bool) -> Any:

@@ -34,7 +34,7 @@ from learnhub.repositories.course import (
     TagRepository,
     VideoRepository,
 )
-from learnhub.repositories.course_catalog import CatalogCard
+from learnhub.repositories.course_catalog import CatalogPage
 from learnhub.repositories.filters import CursorPagination, Eq, Filter, IsNull, Page, Range
 from learnhub.services.base import BaseService
 from learnhub.services.course_access import (
@@ -95,7 +95,7 @@ class CourseService(BaseService):
 
     async def catalog(
         self, query: CatalogQuery, pagination: CursorPagination, sort: str | None
-    ) -> Page[CatalogCard]:
+    ) -> CatalogPage:
         """Listed courses matching every filter given. With `q` they are ordered by relevance
         unless another sort is asked for; without `q` there is nothing to rank, and
         `relevance` is the default order (rating)."""
@@ -121,6 +121,12 @@ class CourseService(BaseService):
             filters.append(Eq(Course.price_currency, currency))
         repo = self.uow.repo(CourseRepository)
         return await repo.catalog_page(filters, pagination, sort, search=q or None)
+
+    async def catalog_generation(self) -> int:
+        """The catalog's generation now: any change a catalog page could show moves it (the
+        database's triggers do, in the writing transaction), so a page tagged with the
+        current generation is still the page (an HTTP validator without the listing)."""
+        return await self.uow.repo(CourseRepository).catalog_generation()
 
     @staticmethod
     def _needs_currency(query: CatalogQuery, sort: str | None) -> bool:

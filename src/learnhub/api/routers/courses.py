@@ -6,20 +6,25 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import StringConstraints
 
 from learnhub.api.deps import (
+    PRIVATE_CACHE,
     Caller,
     IfMatch,
+    IfNoneMatch,
     KnownQueryOnly,
     Limit,
     MaybeCaller,
     Uow,
     etag,
+    get_settings,
     representation_stamp,
+    shared_cache_control,
     versioned,
 )
+from learnhub.api.middleware import none_match
 from learnhub.api.schemas import examples as ex
 from learnhub.api.schemas.audit import AuditEntryOut
 from learnhub.api.schemas.common import (
@@ -69,15 +74,26 @@ def course_response(
     return Response(body, status_code=status_code, media_type=JSON, headers=headers)
 
 
+def catalog_etag(generation: int) -> str:
+    """A strong validator of a catalog page: the catalog generation it was read at. Within
+    one URL the page is a function of the catalog's data, and the generation moves with any
+    change of that data (models/course/catalog_generation.py), so equal tags mean equal
+    bytes."""
+    return f'"catalog.{generation}"'
+
+
 @router.get(
     "/courses",
     summary="Browse the course catalog",
     response_model=PageOut[CourseOut],
     dependencies=[KnownQueryOnly],
+    responses={304: {"description": "The page held (If-None-Match) is still the page"}},
 )
 async def catalog(
+    request: Request,
     uow: Uow,
     caller: MaybeCaller,
+    if_none_match: IfNoneMatch = None,
     q: Annotated[
         str | None,
         Query(
@@ -119,16 +135,25 @@ async def catalog(
     anyone else, 401 without a login); the catalog's filters do not apply to it."""
     service = CourseService(uow)
     pagination = CursorPagination(limit, cursor)
+    personal = {"Cache-Control": PRIVATE_CACHE, "Vary": "Authorization"}
     if deleted == "only":
         gone = await service.deleted(caller, pagination)
         items = [CourseOut.of(c) for c in gone.items]
         gone_page = PageOut[CourseOut](items=items, next_cursor=gone.next_cursor)
-        return Response(gone_page.model_dump_json(), media_type=JSON)
+        return Response(gone_page.model_dump_json(), media_type=JSON, headers=personal)
     if mine:
         page = await service.mine(caller, pagination)
         items = [CourseOut.of(c) for c in page.items]
         mine_page = PageOut[CourseOut](items=items, next_cursor=page.next_cursor)
-        return Response(mine_page.model_dump_json(), media_type=JSON)
+        return Response(mine_page.model_dump_json(), media_type=JSON, headers=personal)
+    # The listing is the same for every caller: any cache may keep it.
+    cache_control = shared_cache_control(get_settings(request))
+    if if_none_match is not None:
+        # Still the page the client holds? Then without running the listing.
+        generation = await service.catalog_generation()
+        if none_match(if_none_match, catalog_etag(generation)):
+            headers = {"ETag": catalog_etag(generation), "Cache-Control": cache_control}
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     query = CatalogQuery(
         q=q,
         difficulty=difficulty,
@@ -139,7 +164,10 @@ async def catalog(
         currency=currency,
     )
     cards = await service.catalog(query, pagination, sort)
-    return Response(catalog_page_json(cards.items, cards.next_cursor), media_type=JSON)
+    headers = {"ETag": catalog_etag(cards.generation), "Cache-Control": cache_control}
+    return Response(
+        catalog_page_json(cards.items, cards.next_cursor), media_type=JSON, headers=headers
+    )
 
 
 @router.post(
@@ -182,6 +210,7 @@ async def get_course(
     ],
     caller: MaybeCaller,
     uow: Uow,
+    request: Request,
 ) -> Response:
     """The course page: sections with their videos and quizzes (no answer keys). Its outline
     is public once published; video urls are for the course's enrolled learners, its
@@ -190,7 +219,12 @@ async def get_course(
     learners, its instructor and admins still see it (404 for the others)."""
     view = await CourseService(uow).view_by_key(caller, course_id)
     response = course_response(view.course, full=view.access.full)
-    # The body depends on who asks (locked or not): caches must key on the credentials too.
+    # The body depends on who asks (locked or not): an anonymous page is the same for every
+    # anonymous caller, a logged-in caller's is theirs; caches key on the credentials too.
+    if caller is None:
+        response.headers["Cache-Control"] = shared_cache_control(get_settings(request))
+    else:
+        response.headers["Cache-Control"] = PRIVATE_CACHE
     response.headers["Vary"] = "Authorization"
     return response
 
