@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     password_reset_ttl_seconds: int = Field(default=1800, ge=60, le=86400)
     password_reset_max_per_window: int = Field(default=3, ge=1, le=100)
     password_reset_window_seconds: int = Field(default=3600, ge=60)
-    password_reset_url: str = "http://127.0.0.1:8000/reset-password"
+    password_reset_url: str = "http://127.0.0.1:8000/password-reset/confirm"
     # Every answer to a reset request waits until this many milliseconds have passed, so a
     # known address (token written and mailed) and an unknown one answer alike in time too.
     password_reset_min_response_ms: int = Field(default=400, ge=0, le=10_000)

@@ -765,6 +765,29 @@ MATRIX: dict[str, Rule] = {
     "GET /register": Rule(WEB, 200, fixed("/register"), in_schema=False),
     "POST /register": Rule(WEB, 403, fixed("/register"), in_schema=False),
     "POST /logout": Rule(WEB, 403, fixed("/logout"), in_schema=False),
+    # The account pages, the password reset pages and the tutor chat: a page for a
+    # logged-in learner sends the others to log in; a form needs its CSRF token first.
+    "GET /account": Rule(WEB, 303, fixed("/account"), in_schema=False),
+    "POST /account/name": Rule(WEB, 403, fixed("/account/name"), in_schema=False),
+    "POST /account/password": Rule(WEB, 403, fixed("/account/password"), in_schema=False),
+    "GET /account/export": Rule(WEB, 303, fixed("/account/export"), in_schema=False),
+    "GET /password-reset": Rule(WEB, 200, fixed("/password-reset"), in_schema=False),
+    "POST /password-reset": Rule(WEB, 403, fixed("/password-reset"), in_schema=False),
+    "GET /password-reset/confirm": Rule(
+        WEB, 200, fixed("/password-reset/confirm"), in_schema=False
+    ),
+    "POST /password-reset/confirm": Rule(
+        WEB, 403, fixed("/password-reset/confirm"), in_schema=False
+    ),
+    "GET /courses/{slug}/tutor": Rule(
+        WEB, 303, fixed("/courses/no-such-course/tutor"), in_schema=False
+    ),
+    "POST /courses/{slug}/tutor": Rule(
+        WEB, 403, fixed("/courses/no-such-course/tutor"), in_schema=False
+    ),
+    "POST /courses/{slug}/tutor/messages": Rule(
+        WEB, 403, fixed("/courses/no-such-course/tutor/messages"), in_schema=False
+    ),
     # Authentication.
     f"POST {API}/auth/register": Rule(PUBLIC, 201, _register),
     f"POST {API}/auth/login": Rule(PUBLIC, 200, _login),
@@ -1337,7 +1360,11 @@ async def test_web_matrix(
         headers=caller.headers if caller is not None else {},
     )
     assert response.status_code == rule.status, response.text
-    assert response.headers["content-type"].startswith("text/html")
+    if response.status_code == 303:
+        # A page for logged-in learners only: the browser is sent to log in.
+        assert response.headers["location"].startswith("/login?next=")
+    else:
+        assert response.headers["content-type"].startswith("text/html")
     assert "Log out" not in response.text
     assert await snapshot(World(client, operator, operator, caller), operator) == before
 

@@ -25,6 +25,7 @@ from learnhub.domain.errors import (
     TutorDisabled,
     TutorUnavailable,
 )
+from learnhub.domain.ids import new_id
 from learnhub.domain.principal import Principal
 from learnhub.models.course import Course
 from learnhub.models.learning import TutorCitation, TutorConversation, TutorMessage
@@ -66,12 +67,26 @@ class PreparedQuestion:
     user_id: uuid.UUID
     asked_at: datetime
     question: TutorQuestion
+    # The course of a conversation this question opens: the conversation is stored with
+    # the exchange, so a question the provider could not answer leaves no empty one behind.
+    opens_in_course: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Exchange:
     question: TutorMessage
     answer: TutorMessage
+
+
+@dataclass(frozen=True, slots=True)
+class CourseChat:
+    """A learner's tutor chat about one course (the web page's read): their conversations
+    about it, latest activity first, and the one open with its messages (None: a new one)."""
+
+    course: Course
+    conversations: list[ConversationSummary]
+    conversation: TutorConversation | None
+    messages: list[TutorMessage]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,16 +130,7 @@ class TutorService(BaseService):
             video = await self.uow.repo(VideoRepository).get_by_id(video_id)
             if video is None or video.course_id != course.id:
                 raise NotFound("Video", video_id)
-        conversation = await self.uow.repo(ConversationRepository).create(
-            TutorConversation(user_id=principal.user_id, course_id=course.id, video_id=video_id)
-        )
-        ActivityService(self.uow).record(
-            principal.user_id,
-            "tutor_conversation_started",
-            subject_type="course",
-            subject_id=course.id,
-        )
-        return conversation
+        return await self._open(principal.user_id, course.id, new_id(), video_id)
 
     async def conversation(
         self, principal: Principal, conversation_id: uuid.UUID
@@ -143,6 +149,57 @@ class TutorService(BaseService):
             principal.user_id, course_id, pagination
         )
 
+    async def course_chat(
+        self,
+        principal: Principal,
+        course_id: uuid.UUID,
+        conversation_id: uuid.UUID | None,
+        *,
+        latest: bool = False,
+        limit: int = 20,
+    ) -> CourseChat:
+        """An enrolled learner's chat about a course: their conversations about it and the
+        one asked for (`latest`: the most recent one when none is named). Another learner's
+        conversation, or one about another course, does not exist here (404)."""
+        principal.require(PARTICIPATE)
+        course = await self._tutored_course(principal, course_id)
+        page = await self.mine(principal, course.id, CursorPagination(limit))
+        if conversation_id is None and latest and page.items:
+            conversation_id = page.items[0].id
+        if conversation_id is None:
+            return CourseChat(course, page.items, None, [])
+        conversation = await self._own(principal, conversation_id)
+        if conversation.course_id != course.id:
+            raise NotFound("Conversation", conversation_id)
+        messages = await self.uow.repo(MessageRepository).in_conversation(conversation.id)
+        return CourseChat(course, page.items, conversation, messages)
+
+    async def ask_new(self, principal: Principal, course_id: uuid.UUID, content: str) -> Exchange:
+        """Open a conversation about a course with its first question (the web chat's first
+        question, with no separate step to start one); the exchange names the new
+        conversation. Like `ask`, no transaction stays open while the provider works."""
+        principal.require(PARTICIPATE)
+        text = _question_text(content)
+        course = await self._tutored_course(principal, course_id)
+        asked_at = utc_now()
+        await self._check_allowance(principal.user_id, asked_at)
+        prepared = PreparedQuestion(
+            conversation_id=new_id(),
+            user_id=principal.user_id,
+            asked_at=asked_at,
+            question=TutorQuestion(
+                course_title=course.title,
+                passages=tuple(await self._material(course)),
+                question=text,
+                history=(),
+                focus_video_id=None,
+            ),
+            opens_in_course=course.id,
+        )
+        await self.uow.release_transaction()
+        reply, latency_ms = await self.answer(prepared)
+        return await self.record(prepared, reply, latency_ms)
+
     async def ask(self, principal: Principal, conversation_id: uuid.UUID, content: str) -> Exchange:
         """Ask the tutor: the question and its answer, stored."""
         prepared = await self.prepare(principal, conversation_id, content)
@@ -160,9 +217,7 @@ class TutorService(BaseService):
         conversation = await self._own(principal, conversation_id)
         course = await self._tutored_course(principal, conversation.course_id)
         asked_at = utc_now()
-        used = await self.uow.repo(TutorUsageRepository).used(principal.user_id, asked_at.date())
-        if used >= self.policy.daily_message_limit:
-            raise self._limit_reached(asked_at)
+        await self._check_allowance(principal.user_id, asked_at)
         history = await self.uow.repo(MessageRepository).latest(
             conversation.id, self.policy.history_turns
         )
@@ -196,6 +251,8 @@ class TutorService(BaseService):
         limit = self.policy.daily_message_limit
         if not await usage.take(prepared.user_id, prepared.asked_at.date(), limit):
             raise self._limit_reached(utc_now())
+        if prepared.opens_in_course is not None:
+            await self._open(prepared.user_id, prepared.opens_in_course, prepared.conversation_id)
         messages = self.uow.repo(MessageRepository)
         question = await messages.create(
             TutorMessage(
@@ -243,6 +300,28 @@ class TutorService(BaseService):
         return PurgeReport(messages=len(expired), conversations=len(idle), usage_days=days)
 
     # ---- helpers ----------------------------------------------------------------------------
+
+    async def _open(
+        self,
+        user_id: uuid.UUID,
+        course_id: uuid.UUID,
+        conversation_id: uuid.UUID,
+        video_id: uuid.UUID | None = None,
+    ) -> TutorConversation:
+        conversation = await self.uow.repo(ConversationRepository).create(
+            TutorConversation(
+                id=conversation_id, user_id=user_id, course_id=course_id, video_id=video_id
+            )
+        )
+        ActivityService(self.uow).record(
+            user_id, "tutor_conversation_started", subject_type="course", subject_id=course_id
+        )
+        return conversation
+
+    async def _check_allowance(self, user_id: uuid.UUID, asked_at: datetime) -> None:
+        used = await self.uow.repo(TutorUsageRepository).used(user_id, asked_at.date())
+        if used >= self.policy.daily_message_limit:
+            raise self._limit_reached(asked_at)
 
     async def _own(self, principal: Principal, conversation_id: uuid.UUID) -> TutorConversation:
         conversation = await self.uow.repo(ConversationRepository).get_by_id(conversation_id)

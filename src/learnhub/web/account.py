@@ -40,6 +40,8 @@ async def login_page(request: Request, caller: AnyCaller) -> Response:
         notice = "Your session has ended. Please log in again."
     elif request.query_params.get("registered") == "1":
         notice = "Your account is ready. Log in to start learning."
+    elif request.query_params.get("reset") == "1":
+        notice = "Your password is changed. Log in with the new one."
     return render(request, "login.html", None, next=target, notice=notice, email="")
 
 
