@@ -132,3 +132,25 @@ async def test_a_review_without_a_rating_is_a_message(web: LoopbackPage) -> None
     )
     assert response.status == 422
     assert "Choose a rating from 1 to 5 stars." in await response.text()
+
+
+async def test_autosave_says_so_when_the_session_has_ended(web: LoopbackPage) -> None:
+    page = web.page
+    await enrolled_learner(page)
+    await page.goto(f"/courses/{DEMO_SLUG}")
+    await page.get_by_role("link", name=f"Quiz: {QUIZ}").click()
+    await page.get_by_role("button", name="Start attempt").click()
+    await expect(page.locator("#countdown")).to_be_visible()
+    # The session ends on the server (a revoked or forged secret: the same session id, so
+    # the page's CSRF token still matches and the server's answer is the login redirect).
+    cookies = await page.context.cookies()
+    session = next(c for c in cookies if c["name"] == "learnhub_session")
+    forged = session["value"].partition(".")[0] + "." + "x" * 43
+    await page.context.add_cookies([{**session, "value": forged}])  # type: ignore[typeddict-item]
+    await choice(page, SQUARES, "[0, 1, 4, 9]").check()
+    await expect(page.get_by_role("status")).to_contain_text("Your session has ended")
+    # Without the cookie at all the token no longer matches: refused, and said alike.
+    await page.context.clear_cookies(name="learnhub_session")
+    await page.get_by_label(KEYWORD).fill("def")
+    await page.get_by_label(KEYWORD).press("Tab")
+    await expect(page.get_by_role("status")).to_contain_text("Your session has ended")

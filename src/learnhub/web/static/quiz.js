@@ -40,6 +40,8 @@
         method: "POST",
         credentials: "same-origin",
         keepalive,
+        // A session that ended answers with a redirect to the login page: not a save.
+        redirect: "manual",
         headers: {
           "Content-Type": "application/json",
           "Accept": "application/json",
@@ -47,7 +49,10 @@
         },
         body: JSON.stringify({ answers: answers() }),
       });
-      if (response.ok) {
+      if (response.type === "opaqueredirect" || response.status === 403) {
+        say("Your session has ended or this page expired: your latest answers are not saved. " +
+            "Log in again in another tab, then press Save answers.");
+      } else if (response.ok) {
         say("All answers saved.");
       } else if (response.status === 409) {
         closed = true;
