@@ -788,6 +788,23 @@ MATRIX: dict[str, Rule] = {
     "POST /courses/{slug}/tutor/messages": Rule(
         WEB, 403, fixed("/courses/no-such-course/tutor/messages"), in_schema=False
     ),
+    # Quiz pages and the review form (a logged-out browser is sent to log in first).
+    "GET /quizzes/{quiz_id}": Rule(WEB, 303, fixed(f"/quizzes/{uuid.uuid4()}"), in_schema=False),
+    "POST /quizzes/{quiz_id}/attempts": Rule(
+        WEB, 403, fixed(f"/quizzes/{uuid.uuid4()}/attempts"), in_schema=False
+    ),
+    "GET /attempts/{attempt_id}": Rule(
+        WEB, 303, fixed(f"/attempts/{uuid.uuid4()}"), in_schema=False
+    ),
+    "POST /attempts/{attempt_id}/answers": Rule(
+        WEB, 403, fixed(f"/attempts/{uuid.uuid4()}/answers"), in_schema=False
+    ),
+    "POST /attempts/{attempt_id}/submit": Rule(
+        WEB, 403, fixed(f"/attempts/{uuid.uuid4()}/submit"), in_schema=False
+    ),
+    "POST /courses/{slug}/review": Rule(
+        WEB, 403, fixed("/courses/no-such-course/review"), in_schema=False
+    ),
     # Authentication.
     f"POST {API}/auth/register": Rule(PUBLIC, 201, _register),
     f"POST {API}/auth/login": Rule(PUBLIC, 200, _login),

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from learnhub.domain.enums import AttemptState
 from learnhub.domain.errors import NotFound
 from learnhub.domain.principal import Principal
-from learnhub.models.course import QuizOption, QuizQuestion
+from learnhub.domain.progress import is_open
+from learnhub.models.course import Course, Quiz, QuizOption, QuizQuestion
 from learnhub.models.learning import QuizAttempt
 from learnhub.repositories.attempts import AttemptRepository, StoredAnswer
 from learnhub.repositories.course import CourseRepository, QuizRepository
 from learnhub.repositories.filters import CursorPagination, Eq, Page
+from learnhub.repositories.learning import EnrollmentRepository
 from learnhub.services.base import BaseService
 from learnhub.services.course_access import can_edit
 from learnhub.services.learning import PARTICIPATE
@@ -49,7 +51,70 @@ class AttemptList:
     remaining: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class QuizOverview:
+    """A quiz as its learner sees it before starting (the web app's quiz page): the quiz
+    (its questions only counted, never shown), its course, whether the learner may take it,
+    the attempts made (newest first), used and allowed (None: no limit), and the open one."""
+
+    quiz: Quiz
+    course: Course
+    enrolled: bool
+    attempts: list[QuizAttempt]
+    used: int
+    allowed: int | None
+    open_attempt: QuizAttempt | None
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.allowed is None else max(0, self.allowed - self.used)
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptPage:
+    """`read`'s view, with what a page names around it: the quiz (None once deleted), its
+    course, and whether the reader is the attempt's own learner (who alone may answer)."""
+
+    view: AttemptView
+    quiz: Quiz | None
+    course: Course | None
+    own: bool
+
+
 class AttemptReadService(BaseService):
+    async def overview(
+        self, principal: Principal, quiz_id: uuid.UUID, limit: int = 20
+    ) -> QuizOverview:
+        """The quiz page: `mine` (closing an overdue open attempt first) plus the quiz, its
+        course, the learner's enrolment and the attempt still open, if any."""
+        listing = await self.mine(principal, quiz_id, CursorPagination(limit, None))
+        quiz = await QuizAttemptService(self.uow).visible_quiz(quiz_id)
+        course = await self.uow.repo(CourseRepository).get_by_id(quiz.course_id)
+        if course is None:
+            raise NotFound("Quiz", quiz_id)
+        enrollment = await self.uow.repo(EnrollmentRepository).for_user_and_course(
+            principal.user_id, course.id
+        )
+        attempts = self.uow.repo(AttemptRepository)
+        used = await attempts.count_for(principal.user_id, quiz.id)
+        return QuizOverview(
+            quiz=quiz,
+            course=course,
+            enrolled=enrollment is not None and is_open(enrollment.status),
+            attempts=list(listing.page.items),
+            used=used,
+            allowed=await QuizAttemptService(self.uow).allowed_attempts(quiz, principal.user_id),
+            open_attempt=await attempts.open_for(principal.user_id, quiz.id, lock=False),
+        )
+
+    async def page(self, principal: Principal, attempt_id: uuid.UUID) -> AttemptPage:
+        """`read`, with the quiz and course the attempt belongs to (the web app's attempt and
+        results page)."""
+        view = await self.read(principal, attempt_id)
+        quiz = await self.uow.repo(QuizRepository).get_by_id(view.attempt.quiz_id)
+        course = await self.uow.repo(CourseRepository).get_by_id(view.attempt.course_id)
+        return AttemptPage(view, quiz, course, own=view.attempt.user_id == principal.user_id)
+
     async def read(self, principal: Principal, attempt_id: uuid.UUID) -> AttemptView:
         """The caller's own attempt, or one in a course the caller may edit (its instructor,
         an admin); any other attempt does not exist for the caller (404, never 403)."""

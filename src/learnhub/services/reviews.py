@@ -55,7 +55,44 @@ def _body(value: str) -> str:
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class CourseReviews:
+    """What a course page shows of its reviews: the newest published ones, whether there
+    are more, and the caller's own (whatever its status: a hidden one is still theirs)."""
+
+    reviews: list[Review]
+    more: bool
+    mine: Review | None
+
+
 class ReviewService(BaseService):
+    async def mine(self, principal: Principal, course_id: uuid.UUID) -> Review | None:
+        """The caller's own review of the course, if they wrote one (and did not delete it)."""
+        return await self.uow.repo(ReviewRepository).for_user_and_course(
+            principal.user_id, course_id
+        )
+
+    async def write_mine(
+        self, principal: Principal, course_id: uuid.UUID, rating: int, body: str
+    ) -> Review:
+        """The web app's one review form: post the caller's review of the course, or edit it
+        when they have one (by the same rules as `post` and `edit`)."""
+        existing = await self.mine(principal, course_id)
+        if existing is None:
+            return await self.post(principal, course_id, rating, body)
+        return await self.edit(principal, existing.id, rating, body, None)
+
+    async def for_course_page(
+        self, principal: Principal | None, course_id: uuid.UUID, limit: int
+    ) -> CourseReviews:
+        """The course page's reviews; a draft (seen by its editors) has none to show."""
+        course = await self.uow.repo(CourseRepository).get_by_id(course_id)
+        mine = None if principal is None else await self.mine(principal, course_id)
+        if course is None or course.status == CourseStatus.DRAFT:
+            return CourseReviews([], False, mine)
+        page = await self.for_course(course_id, CursorPagination(limit, None))
+        return CourseReviews(list(page.items), page.next_cursor is not None, mine)
+
     async def post(
         self, principal: Principal, course_id: uuid.UUID, rating: int, body: str
     ) -> Review:

@@ -7,7 +7,17 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from learnhub.config import Settings
-from learnhub.web import account, account_settings, errors, pages, reset, security, tutor
+from learnhub.web import (
+    account,
+    account_settings,
+    errors,
+    pages,
+    quizzes,
+    reset,
+    reviews,
+    security,
+    tutor,
+)
 from learnhub.web.base import HERE
 
 STATIC_URL = "/static"
@@ -21,6 +31,8 @@ def routers() -> list[APIRouter]:
         reset.router,
         tutor.router,
         tutor.script_router,
+        quizzes.router,
+        reviews.router,
     ]
 
 

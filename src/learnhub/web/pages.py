@@ -18,6 +18,7 @@ from learnhub.repositories.filters import CursorPagination
 from learnhub.services.course import CatalogQuery, CourseService
 from learnhub.services.course_access import ContentAccess
 from learnhub.services.learning import EnrollmentService
+from learnhub.services.reviews import ReviewService
 from learnhub.web.base import (
     WebCaller,
     expect_form_failure,
@@ -30,6 +31,7 @@ from learnhub.web.errors import WEB_TAG
 
 router = APIRouter(tags=[WEB_TAG], include_in_schema=False, dependencies=[Depends(require_csrf)])
 PAGE_SIZE = 12
+REVIEWS_SHOWN = 10  # the newest published reviews on a course page
 PAGE_SIZES = {str(n) for n in range(1, 49)}  # ?limit=: cards per page, when asked for
 SORTS = {
     "": "Best match",
@@ -97,6 +99,7 @@ async def course_page(slug: str, request: Request, uow: Uow, caller: WebCaller) 
     view = await CourseService(uow).view_by_key(caller, slug)
     course = CourseDetailOut.of(view.course, full=view.access.full)
     total = sum(v.duration_seconds for s in course.sections for v in s.videos)
+    reviews = await ReviewService(uow).for_course_page(caller, view.course.id, REVIEWS_SHOWN)
     return render(
         request,
         "course.html",
@@ -107,6 +110,9 @@ async def course_page(slug: str, request: Request, uow: Uow, caller: WebCaller) 
         editor=view.access is ContentAccess.EDITOR,
         just_enrolled=request.query_params.get("enrolled") == "1",
         enrol_url=f"/courses/{quote(slug)}/enrol",
+        reviews=reviews,
+        review_url=f"/courses/{quote(slug)}/review",
+        just_reviewed=request.query_params.get("reviewed") == "1",
     )
 
 
