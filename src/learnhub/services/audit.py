@@ -56,6 +56,8 @@ class AuditQuery:
     entity_id: uuid.UUID | None = None
     actor_id: uuid.UUID | None = None
     action: AuditAction | None = None
+    # Everything one request changed (the id the request middleware logs and answers with).
+    request_id: str | None = None
     occurred_after: datetime | None = None
     occurred_before: datetime | None = None
 
@@ -70,6 +72,7 @@ class AuditQuery:
                 (AuditLog.entity_id, self.entity_id),
                 (AuditLog.actor_id, self.actor_id),
                 (AuditLog.action, self.action),
+                (AuditLog.request_id, self.request_id),
             )
             if value is not None
         ]
