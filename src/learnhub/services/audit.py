@@ -101,6 +101,11 @@ class AuditService(BaseService):
         checked, gaps = await self.uow.repo(AuditLogRepository).verify()
         return AuditReport(rows_checked=checked, gaps=gaps)
 
+    def check_reader(self, principal: Principal) -> None:
+        """Refuse, before anything else, a caller who may not read the trail (a page checks
+        this before it offers its filters)."""
+        principal.require(READ)
+
     async def search(
         self, principal: Principal, query: AuditQuery, pagination: CursorPagination
     ) -> Page[AuditLog]:

@@ -97,13 +97,15 @@ def audit_query(form: dict[str, str]) -> AuditQuery:
         actor_id=optional_id("the actor id", form["actor_id"]),
         action=AuditAction(form["action"]) if form["action"] else None,
         request_id=form["request_id"] or None,
-        occurred_after=instant("'From'", form["occurred_after"]),
-        occurred_before=instant("'Until'", form["occurred_before"]),
+        occurred_after=instant("the start", form["occurred_after"]),
+        occurred_before=instant("the end", form["occurred_before"]),
     )
 
 
 @router.get("/audit", name="web_admin_audit")
 async def audit(request: Request, uow: Uow, caller: SignedIn) -> Response:
+    service = AuditService(uow)
+    service.check_reader(caller)
     params = request.query_params
     form = {name: text(params.get(name), 64) for name in FILTERS}
     if form["action"] not in ACTIONS:
@@ -119,7 +121,7 @@ async def audit(request: Request, uow: Uow, caller: SignedIn) -> Response:
     # A filter that is not one (a malformed id or time, a stale cursor): the page says so.
     expect_form_failure(request, "admin/audit.html", **context)
     pagination = CursorPagination(PAGE_SIZE, params.get("cursor") or None)
-    page = await AuditService(uow).search(caller, audit_query(form), pagination)
+    page = await service.search(caller, audit_query(form), pagination)
     if page.next_cursor:
         kept = {k: v for k, v in form.items() if v}
         context["more_url"] = "/admin/audit?" + urlencode({**kept, "cursor": page.next_cursor})
