@@ -50,7 +50,7 @@ DONE = {
 Field = Annotated[str, Form()]
 
 
-def text(value: str | None, limit: int) -> str:
+def cleaned(value: str | None, limit: int) -> str:
     """A filter as typed, without control characters, at most `limit` long."""
     return "".join(c for c in (value or "") if c.isprintable()).strip()[:limit]
 
@@ -84,7 +84,7 @@ async def users(request: Request, uow: Uow, caller: SignedIn) -> Response:
     service = admin(caller, uow)
     params = request.query_params
     form = {
-        "q": text(params.get("q"), 100),
+        "q": cleaned(params.get("q"), 100),
         "role": role if (role := params.get("role", "")) in ROLES else "",
         "status": status if (status := params.get("status", "")) in STATUSES else "",
         "sort": sort if (sort := params.get("sort", "")) in SORTS else "",

@@ -23,7 +23,7 @@ from learnhub.repositories.filters import CursorPagination
 from learnhub.services.audit import AuditQuery, AuditService
 from learnhub.services.course import CourseService
 from learnhub.services.user import UserAdminService, UserQuery
-from learnhub.web.admin import Field, id_or_404, text, version_of
+from learnhub.web.admin import Field, cleaned, id_or_404, version_of
 from learnhub.web.base import (
     SignedIn,
     expect_form_failure,
@@ -107,7 +107,7 @@ async def audit(request: Request, uow: Uow, caller: SignedIn) -> Response:
     service = AuditService(uow)
     service.check_reader(caller)
     params = request.query_params
-    form = {name: text(params.get(name), 64) for name in FILTERS}
+    form = {name: cleaned(params.get(name), 64) for name in FILTERS}
     if form["action"] not in ACTIONS:
         form["action"] = ""
     context: dict[str, Any] = {
