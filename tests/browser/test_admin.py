@@ -137,7 +137,7 @@ async def test_students_and_instructors_get_the_403_page(web: LoopbackPage) -> N
     page = web.page
     for email in ("demo-student@example.com", "demo-instructor@example.com"):
         await log_in_as(page, email)
-        await expect(page.get_by_role("link", name="Admin")).to_have_count(0)
+        await expect(page.get_by_role("link", name="Admin", exact=True)).to_have_count(0)
         for path in ("/admin", "/admin/users", "/admin/audit", "/admin/deleted"):
             response = await page.goto(path)
             assert response is not None and response.status == 403, path
@@ -152,7 +152,7 @@ async def test_every_admin_page_passes_axe_and_fits_a_phone(
     course, *_ = await course_with_content(api)
     await page.set_viewport_size(PHONE)
     await log_in_as(page, ADMIN)
-    await page.get_by_role("link", name="Admin").click()
+    await page.get_by_role("link", name="Admin", exact=True).click()
     await expect(page.get_by_role("heading", name="Admin console")).to_be_visible()
     found = await serious_violations(page)
     await page.goto("/admin/users?q=demo-student")
