@@ -805,6 +805,69 @@ MATRIX: dict[str, Rule] = {
     "POST /courses/{slug}/review": Rule(
         WEB, 403, fixed("/courses/no-such-course/review"), in_schema=False
     ),
+    # The admin console (issue 17): logged out, a page goes to the login page (303), a form
+    # is refused for its missing CSRF token first. Who may use it: tests/web/test_admin.py.
+    "GET /admin": Rule(WEB, 303, fixed("/admin"), in_schema=False),
+    "GET /admin/users": Rule(WEB, 303, fixed("/admin/users"), in_schema=False),
+    "GET /admin/audit": Rule(WEB, 303, fixed("/admin/audit"), in_schema=False),
+    "GET /admin/deleted": Rule(WEB, 303, fixed("/admin/deleted"), in_schema=False),
+    "GET /admin/users/{key}": Rule(
+        WEB, 303, fixed("/admin/users/00000000-0000-0000-0000-000000000000"), in_schema=False
+    ),
+    "POST /admin/users/{key}/roles": Rule(
+        WEB, 403, fixed("/admin/users/00000000-0000-0000-0000-000000000000/roles"), in_schema=False
+    ),
+    "POST /admin/users/{key}/status": Rule(
+        WEB, 403, fixed("/admin/users/00000000-0000-0000-0000-000000000000/status"), in_schema=False
+    ),
+    "POST /admin/users/{key}/unlock": Rule(
+        WEB, 403, fixed("/admin/users/00000000-0000-0000-0000-000000000000/unlock"), in_schema=False
+    ),
+    "POST /admin/users/{key}/delete": Rule(
+        WEB, 403, fixed("/admin/users/00000000-0000-0000-0000-000000000000/delete"), in_schema=False
+    ),
+    "GET /admin/users/{key}/restore": Rule(
+        WEB,
+        303,
+        fixed("/admin/users/00000000-0000-0000-0000-000000000000/restore"),
+        in_schema=False,
+    ),
+    "POST /admin/users/{key}/restore": Rule(
+        WEB,
+        403,
+        fixed("/admin/users/00000000-0000-0000-0000-000000000000/restore"),
+        in_schema=False,
+    ),
+    "GET /admin/users/{key}/erase": Rule(
+        WEB, 303, fixed("/admin/users/00000000-0000-0000-0000-000000000000/erase"), in_schema=False
+    ),
+    "POST /admin/users/{key}/erase": Rule(
+        WEB, 403, fixed("/admin/users/00000000-0000-0000-0000-000000000000/erase"), in_schema=False
+    ),
+    "GET /admin/courses/{key}/restore": Rule(
+        WEB,
+        303,
+        fixed("/admin/courses/00000000-0000-0000-0000-000000000000/restore"),
+        in_schema=False,
+    ),
+    "POST /admin/courses/{key}/restore": Rule(
+        WEB,
+        403,
+        fixed("/admin/courses/00000000-0000-0000-0000-000000000000/restore"),
+        in_schema=False,
+    ),
+    "GET /admin/courses/{key}/delete": Rule(
+        WEB,
+        303,
+        fixed("/admin/courses/00000000-0000-0000-0000-000000000000/delete"),
+        in_schema=False,
+    ),
+    "POST /admin/courses/{key}/delete": Rule(
+        WEB,
+        403,
+        fixed("/admin/courses/00000000-0000-0000-0000-000000000000/delete"),
+        in_schema=False,
+    ),
     # Authentication.
     f"POST {API}/auth/register": Rule(PUBLIC, 201, _register),
     f"POST {API}/auth/login": Rule(PUBLIC, 200, _login),

@@ -41,4 +41,6 @@ class AuditLog(Base):
         Index("ix_audit_log_actor", "actor_id", "occurred_at"),
         Index("ix_audit_log_occurred_at", "occurred_at"),
         Index("ix_audit_log_transaction", "transaction_id"),
+        # Everything one request changed (the admin console's request view).
+        Index("ix_audit_log_request", "request_id", "occurred_at"),
     )

@@ -119,7 +119,8 @@ class AuditLogRepository:
         """Entries matching every filter, newest first (ties by id), one keyset page.
 
         Indexes: an entity filter uses ix_audit_log_entity (entity_type, entity_id,
-        occurred_at), an actor filter ix_audit_log_actor (actor_id, occurred_at); anything
+        occurred_at), an actor filter ix_audit_log_actor (actor_id, occurred_at), a request
+        filter ix_audit_log_request (request_id, occurred_at); anything
         else walks ix_audit_log_occurred_at backwards and stops after one page."""
         return await keyset_page(
             self.session,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper
 
-from learnhub.db.audit import audit_row
+from learnhub.db.audit import audit_row, entity_type_of
 from learnhub.db.errors import translate_integrity_error
 from learnhub.db.soft_delete import INCLUDE_DELETED
 from learnhub.domain.clock import utc_now
@@ -25,6 +26,28 @@ from learnhub.repositories.core import T
 from learnhub.repositories.filters import Filter
 from learnhub.repositories.reading import ReadingMixin
 from learnhub.repositories.versions import VersionsMixin
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    """One row a restore would bring back with its parent: its audit entity type, its id and,
+    when the row has one, its title (a section's, a video's)."""
+
+    entity_type: str
+    entity_id: uuid.UUID
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteBatch:
+    """A soft-deleted row and the owned rows its delete took with it (same delete batch id):
+    exactly what `restore` brings back. An undeleted row has no batch and no rows."""
+
+    entity: Any
+    batch_id: uuid.UUID | None
+    deleted_at: datetime | None
+    deleted_by: uuid.UUID | None
+    rows: list[BatchRow] = field(default_factory=list)
 
 
 class SoftDeletionMixin(AuditedBulkMixin[T], VersionsMixin[T], ReadingMixin[T]):
@@ -58,6 +81,33 @@ class SoftDeletionMixin(AuditedBulkMixin[T], VersionsMixin[T], ReadingMixin[T]):
             inspect(self.model), [entity.id], entity.delete_batch_id, root=True
         )
         return entity
+
+    async def delete_batch(self, entity_id: uuid.UUID) -> DeleteBatch:
+        """What `restore(entity_id)` would bring back, read without changing anything: the
+        same walk down the owned relationships, matching the same delete batch id."""
+        entity = await self.get(entity_id, include_deleted=True)
+        batch = entity.delete_batch_id if entity.deleted_at is not None else None
+        rows: list[BatchRow] = []
+        if batch is not None:
+            await self._collect_batch(inspect(self.model), [entity.id], batch, rows)
+        return DeleteBatch(entity, batch, entity.deleted_at, entity.deleted_by, rows)
+
+    async def _collect_batch(
+        self, mapper: Mapper[Any], ids: list[uuid.UUID], batch: uuid.UUID, rows: list[BatchRow]
+    ) -> None:
+        for child_mapper, child_column in _owned_children(mapper):
+            model = child_mapper.class_
+            found = await self.session.execute(
+                select(model)
+                .where(child_column.in_(ids), model.delete_batch_id == batch)
+                .order_by(model.id)
+                .execution_options(**{INCLUDE_DELETED: True})
+            )
+            children = list(found.scalars().all())
+            kind = entity_type_of(child_mapper)
+            rows.extend(BatchRow(kind, c.id, getattr(c, "title", None)) for c in children)
+            if children:
+                await self._collect_batch(child_mapper, [c.id for c in children], batch, rows)
 
     async def hard_delete(self, entity_id: uuid.UUID) -> None:
         """Remove a row for good; the database cascades to owned children (ON DELETE CASCADE),

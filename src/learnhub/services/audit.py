@@ -56,6 +56,8 @@ class AuditQuery:
     entity_id: uuid.UUID | None = None
     actor_id: uuid.UUID | None = None
     action: AuditAction | None = None
+    # Everything one request changed (the id the request middleware logs and answers with).
+    request_id: str | None = None
     occurred_after: datetime | None = None
     occurred_before: datetime | None = None
 
@@ -70,6 +72,7 @@ class AuditQuery:
                 (AuditLog.entity_id, self.entity_id),
                 (AuditLog.actor_id, self.actor_id),
                 (AuditLog.action, self.action),
+                (AuditLog.request_id, self.request_id),
             )
             if value is not None
         ]
@@ -97,6 +100,11 @@ class AuditService(BaseService):
     async def verify(self) -> AuditReport:
         checked, gaps = await self.uow.repo(AuditLogRepository).verify()
         return AuditReport(rows_checked=checked, gaps=gaps)
+
+    def check_reader(self, principal: Principal) -> None:
+        """Refuse, before anything else, a caller who may not read the trail (a page checks
+        this before it offers its filters)."""
+        principal.require(READ)
 
     async def search(
         self, principal: Principal, query: AuditQuery, pagination: CursorPagination

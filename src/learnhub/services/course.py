@@ -36,6 +36,7 @@ from learnhub.repositories.course import (
 )
 from learnhub.repositories.course_catalog import CatalogPage
 from learnhub.repositories.filters import CursorPagination, Eq, Filter, IsNull, Page, Range
+from learnhub.repositories.soft_deletion import DeleteBatch
 from learnhub.services.base import BaseService
 from learnhub.services.course_access import (
     AUTHOR,
@@ -325,6 +326,19 @@ class CourseService(BaseService):
         require_edit(principal, course)
         await repo.restore(course_id)
         return await self.detail(principal, course_id)
+
+    async def for_editor(self, principal: Principal, course_id: uuid.UUID) -> Course:
+        """The course with its content, for its editors only (the instructor, admins): what
+        deleting it would take along."""
+        await self._access.editable(principal, course_id)
+        return await self.detail(principal, course_id)
+
+    async def restore_preview(self, principal: Principal, course_id: uuid.UUID) -> DeleteBatch:
+        """What `restore` would bring back: the course and the content its delete took with
+        it (same delete batch), changing nothing. The same check as `restore`."""
+        repo = self.uow.repo(CourseRepository)
+        require_edit(principal, await repo.get(course_id, include_deleted=True))
+        return await repo.delete_batch(course_id)
 
     async def hard_delete(self, principal: Principal, course_id: uuid.UUID) -> None:
         principal.require(MANAGE)

@@ -64,6 +64,7 @@ from learnhub.repositories.learning import (
 from learnhub.repositories.outbox import OutboxRepository
 from learnhub.repositories.password_reset import PasswordResetRepository
 from learnhub.repositories.session import LoginFailureRepository, UserSessionRepository
+from learnhub.repositories.soft_deletion import DeleteBatch
 from learnhub.repositories.stats import StatsRow
 from learnhub.repositories.tutor import ConversationRepository, MessageRepository
 from learnhub.repositories.user import (
@@ -79,6 +80,16 @@ from learnhub.services.passwords import hash_password_off_loop
 from learnhub.services.stats import LearnerStatsService
 
 MAX_DISPLAY_NAME = 100
+# What `UserAdminService.erase` does, in the words an administrator confirms it in.
+ERASURE_STEPS = (
+    "The account is removed for good: it cannot be restored and the person cannot log in.",
+    "Their e-mail address and name are replaced by [erased] in every audit entry about the "
+    "account, its sessions and its password resets, and left out of queued events.",
+    "Their enrolments, video progress, quiz attempts, reviews and tutor conversations are "
+    "deleted; course enrolment counts and ratings are adjusted.",
+    "Their failed-login records are cleared.",
+    "Audit entries they made as an actor keep only an anonymous id.",
+)
 
 
 def _display_name(raw: str) -> str:
@@ -292,6 +303,10 @@ class UserAdminService(BaseService):
         await users.restore(user_id)
         return await users.get(user_id)  # reloaded with its roles
 
+    async def restore_preview(self, user_id: uuid.UUID) -> DeleteBatch:
+        """What `restore` would bring back (the account and its sessions, ended), unchanged."""
+        return await self.uow.repo(UserRepository).delete_batch(user_id)
+
     async def unlock(self, user_id: uuid.UUID) -> int:
         """Clear the login throttle for an account (its recorded failed logins, from every
         address). Returns how many failures were cleared."""
@@ -307,8 +322,9 @@ class UserAdminService(BaseService):
         return await self.unlock(user.id)
 
     async def erase(self, user_id: uuid.UUID) -> None:
-        """GDPR erasure: personal data leaves the audit trail and the outbox, then the row and
-        everything it owns is hard-deleted. Actor ids elsewhere stay as pseudonymous UUIDs."""
+        """GDPR erasure (`ERASURE_STEPS`): personal data leaves the audit trail and the outbox,
+        then the row and everything it owns is hard-deleted. Actor ids elsewhere stay as
+        pseudonymous UUIDs."""
         if user_id == self.admin.user_id:
             raise Conflict("administrators cannot erase themselves")
         users = self.uow.repo(UserRepository)

@@ -47,6 +47,10 @@ class SessionEnded(Exception):
     """The browser's session cookie names a session that is over: log in again."""
 
 
+class LoginRequired(Exception):
+    """A page only for a logged-in caller, asked for by a logged-out browser: log in first."""
+
+
 class CsrfRefused(Exception):
     """A state-changing request without the form's valid CSRF token."""
 
@@ -93,7 +97,17 @@ async def web_caller_or_none(request: Request, uow: Uow) -> Principal | None:
         return None
 
 
+async def signed_in_caller(caller: Annotated[Principal | None, Depends(web_caller)]) -> Principal:
+    """The logged-in caller of a page that needs one (the admin console); logged out, the
+    browser goes to the login page and comes back. What the caller may do there, the
+    services decide (a 403 page otherwise)."""
+    if caller is None:
+        raise LoginRequired
+    return caller
+
+
 WebCaller = Annotated[Principal | None, Depends(web_caller)]
+SignedIn = Annotated[Principal, Depends(signed_in_caller)]
 # Logged out or not, whatever the cookie says (the login and register pages).
 AnyCaller = Annotated[Principal | None, Depends(web_caller_or_none)]
 

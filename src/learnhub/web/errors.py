@@ -16,6 +16,7 @@ from learnhub.web import security
 from learnhub.web.base import (
     CsrfRefused,
     FormFailure,
+    LoginRequired,
     SessionEnded,
     login_url,
     redirect,
@@ -75,6 +76,9 @@ def install(app: FastAPI) -> None:
         security.clear_cookie(request, response, security.SESSION_COOKIE)
         return response
 
+    async def login_required(request: Request, exc: Exception) -> Response:
+        return redirect(request, login_url(back_path(request)))
+
     async def csrf_refused(request: Request, exc: Exception) -> Response:
         message = (
             "This form expired or did not come from this site. Go back, reload the page and "
@@ -84,4 +88,5 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(SessionEnded, session_ended)
+    app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(CsrfRefused, csrf_refused)

@@ -10,6 +10,8 @@ from learnhub.config import Settings
 from learnhub.web import (
     account,
     account_settings,
+    admin,
+    admin_audit,
     errors,
     pages,
     quizzes,
@@ -33,6 +35,8 @@ def routers() -> list[APIRouter]:
         tutor.script_router,
         quizzes.router,
         reviews.router,
+        admin.router,
+        admin_audit.router,
     ]
 
 
