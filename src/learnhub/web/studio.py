@@ -87,6 +87,14 @@ QUIZ_LABELS = {
     "questions": "Questions",
 }
 
+# What a value refused by a schema's pattern should look like, in words.
+PATTERN_HINTS = {
+    "price_amount": "a number such as 19.99 (at most two decimals)",
+    "price_currency": "three letters such as USD",
+    "url": "an http:// or https:// address without spaces",
+    "title": "write some words",
+}
+
 
 # ---- small helpers: ids, versions, validation messages -------------------------------------
 
@@ -120,6 +128,8 @@ def field_errors(invalid: ValidationError, names: Mapping[str, str]) -> dict[str
         if name == "questions" and len(loc) > 1:
             name = "questions"
             message = f"question {int(loc[1]) + 1}: {error['msg']}"
+        elif error["type"] == "string_pattern_mismatch":
+            message = PATTERN_HINTS.get(name, "contains characters that are not allowed")
         else:
             message = str(error["msg"])
         label = names.get(name, name.replace("_", " ").capitalize())
@@ -424,10 +434,18 @@ async def lifecycle(
     # again after a look at what changed.
     expect_form_failure(request, "studio/course.html", **context)
     service = CourseService(uow)
-    if publishing:
-        await service.publish(caller, the_id, version_of(version))
-    else:
-        await service.archive(caller, the_id, version_of(version))
+    try:
+        if publishing:
+            await service.publish(caller, the_id, version_of(version))
+        else:
+            await service.archive(caller, the_id, version_of(version))
+    except ConcurrencyConflict:
+        # The page loaded above already shows the course as they saved it.
+        context["error"] = (
+            "Someone else changed this course since you loaded the page. It is shown below as "
+            f"they saved it: check it, then {'publish' if publishing else 'archive'} again."
+        )
+        return render(request, "studio/course.html", caller, 409, **context)
     done = "published" if publishing else "archived"
     return redirect(request, f"/studio/courses/{the_id}?notice={done}")
 
