@@ -37,7 +37,7 @@ def test_pages_import_services_not_repositories_or_models() -> None:
 
 def test_templates_load_nothing_from_outside() -> None:
     # No CDN: every script, style and font comes from the app (`/static`).
-    for template in sorted((WEB / "templates").glob("*.html")):
+    for template in sorted((WEB / "templates").rglob("*.html")):
         text = template.read_text()
         assert "http://" not in text and "https://" not in text, template.name
         assert "<script>" not in text and " on" + "click=" not in text, template.name
