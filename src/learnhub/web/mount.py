@@ -7,14 +7,28 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from learnhub.config import Settings
-from learnhub.web import account, errors, pages, security, studio
+from learnhub.web import (
+    account,
+    errors,
+    pages,
+    security,
+    studio,
+    studio_quizzes,
+    studio_videos,
+)
 from learnhub.web.base import HERE
 
 STATIC_URL = "/static"
 
 
 def routers() -> list[APIRouter]:
-    return [pages.router, account.router, studio.router]
+    return [
+        pages.router,
+        account.router,
+        studio.router,
+        studio_videos.router,
+        studio_quizzes.router,
+    ]
 
 
 def install(app: FastAPI, settings: Settings) -> None:
