@@ -177,6 +177,8 @@ async def test_an_instructor_builds_reorders_and_publishes_a_course(
     }
     added = await client.post(f"/studio/sections/{first['id']}/videos", data=video)
     assert added.status_code == 303, added.text
+    checklist = assert_page(await client.get(path)).split('class="checklist"')[1]
+    assert re.search(r'class="met"><span aria-hidden="true">✓</span> At least one video', checklist)
     quiz = {
         "csrf_token": csrf,
         "slots": "4",
