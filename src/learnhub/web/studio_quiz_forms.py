@@ -131,7 +131,8 @@ def quiz_summary(values: Mapping[str, Any]) -> str:
     for n, q in enumerate((q for q in values["questions"] if q["text"].strip()), start=1):
         correct = [o["text"] for o in q["options"] if o["is_correct"] and o["text"].strip()]
         key = q["answer_text"] if q["type"] == QuestionType.SHORT_ANSWER else ", ".join(correct)
-        lines.append(f"{n}. {q['text']} [{q['type']}] → {key}")
+        explained = f" (explanation: {q['explanation']})" if q["explanation"].strip() else ""
+        lines.append(f"{n}. {q['text']} [{q['type']}] → {key}{explained}")
     return "\n".join(lines)
 
 
