@@ -167,6 +167,12 @@ async def test_an_instructor_builds_reorders_and_publishes_a_course(
     assert moved.status_code == 303
     detail = (await client.get(f"{API}/courses/{course_id}", headers=owner.headers)).json()
     assert [s["title"] for s in detail["sections"]] == ["Second", "First"]
+    ends = await client.post(
+        f"/studio/sections/{second['id']}/move", data={"csrf_token": csrf, "to": "up"}
+    )
+    assert ends.status_code == 303  # the first stays first
+    detail = (await client.get(f"{API}/courses/{course_id}", headers=owner.headers)).json()
+    assert [s["title"] for s in detail["sections"]] == ["Second", "First"]
 
     video = {
         "csrf_token": csrf,
