@@ -122,6 +122,7 @@ TUTOR_POLICIES = {TUTOR}
 # browser's session cookie (whose rules tests/web/ checks), so a token changes nothing there;
 # a state-changing page without its form's CSRF token is refused (403), whoever calls.
 WEB = "web"
+STUDIO_ID = "0190c0de-0000-7000-8000-000000000001"  # an id naming nothing: the studio's cells
 
 ANONYMOUS, STUDENT, INSTRUCTOR, ADMIN_ROLE = "anonymous", "student", "instructor", "admin"
 OTHER_INSTRUCTOR = "other_instructor"  # an instructor who does not own the course under test
@@ -867,6 +868,68 @@ MATRIX: dict[str, Rule] = {
         403,
         fixed("/admin/courses/00000000-0000-0000-0000-000000000000/delete"),
         in_schema=False,
+    ),
+    # The instructor's studio (issue 17): a logged-out browser is sent to log in (303)
+    # before anything is looked up; a form without its CSRF token is refused (403).
+    "GET /studio": Rule(WEB, 303, fixed("/studio"), in_schema=False),
+    "GET /studio/new": Rule(WEB, 303, fixed("/studio/new"), in_schema=False),
+    "POST /studio/new": Rule(WEB, 403, fixed("/studio/new"), in_schema=False),
+    "GET /studio/courses/{course_id}": Rule(
+        WEB, 303, fixed(f"/studio/courses/{STUDIO_ID}"), in_schema=False
+    ),
+    "POST /studio/courses/{course_id}": Rule(
+        WEB, 403, fixed(f"/studio/courses/{STUDIO_ID}"), in_schema=False
+    ),
+    "POST /studio/courses/{course_id}/publish": Rule(
+        WEB, 403, fixed(f"/studio/courses/{STUDIO_ID}/publish"), in_schema=False
+    ),
+    "POST /studio/courses/{course_id}/archive": Rule(
+        WEB, 403, fixed(f"/studio/courses/{STUDIO_ID}/archive"), in_schema=False
+    ),
+    "POST /studio/courses/{course_id}/sections": Rule(
+        WEB, 403, fixed(f"/studio/courses/{STUDIO_ID}/sections"), in_schema=False
+    ),
+    "POST /studio/sections/{section_id}": Rule(
+        WEB, 403, fixed(f"/studio/sections/{STUDIO_ID}"), in_schema=False
+    ),
+    "POST /studio/sections/{section_id}/delete": Rule(
+        WEB, 403, fixed(f"/studio/sections/{STUDIO_ID}/delete"), in_schema=False
+    ),
+    "POST /studio/sections/{section_id}/move": Rule(
+        WEB, 403, fixed(f"/studio/sections/{STUDIO_ID}/move"), in_schema=False
+    ),
+    "POST /studio/sections/{section_id}/videos": Rule(
+        WEB, 403, fixed(f"/studio/sections/{STUDIO_ID}/videos"), in_schema=False
+    ),
+    "GET /studio/sections/{section_id}/quizzes/new": Rule(
+        WEB, 303, fixed(f"/studio/sections/{STUDIO_ID}/quizzes/new"), in_schema=False
+    ),
+    "POST /studio/sections/{section_id}/quizzes": Rule(
+        WEB, 403, fixed(f"/studio/sections/{STUDIO_ID}/quizzes"), in_schema=False
+    ),
+    "GET /studio/videos/{video_id}": Rule(
+        WEB, 303, fixed(f"/studio/videos/{STUDIO_ID}"), in_schema=False
+    ),
+    "POST /studio/videos/{video_id}": Rule(
+        WEB, 403, fixed(f"/studio/videos/{STUDIO_ID}"), in_schema=False
+    ),
+    "POST /studio/videos/{video_id}/delete": Rule(
+        WEB, 403, fixed(f"/studio/videos/{STUDIO_ID}/delete"), in_schema=False
+    ),
+    "POST /studio/videos/{video_id}/move": Rule(
+        WEB, 403, fixed(f"/studio/videos/{STUDIO_ID}/move"), in_schema=False
+    ),
+    "GET /studio/quizzes/{quiz_id}": Rule(
+        WEB, 303, fixed(f"/studio/quizzes/{STUDIO_ID}"), in_schema=False
+    ),
+    "POST /studio/quizzes/{quiz_id}": Rule(
+        WEB, 403, fixed(f"/studio/quizzes/{STUDIO_ID}"), in_schema=False
+    ),
+    "POST /studio/quizzes/{quiz_id}/delete": Rule(
+        WEB, 403, fixed(f"/studio/quizzes/{STUDIO_ID}/delete"), in_schema=False
+    ),
+    "POST /studio/quizzes/{quiz_id}/move": Rule(
+        WEB, 403, fixed(f"/studio/quizzes/{STUDIO_ID}/move"), in_schema=False
     ),
     # Authentication.
     f"POST {API}/auth/register": Rule(PUBLIC, 201, _register),

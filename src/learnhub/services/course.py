@@ -70,6 +70,15 @@ class CourseChanges:
 
 
 PRICE_SORTS = frozenset({"price", "-price"})
+NEEDS_A_VIDEO = "a course needs at least one video to be published"
+
+
+@dataclass(frozen=True, slots=True)
+class PublishCheck:
+    """One rule a course must meet to be published, and whether it does now."""
+
+    requirement: str
+    met: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +162,45 @@ class CourseService(BaseService):
             raise NotAuthenticated("log in to list your own courses")
         principal.require(AUTHOR)
         return await self.uow.repo(CourseRepository).by_instructor(principal.user_id, pagination)
+
+    async def studio(
+        self, principal: Principal | None, pagination: CursorPagination
+    ) -> Page[Course]:
+        """The courses the caller may edit, drafts and archived ones included, newest first:
+        every course for an administrator (courses:manage), one's own for an instructor."""
+        if principal is None:
+            raise NotAuthenticated("log in to open the studio")
+        if principal.can(MANAGE):
+            return await self.uow.repo(CourseRepository).get_all([], pagination, "created")
+        return await self.mine(principal, pagination)
+
+    async def for_editing(self, principal: Principal, course_id: uuid.UUID) -> Course:
+        """The whole course (answer keys aside) for one of its editors: 404 for a draft of
+        someone else, 403 for another's published course, as every edit would answer."""
+        course = await self.uow.repo(CourseRepository).get_detail(course_id)
+        if course is None:
+            raise NotFound("Course", course_id)
+        require_edit(principal, course)
+        return course
+
+    async def publish_checklist(
+        self, principal: Principal, course_id: uuid.UUID
+    ) -> list[PublishCheck]:
+        """What publishing needs (the rules `publish` enforces), each met or not yet."""
+        course = await self._access.editable(principal, course_id)
+        return await self._publish_checks(course)
+
+    async def _publish_checks(self, course: Course) -> list[PublishCheck]:
+        videos = await self.uow.repo(CourseRepository).live_video_count(course.id)
+        try:
+            Price(course.price_amount, course.price_currency)
+            valid_price = True
+        except InvalidValue:
+            valid_price = False
+        return [
+            PublishCheck("At least one video", videos >= 1),
+            PublishCheck("A valid price and currency", valid_price),
+        ]
 
     async def deleted(
         self, principal: Principal | None, pagination: CursorPagination
@@ -292,8 +340,9 @@ class CourseService(BaseService):
         repo.check_version(course, expected_version)
         if course.status == CourseStatus.PUBLISHED:
             return course
-        if await repo.live_video_count(course.id) < 1:
-            raise Conflict("a course needs at least one video to be published")
+        has_video, _ = await self._publish_checks(course)
+        if not has_video.met:
+            raise Conflict(NEEDS_A_VIDEO)
         Price(course.price_amount, course.price_currency)  # still a valid price
         course.status = CourseStatus.PUBLISHED
         course.published_at = utc_now()

@@ -100,6 +100,13 @@ class ContentAuthoringService(BaseService):
         repo = self.uow.repo(SectionRepository)
         return await reorder(repo, course.id, ordered_ids)
 
+    async def move_section(
+        self, principal: Principal, section_id: uuid.UUID, offset: int
+    ) -> list[Section]:
+        """One step up (-1) or down (+1) among its course's sections."""
+        section, course = await self._access.section(principal, section_id)
+        return await move(self.uow.repo(SectionRepository), course.id, section.id, offset)
+
     # ---- videos -----------------------------------------------------------------------------
 
     async def add_video(
@@ -182,6 +189,18 @@ class ContentAuthoringService(BaseService):
         section, _ = await self._access.section(principal, section_id)
         return await reorder(self.uow.repo(VideoRepository), section.id, ordered_ids)
 
+    async def move_video(
+        self, principal: Principal, video_id: uuid.UUID, offset: int
+    ) -> list[Video]:
+        """One step up (-1) or down (+1) among its section's videos."""
+        video, _ = await self._access.video(principal, video_id)
+        return await move(self.uow.repo(VideoRepository), video.section_id, video.id, offset)
+
+    async def editable_video(self, principal: Principal, video_id: uuid.UUID) -> Video:
+        """A video as its course's editors see it (404/403 for anyone else)."""
+        video, _ = await self._access.video(principal, video_id)
+        return video
+
     async def _keep_a_video(self, course: Course, removing: Filter) -> None:
         """A published course keeps at least one video (its publishing rule stays true).
         `removing` is NotEq(...) describing what stays."""
@@ -204,3 +223,16 @@ async def reorder(repo: Any, parent_id: uuid.UUID, ordered_ids: Sequence[uuid.UU
         raise InvalidValue("the new order must list every item exactly once")
     await repo.reorder(items, ordered_ids)
     return sorted(items, key=lambda item: item.position)
+
+
+async def move(repo: Any, parent_id: uuid.UUID, item_id: uuid.UUID, offset: int) -> list[Any]:
+    """`item_id` moved `offset` places among its siblings (the ends stay put: moving the
+    first up or the last down changes nothing)."""
+    ids = [item.id for item in await repo.children(parent_id)]
+    if item_id not in ids or offset not in (-1, 1):
+        raise InvalidValue("move an item one place up or down")
+    at = ids.index(item_id)
+    to = at + offset
+    if 0 <= to < len(ids):
+        ids[at], ids[to] = ids[to], ids[at]
+    return await reorder(repo, parent_id, ids)

@@ -19,7 +19,7 @@ from learnhub.repositories.course import QuestionRepository, QuizRepository
 from learnhub.repositories.filters import Eq
 from learnhub.services.base import BaseService
 from learnhub.services.course_access import ContentAccess, CourseAccessService
-from learnhub.services.course_content import reorder
+from learnhub.services.course_content import move, reorder
 
 
 class _Keep(Enum):
@@ -153,6 +153,19 @@ class QuizAuthoringService(BaseService):
     ) -> list[Quiz]:
         section, _ = await self._access.section(principal, section_id)
         return await reorder(self.uow.repo(QuizRepository), section.id, ordered_ids)
+
+    async def move_quiz(self, principal: Principal, quiz_id: uuid.UUID, offset: int) -> list[Quiz]:
+        """One step up (-1) or down (+1) among its section's quizzes."""
+        quiz, _ = await self._access.quiz(principal, quiz_id)
+        return await move(self.uow.repo(QuizRepository), quiz.section_id, quiz.id, offset)
+
+    async def editable_quiz(self, principal: Principal, quiz_id: uuid.UUID) -> Quiz:
+        """A quiz with its questions and answer keys, for its course's editors only."""
+        quiz, _ = await self._access.quiz(principal, quiz_id)
+        fresh = await self.uow.repo(QuizRepository).get_with_questions(quiz.id)
+        if fresh is None:
+            raise NotFound("Quiz", quiz_id)
+        return fresh
 
 
 def _questions(specs: Sequence[QuestionSpec]) -> list[QuizQuestion]:

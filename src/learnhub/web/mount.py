@@ -18,6 +18,9 @@ from learnhub.web import (
     reset,
     reviews,
     security,
+    studio,
+    studio_quizzes,
+    studio_videos,
     tutor,
 )
 from learnhub.web.base import HERE
@@ -35,6 +38,9 @@ def routers() -> list[APIRouter]:
         tutor.script_router,
         quizzes.router,
         reviews.router,
+        studio.router,
+        studio_videos.router,
+        studio_quizzes.router,
         admin.router,
         admin_audit.router,
     ]
