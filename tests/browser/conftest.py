@@ -28,7 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, Page, Route, async_playwright
+from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from tests.support.databases import database as throwaway_database
 from tests.support.live_server import free_port, log_tail
@@ -41,6 +41,10 @@ REQUIRE_BROWSER = os.environ.get("LEARNHUB_REQUIRE_BROWSER", "") not in ("", "0"
 STARTUP_TIMEOUT = 180.0
 SHUTDOWN_TIMEOUT = 15.0
 LOOPBACK = "127.0.0.1"
+# `expect(...)` retries until this (Playwright's default: 5 s). Two workers, two servers each
+# and Chromium on two cores: ReDoc laying out the whole API took longer than 5 s on a busy
+# machine. A passing assertion still returns as soon as it holds.
+expect.set_options(timeout=15_000)
 
 
 def chromium_path() -> str:
