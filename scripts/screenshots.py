@@ -97,8 +97,10 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     )
     command = [sys.executable, "-m", "learnhub.cli", "serve", "--demo"]
     command += ["--host", LOOPBACK, "--port", str(port)]
-    log = (workdir / "serve.log").open("wb")
-    process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=log)
+    with (workdir / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     base_url = f"http://{LOOPBACK}:{port}"
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:

@@ -35,9 +35,9 @@ from tests.support.live_server import free_port, log_tail
 from tests.support.live_server import wait_until_healthy as wait_for_health
 
 REQUIRE_BROWSER = os.environ.get("LEARNHUB_REQUIRE_BROWSER", "") not in ("", "0", "false")
-# A server's first start migrates an empty database and loads the demo: half a minute on a
-# quiet machine, and over a minute seen with two workers each starting theirs on two busy
-# cores. The wait ends as soon as /health answers; this only bounds a server that hangs.
+# A server's first start migrates an empty database and loads the demo: about half a minute
+# on a shared machine, and over a minute seen with two workers each starting theirs on two
+# busy cores. The wait ends as soon as /health answers; this only bounds a server that hangs.
 STARTUP_TIMEOUT = 180.0
 SHUTDOWN_TIMEOUT = 15.0
 LOOPBACK = "127.0.0.1"
