@@ -1,6 +1,11 @@
 """/docs and /redoc render the whole API in headless Chromium with nothing but the server:
 every request outside loopback is aborted, and none may be attempted (SPEC: docs that load
-offline). Swagger UI's "Authorize" takes a real access token and "Try it out" uses it."""
+offline). Swagger UI's "Authorize" takes a real access token and "Try it out" uses it.
+
+SQLite only: what these tests check is the OpenAPI document and the docs' own assets, which
+do not depend on the database; the register, login and /users/me calls behind "Try it out"
+run on both databases in tests/api. A PostgreSQL server would add its start-up and three
+page loads to the run for nothing more."""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import LiveServer, LoopbackPage
+
+pytestmark = pytest.mark.sqlite_only
 
 API = "/api/v1"
 PASSWORD = "correct horse battery"
