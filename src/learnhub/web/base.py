@@ -120,12 +120,13 @@ def csrf_token(request: Request) -> str:
 
 
 async def require_csrf(request: Request) -> None:
-    """Every state-changing request of the web app carries the form's CSRF token (a router
-    dependency of the web router, so no form can forget it)."""
+    """Every state-changing request of the web app carries the page's CSRF token (a router
+    dependency of the web router, so no form can forget it): a form in its hidden field, a
+    script's fetch (a JSON body has no form field) in the `X-CSRF-Token` header."""
     if request.method in SAFE_METHODS:
         return
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    given = ""
+    given = request.headers.get(security.CSRF_HEADER, "")
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         value = (await request.form()).get(security.CSRF_FIELD)
         given = value if isinstance(value, str) else ""

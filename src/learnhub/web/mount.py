@@ -7,19 +7,21 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from learnhub.config import Settings
-from learnhub.web import account, errors, pages, security
+from learnhub.media.storage import LocalMediaStorage
+from learnhub.web import account, errors, learning, pages, security
 from learnhub.web.base import HERE
 
 STATIC_URL = "/static"
 
 
 def routers() -> list[APIRouter]:
-    return [pages.router, account.router]
+    return [pages.router, account.router, learning.router]
 
 
 def install(app: FastAPI, settings: Settings) -> None:
     """After the API's problem handlers (`problems.install`): the web's error pages take over
     on the web's routes only."""
     app.state.csrf_key = security.csrf_key(settings.signing_secret())
+    app.state.media_storage = LocalMediaStorage(settings.media_dir)
     app.mount(STATIC_URL, StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)
