@@ -40,11 +40,11 @@ async def enrolled_learner(page: Page) -> None:
     await expect(page.get_by_role("status")).to_contain_text("You are enrolled")
 
 
-async def until(page: Page, condition: str, timeout: float = 15.0) -> None:
+async def until(page: Page, condition: str, within: float = 15.0) -> None:
     """Wait until `condition` (an expression on the page) holds. Polled from here with
     `evaluate`: Playwright's `wait_for_function` evaluates its predicate by string inside the
     page, which the CSP (no 'unsafe-eval') rightly refuses."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while not await page.evaluate(f"() => Boolean({condition})"):
         assert asyncio.get_running_loop().time() < deadline, f"still not: {condition}"
         await asyncio.sleep(0.2)
@@ -79,7 +79,7 @@ async def test_a_learner_plays_a_video_to_completion_and_resumes_another(
     state = page.locator("#video-state")
     await expect(state).to_have_text("0% watched")
     await play(page)
-    await until(page, "document.getElementById('player').ended", timeout=60)
+    await until(page, "document.getElementById('player').ended", within=60)
     await expect(state).to_have_text("Completed", timeout=15_000)
     await expect(page.locator("#course-state")).not_to_have_text("Course 0% complete")
     # Stored on the server: a fresh page says so too.

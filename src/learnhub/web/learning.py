@@ -19,6 +19,7 @@ from learnhub.api.deps import Uow
 from learnhub.api.routers.learning import heartbeat_of, progress_service
 from learnhub.api.schemas.learning import ProgressIn
 from learnhub.domain.errors import NotAuthenticated, NotFound
+from learnhub.domain.ids import parse_id
 from learnhub.media.storage import MediaStorage, content_type
 from learnhub.repositories.filters import CursorPagination
 from learnhub.services.learning import EnrollmentService
@@ -83,9 +84,12 @@ async def resume(slug: str, request: Request, uow: Uow, caller: WebCaller) -> Re
 
 @router.get("/learn/{slug}/videos/{video_id}", name="web_player")
 async def player(
-    slug: str, video_id: uuid.UUID, request: Request, uow: Uow, caller: WebCaller
+    slug: str, video_id: str, request: Request, uow: Uow, caller: WebCaller
 ) -> Response:
-    view = await PlayerService(uow).player(caller, slug, video_id, start_at(request))
+    video = parse_id(video_id)
+    if video is None:  # a mistyped link: the not-found page, not a validation problem
+        raise NotFound("Video", video_id)
+    view = await PlayerService(uow).player(caller, slug, video, start_at(request))
     progress = {v.video_id: v for v in view.progress.videos} if view.progress else {}
     return render(
         request,
