@@ -765,6 +765,18 @@ MATRIX: dict[str, Rule] = {
     "GET /register": Rule(WEB, 200, fixed("/register"), in_schema=False),
     "POST /register": Rule(WEB, 403, fixed("/register"), in_schema=False),
     "POST /logout": Rule(WEB, 403, fixed("/logout"), in_schema=False),
+    # The learner's pages (issue 16): a logged-out browser is sent to the login page.
+    "GET /learning": Rule(WEB, 303, fixed("/learning"), in_schema=False),
+    "GET /learn/{slug}": Rule(WEB, 303, fixed("/learn/no-such-course"), in_schema=False),
+    "GET /learn/{slug}/videos/{video_id}": Rule(
+        WEB, 404, fixed(f"/learn/no-such-course/videos/{uuid.UUID(int=1)}"), in_schema=False
+    ),
+    "POST /learn/videos/{video_id}/heartbeats": Rule(
+        WEB, 403, fixed(f"/learn/videos/{uuid.UUID(int=1)}/heartbeats"), in_schema=False
+    ),
+    "GET /media/{key:path}": Rule(
+        WEB, 404, fixed(f"/media/courses/{uuid.UUID(int=1)}/1.webm"), in_schema=False
+    ),
     # Authentication.
     f"POST {API}/auth/register": Rule(PUBLIC, 201, _register),
     f"POST {API}/auth/login": Rule(PUBLIC, 200, _login),
@@ -1337,7 +1349,10 @@ async def test_web_matrix(
         headers=caller.headers if caller is not None else {},
     )
     assert response.status_code == rule.status, response.text
-    assert response.headers["content-type"].startswith("text/html")
+    if response.is_redirect:  # a page for logged-in browsers only: to the login page
+        assert response.headers["location"].startswith("/login?next=")
+    else:
+        assert response.headers["content-type"].startswith("text/html")
     assert "Log out" not in response.text
     assert await snapshot(World(client, operator, operator, caller), operator) == before
 
