@@ -94,7 +94,10 @@ _NO_SPACE = r"\s\x1c-\x1f\x85\ufeff"
 # segments of letters, digits, '.', '_' and '-', none starting with a dot (so no '..').
 MEDIA_URL_PREFIX = "/media/"
 _MEDIA_SEGMENT = r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}"
-MEDIA_KEY_PATTERN = rf"courses/[0-9a-fA-F-]{{36}}/{_MEDIA_SEGMENT}"
+_HEX = "[0-9a-fA-F]"
+MEDIA_KEY_PATTERN = (
+    rf"courses/{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}/{_MEDIA_SEGMENT}"
+)
 # An http(s) URL elsewhere, or a file of this site's media storage, `/media/<key>`.
 VIDEO_URL_PATTERN = (
     rf"^(https?://[^{_NO_SPACE}/$.?#][^{_NO_SPACE}]*|{MEDIA_URL_PREFIX}{MEDIA_KEY_PATTERN})$"
