@@ -91,6 +91,7 @@ async def player(
         raise NotFound("Video", video_id)
     view = await PlayerService(uow).player(caller, slug, video, start_at(request))
     progress = {v.video_id: v for v in view.progress.videos} if view.progress else {}
+    passed = {q.quiz_id: q.passed for q in view.progress.quizzes} if view.progress else {}
     return render(
         request,
         "player.html",
@@ -99,6 +100,7 @@ async def player(
         course=view.course,
         video=view.video,
         progress=progress,
+        passed_quizzes=passed,
         player_url=player_url,
         heartbeat_url=f"/learn/videos/{view.video.id}/heartbeats",
     )
