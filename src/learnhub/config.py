@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     tutor_retention_days: int = Field(default=90, ge=1)
     tutor_history_turns: int = Field(default=6, ge=0, le=50)
 
+    # Where video files live (the media storage's local directory; the demo writes its clips
+    # here): relative to the working directory, like the embedded SQLite file.
+    media_dir: str = "./media"
+
     # Request limits
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
 

@@ -931,6 +931,18 @@ MATRIX: dict[str, Rule] = {
     "POST /studio/quizzes/{quiz_id}/move": Rule(
         WEB, 403, fixed(f"/studio/quizzes/{STUDIO_ID}/move"), in_schema=False
     ),
+    # The learner's pages (issue 16): a logged-out browser is sent to the login page.
+    "GET /learning": Rule(WEB, 303, fixed("/learning"), in_schema=False),
+    "GET /learn/{slug}": Rule(WEB, 303, fixed("/learn/no-such-course"), in_schema=False),
+    "GET /learn/{slug}/videos/{video_id}": Rule(
+        WEB, 404, fixed(f"/learn/no-such-course/videos/{uuid.UUID(int=1)}"), in_schema=False
+    ),
+    "POST /learn/videos/{video_id}/heartbeats": Rule(
+        WEB, 403, fixed(f"/learn/videos/{uuid.UUID(int=1)}/heartbeats"), in_schema=False
+    ),
+    "GET /media/{key:path}": Rule(
+        WEB, 404, fixed(f"/media/courses/{uuid.UUID(int=1)}/1.webm"), in_schema=False
+    ),
     # Authentication.
     f"POST {API}/auth/register": Rule(PUBLIC, 201, _register),
     f"POST {API}/auth/login": Rule(PUBLIC, 200, _login),

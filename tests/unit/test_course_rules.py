@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC
 
 import pytest
@@ -170,3 +171,19 @@ def test_a_video_url_with_white_space_of_any_dialect_is_refused_by_every_reader(
         with pytest.raises(ValidationError):
             Body(url=url)
     Body(url="https://v.example.com/é")  # not white space anywhere: accepted
+
+
+def test_a_video_url_may_be_a_file_of_this_sites_media_storage():
+    key = f"courses/{uuid.UUID(int=7)}/lesson-1.webm"
+    assert course_rules.video_url(f" /media/{key} ") == f"/media/{key}"
+    assert course_rules.media_course_id(key) == uuid.UUID(int=7)
+    for bad in (
+        "/media/courses/../x.webm",
+        f"/media/courses/{uuid.UUID(int=7)}/.hidden",
+        f"/media/courses/{uuid.UUID(int=7)}/a/b.webm",
+        "/media/courses/not-an-id/1.webm",
+        "/static/app.css",
+        "/media/",
+    ):
+        with pytest.raises(InvalidValue):
+            course_rules.video_url(bad)

@@ -37,6 +37,7 @@ FLOORS = {
     "models": 1,
     "events": 1,
     "tutor_providers": 1,
+    "media": 1,
     "db": 2,
     "repositories": 3,
     "services": 4,

@@ -59,9 +59,12 @@ def seed(
         raise typer.Exit(2)
     asyncio.run(bootstrap(database_url()))
     if demo:
+        from learnhub.media.storage import LocalMediaStorage
         from learnhub.ops.demo import load_demo
 
-        print_demo_logins(run_command("seed-demo", load_demo))
+        media = LocalMediaStorage(get_settings().media_dir)
+
+        print_demo_logins(run_command("seed-demo", lambda uow: load_demo(uow, media)))
     if users is None and courses is None:
         return
     from learnhub.ops.seed_spec import SeedSpec

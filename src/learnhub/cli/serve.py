@@ -42,9 +42,12 @@ def serve(
     migrating(bootstrap(settings.database_url))
     accounts = None
     if demo:
+        from learnhub.media.storage import LocalMediaStorage
         from learnhub.ops.demo import load_demo
 
-        accounts = run_command("demo", load_demo)
+        media = LocalMediaStorage(get_settings().media_dir)
+
+        accounts = run_command("demo", lambda uow: load_demo(uow, media))
     if workers > 1 and settings.database_url.startswith("sqlite"):
         err.print("[yellow]SQLite serves one worker process; using 1[/yellow]")
         workers = 1

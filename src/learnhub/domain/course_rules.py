@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from collections.abc import Collection, Sequence
 
 from learnhub.domain.errors import InvalidValue
@@ -89,11 +90,38 @@ def duration(value: int) -> int:
 # and in ECMA-262 (JSON Schema's dialect, which clients and fuzzers use: adds \ufeff). The
 # explicit additions make all three refuse exactly the same characters.
 _NO_SPACE = r"\s\x1c-\x1f\x85\ufeff"
-VIDEO_URL_PATTERN = rf"^https?://[^{_NO_SPACE}/$.?#][^{_NO_SPACE}]*$"
+# A file of this site's media storage (`learnhub.media`): `courses/<course id>/<name>`, plain
+# segments of letters, digits, '.', '_' and '-', none starting with a dot (so no '..').
+MEDIA_URL_PREFIX = "/media/"
+_MEDIA_SEGMENT = r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}"
+_HEX = "[0-9a-fA-F]"
+MEDIA_KEY_PATTERN = (
+    rf"courses/{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}/{_MEDIA_SEGMENT}"
+)
+# An http(s) URL elsewhere, or a file of this site's media storage, `/media/<key>`.
+VIDEO_URL_PATTERN = (
+    rf"^(https?://[^{_NO_SPACE}/$.?#][^{_NO_SPACE}]*|{MEDIA_URL_PREFIX}{MEDIA_KEY_PATTERN})$"
+)
 
 
 def video_url(value: str) -> str:
     url = value.strip()
     if not re.match(VIDEO_URL_PATTERN, url) or len(url) > 2000:
-        raise InvalidValue("url must be an http(s) URL")
+        raise InvalidValue("url must be an http(s) URL or a /media/ file of this site")
+    if url.startswith(MEDIA_URL_PREFIX):
+        media_key(url.removeprefix(MEDIA_URL_PREFIX))
     return url
+
+
+def media_key(key: str) -> str:
+    """A media storage key (`courses/<course id>/<name>`), checked."""
+    if not re.fullmatch(MEDIA_KEY_PATTERN, key) or parse_id(key.split("/")[1]) is None:
+        raise InvalidValue("a media file is named courses/<course id>/<file name>")
+    return key
+
+
+def media_course_id(key: str) -> uuid.UUID:
+    """The course whose access rules guard the media file `key`."""
+    course_id = parse_id(media_key(key).split("/")[1])
+    assert course_id is not None  # media_key checked it
+    return course_id

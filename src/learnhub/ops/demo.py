@@ -13,6 +13,8 @@ from learnhub.domain.permissions import ADMIN, INSTRUCTOR, STUDENT
 from learnhub.domain.principal import Principal
 from learnhub.domain.quiz_rules import OptionSpec, QuestionSpec, QuizSpec
 from learnhub.domain.value_objects import Price
+from learnhub.media.demo_clips import demo_clip
+from learnhub.media.storage import MediaStorage, media_url
 from learnhub.models.user import User
 from learnhub.ops.demo_activity import DEMO_LEARNERS, load_activity, principal_of
 from learnhub.ops.demo_catalog import DemoCourse, demo_instructors
@@ -38,8 +40,12 @@ async def _account(uow: AbstractUnitOfWork, email: str, name: str, role: str) ->
     return await UserService(uow).register(email, DEMO_PASSWORD, name, roles=[role])
 
 
-async def _course(uow: AbstractUnitOfWork, author: Principal, demo: DemoCourse) -> bool:
-    """Create one demo course unless its slug exists already (idempotent)."""
+async def _course(
+    uow: AbstractUnitOfWork, author: Principal, demo: DemoCourse, media: MediaStorage | None
+) -> bool:
+    """Create one demo course unless its slug exists already (idempotent). With a media
+    storage, each video is a real clip of its duration stored there (`media.demo_clips`) and
+    its row points at it; without one (tests with no player), at the catalog's URL."""
     if await uow.repo(CourseRepository).slug_taken(slugify(demo.title)):
         return False
     service = CourseService(uow)
@@ -55,14 +61,21 @@ async def _course(uow: AbstractUnitOfWork, author: Principal, demo: DemoCourse) 
             objectives=demo.objectives,
         ),
     )
+    clips = 0
     for section_demo in demo.sections:
         section = await content.add_section(author, course.id, section_demo.title)
         for video in section_demo.videos:
+            url = video.url
+            if media is not None:
+                clips += 1
+                key = f"courses/{course.id}/{clips}.webm"
+                media.save(key, demo_clip(video.duration_seconds, hue=clips))
+                url = media_url(key)
             await content.add_video(
                 author,
                 section.id,
                 title=video.title,
-                url=video.url,
+                url=url,
                 duration_seconds=video.duration_seconds,
                 transcript=video.transcript,
             )
@@ -91,9 +104,12 @@ async def _course(uow: AbstractUnitOfWork, author: Principal, demo: DemoCourse) 
     return True
 
 
-async def load_demo(uow: AbstractUnitOfWork) -> list[tuple[str, str]]:
+async def load_demo(
+    uow: AbstractUnitOfWork, media: MediaStorage | None = None
+) -> list[tuple[str, str]]:
     """Create whatever part of the demo data is missing; returns the accounts (email, role),
-    the three demo logins first."""
+    the three demo logins first. `media`: where the demo's video clips go (`learnhub serve
+    --demo` passes the configured storage)."""
     accounts = [(email, role) for email, _, role in DEMO_ACCOUNTS]
     for email, name, role in DEMO_ACCOUNTS:
         await _account(uow, email, name, role)
@@ -104,7 +120,7 @@ async def load_demo(uow: AbstractUnitOfWork) -> list[tuple[str, str]]:
         # Audit rows name the instructor as the author of their demo courses.
         with acting_as(user.id, current_request_id.get()):
             for demo in instructor.courses:
-                await _course(uow, principal_of(user, INSTRUCTOR), demo)
+                await _course(uow, principal_of(user, INSTRUCTOR), demo, media)
     for email, name in DEMO_LEARNERS:
         await _account(uow, email, name, STUDENT)
         accounts.append((email, STUDENT))

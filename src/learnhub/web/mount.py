@@ -7,12 +7,14 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from learnhub.config import Settings
+from learnhub.media.storage import LocalMediaStorage
 from learnhub.web import (
     account,
     account_settings,
     admin,
     admin_audit,
     errors,
+    learning,
     pages,
     quizzes,
     reset,
@@ -43,6 +45,7 @@ def routers() -> list[APIRouter]:
         studio_quizzes.router,
         admin.router,
         admin_audit.router,
+        learning.router,
     ]
 
 
@@ -50,5 +53,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     """After the API's problem handlers (`problems.install`): the web's error pages take over
     on the web's routes only."""
     app.state.csrf_key = security.csrf_key(settings.signing_secret())
+    app.state.media_storage = LocalMediaStorage(settings.media_dir)
     app.mount(STATIC_URL, StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)

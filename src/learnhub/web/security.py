@@ -8,6 +8,7 @@ Content-Security-Policy and the other headers every page carries (docs/decisions
   form carries HMAC(key, cookie value | session id) in a hidden field, checked on every
   state-changing request of the web app. Binding to the session id means a token minted by
   someone else's session (or before logging in) is refused.
+  A script's JSON fetch sends the same token in the `X-CSRF-Token` header.
 - The CSP allows scripts, styles, images and form targets from this origin only: no inline
   script, no CDN."""
 
@@ -24,6 +25,8 @@ from starlette.responses import Response
 SESSION_COOKIE = "learnhub_session"
 CSRF_COOKIE = "learnhub_csrf"
 CSRF_FIELD = "csrf_token"
+# The same token, sent by the pages' scripts with a JSON fetch (the player's heartbeats).
+CSRF_HEADER = "X-CSRF-Token"
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
