@@ -151,7 +151,30 @@ class BulkLoader:
         for name, definition in indexes.all():
             await self.connection.exec_driver_sql(f"DROP INDEX {name}")
             definitions.append(definition)
-        return [*keys, *definitions, *foreign_keys]
+        return [*keys, *definitions, *foreign_keys, *await self._pause_catalog_generation(tables)]
+
+    async def _pause_catalog_generation(self, tables: Sequence[str]) -> list[str]:
+        """Disable the catalog generation's triggers (migration 0017) on `tables` for the load,
+        and return the statements that enable them again and move the generation once. Their
+        deferred events would queue one per loaded row until COMMIT, and a table with pending
+        trigger events refuses the ALTER TABLE that puts its keys back."""
+        triggers = await self.connection.execute(
+            text(
+                "SELECT c.relname, t.tgname FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE c.relname = ANY(:tables) AND c.relnamespace = 'public'::regnamespace "
+                "AND t.tgname LIKE 'catalog\\_generation\\_%' AND t.tgenabled <> 'D' "
+                "ORDER BY 1, 2"
+            ),
+            {"tables": list(tables)},
+        )
+        enable = []
+        for table, name in triggers.all():
+            await self.connection.exec_driver_sql(f'ALTER TABLE {table} DISABLE TRIGGER "{name}"')
+            enable.append(f'ALTER TABLE {table} ENABLE TRIGGER "{name}"')
+        if not enable:
+            return []
+        return [*enable, "UPDATE catalog_generation SET generation = generation + 1 WHERE id = 1"]
 
     async def create_index(self, statement: str) -> None:
         """Run one statement returned by `drop_secondary_indexes`."""
