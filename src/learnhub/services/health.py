@@ -153,4 +153,3 @@ class SystemHealthService(BaseService):
             table_times=statement_times(),
             plans=report,
         )
-
