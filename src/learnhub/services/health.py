@@ -3,9 +3,9 @@ and the audit completeness the monitoring service reads for `/metrics`, with the
 known gaps; the version-conflict, delete and restore counters and the slow statements this
 process has recorded; and, on demand, the query plans of `learnhub db report`.
 
-The plans are made by operations code (`ops/db_report.py`, which EXPLAINs, so it may not live
-in services/ and the served app may not import it): a composition root hands it in as a
-`QueryPlans` callable, and without one the page says where to run the report instead."""
+The plans are made by operations code (`ops/db_report.py`: it asks the planner, so it may not
+live in services/, and the served app may not import it): a composition root hands it in as
+a `QueryPlans` callable, and without one the page says where to run the report instead."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ class SystemHealthService(BaseService):
 
     async def health(self, caller: Principal, plans: QueryPlans | None = None) -> SystemHealth:
         """What the health page shows; the query plans too when `plans` is given (they run
-        every hot query under EXPLAIN, ANALYZE on PostgreSQL: seconds on a big database)."""
+        every hot query through the planner (analysed on PostgreSQL): seconds on a big database)."""
         self.check_operator(caller)
         monitoring = MonitoringService(self.uow)
         checks = self.uow.repo(AuditCheckRepository)

@@ -168,6 +168,21 @@ async def add_video(
     "path, served with Range requests to whoever may watch the course's videos.",
     status_code=status.HTTP_201_CREATED,
     responses={415: PROBLEM_RESPONSES[413]},
+    # Merged into FastAPI's multipart body (it gives form bodies no example of its own).
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "example": {
+                        "file": "(the bytes of lesson-1.webm)",
+                        "title": "Your first bar chart",
+                        "transcript": "",
+                        "is_preview": False,
+                    }
+                }
+            }
+        }
+    },
 )
 async def upload_video(
     section_id: uuid.UUID,
