@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     # Where video files live (the media storage's local directory; the demo writes its clips
     # here): relative to the working directory, like the embedded SQLite file.
     media_dir: str = "./media"
+    # The largest video file the studio (and the API's upload route) accepts, in MiB.
+    max_upload_mb: int = Field(default=200, ge=1, le=100_000)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
 
     # Request limits
     max_body_bytes: int = Field(default=1_000_000, ge=1024)

@@ -65,6 +65,7 @@ bystander's conversation keeps its one exchange, unseen."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -81,6 +82,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from learnhub.api.app import create_app
 from learnhub.db.uow import UnitOfWork
 from learnhub.domain.enums import AttemptState
+from learnhub.media.demo_clips import demo_clip
 from learnhub.models.base import Base
 from learnhub.services import passwords
 from learnhub.services.user import UserService
@@ -177,8 +179,11 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-async def shared_app(db_url: str) -> AsyncIterator[FastAPI]:
-    application = create_app(settings_for(db_url))
+async def shared_app(
+    db_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[FastAPI]:
+    media = tmp_path_factory.mktemp("media")  # uploaded video files
+    application = create_app(settings_for(db_url, media_dir=str(media)))
     async with application.router.lifespan_context(application):
         yield application
 
@@ -235,6 +240,9 @@ class Call:
     json: Any = None
     params: dict[str, str] = field(default_factory=dict)
     subject: str | None = None  # the id of what the call acts on, when the builder made it
+    # A multipart form instead of JSON (a file upload): its fields and its files.
+    data: dict[str, str] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
 
 
 Build = Callable[[World], Awaitable[Call]]
@@ -473,6 +481,19 @@ async def _spare_section(world: CourseWorld) -> str:
     """A second section, so that removing it leaves a published course its video."""
     path = f"/courses/{world.course.course_id}/sections"
     return str((await world.as_owner("POST", path, {"title": "Appendix"}, 201))["id"])
+
+
+@functools.cache
+def upload_clip() -> bytes:
+    return demo_clip(3)
+
+
+async def _upload_video(world: CourseWorld) -> Call:
+    return Call(
+        f"{API}/sections/{world.course.section_id}/videos/upload",
+        data={"title": NEW_VIDEO["title"]},
+        files={"file": ("clip.webm", upload_clip(), "video/webm")},
+    )
 
 
 async def _spare_video(world: CourseWorld) -> str:
@@ -812,6 +833,7 @@ MATRIX: dict[str, Rule] = {
     "GET /admin/users": Rule(WEB, 303, fixed("/admin/users"), in_schema=False),
     "GET /admin/audit": Rule(WEB, 303, fixed("/admin/audit"), in_schema=False),
     "GET /admin/deleted": Rule(WEB, 303, fixed("/admin/deleted"), in_schema=False),
+    "GET /admin/health": Rule(WEB, 303, fixed("/admin/health"), in_schema=False),
     "GET /admin/users/{key}": Rule(
         WEB, 303, fixed("/admin/users/00000000-0000-0000-0000-000000000000"), in_schema=False
     ),
@@ -1066,6 +1088,9 @@ MATRIX: dict[str, Rule] = {
     # Videos.
     f"POST {API}/sections/{{section_id}}/videos": Rule(
         OWNER, 201, on_section("/videos", NEW_VIDEO), fixture=COURSE, draft=201
+    ),
+    f"POST {API}/sections/{{section_id}}/videos/upload": Rule(
+        OWNER, 201, _upload_video, fixture=COURSE, draft=201
     ),
     f"PUT {API}/sections/{{section_id}}/videos/order": Rule(
         OWNER, 200, _order_videos, fixture=COURSE, draft=200
@@ -1672,6 +1697,10 @@ async def check_course_allowed(
         case "POST /sections/{section_id}/videos":
             assert c is not None and body["section_id"] == c.section_id
             assert body["title"] == NEW_VIDEO["title"]
+        case "POST /sections/{section_id}/videos/upload":
+            assert c is not None and body["section_id"] == c.section_id
+            assert body["title"] == NEW_VIDEO["title"] and body["duration_seconds"] == 3
+            assert body["url"].startswith(f"/media/courses/{c.course_id}/")
         case "GET /videos/{video_id}":
             # The url and transcript are for enrolled learners (none here), the owner and admins.
             assert c is not None and body["id"] == c.video_id
@@ -1746,6 +1775,8 @@ async def test_course_matrix(
         method,
         call.path,
         json=call.json,
+        data=call.data,
+        files=call.files,
         params=call.params,
         headers=world.caller.headers if world.caller is not None else {},
     )

@@ -43,6 +43,11 @@ from learnhub.web import mount as web
 from learnhub.workers.handlers import register_handlers
 
 API_PREFIX = "/api/v1"
+# The routes that take a video file: the studio's add-video form and the API's upload.
+UPLOAD_PATHS = re.compile(
+    rf"^(/studio/sections/[^/]+/videos|{re.escape(API_PREFIX)}/sections/[^/]+/videos/upload)$"
+)
+UPLOAD_FORM_SLACK_BYTES = 1024 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -138,6 +143,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.methods_by_path = methods_by_path
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(
-        RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, route_templates=templates
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        route_templates=templates,
+        upload_paths=UPLOAD_PATHS,
+        # The file and the form's other fields (a transcript, at most a few hundred kB).
+        max_upload_body_bytes=settings.max_upload_bytes + UPLOAD_FORM_SLACK_BYTES,
+        upload_refusal=f"the file is larger than the upload limit of {settings.max_upload_mb} MB",
     )
     return app

@@ -21,10 +21,22 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 class RequestContextMiddleware:
     def __init__(
-        self, app: ASGIApp, max_body_bytes: int, route_templates: dict[int, str] | None = None
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        route_templates: dict[int, str] | None = None,
+        upload_paths: re.Pattern[str] | None = None,
+        max_upload_body_bytes: int = 0,
+        upload_refusal: str = "the file is too large",
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # Paths that take a file (a video upload): a limit of their own, and a body past it
+        # is refused inside the app (HTTP 413 raised while reading), so the web's page and
+        # the API's problem both say why.
+        self.upload_paths = upload_paths
+        self.max_upload_body_bytes = max_upload_body_bytes
+        self.upload_refusal = upload_refusal
         # id(route object) -> full path template, prefix included
         self.route_templates = route_templates if route_templates is not None else {}
 
@@ -49,22 +61,29 @@ class RequestContextMiddleware:
             await send(message)
 
         received = {"bytes": 0}
+        upload = self.upload_paths is not None and self.upload_paths.match(scope["path"])
+        limit = self.max_upload_body_bytes if upload else self.max_body_bytes
+        refusal = self.upload_refusal if upload else "request body too large"
 
         async def limited_receive() -> Message:
             message = await receive()
             if message["type"] == "http.request":
                 received["bytes"] += len(message.get("body", b""))
-                if received["bytes"] > self.max_body_bytes:
-                    raise HTTPException(413, "request body too large")
+                if received["bytes"] > limit:
+                    raise HTTPException(413, refusal)
             return message
+
+        async def refused_receive() -> Message:
+            raise HTTPException(413, refusal)  # before a byte of the body is read
 
         try:
             length = headers.get(b"content-length")
-            if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
-                response = problem(413, "payload_too_large", "request body too large")
+            too_large = length is not None and (not length.isdigit() or int(length) > limit)
+            if too_large and not upload:
+                response = problem(413, "payload_too_large", refusal)
                 await response(scope, receive, send_with_id)
                 return
-            await self.app(scope, limited_receive, send_with_id)
+            await self.app(scope, refused_receive if too_large else limited_receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = self._route_template(scope)

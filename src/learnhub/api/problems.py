@@ -23,6 +23,8 @@ log = structlog.get_logger("learnhub.api")
 STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.InvalidCursor, 400),
     (errors.InvalidResetToken, 400),
+    (errors.PayloadTooLarge, 413),
+    (errors.UnsupportedMediaType, 415),
     (errors.InvalidValue, 422),
     (errors.NotAuthenticated, 401),
     (errors.PermissionDenied, 403),

@@ -19,6 +19,17 @@ from learnhub.cli.common import (
 from learnhub.config import get_settings
 
 
+def served_app() -> Any:
+    """The API app as `learnhub serve` runs it: the app factory's, plus the operations code a
+    served app may not import itself (the admin's health page shows `db report`'s plans)."""
+    from learnhub.api.app import create_app
+    from learnhub.ops.db_report import DbReportService
+
+    app = create_app()
+    app.state.query_plans = lambda uow: DbReportService(uow).report()
+    return app
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
@@ -57,7 +68,7 @@ def serve(
     exit_on_sigterm()
     try:
         uvicorn.run(
-            "learnhub.api.app:create_app",
+            "learnhub.cli.serve:served_app",
             factory=True,
             host=host,
             port=port,

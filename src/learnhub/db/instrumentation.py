@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -32,6 +34,20 @@ log = structlog.get_logger("learnhub.db")
 _TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE|JOIN)\s+"?([a-zA-Z_][a-zA-Z0-9_]*)', re.IGNORECASE)
 _START_KEY = "learnhub_query_start"
 _CLOCK_KEY = "learnhub_reply_clock"
+
+
+@dataclass(frozen=True, slots=True)
+class SlowQuery:
+    at: float  # Unix time the statement ended
+    operation: str
+    table: str
+    duration_ms: float
+    statement: str
+
+
+# The last slow statements of this process, newest last, for the admin's health page: the log
+# line stays the record; this is what an operator sees without reading logs.
+RECENT_SLOW_QUERIES: deque[SlowQuery] = deque(maxlen=50)
 
 
 def classify(statement: str) -> tuple[str, str]:
@@ -111,6 +127,9 @@ def instrument(engine: Engine, slow_query_ms: float) -> None:
         operation, table = classify(statement)
         DB_QUERY_DURATION.labels(operation=operation, table=table).observe(elapsed)
         if elapsed * 1000 >= slow_query_ms:
+            RECENT_SLOW_QUERIES.append(
+                SlowQuery(time.time(), operation, table, round(elapsed * 1000, 2), statement[:500])
+            )
             log.warning(
                 "slow_query",
                 operation=operation,

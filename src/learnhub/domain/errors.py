@@ -25,6 +25,18 @@ class InvalidValue(DomainError):
     code = "invalid_value"
 
 
+class PayloadTooLarge(InvalidValue):
+    """An upload past its size limit."""
+
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(InvalidValue):
+    """An upload whose content (not its name) is not of a kind accepted there."""
+
+    code = "unsupported_media_type"
+
+
 class InvalidCursor(InvalidValue):
     """A pagination cursor was malformed or belongs to another sort order."""
 

@@ -1,5 +1,5 @@
 """Where video files live, behind one small interface: the web app serves them (with HTTP
-Range requests) and the demo writes them; uploads (issue 17) will too.
+Range requests) and the demo and the studio's uploads (issue 17) write them.
 
 A file is named by a key, `courses/<course id>/<name>`: the course in the key is the one
 whose access rules decide who may read it (`services.media`), and a video row points at it
@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from learnhub.domain.course_rules import MEDIA_URL_PREFIX, media_key
 
+COPY_CHUNK = 1024 * 1024
 CONTENT_TYPES = {".webm": "video/webm", ".mp4": "video/mp4", ".ogv": "video/ogg"}
 
 
@@ -37,6 +40,13 @@ class MediaStorage(Protocol):
     def save(self, key: str, data: bytes) -> None:
         """Store `data` as `key`, whole or not at all (a reader never sees half a file)."""
 
+    def save_stream(self, key: str, source: BinaryIO) -> None:
+        """Store what `source` holds (from its start) as `key`, copied in chunks (an upload is
+        never held in memory), whole or not at all."""
+
+    def delete(self, key: str) -> None:
+        """Remove `key`'s file if there is one."""
+
 
 class LocalMediaStorage:
     """Files under one directory (`LEARNHUB_MEDIA_DIR`, by default `./media`, next to the
@@ -57,12 +67,23 @@ class LocalMediaStorage:
         return self._path(key).is_file()
 
     def save(self, key: str, data: bytes) -> None:
+        self._write(key, lambda file: file.write(data))
+
+    def save_stream(self, key: str, source: BinaryIO) -> None:
+        source.seek(0)
+        self._write(key, lambda file: shutil.copyfileobj(source, file, COPY_CHUNK))
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def _write(self, key: str, fill: Callable[[BinaryIO], object]) -> None:
+        # A temporary file next to the target, renamed over it: atomic on one file system.
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
         try:
             with os.fdopen(handle, "wb") as file:
-                file.write(data)
+                fill(file)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -3,20 +3,40 @@ restored by its editors; and reading one of them as far as the caller may see it
 
 from __future__ import annotations
 
+import os
 import uuid
+from asyncio import to_thread
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from learnhub.domain import course_rules
 from learnhub.domain.enums import CourseStatus
-from learnhub.domain.errors import Conflict, InvalidValue
+from learnhub.domain.errors import Conflict, InvalidValue, PayloadTooLarge
 from learnhub.domain.principal import Principal
+from learnhub.media.probe import probe_video
+from learnhub.media.storage import MediaStorage, media_url
 from learnhub.models.course import Course, Section, Video
 from learnhub.repositories.course import SectionRepository, VideoRepository
 from learnhub.repositories.filters import Eq, Filter, NotEq
 from learnhub.services.base import BaseService
 from learnhub.services.course_access import ContentAccess, CourseAccessService
+
+
+@dataclass(frozen=True, slots=True)
+class VideoUpload:
+    """An uploaded file (spooled to disk by the web server beyond a small size), where it
+    goes and how large it may be."""
+
+    file: BinaryIO
+    size: int | None  # None: measured from the file
+    storage: MediaStorage
+    max_bytes: int
+
+
+def measured(upload: VideoUpload) -> int:
+    upload.file.seek(0, os.SEEK_END)
+    return upload.file.tell()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +159,45 @@ class ContentAuthoringService(BaseService):
                 is_preview=is_preview,
             )
         )
+
+    async def upload_video(
+        self,
+        principal: Principal,
+        section_id: uuid.UUID,
+        upload: VideoUpload,
+        *,
+        title: str,
+        transcript: str = "",
+        is_preview: bool = False,
+    ) -> Video:
+        """A video made from an uploaded file: checked (size, then what the bytes really
+        are, by PyAV), stored by the media storage under the section's course, its length
+        read from the file; the row is `add_video`'s, pointing at the stored file's URL.
+        A refused file leaves nothing behind; neither does a row that cannot be added."""
+        section, course = await self._access.section(principal, section_id)
+        title = course_rules.title(title)  # refused before any work on the file
+        size = upload.size if upload.size is not None else await to_thread(measured, upload)
+        if size == 0:
+            raise InvalidValue("the file is empty: choose a video file")
+        if size > upload.max_bytes:
+            limit = upload.max_bytes // (1024 * 1024)
+            raise PayloadTooLarge(f"the file is larger than the upload limit of {limit} MB")
+        probed = await to_thread(probe_video, upload.file)
+        key = f"courses/{course.id}/{uuid.uuid4().hex}{probed.extension}"
+        await to_thread(upload.storage.save_stream, key, upload.file)
+        try:
+            return await self.add_video(
+                principal,
+                section.id,
+                title=title,
+                url=media_url(key),
+                duration_seconds=probed.duration_seconds,
+                transcript=transcript,
+                is_preview=is_preview,
+            )
+        except BaseException:
+            await to_thread(upload.storage.delete, key)
+            raise
 
     async def get_video(
         self, principal: Principal | None, video_id: uuid.UUID

@@ -22,6 +22,7 @@ from learnhub.domain.ids import parse_id
 from learnhub.domain.permissions import BUILTIN_ROLES
 from learnhub.domain.principal import Principal
 from learnhub.repositories.filters import CursorPagination
+from learnhub.services.health import QueryPlans, SystemHealthService
 from learnhub.services.user import ERASURE_STEPS, UserAdminService, UserChanges, UserQuery
 from learnhub.web.base import SignedIn, expect_form_failure, redirect, render, require_csrf
 from learnhub.web.errors import WEB_TAG
@@ -226,3 +227,17 @@ async def erase(
         raise InvalidValue("type the account's e-mail address exactly to confirm the erasure")
     await service.erase(user_id)
     return redirect(request, "/admin/users?erased=1")
+
+
+@router.get("/health", name="web_admin_health")
+async def health(request: Request, uow: Uow, caller: SignedIn) -> Response:
+    service = SystemHealthService(uow)
+    service.check_operator(caller)  # before anything runs: a non-admin gets the 403 page
+    # The plans come from operations code a composition root may hand in (`learnhub serve`
+    # does); they run only when asked for: EXPLAIN ANALYZE of every hot query takes a while.
+    plans: QueryPlans | None = getattr(request.app.state, "query_plans", None)
+    wanted = request.query_params.get("plans") == "1"
+    report = await service.health(caller, plans if wanted else None)
+    return render(
+        request, "admin/health.html", caller, health=report, plans_configured=plans is not None
+    )

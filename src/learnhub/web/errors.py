@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from learnhub.api.problems import STATUS_BY_ERROR
@@ -86,7 +87,20 @@ def install(app: FastAPI) -> None:
         )
         return render(request, "error.html", None, 403, message=message)
 
+    api_http_error = app.exception_handlers[StarletteHTTPException]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        # A body past its limit (a video file too large) while a web form was read: a page
+        # that says so, not problem JSON.
+        assert isinstance(exc, StarletteHTTPException)
+        if is_web(request) and exc.status_code == 413:
+            principal = getattr(request.state, "web_principal", None)
+            return render(request, "error.html", principal, 413, message=sentence(exc.detail))
+        answer = api_http_error(request, exc)
+        return answer if isinstance(answer, Response) else await answer
+
     app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(SessionEnded, session_ended)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(CsrfRefused, csrf_refused)

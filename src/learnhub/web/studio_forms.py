@@ -271,12 +271,17 @@ def typed_video(
     }
 
 
-def video_body(values: Mapping[str, str]) -> dict[str, Any]:
+# What an upload's form is checked with in place of the URL and length the file gives.
+UPLOAD_PLACEHOLDER = {"url": "https://uploaded.invalid/video", "duration_seconds": 1}
+
+
+def video_body(values: Mapping[str, str], *, uploaded: bool = False) -> dict[str, Any]:
     seconds = values["duration_seconds"]
     return {
         "title": values["title"],
         "url": values["url"],
         "duration_seconds": int(seconds) if seconds.isdigit() else seconds or None,
+        **(UPLOAD_PLACEHOLDER if uploaded else {}),
         "transcript": values["transcript"],
         "is_preview": bool(values["is_preview"]),
     }

@@ -1,15 +1,22 @@
-"""The studio's videos (issue 17): adding one by URL to a section, editing it (a stale
-version is a conflict page), deleting it and moving it up or down among its section's videos."""
+"""The studio's videos (issue 17): adding one to a section, by uploading its file or by URL,
+editing it (a stale version is a conflict page), deleting it and moving it up or down among
+its section's videos."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from starlette.responses import Response
 
 from learnhub.api.deps import Uow
 from learnhub.api.schemas.content import VideoIn
 from learnhub.domain.errors import ConcurrencyConflict
-from learnhub.services.course_content import ContentAuthoringService, VideoChanges
+from learnhub.services.course_content import (
+    ContentAuthoringService,
+    VideoChanges,
+    VideoUpload,
+)
 from learnhub.web.base import (
     WebCaller,
     expect_form_failure,
@@ -49,6 +56,7 @@ async def add_video(
     duration_seconds: Field = "",
     transcript: Field = "",
     is_preview: Field = "",
+    file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     if caller is None:
         return needs_login(request)
@@ -57,22 +65,39 @@ async def add_video(
     context = await course_context(request, uow, caller, course_id)
     typed = typed_video(title, url, duration_seconds, transcript, is_preview)
     context.update(notice=None, new_video={str(the_id): typed})
+    # A chosen file makes the video (its URL and length come from it); else the URL does.
+    uploading = file is not None and bool(file.filename)
     try:
-        body = validated(VideoIn, video_body(typed), VIDEO_LABELS)
+        body = validated(VideoIn, video_body(typed, uploaded=uploading), VIDEO_LABELS)
     except FormInvalid as invalid:
         context["errors"] = {f"video-{the_id}": " ".join(invalid.errors.values())}
         return render(request, "studio/course.html", caller, 422, **context)
     context["errors"] = {f"video-{the_id}": ""}  # the domain error's message goes on top
     expect_form_failure(request, "studio/course.html", **context)
-    await ContentAuthoringService(uow).add_video(
-        caller,
-        the_id,
-        title=body.title,
-        url=body.url,
-        duration_seconds=body.duration_seconds,
-        transcript=body.transcript,
-        is_preview=body.is_preview,
-    )
+    service = ContentAuthoringService(uow)
+    if file is not None and uploading:
+        settings = request.app.state.settings
+        upload = VideoUpload(
+            file.file, file.size, request.app.state.media_storage, settings.max_upload_bytes
+        )
+        await service.upload_video(
+            caller,
+            the_id,
+            upload,
+            title=body.title,
+            transcript=body.transcript,
+            is_preview=body.is_preview,
+        )
+    else:
+        await service.add_video(
+            caller,
+            the_id,
+            title=body.title,
+            url=body.url,
+            duration_seconds=body.duration_seconds,
+            transcript=body.transcript,
+            is_preview=body.is_preview,
+        )
     return redirect(request, f"/studio/courses/{course_id}?notice=saved#section-{the_id}")
 
 

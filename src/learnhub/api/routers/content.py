@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 
 from learnhub.api.deps import Caller, IfMatch, MaybeCaller, Uow, set_etag, versioned
 from learnhub.api.schemas.common import PROBLEM_RESPONSES
@@ -31,6 +32,7 @@ from learnhub.services.course_content import (
     ContentAuthoringService,
     SectionChanges,
     VideoChanges,
+    VideoUpload,
 )
 from learnhub.services.quiz_authoring import QuizAuthoringService, QuizChanges
 
@@ -149,6 +151,56 @@ async def add_video(
         position=body.position,
         transcript=body.transcript,
         is_preview=body.is_preview,
+    )
+    set_etag(response, video.version)
+    return VideoOut.model_validate(video)
+
+
+@router.post(
+    "/sections/{section_id}/videos/upload",
+    summary="Upload a video file to a section",
+    description="A `multipart/form-data` body: the video `file` with `title` (and optionally "
+    "`transcript` and `is_preview`). The file's container and codec are read from its bytes "
+    "(WebM with VP8, VP9 or AV1; MP4 with H.264, HEVC or AV1; Ogg with Theora), never from "
+    "its name: anything else is refused with 415. It may be at most `LEARNHUB_MAX_UPLOAD_MB` "
+    "(default 200) MiB: 413 past it, 422 for an empty one. The video's `duration_seconds` is "
+    "read from the file and its `url` is the stored file's `/media/courses/<course id>/...` "
+    "path, served with Range requests to whoever may watch the course's videos.",
+    status_code=status.HTTP_201_CREATED,
+    responses={415: PROBLEM_RESPONSES[413]},
+    # Merged into FastAPI's multipart body (it gives form bodies no example of its own).
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "example": {
+                        "file": "(the bytes of lesson-1.webm)",
+                        "title": "Your first bar chart",
+                        "transcript": "",
+                        "is_preview": False,
+                    }
+                }
+            }
+        }
+    },
+)
+async def upload_video(
+    section_id: uuid.UUID,
+    request: Request,
+    caller: Caller,
+    uow: Uow,
+    response: Response,
+    file: Annotated[UploadFile, File(description="The video file.")],
+    title: Annotated[str, Form(min_length=1, max_length=200)],
+    transcript: Annotated[str, Form(max_length=200_000)] = "",
+    is_preview: Annotated[bool, Form()] = False,
+) -> VideoOut:
+    settings = request.app.state.settings
+    upload = VideoUpload(
+        file.file, file.size, request.app.state.media_storage, settings.max_upload_bytes
+    )
+    video = await ContentAuthoringService(uow).upload_video(
+        caller, section_id, upload, title=title, transcript=transcript, is_preview=is_preview
     )
     set_etag(response, video.version)
     return VideoOut.model_validate(video)

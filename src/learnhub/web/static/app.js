@@ -32,3 +32,17 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 });
+
+// The studio's video upload: a file past the size limit is named at once, before it is sent
+// (the server refuses it too, with the same limit).
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== "file" || !input.dataset.maxBytes) return;
+  const file = input.files && input.files[0];
+  const limit = Number(input.dataset.maxBytes);
+  const tooLarge = Boolean(file) && file.size > limit;
+  input.setCustomValidity(
+    tooLarge ? `This file is larger than the upload limit of ${Math.floor(limit / 1048576)} MB.` : ""
+  );
+  if (tooLarge) input.reportValidity();
+});
