@@ -198,7 +198,6 @@ async def shoot(base_url: str, ids: dict[str, str], output: Path) -> list[str]:
                 if status != 200:
                     problems += report(shot, f"{path} answers {status}")
                     break
-                await video_ready(page)
                 target = output / f"{shot.name}-{width}.png"
                 await page.screenshot(path=str(target), animations="disabled", caret="hide")
                 print(f"saved {target.name}")
@@ -210,18 +209,6 @@ async def shoot(base_url: str, ids: dict[str, str], output: Path) -> list[str]:
                     )
         await browser.close()
     return problems
-
-
-async def video_ready(page: Any) -> None:
-    """A player is shot once its video shows the frame at its start position, not a loading
-    spinner. Polled with `evaluate`: the CSP refuses `wait_for_function`'s string eval."""
-    ready = (
-        "() => { const v = document.querySelector('video');"
-        " return !v || (v.readyState >= 2 && !v.seeking); }"
-    )
-    deadline = time.monotonic() + 10
-    while not await page.evaluate(ready) and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
 
 
 def report(shot: Shot, problem: str) -> list[str]:
