@@ -48,7 +48,8 @@ VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 @dataclass(frozen=True)
 class Shot:
     name: str  # the files: <name>-desktop.png and <name>-phone.png
-    path: str  # may name {slug}, {video_id}, {quiz_id}, {attempt_id}: see demo_ids
+    path: str  # may name {slug}, {video_id}, {quiz_id}, {attempt_id}, {conversation_id},
+    # {studio_course_id}: see demo_ids
     account: str | None
     pending: bool = False  # not built yet: skipped while it answers 404
 
@@ -58,12 +59,17 @@ PAGES = (
     Shot("course", "/courses/{slug}", STUDENT),
     Shot("login", "/login", None),
     Shot("register", "/register", None),
-    Shot("my-learning", "/learning", STUDENT, pending=True),
-    Shot("player", "/learn/{slug}/videos/{video_id}", STUDENT, pending=True),
-    Shot("quiz", "/quizzes/{quiz_id}", STUDENT, pending=True),
-    Shot("attempt", "/attempts/{attempt_id}", STUDENT, pending=True),
-    Shot("account", "/account", STUDENT, pending=True),
-    Shot("tutor", "/courses/{slug}/tutor", STUDENT, pending=True),
+    Shot("my-learning", "/learning", STUDENT),
+    Shot("player", "/learn/{slug}/videos/{video_id}", STUDENT),
+    Shot("quiz", "/quizzes/{quiz_id}", STUDENT),
+    Shot("attempt", "/attempts/{attempt_id}", STUDENT),
+    Shot("account", "/account", STUDENT),
+    Shot("tutor", "/courses/{slug}/tutor?conversation={conversation_id}", STUDENT),
+    Shot("studio", "/studio", INSTRUCTOR),
+    Shot("studio-course", "/studio/courses/{studio_course_id}", INSTRUCTOR),
+    Shot("admin-users", "/admin/users", ADMIN),
+    Shot("admin-audit", "/admin/audit", ADMIN),
+    Shot("admin-deleted", "/admin/deleted", ADMIN),
 )
 
 
@@ -131,13 +137,18 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 
 def demo_ids(base_url: str) -> dict[str, str]:
     """What page paths name, from the API as the demo student sees it: the course, the video
-    to resume, its first quiz and the student's (failed) attempt at it. A value the API does
-    not give is left out: a page that needs it is skipped, saying so."""
+    to resume, its first quiz, the student's (failed) attempt at it and a tutor conversation
+    the student starts here; and as the demo instructor: their published course, for its
+    studio page. A value the API does not give is left out: a page that needs it is
+    skipped, saying so."""
     ids = {"slug": DEMO_SLUG}
     with httpx.Client(base_url=f"{base_url}/api/v1", timeout=10) as api:
-        login = api.post("/auth/login", json={"email": STUDENT, "password": DEMO_PASSWORD})
-        login.raise_for_status()
-        api.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        log_in_api(api, INSTRUCTOR)
+        own = api.get("/courses", params={"mine": "true"}).json()["items"]
+        published = [course for course in own if course["status"] == "published"]
+        if published:
+            ids["studio_course_id"] = published[0]["id"]
+        log_in_api(api, STUDENT)
         course = api.get(f"/courses/{DEMO_SLUG}").json()
         progress: dict[str, Any] = api.get(f"/courses/{course['id']}/progress").json()
         if progress.get("resume"):
@@ -147,7 +158,21 @@ def demo_ids(base_url: str) -> dict[str, str]:
             attempts = api.get(f"/quizzes/{ids['quiz_id']}/attempts").json()["items"]
             if attempts:
                 ids["attempt_id"] = attempts[0]["id"]
+        # The tutor page shows a conversation with an answer and its citation links.
+        started = api.post(f"/courses/{course['id']}/conversations", json={})
+        if started.status_code == 201:
+            ids["conversation_id"] = started.json()["id"]
+            api.post(
+                f"/conversations/{ids['conversation_id']}/messages",
+                json={"content": "How do I check that a list is not empty?"},
+            ).raise_for_status()
     return ids
+
+
+def log_in_api(api: httpx.Client, email: str) -> None:
+    login = api.post("/auth/login", json={"email": email, "password": DEMO_PASSWORD})
+    login.raise_for_status()
+    api.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
 
 
 async def shoot(base_url: str, ids: dict[str, str], output: Path) -> list[str]:

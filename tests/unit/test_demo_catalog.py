@@ -30,7 +30,7 @@ def test_the_shipped_catalog_is_package_data_and_loads_with_domain_enums():
     instructors = parse_demo_catalog(json.loads(text))
     assert instructors == demo_instructors()
     courses = [c for i in instructors for c in i.courses]
-    assert len(instructors) == 4 and len(courses) == 10
+    assert len(instructors) == 4 and len(courses) == 11
     assert all(isinstance(c.difficulty, DifficultyLevel) for c in courses)
     questions = [q for c in courses for s in c.sections for z in s.quizzes for q in z.questions]
     assert questions and all(isinstance(q.type, QuestionType) for q in questions)
