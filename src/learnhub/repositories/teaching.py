@@ -57,11 +57,12 @@ class TeachingRepository:
         self.session = session
 
     async def quizzes(self, course_id: uuid.UUID) -> list[CourseItem]:
-        """The course's live quizzes in course order (section, then quiz position)."""
+        """The course's live quizzes in course order (section, then quiz position): by the
+        quizzes' course index, each one's section by its key."""
         stmt = (
             select(Quiz.id, Quiz.title)
             .join(Section, (Section.id == Quiz.section_id) & live(Section))
-            .where(Section.course_id == course_id, live(Quiz))
+            .where(Quiz.course_id == course_id, live(Quiz))
             .order_by(Section.position, Quiz.position)
         )
         return [CourseItem(*row) for row in (await self.session.execute(stmt)).all()]
@@ -175,7 +176,7 @@ class TeachingRepository:
         stmt = (
             select(Video.id, Video.title, completed)
             .join(Section, (Section.id == Video.section_id) & live(Section))
-            .where(Section.course_id == course_id, live(Video))
+            .where(Video.course_id == course_id, live(Video))
             .order_by(Section.position, Video.position)
         )
         rows = (await self.session.execute(stmt)).all()
