@@ -20,7 +20,7 @@ from learnhub.repositories.filters import CursorPagination
 from learnhub.services.attempt_grants import MAX_EXTRA_ATTEMPTS, AttemptGrantService
 from learnhub.services.reviews import ReviewService
 from learnhub.services.roster import RosterService
-from learnhub.services.teaching import TeachingService
+from learnhub.services.teaching import MAX_WEEKS, TeachingService
 from learnhub.web.base import WebCaller, expect_form_failure, redirect, render, require_csrf
 from learnhub.web.charts import bar_chart
 from learnhub.web.errors import WEB_TAG
@@ -196,4 +196,5 @@ async def stats_page(course_id: str, request: Request, uow: Uow, caller: WebCall
         stats=stats,
         weekly=weekly,
         drop_off=drop_off,
+        max_weeks=MAX_WEEKS,
     )
