@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WIDTH = 640
-LABEL_WIDTH = 200
+LABEL_WIDTH = 240
 VALUE_WIDTH = 70
 ROW_HEIGHT = 28
 BAR_HEIGHT = 18
-LABEL_CHARS = 30  # longer labels are cut in the chart; the table shows them whole
+LABEL_CHARS = 28  # longer labels are cut in the chart; the table shows them whole
 
 
 @dataclass(frozen=True, slots=True)
