@@ -953,6 +953,29 @@ MATRIX: dict[str, Rule] = {
     "POST /studio/quizzes/{quiz_id}/move": Rule(
         WEB, 403, fixed(f"/studio/quizzes/{STUDIO_ID}/move"), in_schema=False
     ),
+    # The studio's teaching pages (issue 17, item 3): logged out, a page sends the browser
+    # to log in (303); a form without its CSRF token is refused (403).
+    "GET /studio/courses/{course_id}/learners": Rule(
+        WEB, 303, fixed(f"/studio/courses/{STUDIO_ID}/learners"), in_schema=False
+    ),
+    "GET /studio/courses/{course_id}/learners.csv": Rule(
+        WEB, 303, fixed(f"/studio/courses/{STUDIO_ID}/learners.csv"), in_schema=False
+    ),
+    "POST /studio/courses/{course_id}/learners/grant": Rule(
+        WEB, 403, fixed(f"/studio/courses/{STUDIO_ID}/learners/grant"), in_schema=False
+    ),
+    "GET /studio/courses/{course_id}/reviews": Rule(
+        WEB, 303, fixed(f"/studio/courses/{STUDIO_ID}/reviews"), in_schema=False
+    ),
+    "POST /studio/reviews/{review_id}/hide": Rule(
+        WEB, 403, fixed(f"/studio/reviews/{STUDIO_ID}/hide"), in_schema=False
+    ),
+    "POST /studio/reviews/{review_id}/show": Rule(
+        WEB, 403, fixed(f"/studio/reviews/{STUDIO_ID}/show"), in_schema=False
+    ),
+    "GET /studio/courses/{course_id}/stats": Rule(
+        WEB, 303, fixed(f"/studio/courses/{STUDIO_ID}/stats"), in_schema=False
+    ),
     # The learner's pages (issue 16): a logged-out browser is sent to the login page.
     "GET /learning": Rule(WEB, 303, fixed("/learning"), in_schema=False),
     "GET /learn/{slug}": Rule(WEB, 303, fixed("/learn/no-such-course"), in_schema=False),

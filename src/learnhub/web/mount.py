@@ -22,6 +22,7 @@ from learnhub.web import (
     security,
     studio,
     studio_quizzes,
+    studio_teaching,
     studio_videos,
     tutor,
 )
@@ -43,6 +44,7 @@ def routers() -> list[APIRouter]:
         studio.router,
         studio_videos.router,
         studio_quizzes.router,
+        studio_teaching.router,
         admin.router,
         admin_audit.router,
         learning.router,
