@@ -141,7 +141,8 @@ async def test_students_and_instructors_get_the_403_page(web: LoopbackPage) -> N
         for path in ("/admin", "/admin/users", "/admin/audit", "/admin/deleted"):
             response = await page.goto(path)
             assert response is not None and response.status == 403, path
-            await expect(page.get_by_role("alert")).to_contain_text("Missing permission")
+            await expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
+            await expect(page.get_by_role("alert")).to_contain_text("it needs users:manage")
         await page.get_by_role("button", name="Log out").click()
 
 

@@ -295,3 +295,16 @@ async def test_a_deleted_course_is_restored_with_its_batch_after_a_preview(
     # Restoring again: nothing is deleted any more, the preview says so.
     again = assert_page(await client.get(f"/admin/courses/{course['id']}/restore"))
     assert "nothing to restore" in again
+
+
+async def test_a_refusal_page_says_what_kind_it_is_and_what_is_missing(
+    client: httpx.AsyncClient, login_as: LoginAs
+) -> None:
+    """A 403 page is titled as a refusal, not as a failure, and names the missing permission
+    in a sentence."""
+    await browser_of(client, await login_as("student"))
+    response = await client.get("/admin")
+    assert response.status_code == 403
+    assert "<h1>Not allowed</h1>" in response.text
+    assert "<title>Not allowed" in response.text
+    assert "it needs users:manage" in alert_of(response.text)

@@ -175,7 +175,12 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> Response:
-    context = {"user": principal, "csrf_token": csrf_token(request), **context}
+    context = {
+        "user": principal,
+        "csrf_token": csrf_token(request),
+        "status_code": status_code,
+        **context,
+    }
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     return finish(request, response)
 

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from learnhub.api.problems import STATUS_BY_ERROR
-from learnhub.domain.errors import DomainError, NotFound
+from learnhub.domain.errors import DomainError, NotFound, PermissionDenied
 from learnhub.web import security
 from learnhub.web.base import (
     CsrfRefused,
@@ -39,6 +39,15 @@ def status_of(error: DomainError) -> int:
 def sentence(message: str) -> str:
     message = message.strip()
     return (message[:1].upper() + message[1:]).rstrip(".") + "." if message else "Error."
+
+
+def page_message(error: DomainError) -> str:
+    """The error's message for a person: a missing permission names what the account
+    lacks in words, with the permission's name for whoever grants it."""
+    permission = error.details.get("permission")
+    if isinstance(error, PermissionDenied) and permission:
+        return f"Your account may not open this page or do this (it needs {permission})."
+    return sentence(error.message)
 
 
 def back_path(request: Request) -> str:
@@ -68,9 +77,7 @@ def install(app: FastAPI) -> None:
             return render(request, form.template, principal, status_of(exc), **context)
         if isinstance(exc, NotFound):
             return render(request, "not_found.html", principal, 404)
-        return render(
-            request, "error.html", principal, status_of(exc), message=sentence(exc.message)
-        )
+        return render(request, "error.html", principal, status_of(exc), message=page_message(exc))
 
     async def session_ended(request: Request, exc: Exception) -> Response:
         response = redirect(request, login_url(back_path(request), ended="1"))
