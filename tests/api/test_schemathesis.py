@@ -292,6 +292,10 @@ async def test_operation_never_fails_and_answers_per_schema(api: Api, label: str
         assert 401 not in statuses, statuses
 
 
+# In the whole suite's worker (after other files) this reached no linked row, on both
+# databases, with the same counts every time; alone it passes. Until the shared state is
+# found, it runs in a process of its own (scripts/test).
+@pytest.mark.own_process
 async def test_stateful_sequences_follow_links(api: Api, connection: AsyncConnection) -> None:
     seen: Counter[tuple[str, int]] = Counter()
     headers = api.headers
