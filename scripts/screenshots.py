@@ -49,7 +49,7 @@ VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 class Shot:
     name: str  # the files: <name>-desktop.png and <name>-phone.png
     path: str  # may name {slug}, {video_id}, {quiz_id}, {attempt_id}, {conversation_id},
-    # {studio_course_id}: see demo_ids
+    # {studio_course_id}, {studio_quiz_id}: see demo_ids
     account: str | None
     pending: bool = False  # not built yet: skipped while it answers 404
 
@@ -67,9 +67,14 @@ PAGES = (
     Shot("tutor", "/courses/{slug}/tutor?conversation={conversation_id}", STUDENT),
     Shot("studio", "/studio", INSTRUCTOR),
     Shot("studio-course", "/studio/courses/{studio_course_id}", INSTRUCTOR),
+    Shot("studio-learners", "/studio/courses/{studio_course_id}/learners", INSTRUCTOR),
+    Shot("studio-stats", "/studio/courses/{studio_course_id}/stats", INSTRUCTOR),
+    Shot("studio-reviews", "/studio/courses/{studio_course_id}/reviews", INSTRUCTOR),
+    Shot("studio-quiz", "/studio/quizzes/{studio_quiz_id}", INSTRUCTOR),
     Shot("admin-users", "/admin/users", ADMIN),
     Shot("admin-audit", "/admin/audit", ADMIN),
     Shot("admin-deleted", "/admin/deleted", ADMIN),
+    Shot("admin-health", "/admin/health", ADMIN),
 )
 
 
@@ -148,6 +153,13 @@ def demo_ids(base_url: str) -> dict[str, str]:
         published = [course for course in own if course["status"] == "published"]
         if published:
             ids["studio_course_id"] = published[0]["id"]
+            quizzes = [
+                quiz["id"]
+                for section in api.get(f"/courses/{published[0]['id']}").json()["sections"]
+                for quiz in section.get("quizzes", [])
+            ]
+            if quizzes:
+                ids["studio_quiz_id"] = quizzes[0]
         log_in_api(api, STUDENT)
         course = api.get(f"/courses/{DEMO_SLUG}").json()
         progress: dict[str, Any] = api.get(f"/courses/{course['id']}/progress").json()
