@@ -9,7 +9,7 @@ nothing of SQL, so services are tested on their business rules alone (SPEC 4).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from sqlalchemy import inspect
@@ -167,6 +167,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.committed = False
         self.rolled_back = False
         self.kept_errors: tuple[type[Exception], ...] = ()
+        self.undo: list[Callable[[], Awaitable[None]]] = []
 
     def repo(self, factory: type[R]) -> R:
         try:
@@ -190,6 +191,9 @@ class FakeUnitOfWork(AbstractUnitOfWork):
 
     def kept_despite(self, error: BaseException) -> bool:
         return isinstance(error, self.kept_errors)
+
+    def undo_unless_committed(self, undo: Callable[[], Awaitable[None]]) -> None:
+        self.undo.append(undo)
 
     async def release_transaction(self) -> None:
         await self.rollback()

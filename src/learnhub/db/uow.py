@@ -16,6 +16,7 @@ undoes the committed change, and neither does a failure to mark.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
@@ -59,6 +60,12 @@ class AbstractUnitOfWork:
         """Whether the boundary must commit although the work ended in `error`."""
         raise NotImplementedError
 
+    def undo_unless_committed(self, undo: Callable[[], Awaitable[None]]) -> None:
+        """Run `undo` if this unit of work ends without committing (an error in the use
+        case, or a commit that fails at the boundary): for work outside the database, such
+        as a stored file, that must not outlive the rows that would have pointed at it."""
+        raise NotImplementedError
+
     async def release_transaction(self) -> None:
         """End the transaction now, keeping nothing (a rollback); the next statement opens a
         new one. For a use case that waits on something slow (the tutor's provider) and
@@ -82,6 +89,7 @@ class UnitOfWork(AbstractUnitOfWork):
         self.events = []
         self.committed = False
         self._kept_errors: tuple[type[Exception], ...] = ()
+        self._undo: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -108,6 +116,7 @@ class UnitOfWork(AbstractUnitOfWork):
         self.events = []
         self.committed = False
         self._kept_errors = ()
+        self._undo = []
         return self
 
     async def __aexit__(
@@ -130,6 +139,17 @@ class UnitOfWork(AbstractUnitOfWork):
         finally:
             self._session = None
             self.events = []
+            undo, self._undo = self._undo, []
+            if not self.committed:
+                await self._run_undo(undo)
+
+    @staticmethod
+    async def _run_undo(undo: list[Callable[[], Awaitable[None]]]) -> None:
+        for action in reversed(undo):
+            try:
+                await action()
+            except Exception:  # the original error is what the caller must see
+                log.exception("unit_of_work_undo_failed")
 
     def repo(self, factory: type[R]) -> R:
         if factory not in self._repos:
@@ -192,6 +212,9 @@ class UnitOfWork(AbstractUnitOfWork):
 
     def keep_despite_error(self, *errors: type[Exception]) -> None:
         self._kept_errors += errors
+
+    def undo_unless_committed(self, undo: Callable[[], Awaitable[None]]) -> None:
+        self._undo.append(undo)
 
     def kept_despite(self, error: BaseException) -> bool:
         return isinstance(error, self._kept_errors)

@@ -173,7 +173,8 @@ class ContentAuthoringService(BaseService):
         """A video made from an uploaded file: checked (size, then what the bytes really
         are, by PyAV), stored by the media storage under the section's course, its length
         read from the file; the row is `add_video`'s, pointing at the stored file's URL.
-        A refused file leaves nothing behind; neither does a row that cannot be added."""
+        A refused file leaves nothing behind; neither does a row that cannot be added or
+        committed."""
         section, course = await self._access.section(principal, section_id)
         title = course_rules.title(title)  # refused before any work on the file
         size = upload.size if upload.size is not None else await to_thread(measured, upload)
@@ -185,19 +186,21 @@ class ContentAuthoringService(BaseService):
         probed = await to_thread(probe_video, upload.file)
         key = f"courses/{course.id}/{uuid.uuid4().hex}{probed.extension}"
         await to_thread(upload.storage.save_stream, key, upload.file)
-        try:
-            return await self.add_video(
-                principal,
-                section.id,
-                title=title,
-                url=media_url(key),
-                duration_seconds=probed.duration_seconds,
-                transcript=transcript,
-                is_preview=is_preview,
-            )
-        except BaseException:
+
+        async def discard_file() -> None:
             await to_thread(upload.storage.delete, key)
-            raise
+
+        # Also when the row is refused at the boundary's commit, after this returns.
+        self.uow.undo_unless_committed(discard_file)
+        return await self.add_video(
+            principal,
+            section.id,
+            title=title,
+            url=media_url(key),
+            duration_seconds=probed.duration_seconds,
+            transcript=transcript,
+            is_preview=is_preview,
+        )
 
     async def get_video(
         self, principal: Principal | None, video_id: uuid.UUID
