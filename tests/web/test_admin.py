@@ -157,7 +157,9 @@ async def test_user_actions_and_their_refusals(client: httpx.AsyncClient, login_
     assert state["roles"] == ["instructor", "student"]
     # The same form again carries the version it was loaded with: refused, nothing lost.
     stale = await client.post(f"{page}/status", data={**form, "status": "suspended"})
-    assert "changed by someone else" in alert_of(assert_page(stale, 409))
+    assert "Someone else changed this user after you opened the page" in alert_of(
+        assert_page(stale, 409)
+    )
     assert (await account_state(client, admin, student.id))["status"] == "active"
     token, version = await form_of(client, page)
     suspend = {"csrf_token": token, "status": "suspended", "version": version}
@@ -270,7 +272,9 @@ async def test_a_deleted_course_is_restored_with_its_batch_after_a_preview(
     stale = await client.post(
         f"/admin/courses/{course['id']}/delete", data={"csrf_token": token, "version": "999"}
     )
-    assert "changed by someone else" in alert_of(assert_page(stale, 409))
+    assert "Someone else changed this course after you opened the page" in alert_of(
+        assert_page(stale, 409)
+    )
     done = await client.post(
         f"/admin/courses/{course['id']}/delete", data={"csrf_token": token, "version": version}
     )

@@ -339,6 +339,35 @@ async def test_stale_section_video_and_quiz_forms_show_a_conflict(
     assert row and ">90<" in row.group(0) and ">50<" in row.group(0)
 
 
+async def test_a_stale_delete_keeps_the_row_and_says_what_to_do(
+    client: httpx.AsyncClient, login_as: LoginAs
+) -> None:
+    owner = await login_as("instructor")
+    course = await make_course(client, owner, published=False)
+    await as_user(client, owner)
+    csrf = await token(client)
+    section = await client.post(
+        f"{API}/courses/{course['id']}/sections", json={"title": "Part"}, headers=owner.headers
+    )
+    section_id = section.json()["id"]
+    await client.patch(
+        f"{API}/sections/{section_id}", json={"title": "Their part"}, headers=owner.headers
+    )
+    page = assert_page(
+        await client.post(
+            f"/studio/sections/{section_id}/delete", data={"csrf_token": csrf, "version": "1"}
+        ),
+        409,
+    )
+    assert any(
+        "Someone else changed this section after you opened the page" in alert
+        for alert in alerts(page)
+    ), alerts(page)
+    assert "expected version" not in page
+    kept = await client.get(f"{API}/sections/{section_id}", headers=owner.headers)
+    assert kept.status_code == 200 and kept.json()["title"] == "Their part"
+
+
 async def test_bad_input_on_every_form_is_a_message_not_a_500(
     client: httpx.AsyncClient, login_as: LoginAs
 ) -> None:

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from learnhub.api.problems import STATUS_BY_ERROR
-from learnhub.domain.errors import DomainError, NotFound, PermissionDenied
+from learnhub.domain.errors import ConcurrencyConflict, DomainError, NotFound, PermissionDenied
 from learnhub.web import security
 from learnhub.web.base import (
     CsrfRefused,
@@ -47,6 +47,13 @@ def page_message(error: DomainError) -> str:
     permission = error.details.get("permission")
     if isinstance(error, PermissionDenied) and permission:
         return f"Your account may not open this page or do this (it needs {permission})."
+    if isinstance(error, ConcurrencyConflict):
+        # The API's message names ids and version numbers; a person needs what to do.
+        what = error.entity.lower() if error.entity != "entity" else "item"
+        return (
+            f"Someone else changed this {what} after you opened the page, so nothing was "
+            "changed. Reload the page to see their version, then try again."
+        )
     return sentence(error.message)
 
 
@@ -73,7 +80,7 @@ def install(app: FastAPI) -> None:
         principal = getattr(request.state, "web_principal", None)
         form = getattr(request.state, "form", None)
         if isinstance(form, FormFailure):
-            context = {**form.context, "error": sentence(exc.message)}
+            context = {**form.context, "error": page_message(exc)}
             return render(request, form.template, principal, status_of(exc), **context)
         if isinstance(exc, NotFound):
             return render(request, "not_found.html", principal, 404)
