@@ -1,10 +1,12 @@
-"""Catalog list through the full app vs a minimal raw asyncpg + Starlette endpoint.
+"""Catalog pages through the full app vs a minimal raw asyncpg + Starlette endpoint.
 
-`GET /api/v1/courses?sort=rating&limit=20` on both, each under uvicorn (one worker, no
-access log) in a subprocess on a loopback port, driven by the same load generator (wrk
-when installed, else the harness's asyncio client) with the same connections and duration,
-rounds alternating between the two. Before timing, both answers must hold equal items and
-the same next cursor. Reports requests per second; target: app / raw >= 0.7.
+`GET /api/v1/courses?sort=S&limit=20`, each sort's first page and the page after it, on
+both, each under the same server (uvicorn with uvloop and httptools, and granian; one
+worker pinned to one core, no access log) in a subprocess on a loopback port, driven by the
+same load generator (wrk when installed, on the other core; else the harness's asyncio
+client) with the same connections and duration, rounds alternating between the two. Before
+timing, both answers must hold equal items and the same next cursor. Reports requests per
+second (target: app / raw >= 0.7) and wrk's p99 latency (target: app / raw <= 1.5).
 
     python -m bench.catalog_http [--smoke] [--profile] [--database-url URL]
 """
@@ -12,102 +14,167 @@ the same next cursor. Reports requests per second; target: app / raw >= 0.7.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 import httpx
 
 from bench import harness
 from bench.harness import Config, Result
 
-PATH = "/api/v1/courses?sort=rating&limit=20"
+SORTS = ("rating", "enrollments", "newest", "price", "-price")
+FIRST = "/api/v1/courses?sort={sort}&limit=20"
 SECRET = "bench-signing-secret-" + "x" * 32
+# granian is measured on the rating pages only: the server's share is the same for all.
+GRANIAN_SORTS = ("rating",)
 
 
-def app_env(url: str) -> dict[str, str]:
+def app_env(url: str, config: Config) -> dict[str, str]:
     """The real app with its defaults, except: no background audit replay (it would run at
-    random moments of a round) and a fixed signing key."""
+    random moments of a round), a fixed signing key, and a pool as large as the load (the
+    raw service gets the same)."""
     return {
         "LEARNHUB_DATABASE_URL": url,
         "LEARNHUB_JWT_SECRET": SECRET,
         "LEARNHUB_AUDIT_CHECK_INTERVAL_SECONDS": "0",
+        "LEARNHUB_DB_POOL_SIZE": str(config.connections),
     }
 
 
-async def same_answers(app_url: str, raw_url: str) -> int:
+async def same_answers(app_url: str, raw_url: str, path: str) -> dict[str, object]:
+    """Both sides' answer to `path`, which must be equal; returns the app's."""
     async with httpx.AsyncClient(timeout=30) as client:
-        app = (await client.get(app_url + PATH)).raise_for_status().json()
-        raw = (await client.get(raw_url + PATH)).raise_for_status().json()
+        app = (await client.get(app_url + path)).raise_for_status().json()
+        raw = (await client.get(raw_url + path)).raise_for_status().json()
     if app["items"] != raw["items"] or app["next_cursor"] != raw["next_cursor"]:
         for a, r in zip(app["items"], raw["items"], strict=False):
             if a != r:
                 diff = {
                     k: (a.get(k), r.get(k)) for k in a.keys() | r.keys() if a.get(k) != r.get(k)
                 }
-                raise AssertionError(f"app and raw endpoint disagree: {diff}")
-        raise AssertionError("app and raw endpoint disagree on the page")
+                raise AssertionError(f"app and raw endpoint disagree on {path}: {diff}")
+        raise AssertionError(f"app and raw endpoint disagree on {path}")
     if not app["items"]:
-        raise AssertionError("the catalog is empty")
-    return len(app["items"])
+        raise AssertionError(f"the catalog page {path} is empty")
+    return app  # type: ignore[no-any-return]
+
+
+async def pages(app_url: str, raw_url: str, sorts: tuple[str, ...]) -> dict[str, str]:
+    """Per label, a path both sides answer alike: each sort's first page and the page after
+    it (by the app's cursor)."""
+    found = {}
+    for sort in sorts:
+        first = FIRST.format(sort=sort)
+        answer = await same_answers(app_url, raw_url, first)
+        found[f"sort={sort}"] = first
+        if answer["next_cursor"]:
+            after = f"{first}&cursor={answer['next_cursor']}"
+            await same_answers(app_url, raw_url, after)
+            found[f"sort={sort}, cursor page"] = after
+    return found
 
 
 async def run(url: str, config: Config) -> list[Result]:
+    results: list[Result] = []
+    for server in harness.SERVERS:
+        sorts = SORTS if server == "uvicorn" else GRANIAN_SORTS
+        results += await run_server(url, config, server, sorts)
+    return results
+
+
+async def run_server(url: str, config: Config, server: str, sorts: tuple[str, ...]) -> list[Result]:
     dsn = harness.plain_dsn(url)
+    raw_env = {"BENCH_RAW_DSN": dsn, "BENCH_POOL_SIZE": str(config.connections)}
+    app_target = "learnhub.api.app:create_app"
     with (
-        harness.uvicorn_server("learnhub.api.app:create_app", app_env(url), factory=True) as (
+        harness.asgi_server(app_target, app_env(url, config), factory=True, server=server) as (
             app_base,
             app_process,
         ),
-        harness.uvicorn_server("bench.raw_app:app", {"BENCH_RAW_DSN": dsn}) as (raw_base, _),
+        harness.asgi_server("bench.raw_app:app", raw_env, server=server) as (raw_base, _),
     ):
-        items = await same_answers(app_base, raw_base)
+        paths = await pages(app_base, raw_base, sorts)
 
-        async def measure(base: str) -> float:
+        async def measure(base: str, path: str) -> harness.Load:
             result = await harness.load(
-                base + PATH,
+                base + path,
                 connections=config.connections,
                 seconds=config.seconds,
                 tool=config.tool,
             )
             if result.errors:
-                raise RuntimeError(f"{result.errors} failed requests against {base}")
-            return result.requests_per_second
+                raise RuntimeError(f"{result.errors} failed requests against {base}{path}")
+            return result
 
-        # Warm both (connection pools, caches), untimed.
-        await measure(app_base)
-        await measure(raw_base)
-        values = await harness.alternate(
-            {"app": lambda: measure(app_base), "raw": lambda: measure(raw_base)}, config.rounds
-        )
-        notes = [
-            f"{items} items per page; load: "
-            f"{'wrk' if config.tool != 'python' and harness.wrk_available() else 'python'}"
-            f", {config.connections} connections, {config.rounds} x {config.seconds:g} s each",
-            "app rounds: " + ", ".join(f"{v:.0f}" for v in values["app"]),
-            "raw rounds: " + ", ".join(f"{v:.0f}" for v in values["raw"]),
-        ]
-        if config.profile and harness.py_spy_available():
-            config.profile_dir.mkdir(parents=True, exist_ok=True)
-            out = config.profile_dir / "catalog_http_app.collapsed"
-            recording = asyncio.create_task(
-                harness.py_spy_record(app_process.pid, config.seconds, out)
+        results = []
+        for label, path in paths.items():
+            # Warm both (connection pools, statement caches), untimed.
+            await measure(app_base, path)
+            await measure(raw_base, path)
+            loads = await harness.alternate(
+                {"app": partial(measure, app_base, path), "raw": partial(measure, raw_base, path)},
+                config.rounds,
             )
-            await asyncio.sleep(0.5)
-            await measure(app_base)
-            await recording
-            summary = harness.top_of_collapsed(out)
-            (config.profile_dir / "catalog_http_app.txt").write_text(summary + "\n")
-            harness.say(summary)
-    return [
+            results += catalog_results(server, label, loads, config)
+        if config.profile and harness.py_spy_available():
+            await profile(
+                app_process.pid, lambda: measure(app_base, paths["sort=rating"]), server, config
+            )
+    return results
+
+
+def catalog_results(
+    server: str, label: str, loads: dict[str, list[harness.Load]], config: Config
+) -> list[Result]:
+    rps = {side: [load.requests_per_second for load in runs] for side, runs in loads.items()}
+    tool = loads["app"][0].tool
+    notes = [
+        f"{server}, load: {tool}, {config.connections} connections, "
+        f"{config.rounds} x {config.seconds:g} s each",
+        "app rounds: " + ", ".join(f"{v:.0f}" for v in rps["app"]),
+        "raw rounds: " + ", ".join(f"{v:.0f}" for v in rps["raw"]),
+    ]
+    metric = f"GET /api/v1/courses {label} ({server})"
+    results = [
         Result(
             "catalog_http",
-            "GET /api/v1/courses?sort=rating&limit=20",
-            harness.median(values["app"]),
-            harness.median(values["raw"]),
+            f"{metric} (req/s)",
+            harness.median(rps["app"]),
+            harness.median(rps["raw"]),
             "req/s",
             ">=",
             0.7,
             notes,
         )
     ]
+    p99 = {side: [load.p99_ms for load in runs if load.p99_ms] for side, runs in loads.items()}
+    if p99["app"] and p99["raw"]:
+        results.append(
+            Result(
+                "catalog_http",
+                f"{metric} p99 (ms)",
+                harness.median(p99["app"]),
+                harness.median(p99["raw"]),
+                "ms",
+                "<=",
+                1.5,
+            )
+        )
+    return results
+
+
+async def profile(
+    pid: int, measure: Callable[[], Awaitable[object]], server: str, config: Config
+) -> None:
+    config.profile_dir.mkdir(parents=True, exist_ok=True)
+    out = config.profile_dir / f"catalog_http_app_{server}.collapsed"
+    recording = asyncio.create_task(harness.py_spy_record(pid, config.seconds, out))
+    await asyncio.sleep(0.5)
+    await measure()
+    await recording
+    summary = harness.top_of_collapsed(out)
+    (config.profile_dir / f"catalog_http_app_{server}.txt").write_text(summary + "\n")
+    harness.say(summary)
 
 
 if __name__ == "__main__":

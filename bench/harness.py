@@ -24,9 +24,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import asyncpg
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from bench.data import Shape
@@ -121,11 +123,11 @@ async def latencies(call: Callable[[], Awaitable[object]], count: int, warmup: i
 
 
 async def alternate(
-    sides: dict[str, Callable[[], Awaitable[float]]], rounds: int
-) -> dict[str, list[float]]:
+    sides: dict[str, Callable[[], Awaitable[T]]], rounds: int
+) -> dict[str, list[T]]:
     """Run each side's measurement `rounds` times, interleaved (A B A B ...), so a burst of
     load from elsewhere on the machine hits both sides; returns every side's values."""
-    values: dict[str, list[float]] = {name: [] for name in sides}
+    values: dict[str, list[T]] = {name: [] for name in sides}
     for _ in range(rounds):
         for name, measure in sides.items():
             values[name].append(await measure())
@@ -192,37 +194,49 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+SERVER_CORE = 0  # the server under test runs on this core, the load generator on the others
+SERVERS = ("uvicorn", "granian")
+
+
+def server_command(server: str, target: str, port: int, *, factory: bool) -> list[str]:
+    """One worker, no access log, uvloop's event loop; uvicorn with httptools' parser (what
+    `learnhub serve` runs), granian with its own (Rust) HTTP stack."""
+    if server == "uvicorn":
+        command = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1"]
+        command += ["--port", str(port), "--workers", "1", "--no-access-log"]
+        command += ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]
+        return command + (["--factory"] if factory else [])
+    if server == "granian":
+        command = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1"]
+        command += ["--port", str(port), "--workers", "1", "--loop", "uvloop"]
+        command += ["--no-access-log", "--log-level", "warning"]
+        return command + (["--factory"] if factory else []) + [target]
+    raise ValueError(f"unknown server {server!r}")
+
+
+def pin_to_server_core() -> None:
+    """In the server's child process: one core, as the issue measures ("one server core"),
+    leaving the other to the load generator. A machine with one core runs both on it."""
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {SERVER_CORE})
+
+
 @contextlib.contextmanager
-def uvicorn_server(
-    target: str, env: dict[str, str], *, factory: bool = False
+def asgi_server(
+    target: str, env: dict[str, str], *, factory: bool = False, server: str = "uvicorn"
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`target` under uvicorn (one worker, no access log) on a free loopback port; yields
-    the base URL and the process. Stopped (SIGINT, then SIGKILL) on exit."""
+    """`target` under `server` (one worker pinned to one core, no access log) on a free
+    loopback port; yields the base URL and the process. Stopped (SIGINT, then SIGKILL) on
+    exit."""
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        target,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    if factory:
-        command.append("--factory")
     process = subprocess.Popen(
-        command,
+        server_command(server, target, port, factory=factory),
         cwd=ROOT,
         # This checkout's code, even when the venv's editable install points at another.
         env={**os.environ, **env, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        preexec_fn=pin_to_server_core,
     )
     try:
         deadline = time.monotonic() + 60
@@ -249,6 +263,12 @@ def uvicorn_server(
             process.stderr.close()
 
 
+def uvicorn_server(
+    target: str, env: dict[str, str], *, factory: bool = False
+) -> contextlib.AbstractContextManager[tuple[str, subprocess.Popen[bytes]]]:
+    return asgi_server(target, env, factory=factory, server="uvicorn")
+
+
 # ---- load generation -----------------------------------------------------------------------
 
 
@@ -258,6 +278,7 @@ class Load:
     requests: int
     errors: int
     tool: str
+    p99_ms: float | None = None  # wrk's 99th percentile latency; None from the python client
 
 
 def wrk_available() -> bool:
@@ -275,6 +296,7 @@ async def wrk(url: str, *, connections: int, seconds: float) -> Load:
         url,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        preexec_fn=pin_off_server_core,
     )
     out, err = await proc.communicate()
     text = out.decode()
@@ -287,7 +309,22 @@ async def wrk(url: str, *, connections: int, seconds: float) -> Load:
     errors = int(bad.group(1)) if bad else 0
     if socket_errors:
         errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
-    return Load(rps, total, errors, "wrk")
+    return Load(rps, total, errors, "wrk", p99_ms=wrk_p99_ms(text))
+
+
+def wrk_p99_ms(text: str) -> float | None:
+    found = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    if found is None:
+        return None
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
+    return float(found.group(1)) * scale
+
+
+def pin_off_server_core() -> None:
+    """In the load generator's child process: every core but the server's."""
+    cores = set(range(os.cpu_count() or 1)) - {SERVER_CORE}
+    if hasattr(os, "sched_setaffinity") and cores:
+        os.sched_setaffinity(0, cores)
 
 
 async def python_load(url: str, *, connections: int, seconds: float) -> Load:

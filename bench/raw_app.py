@@ -1,28 +1,35 @@
 """The catalog baseline: a minimal Starlette endpoint on raw asyncpg that returns the same
-rows as `GET /api/v1/courses?sort=rating` as the same JSON, in one SQL statement.
+rows as `GET /api/v1/courses?sort=...&cursor=...` as the same JSON, in one SQL statement.
+
+It is the stack's limit, not a strawman: orjson, a pool as large as the load with every
+connection opened at start and no reset on release (issue 18).
 
 Served by uvicorn like the real app (`uvicorn bench.raw_app:app`); reads its database from
-`BENCH_RAW_DSN`. It imports nothing from LearnHub on purpose. Only the first page and
-`limit` are supported: it is a yardstick, not a second implementation of the catalog.
+`BENCH_RAW_DSN`. It imports nothing from LearnHub on purpose. Only `sort`, `cursor` and
+`limit` are supported (no filters, no validation): it is a yardstick, not a second
+implementation of the catalog.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-QUERY = """
+SELECT = """
 SELECT c.id, c.slug, c.title, c.description, c.price_amount, c.price_currency, c.difficulty,
        c.status, c.instructor_id, c.rating, c.rating_count, c.rating_1_count,
        c.rating_2_count, c.rating_3_count, c.rating_4_count, c.rating_5_count,
@@ -35,9 +42,43 @@ SELECT c.id, c.slug, c.title, c.description, c.price_amount, c.price_currency, c
 FROM courses c
 LEFT JOIN users u ON u.id = c.instructor_id AND u.deleted_at IS NULL
 WHERE c.status = 'published' AND c.deleted_at IS NULL
-ORDER BY c.rating DESC, c.id DESC
-LIMIT $1
 """
+
+
+@dataclass(frozen=True)
+class Sort:
+    column: str
+    descending: bool
+    parse: Callable[[Any], Any]  # the cursor's value back to the column's type
+    show: Callable[[Any], Any]  # the column's value in the cursor
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+SORTS = {
+    "rating": Sort("rating", True, Decimal, str),
+    "enrollments": Sort("enrollment_count", True, int, _same),
+    "newest": Sort("published_at", True, datetime.fromisoformat, datetime.isoformat),
+    "price": Sort("price_amount", False, Decimal, str),
+    "-price": Sort("price_amount", True, Decimal, str),
+}
+
+
+def _queries() -> dict[tuple[str, bool], str]:
+    """Per sort, the first page's statement and the statement after a cursor."""
+    queries = {}
+    for name, sort in SORTS.items():
+        way = "DESC" if sort.descending else "ASC"
+        order = f"ORDER BY c.{sort.column} {way}, c.id {way}\n"
+        after = f"AND (c.{sort.column}, c.id) {'<' if sort.descending else '>'} ($2, $3)\n"
+        queries[name, False] = SELECT + order + "LIMIT $1"
+        queries[name, True] = SELECT + after + order + "LIMIT $1"
+    return queries
+
+
+QUERIES = _queries()
 
 
 def _time(value: datetime | None) -> str | None:
@@ -69,32 +110,48 @@ def _course(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-def _cursor(row: asyncpg.Record) -> str:
-    body = json.dumps(
-        {"s": "rating", "v": str(row["rating"]), "id": str(row["id"])}, separators=(",", ":")
-    )
-    return base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+def _cursor(name: str, row: asyncpg.Record) -> str:
+    value = SORTS[name].show(row[SORTS[name].column])
+    body = orjson.dumps({"s": name, "v": value, "id": str(row["id"])})
+    return base64.urlsafe_b64encode(body).decode().rstrip("=")
+
+
+def _after(cursor: str, name: str) -> tuple[Any, uuid.UUID]:
+    data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    return SORTS[name].parse(data["v"]), uuid.UUID(data["id"])
 
 
 async def catalog(request: Request) -> Response:
     limit = int(request.query_params.get("limit", "20"))
+    name = request.query_params.get("sort", "rating")
+    cursor = request.query_params.get("cursor")
+    arguments: tuple[Any, ...] = (limit + 1,)
+    if cursor:
+        arguments += _after(cursor, name)
     async with request.app.state.pool.acquire() as conn:
-        rows = await conn.fetch(QUERY, limit + 1)
+        rows = await conn.fetch(QUERIES[name, bool(cursor)], *arguments)
     items = rows[:limit]
     body = {
         "items": [_course(r) for r in items],
-        "next_cursor": _cursor(items[-1]) if len(rows) > limit else None,
+        "next_cursor": _cursor(name, items[-1]) if len(rows) > limit else None,
     }
-    return Response(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
-        media_type="application/json",
-    )
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+async def no_reset(connection: asyncpg.Connection) -> None:
+    """A released connection goes back as it is: this service never changes session state,
+    so asyncpg's default reset (a `RESET ALL; UNLISTEN *; ...` round trip per release) is
+    work it does not need."""
 
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    # The same pool size as the real app's default (LEARNHUB_DB_POOL_SIZE=10).
-    app.state.pool = await asyncpg.create_pool(os.environ["BENCH_RAW_DSN"], min_size=1, max_size=10)
+    # As many connections as the load has clients (BENCH_POOL_SIZE, the app gets the same),
+    # all opened at start: no request waits for a connection or pays for opening one.
+    size = int(os.environ.get("BENCH_POOL_SIZE", "10"))
+    app.state.pool = await asyncpg.create_pool(
+        os.environ["BENCH_RAW_DSN"], min_size=size, max_size=size, reset=no_reset
+    )
     try:
         yield
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -40,7 +41,13 @@ from learnhub.repositories.filters import (
     Sort,
     cursor_sort_name,
 )
-from learnhub.repositories.pages import keyset_page, keyset_statement, page_of
+from learnhub.repositories.pages import (
+    keyset_page,
+    keyset_parameters,
+    keyset_statement,
+    keyset_template,
+    page_of,
+)
 
 # Ordering by how well a course matches `q`: only with `q` (the default then).
 RELEVANCE = "relevance"
@@ -73,6 +80,14 @@ class HasTag(Filter):
     def clause(self) -> ColumnElement[bool]:
         # Explicitly live tags: the catalog runs this as Core, outside the global filter.
         return Course.tags.any((Tag.name == self.name) & live(Tag))
+
+
+@functools.cache
+def listed_page_template(sort: str, after_cursor: bool, postgres: bool) -> Select[Any]:
+    """A page of the unfiltered catalog in `sort`, first or after a cursor, with its values
+    as parameters (`keyset_template`); built once per process and reused."""
+    stmt = catalog_select(postgres).where(Listed().clause())
+    return keyset_template(stmt, CATALOG_SORTS[sort], Course.id, after_cursor=after_cursor)
 
 
 class CourseRepository(BaseRepository[Course]):
@@ -129,6 +144,8 @@ class CourseRepository(BaseRepository[Course]):
         search leaves empty is tried again with the typo fallback; the cursor's sort name
         remembers which of the two found the pages."""
         postgres = self.dialect_name == "postgresql"
+        if search is None and all(type(f) is Listed for f in filters):
+            return await self._listed_cards(self._sort(sort), pagination, postgres=postgres)
         stmt = catalog_select(postgres).where(*(f.clause() for f in filters))
         if search is None:
             return await self._cards(stmt, self._sort(sort), pagination, postgres=postgres)
@@ -157,6 +174,22 @@ class CourseRepository(BaseRepository[Course]):
         stmt = keyset_statement(stmt, order, Course.id, pagination)
         connection = await self.session.connection()
         rows = (await connection.execute(stmt)).all()
+        return self._page_of_rows(rows, order, pagination, postgres=postgres)
+
+    async def _listed_cards(
+        self, order: Sort, pagination: CursorPagination, *, postgres: bool
+    ) -> CatalogPage:
+        """The unfiltered catalog in one of its sorts: the platform's hottest read, so its
+        statement is built once per sort (`listed_page_template`) and run with the page's
+        values. The same statement `_cards` would build, soft delete and listing included."""
+        template = listed_page_template(order.name, bool(pagination.cursor), postgres)
+        connection = await self.session.connection()
+        result = await connection.execute(template, keyset_parameters(order, pagination))
+        return self._page_of_rows(result.all(), order, pagination, postgres=postgres)
+
+    def _page_of_rows(
+        self, rows: Sequence[Any], order: Sort, pagination: CursorPagination, *, postgres: bool
+    ) -> CatalogPage:
         cards = [card_of(row, postgres=postgres) for row in rows]
         page: Page[CatalogCard] = page_of(cards, order, Course.id, pagination)
         generation = int(rows[0][GENERATION_AT]) if rows else 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Integer, Select, TypeDecorator, bindparam, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 
 from learnhub.db.soft_delete import INCLUDE_DELETED
 from learnhub.repositories.filters import (
@@ -49,11 +50,8 @@ def keyset_statement(
 ) -> Select[Any]:
     """`stmt` ordered, bounded after the cursor and limited to one row more than a page
     (that row only tells whether there is a next page)."""
+    stmt = _ordered(stmt, order, id_column)
     key = order.field
-    if order.descending:
-        stmt = stmt.order_by(key.desc(), id_column.desc())
-    else:
-        stmt = stmt.order_by(key.asc(), id_column.asc())
     if isinstance(pagination, OffsetPagination):
         stmt = stmt.offset(pagination.offset)
     elif pagination.cursor:
@@ -61,6 +59,47 @@ def keyset_statement(
         boundary, after = tuple_(key, id_column), tuple_(last_value, last_id)
         stmt = stmt.where(boundary < after if order.descending else boundary > after)
     return stmt.limit(pagination.limit + 1)
+
+
+def _ordered(stmt: Select[Any], order: Sort, id_column: Any) -> Select[Any]:
+    if order.descending:
+        return stmt.order_by(order.field.desc(), id_column.desc())
+    return stmt.order_by(order.field.asc(), id_column.asc())
+
+
+def keyset_template(
+    stmt: Select[Any], order: Sort, id_column: Any, *, after_cursor: bool
+) -> Select[Any]:
+    """`keyset_statement` with its values as named parameters (`keyset_parameters`), for a
+    hot read to build once and run many times: SQLAlchemy then neither rebuilds it nor
+    recomputes its cache key (memoised on the statement), and PostgreSQL gets the same
+    prepared statement every time."""
+    stmt = _ordered(stmt, order, id_column)
+    if after_cursor:
+        after = tuple_(
+            bindparam("after_value", type_=_cursor_value_type(order.field)),
+            bindparam("after_id", type_=id_column.type),
+        )
+        boundary = tuple_(order.field, id_column)
+        stmt = stmt.where(boundary < after if order.descending else boundary > after)
+    return stmt.limit(bindparam("rows_wanted", type_=Integer()))
+
+
+def _cursor_value_type(column: Any) -> TypeEngine[Any]:
+    """The type a cursor's value is sent as: the column's storage type, without a type
+    decorator's checks on input (`keyset_statement`'s literal values get the same). A forged
+    but well-formed cursor value, such as year 1 at +05:00, is then just a value that sorts
+    first, not an error in the decorator's UTC conversion."""
+    column_type = column.type
+    return column_type.impl_instance if isinstance(column_type, TypeDecorator) else column_type
+
+
+def keyset_parameters(order: Sort, pagination: CursorPagination) -> dict[str, Any]:
+    """The values of a `keyset_template` made with `after_cursor=bool(pagination.cursor)`."""
+    values: dict[str, Any] = {"rows_wanted": pagination.limit + 1}
+    if pagination.cursor:
+        values["after_value"], values["after_id"] = decode_cursor(pagination.cursor, order)
+    return values
 
 
 def page_of(
