@@ -182,6 +182,12 @@ async def test_client_connections_share_the_server_connections(
             return seen
 
         per_client = await asyncio.gather(*(backends(c) for c in connections))
+        # With the deployment's server_reset_query (DEALLOCATE ALL after every transaction),
+        # no statement prepared by the load above is left on a server connection: only the
+        # one this transaction prepares to count them.
+        async with connections[0].begin():
+            left = await connections[0].scalar(text("SELECT count(*) FROM pg_prepared_statements"))
+        assert left == 1
     finally:
         for connection in connections:
             await connection.close()

@@ -69,6 +69,10 @@ max_client_conn = 200
 auth_type = trust
 auth_file = {users}
 admin_users = postgres
+; As the README's deployment section says: a statement a client prepared and closed after its
+; transaction ended (on whichever server it then had) would stay on the first server for good.
+server_reset_query = DEALLOCATE ALL
+server_reset_query_always = 1
 """
 
 
