@@ -129,7 +129,10 @@ def admin_show(bouncer: PgBouncer, what: str) -> list[dict[str, str]]:
     """`SHOW <what>` on PgBouncer's admin console (simple query protocol only: psql)."""
     psql = shutil.which("psql")
     if psql is None:
-        pytest.skip("psql is not installed (Debian: postgresql-client)")
+        message = "psql is not installed (Debian: postgresql-client)"
+        if REQUIRE_PGBOUNCER:
+            pytest.fail(f"LEARNHUB_REQUIRE_PGBOUNCER=1 but {message}", pytrace=False)
+        pytest.skip(message)
     dsn = f"host={bouncer.host} port={bouncer.port} user=postgres dbname=pgbouncer"
     result = subprocess.run(
         [psql, dsn, "--no-psqlrc", "--csv", "-c", f"SHOW {what}"],
