@@ -3,13 +3,17 @@
 The test setup starts a PgBouncer of its own (tests/support/pgbouncer.py) with two server
 connections per database, so the app's client connections really share them: consecutive
 transactions of one client connection run on whichever server connection is free. Through
-it, with `db_transaction_pooler` on, a concurrent smoke journey of the API and an outbox relay
-run work; with it off, the same kind of load fails on prepared statements."""
+it, with `db_transaction_pooler` on, a concurrent smoke journey of the API, two outbox relays at
+once and `learnhub events relay` (its own process, to a real NATS JetStream) work; with it
+off, the same kind of load fails on prepared statements."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,6 +44,7 @@ from tests.api.test_courses import (
 from tests.conftest import prepare
 from tests.integration.helpers import unique_email
 from tests.support.databases import postgres_database
+from tests.support.nats import PrivateNats
 from tests.support.pgbouncer import PgBouncer, admin_show, running_pgbouncer
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -202,6 +207,8 @@ async def test_relay_delivers_every_event_through_pgbouncer(
 ) -> None:
     async with client_for(app) as client:
         await asyncio.gather(*(register_and_log_in(client) for _ in range(CLIENTS)))
+    waiting = await unpublished_events(direct_url)
+    assert waiting >= CLIENTS
     engine = create_engine(bouncer.url_for(direct_url), transaction_pooler=True)
     try:
         factory = create_session_factory(engine)
@@ -215,19 +222,68 @@ async def test_relay_delivers_every_event_through_pgbouncer(
                 pass
 
         await asyncio.gather(*(drain(r) for r in relays))
-        async with factory() as session:
-            total = await session.scalar(select(func.count()).select_from(OutboxMessage))
-            waiting = await session.scalar(
+    finally:
+        await engine.dispose()
+    assert await unpublished_events(direct_url) == 0
+    delivered = [m.message_id for m in transport.published]
+    assert len(delivered) == len(set(delivered)) == waiting
+
+
+async def unpublished_events(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            count = await connection.scalar(
                 select(func.count())
                 .select_from(OutboxMessage)
                 .where(OutboxMessage.published_at.is_(None))
             )
     finally:
         await engine.dispose()
-    assert total and total >= CLIENTS
-    assert waiting == 0
-    delivered = [m.message_id for m in transport.published]
-    assert len(set(delivered)) == total
+    return int(count or 0)
+
+
+async def test_relay_command_publishes_to_jetstream_through_pgbouncer(
+    app: FastAPI, bouncer: PgBouncer, direct_url: str, tmp_path: Path
+) -> None:
+    """`learnhub events relay --once`, in its own process, configured as deployed: the
+    database through PgBouncer with the pooler setting, a real NATS JetStream."""
+    import nats
+
+    broker = PrivateNats(tmp_path)
+    broker.start()
+    try:
+        async with client_for(app) as client:
+            await asyncio.gather(*(register_and_log_in(client) for _ in range(3)))
+        waiting = await unpublished_events(direct_url)
+        assert waiting >= 3
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEARNHUB_")}
+        env.update(
+            LEARNHUB_DATABASE_URL=bouncer.url_for(direct_url),
+            LEARNHUB_DB_TRANSACTION_POOLER="true",
+            LEARNHUB_NATS_URL=broker.url,
+            LEARNHUB_LOG_LEVEL="warning",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "learnhub.cli", "events", "relay", "--once", "--batch-size", "2"),
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+        assert process.returncode == 0, output.decode(errors="replace")
+        assert f"{waiting} events published" in output.decode(), output.decode()
+        assert await unpublished_events(direct_url) == 0
+        client = await nats.connect(broker.url)
+        try:
+            stream = await client.jetstream().stream_info("LEARNHUB")
+        finally:
+            await client.close()
+        assert stream.state.messages == waiting
+    finally:
+        broker.stop()
 
 
 async def test_without_the_pooler_setting_prepared_statements_break(
