@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -44,6 +46,7 @@ from tests.api.test_courses import (
 from tests.conftest import prepare
 from tests.integration.helpers import unique_email
 from tests.support.databases import postgres_database
+from tests.support.live_server import free_port, wait_until_healthy
 from tests.support.nats import PrivateNats
 from tests.support.pgbouncer import PgBouncer, admin_show, running_pgbouncer
 
@@ -284,6 +287,63 @@ async def test_relay_command_publishes_to_jetstream_through_pgbouncer(
         assert stream.state.messages == waiting
     finally:
         broker.stop()
+
+
+@pytest.fixture
+async def empty_database() -> AsyncIterator[str]:
+    async with postgres_database("learnhub_pgbouncer_serve") as url:
+        yield url
+
+
+def test_serve_migrates_directly_and_serves_through_pgbouncer(
+    bouncer: PgBouncer, empty_database: str, tmp_path: Path
+) -> None:
+    """`learnhub serve --workers 2` as the README deploys it: migrations through
+    LEARNHUB_MIGRATION_DATABASE_URL (their startup settings would be refused by PgBouncer),
+    the workers and the audit watcher through PgBouncer."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEARNHUB_")}
+    env.update(
+        LEARNHUB_DATABASE_URL=bouncer.url_for(empty_database),
+        LEARNHUB_DB_TRANSACTION_POOLER="true",
+        LEARNHUB_MIGRATION_DATABASE_URL=empty_database,
+        LEARNHUB_JWT_SECRET="pgbouncer-test-signing-secret-" + "p" * 32,
+        LEARNHUB_LOG_LEVEL="warning",
+    )
+    command = [sys.executable, "-m", "learnhub.cli", "serve", "--port", str(port), "--workers", "2"]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*command, "--host", "127.0.0.1"],
+            cwd=tmp_path,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_healthy(process, base_url, log, timeout=60)
+        with httpx.Client(base_url=base_url, timeout=30) as client:
+            email = unique_email("served")
+            registered = client.post(
+                f"{API}/auth/register",
+                json={"email": email, "password": PASSWORD, "display_name": "Served"},
+            )
+            assert registered.status_code == 201, registered.text
+            login = client.post(f"{API}/auth/login", json={"email": email, "password": PASSWORD})
+            assert login.status_code == 200, login.text
+            assert client.get(COURSES).status_code == 200
+            assert client.get("/ready").status_code == 200
+        database = make_url(empty_database).database
+        clients = [c for c in admin_show(bouncer, "CLIENTS") if c["database"] == database]
+        assert clients, "the served app did not connect through PgBouncer"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
 
 
 async def test_without_the_pooler_setting_prepared_statements_break(
