@@ -20,6 +20,14 @@ class Settings(BaseSettings):
     # The embedded default: a SQLite file in the working directory.
     database_url: str = "sqlite+aiosqlite:///./learnhub.db"
     read_replica_url: str | None = None
+    # database_url leads to a pooler in transaction mode (PgBouncer's pool_mode=transaction):
+    # each transaction may run on another server connection, so the driver keeps no prepared
+    # statement beyond a transaction and reads run inside one (docs/decisions.md).
+    db_transaction_pooler: bool = False
+    # Where migrations connect when database_url goes through such a pooler: they need a
+    # session of their own (lock and statement timeouts, CREATE INDEX CONCURRENTLY). Unset:
+    # database_url.
+    migration_database_url: str | None = None
     db_pool_size: int = Field(default=10, ge=1, le=200)
     # Connections opened beyond db_pool_size under load, closed again when returned. 0: the
     # pool keeps every connection it opens and requests beyond pool_size wait for one.
@@ -128,6 +136,9 @@ class Settings(BaseSettings):
 
     # Request limits
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+
+    def migration_url(self) -> str:
+        return self.migration_database_url or self.database_url
 
     def signing_secret(self) -> str:
         if self.jwt_secret:

@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_overflow=settings.db_max_overflow,
             echo=settings.db_echo,
             slow_query_ms=settings.slow_query_ms,
+            transaction_pooler=settings.db_transaction_pooler,
         )
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)

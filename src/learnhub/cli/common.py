@@ -29,10 +29,19 @@ def database_url() -> str:
     return get_settings().database_url
 
 
+def migration_url() -> str:
+    """Where migrations (and pg_dump) connect: past a transaction pooler when there is one."""
+    return get_settings().migration_url()
+
+
 def command_engine(url: str | None = None) -> AsyncEngine:
-    """An engine for a command, with the configured slow-query threshold."""
+    """An engine for a command, with the configured slow-query threshold and pooler mode."""
     settings = get_settings()
-    return create_engine(url or settings.database_url, slow_query_ms=settings.slow_query_ms)
+    return create_engine(
+        url or settings.database_url,
+        slow_query_ms=settings.slow_query_ms,
+        transaction_pooler=settings.db_transaction_pooler,
+    )
 
 
 def handler_bus(factory: async_sessionmaker[AsyncSession]) -> EventBus:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from learnhub.cli.common import bootstrap, console, database_url, err, migrating, run_command
+from learnhub.cli.common import bootstrap, console, err, migrating, migration_url, run_command
 from learnhub.db import migrations
 
 db_app = typer.Typer(help="Schema migrations and database checks.", no_args_is_help=True)
@@ -21,7 +21,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     On PostgreSQL every revision runs under LEARNHUB_MIGRATION_LOCK_TIMEOUT_SECONDS and
     LEARNHUB_MIGRATION_STATEMENT_TIMEOUT_SECONDS; one that cannot take its locks in time is
     retried LEARNHUB_MIGRATION_LOCK_RETRIES times, then the command fails."""
-    url = database_url()
+    url = migration_url()
     if revision == "head":
         migrating(bootstrap(url))
     else:
@@ -32,7 +32,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. base or -1.")]) -> None:
     """Downgrade the schema to REVISION."""
-    url = database_url()
+    url = migration_url()
     migrating(migrations.downgrade(url, revision))
     console.print(f"database at {asyncio.run(migrations.current(url))}")
 
@@ -40,7 +40,7 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. base
 @db_app.command("current")
 def db_current() -> None:
     """Print the schema revision the database is at."""
-    console.print(asyncio.run(migrations.current(database_url())) or "base (empty)")
+    console.print(asyncio.run(migrations.current(migration_url())) or "base (empty)")
 
 
 @db_app.command("backup-drill")
@@ -52,7 +52,7 @@ def db_backup_drill(
     from learnhub.ops.backup_drill import DrillError, run_drill
 
     try:
-        report = asyncio.run(run_drill(database_url(), keep=keep))
+        report = asyncio.run(run_drill(migration_url(), keep=keep))
     except DrillError as exc:
         err.print(f"[red]drill failed[/red]: {exc}")
         raise typer.Exit(2) from None
@@ -74,7 +74,7 @@ def db_backup_drill(
 @db_app.command("check")
 def db_check() -> None:
     """Fail when the schema is behind, drifts from the models, or has INVALID indexes."""
-    report = asyncio.run(migrations.check(database_url()))
+    report = asyncio.run(migrations.check(migration_url()))
     console.print_json(json.dumps(report))
     if report["current"] != report["head"] or report["drift"] or report["invalid_indexes"]:
         raise typer.Exit(1)

@@ -10,8 +10,8 @@ import typer
 from learnhub.cli.common import (
     bootstrap,
     console,
-    database_url,
     err,
+    migration_url,
     print_demo_logins,
     run_command,
 )
@@ -57,7 +57,7 @@ def seed(
     if not demo and users is None and courses is None:
         err.print("nothing to do: pass --demo, or --users N --courses N")
         raise typer.Exit(2)
-    asyncio.run(bootstrap(database_url()))
+    asyncio.run(bootstrap(migration_url()))
     if demo:
         from learnhub.media.storage import LocalMediaStorage
         from learnhub.ops.demo import load_demo
@@ -134,7 +134,7 @@ def _seed_at_scale(spec: Any) -> None:
 
         async def main() -> SeedReport:
             # Index builds and COPY are slow statements by nature: the report times them.
-            engine = create_engine(database_url(), slow_query_ms=float("inf"))
+            engine = create_engine(migration_url(), slow_query_ms=float("inf"))
             try:
                 return await run_seed(engine, spec, on_progress)
             finally:

@@ -50,7 +50,7 @@ def serve(
         except SemanticUnavailable as exc:
             err.print(f"[red]{escape(str(exc))}[/red]")
             raise typer.Exit(1) from exc
-    migrating(bootstrap(settings.database_url))
+    migrating(bootstrap(settings.migration_url()))
     accounts = None
     if demo:
         from learnhub.media.storage import LocalMediaStorage

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from learnhub.cli.common import bootstrap, console, database_url, run_command
+from learnhub.cli.common import bootstrap, console, migration_url, run_command
 from learnhub.db.uow import UnitOfWork
 
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
@@ -35,7 +35,7 @@ def users_create(
             email, password, display_name or email.split("@")[0], roles=[role]
         )
 
-    asyncio.run(bootstrap(database_url()))
+    asyncio.run(bootstrap(migration_url()))
     user = run_command("users-create", create)
     console.print(f"created {user.email} ({role}) id {user.id}")
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+import uuid
+import weakref
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,6 +26,11 @@ from learnhub.metrics import DB_CONNECTIONS_OPENED
 # Execution option for connections that only read: on SQLite they need no write lock.
 READ_ONLY = "learnhub_read_only"
 
+# Engines whose connections go through a pooler in transaction mode (PgBouncer's
+# pool_mode=transaction), where consecutive transactions of one client connection may run on
+# different server connections.
+_BEHIND_TRANSACTION_POOLER: weakref.WeakSet[Engine] = weakref.WeakSet()
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -37,18 +44,53 @@ def create_engine(
     echo: bool = False,
     slow_query_ms: float = 200.0,
     server_settings: dict[str, str] | None = None,
+    transaction_pooler: bool = False,
 ) -> AsyncEngine:
     """`server_settings` (PostgreSQL) are sent when each connection opens, so they are the
-    session's defaults: a `RESET` inside a statement sequence returns to them."""
+    session's defaults: a `RESET` inside a statement sequence returns to them.
+
+    `transaction_pooler`: the URL leads to a pooler in transaction mode (PostgreSQL only);
+    see `transaction_pooler_connect_args`. Session settings cannot travel through one (the
+    server connection changes from one transaction to the next), so `server_settings` are
+    refused with it."""
+    if transaction_pooler and server_settings and not is_sqlite(url):
+        raise ValueError(
+            "server_settings are session state, which a transaction pooler does not keep: "
+            "connect directly (LEARNHUB_MIGRATION_DATABASE_URL for migrations)"
+        )
     engine = _create(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
         echo=echo,
         server_settings=server_settings,
+        transaction_pooler=transaction_pooler,
     )
     instrument(engine.sync_engine, slow_query_ms)
     return engine
+
+
+def behind_transaction_pooler(engine: AsyncEngine) -> bool:
+    return engine.sync_engine in _BEHIND_TRANSACTION_POOLER
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+def transaction_pooler_connect_args() -> dict[str, Any]:
+    """asyncpg settings for a pooler in transaction mode (SQLAlchemy's documented recipe,
+    "Prepared Statement Name with PGBouncer"). A prepared statement lives on one server
+    connection, and the next transaction may run on another: so no cache keeps statements
+    across transactions (asyncpg's own, and SQLAlchemy's), and every statement gets a name
+    no other client connection uses, so two clients sharing one server connection never
+    meet each other's statements. A statement is prepared and executed inside one
+    transaction (reads too: see UnitOfWork), so it never changes server between the two."""
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": _unique_statement_name,
+    }
 
 
 def _create(
@@ -58,6 +100,7 @@ def _create(
     max_overflow: int,
     echo: bool,
     server_settings: dict[str, str] | None,
+    transaction_pooler: bool,
 ) -> AsyncEngine:
     # The pool keeps every connection it opens: overflow connections are closed when they
     # are returned to a full pool, so a load above pool_size opened (and closed) a new
@@ -76,6 +119,8 @@ def _create(
     connect_args: dict[str, Any] = {}
     if server_settings:
         connect_args["server_settings"] = dict(server_settings)
+    if transaction_pooler:
+        connect_args.update(transaction_pooler_connect_args())
     engine = create_async_engine(
         url,
         echo=echo,
@@ -85,6 +130,8 @@ def _create(
         pool_recycle=1800,
         connect_args=connect_args,
     )
+    if transaction_pooler:
+        _BEHIND_TRANSACTION_POOLER.add(engine.sync_engine)
     _ping_idle_connections(engine)
     _count_connections(engine)
     return engine
@@ -119,7 +166,10 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
         if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
             return  # just opened, or just used
         try:
-            await_(dbapi_connection.driver_connection.fetchval("SELECT 1"))
+            # Without arguments asyncpg sends a simple query: one round trip, no prepared
+            # statement (behind a transaction pooler, a statement prepared outside a
+            # transaction may be gone by the time it is executed).
+            await_(dbapi_connection.driver_connection.execute("SELECT 1"))
         except Exception as exc:
             # The pool discards this connection and tries again with a new one.
             raise DisconnectionError(f"idle connection failed its ping: {exc}") from exc
@@ -175,4 +225,11 @@ async def ping(engine: AsyncEngine) -> None:
     database does not answer."""
     async with engine.connect() as conn:
         probe = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        if engine.dialect.name == "postgresql":
+            # A simple query (one round trip, nothing prepared): safe behind a transaction
+            # pooler, where a statement prepared outside a transaction may change server
+            # before it is executed.
+            raw = await probe.get_raw_connection()
+            await raw.driver_connection.execute("SELECT 1")  # type: ignore[union-attr]
+            return
         await probe.execute(text("SELECT 1"))

@@ -24,7 +24,7 @@ import structlog
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from learnhub.db.engine import READ_ONLY
+from learnhub.db.engine import READ_ONLY, behind_transaction_pooler
 from learnhub.db.session import READ_ONLY_SESSION
 from learnhub.domain.clock import utc_now
 from learnhub.domain.errors import ConcurrencyConflict
@@ -106,11 +106,12 @@ class UnitOfWork(AbstractUnitOfWork):
             # caller's connection (as in tests) stays inside the caller's transaction. Any
             # write attempt raises.
             self._session.sync_session.info[READ_ONLY_SESSION] = True
-            options: dict[str, Any] = (
-                {"isolation_level": "AUTOCOMMIT"}
-                if bind.dialect.name == "postgresql"
-                else {READ_ONLY: True}
-            )
+            # Behind a transaction pooler, though, a statement outside a transaction may be
+            # prepared on one server connection and executed on another: reads keep their
+            # transaction there (rolled back at the end).
+            options: dict[str, Any] = {READ_ONLY: True}
+            if bind.dialect.name == "postgresql" and not behind_transaction_pooler(bind):
+                options = {"isolation_level": "AUTOCOMMIT"}
             await self._session.connection(execution_options=options)
         self._repos.clear()
         self.events = []
