@@ -17,10 +17,10 @@ from learnhub.models import Course, CourseObjective, Tag
 from learnhub.repositories.course import (
     CourseRepository,
     HasTag,
-    Listed,
     ObjectiveRepository,
     TagRepository,
 )
+from learnhub.repositories.course_catalog import Listed
 from learnhub.repositories.filters import CursorPagination, Eq
 from tests.integration.helpers import register
 
@@ -93,6 +93,9 @@ async def test_catalog_json_is_what_the_response_model_would_write(uow, session)
     cards = await cards_of(session, course.id)
     # Also a course that was never published (published_at None) and has no tags.
     draft = dataclasses.replace(cards[0], published_at=None, tags=[], objectives=[])
+    # Whole seconds (no microseconds to write) and text beyond ASCII, written as UTF-8.
+    whole = cards[0].created_at.replace(microsecond=0)
+    draft = dataclasses.replace(draft, created_at=whole, title="Café 數學 \u2028 \U0001f600")
     for page_cards, cursor in ((cards, None), ([*cards, draft], "next-page")):
         fast = json.loads(catalog_page_json(page_cards, cursor))
         model = PageOut[CourseOut](

@@ -125,8 +125,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Every (path pattern, methods) served, for the `Allow` header of a 405.
     methods_by_path: list[tuple[re.Pattern[str], frozenset[str]]] = []
     areas = (auth, users, courses, content, learning, roster, reviews, attempts, tutor, audit)
-    routers = [(ops.router, ""), *((r, "") for r in web.routers())]
-    routers += [(r.router, API_PREFIX) for r in areas]
+    # The API before the pages: routes are tried in order, and the hottest reads (catalog,
+    # course page) are API routes. Their paths never overlap (/api/v1/... against the rest).
+    routers = [(ops.router, ""), *((r.router, API_PREFIX) for r in areas)]
+    routers += [(r, "") for r in web.routers()]
     for router, prefix in routers:
         app.include_router(router, prefix=prefix)
         templates.update({id(r): prefix + getattr(r, "path", "") for r in router.routes})

@@ -230,6 +230,11 @@ async def ping(engine: AsyncEngine) -> None:
             # pooler, where a statement prepared outside a transaction may change server
             # before it is executed.
             raw = await probe.get_raw_connection()
+            sync = probe.sync_connection
+            assert sync is not None
+            # Timed like any statement (instrumentation.py listens to these events).
+            sync.dispatch.before_cursor_execute(sync, None, "SELECT 1", (), None, False)
             await raw.driver_connection.execute("SELECT 1")  # type: ignore[union-attr]
+            sync.dispatch.after_cursor_execute(sync, None, "SELECT 1", (), None, False)
             return
         await probe.execute(text("SELECT 1"))

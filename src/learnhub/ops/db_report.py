@@ -23,7 +23,7 @@ from learnhub.domain.principal import Principal
 from learnhub.ops.plans import Issued, PlanRepository, ReportSampleRepository
 from learnhub.ops.plans import ReportSamples as Samples
 from learnhub.repositories.audit import AuditLogRepository
-from learnhub.repositories.course import CATALOG_SORTS
+from learnhub.repositories.course_catalog import CATALOG_SORTS
 from learnhub.repositories.course_progress import CourseProgressRepository
 from learnhub.repositories.filters import CursorPagination, encode_cursor
 from learnhub.repositories.learning import (

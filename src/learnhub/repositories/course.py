@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from learnhub.db.driver_reads import fetch_typed
 from learnhub.db.soft_delete import INCLUDE_DELETED, live
 from learnhub.domain.clock import utc_now
-from learnhub.domain.enums import CourseStatus
 from learnhub.models.course import (
     Course,
     CourseObjective,
@@ -27,11 +26,15 @@ from learnhub.models.course.catalog_generation import CATALOG_GENERATION_ROW, Ca
 from learnhub.models.user import User
 from learnhub.repositories.base import BaseRepository
 from learnhub.repositories.course_catalog import (
+    CATALOG_SORTS,
     GENERATION_AT,
     CatalogCard,
     CatalogPage,
+    Listed,
     card_of,
     catalog_select,
+    listed_page_read,
+    listed_page_template,
 )
 from learnhub.repositories.course_search import Mode, TextSearch, mode_of, search_sort_name
 from learnhub.repositories.filters import (
@@ -45,32 +48,11 @@ from learnhub.repositories.pages import (
     keyset_page,
     keyset_parameters,
     keyset_statement,
-    keyset_template,
     page_of,
 )
 
 # Ordering by how well a course matches `q`: only with `q` (the default then).
 RELEVANCE = "relevance"
-CATALOG_SORTS: dict[str, Sort] = {
-    "rating": Sort("rating", Course.rating, descending=True),
-    "enrollments": Sort("enrollments", Course.enrollment_count, descending=True),
-    "newest": Sort("newest", Course.published_at, descending=True),
-    "price": Sort("price", Course.price_amount, descending=False),
-    "-price": Sort("-price", Course.price_amount, descending=True),
-    # Authors' own listings include drafts, which have no published_at.
-    "created": Sort("created", Course.created_at, descending=True),
-}
-
-
-class Listed(Filter):
-    """Published and (by the global filter) not deleted: what the public catalog shows.
-
-    The status is rendered as a literal, not a bound parameter: the catalog's indexes are
-    partial on `status = 'published'`, and a generic prepared plan can use them only when
-    the condition is in the SQL text."""
-
-    def clause(self) -> ColumnElement[bool]:
-        return Course.status == literal_column(f"'{CourseStatus.PUBLISHED.value}'")
 
 
 class HasTag(Filter):
@@ -80,14 +62,6 @@ class HasTag(Filter):
     def clause(self) -> ColumnElement[bool]:
         # Explicitly live tags: the catalog runs this as Core, outside the global filter.
         return Course.tags.any((Tag.name == self.name) & live(Tag))
-
-
-@functools.cache
-def listed_page_template(sort: str, after_cursor: bool, postgres: bool) -> Select[Any]:
-    """A page of the unfiltered catalog in `sort`, first or after a cursor, with its values
-    as parameters (`keyset_template`); built once per process and reused."""
-    stmt = catalog_select(postgres).where(Listed().clause())
-    return keyset_template(stmt, CATALOG_SORTS[sort], Course.id, after_cursor=after_cursor)
 
 
 class CourseRepository(BaseRepository[Course]):
@@ -183,8 +157,14 @@ class CourseRepository(BaseRepository[Course]):
         statement is built once per sort (`listed_page_template`) and run with the page's
         values. The same statement `_cards` would build, soft delete and listing included."""
         template = listed_page_template(order.name, bool(pagination.cursor), postgres)
+        values = keyset_parameters(order, pagination)
         connection = await self.session.connection()
-        result = await connection.execute(template, keyset_parameters(order, pagination))
+        if postgres:
+            read = listed_page_read(order.name, bool(pagination.cursor), connection.dialect)
+            rows = await fetch_typed(connection, read, values)
+            if rows is not None:
+                return self._page_of_rows(rows, order, pagination, postgres=postgres)
+        result = await connection.execute(template, values)
         return self._page_of_rows(result.all(), order, pagination, postgres=postgres)
 
     def _page_of_rows(

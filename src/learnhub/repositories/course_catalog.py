@@ -13,15 +13,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.engine import Dialect
 
+from learnhub.db.driver_reads import CompiledRead, compile_read
 from learnhub.db.soft_delete import live
 from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.models.course import Course, CourseObjective, Tag, course_tags
 from learnhub.models.course.catalog_generation import CATALOG_GENERATION_ROW, CatalogGeneration
 from learnhub.models.user import User
-from learnhub.repositories.filters import Page
+from learnhub.repositories.filters import Filter, Page, Sort
+from learnhub.repositories.pages import keyset_template
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,3 +150,39 @@ def _unpacked(aggregate: Any, *, postgres: bool) -> list[str]:
     if postgres:
         return list(aggregate)
     return [value for _order, value in sorted(json.loads(aggregate))]
+
+
+CATALOG_SORTS: dict[str, Sort] = {
+    "rating": Sort("rating", Course.rating, descending=True),
+    "enrollments": Sort("enrollments", Course.enrollment_count, descending=True),
+    "newest": Sort("newest", Course.published_at, descending=True),
+    "price": Sort("price", Course.price_amount, descending=False),
+    "-price": Sort("-price", Course.price_amount, descending=True),
+    # Authors' own listings include drafts, which have no published_at.
+    "created": Sort("created", Course.created_at, descending=True),
+}
+
+
+class Listed(Filter):
+    """Published and (by the global filter) not deleted: what the public catalog shows.
+
+    The status is rendered as a literal, not a bound parameter: the catalog's indexes are
+    partial on `status = 'published'`, and a generic prepared plan can use them only when
+    the condition is in the SQL text."""
+
+    def clause(self) -> ColumnElement[bool]:
+        return Course.status == literal_column(f"'{CourseStatus.PUBLISHED.value}'")
+
+
+@functools.cache
+def listed_page_template(sort: str, after_cursor: bool, postgres: bool) -> Select[Any]:
+    """A page of the unfiltered catalog in `sort`, first or after a cursor, with its values
+    as parameters (`keyset_template`); built once per process and reused."""
+    stmt = catalog_select(postgres).where(Listed().clause())
+    return keyset_template(stmt, CATALOG_SORTS[sort], Course.id, after_cursor=after_cursor)
+
+
+@functools.lru_cache(maxsize=64)  # per sort, cursor or not, and engine (dialect)
+def listed_page_read(sort: str, after_cursor: bool, dialect: Dialect) -> CompiledRead:
+    """`listed_page_template` compiled for the driver (db/driver_reads.py), once per dialect."""
+    return compile_read(listed_page_template(sort, after_cursor, True), dialect)

@@ -28,13 +28,12 @@ from learnhub.repositories.course import (
     RELEVANCE,
     CourseRepository,
     HasTag,
-    Listed,
     QuizRepository,
     SectionRepository,
     TagRepository,
     VideoRepository,
 )
-from learnhub.repositories.course_catalog import CatalogPage
+from learnhub.repositories.course_catalog import CatalogPage, Listed
 from learnhub.repositories.filters import CursorPagination, Eq, Filter, IsNull, Page, Range
 from learnhub.repositories.soft_deletion import DeleteBatch
 from learnhub.services.base import BaseService
