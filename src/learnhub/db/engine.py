@@ -18,7 +18,7 @@ from sqlalchemy.util import await_
 
 from learnhub.db.instrumentation import instrument
 from learnhub.db.pool import FairAsyncQueuePool
-from learnhub.db.session import LearnHubSession
+from learnhub.db.session import READ_ONLY_SESSION, LearnHubSession
 from learnhub.metrics import DB_CONNECTIONS_OPENED
 
 # Execution option for connections that only read: on SQLite they need no write lock.
@@ -37,15 +37,19 @@ def create_engine(
     echo: bool = False,
     slow_query_ms: float = 200.0,
     server_settings: dict[str, str] | None = None,
+    connect_timeout_seconds: float | None = None,
 ) -> AsyncEngine:
     """`server_settings` (PostgreSQL) are sent when each connection opens, so they are the
-    session's defaults: a `RESET` inside a statement sequence returns to them."""
+    session's defaults: a `RESET` inside a statement sequence returns to them.
+    `connect_timeout_seconds` (PostgreSQL) bounds how long opening a connection may take
+    (asyncpg's own default is a minute)."""
     engine = _create(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
         echo=echo,
         server_settings=server_settings,
+        connect_timeout_seconds=connect_timeout_seconds,
     )
     instrument(engine.sync_engine, slow_query_ms)
     return engine
@@ -58,6 +62,7 @@ def _create(
     max_overflow: int,
     echo: bool,
     server_settings: dict[str, str] | None,
+    connect_timeout_seconds: float | None,
 ) -> AsyncEngine:
     # The pool keeps every connection it opens: overflow connections are closed when they
     # are returned to a full pool, so a load above pool_size opened (and closed) a new
@@ -76,6 +81,8 @@ def _create(
     connect_args: dict[str, Any] = {}
     if server_settings:
         connect_args["server_settings"] = dict(server_settings)
+    if connect_timeout_seconds is not None:
+        connect_args["timeout"] = connect_timeout_seconds
     engine = create_async_engine(
         url,
         echo=echo,
@@ -168,6 +175,20 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
         expire_on_commit=False,
         autoflush=True,
     )
+
+
+async def start_read_only(session: AsyncSession) -> None:
+    """Make a new session bound to an engine read-only: reads need no transaction on
+    PostgreSQL (no BEGIN and ROLLBACK round trips), and on SQLite a deferred one that takes no
+    write lock. Any write attempt raises."""
+    bind = session.bind
+    if not isinstance(bind, AsyncEngine):
+        # Bound to a caller's connection (as in tests): it stays inside that transaction.
+        return
+    session.sync_session.info[READ_ONLY_SESSION] = True
+    postgresql = bind.dialect.name == "postgresql"
+    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if postgresql else {READ_ONLY: True}
+    await session.connection(execution_options=options)
 
 
 async def ping(engine: AsyncEngine) -> None:
