@@ -19,11 +19,12 @@ from prometheus_client import REGISTRY
 
 from learnhub.api.app import create_app
 from learnhub.api.deps import POSITION_COOKIE, POSITION_HEADER
-from learnhub.db.engine import create_engine, create_session_factory
+from learnhub.db.engine import create_session_factory
 from learnhub.db.replicas import parse_lsn
 from tests.api import conftest as api_setup
 from tests.api.conftest import create_account, login
 from tests.conftest import prepare
+from tests.support.live_server import free_port
 from tests.support.replication import ReplicatedPair, replicated_pair
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -268,8 +269,30 @@ async def test_sqlite_ignores_the_replica_setting(tmp_path: Path) -> None:
     async with app.router.lifespan_context(app):
         assert app.state.replicas is None
         async with client_for(app) as client:
-            response = await client.patch(ME)  # any write: no position on SQLite
-            assert POSITION_HEADER not in response.headers
+            # A refused login is still committed (the failure is counted): no position.
+            refused = await client.post(
+                f"{API}/auth/login", json={"email": "nobody@example.com", "password": "x" * 12}
+            )
+            assert refused.status_code == 401, refused.text
+            assert POSITION_HEADER not in refused.headers
             assert (await client.get(f"{API}/courses")).status_code == 200
-    engine = create_engine(database)
-    await engine.dispose()
+
+
+async def test_several_replicas_an_unreachable_one_is_passed_over(
+    migrated: ReplicatedPair,
+) -> None:
+    pair = migrated
+    routing = Routing(pair)
+    unreachable = f"127.0.0.1:{free_port()}"
+    urls = f"postgresql+asyncpg://postgres@{unreachable}/learnhub, {pair.url(pair.standby)}"
+    settings = api_setup.test_settings(pair.url(pair.primary), read_replica_url=urls)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), client_for(app) as client:
+        assert [r.name for r in app.state.replicas.replicas] == [unreachable, routing.replica]
+        for _ in range(4):
+            response = await client.get(f"{API}/courses")
+            assert response.status_code == 200, response.text
+    assert routing.since() == {"replica": 4}
+    assert counted(
+        "learnhub_db_replica_fallbacks_total", replica=unreachable, reason="down"
+    ) == pytest.approx(2)  # tried first every other read: found down, then skipped
