@@ -111,6 +111,7 @@ class UnitOfWork(AbstractUnitOfWork):
         self._repos.clear()
         self.events = []
         self.committed = False
+        self.commit_position = None
         self._kept_errors = ()
         return self
 
