@@ -157,6 +157,10 @@ async def test_reads_use_the_replica_and_a_writer_reads_its_own_writes(
             assert catalog.status_code == 200, catalog.text
             assert routing.since() == {"replica": 1}
             assert POSITION_HEADER not in catalog.headers
+            search = await anonymous.get(f"{API}/courses", params={"q": "python"})
+            page = await anonymous.get("/")  # the web app's catalog page
+            assert search.status_code == 200 and page.status_code == 200, page.text
+            assert routing.since() == {"replica": 2}
 
             me = await login(writer, await create_account(factory, "student"))
             await replayed_up_to(pair, await primary_position(pair))
