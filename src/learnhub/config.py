@@ -19,6 +19,12 @@ class Settings(BaseSettings):
 
     # The embedded default: a SQLite file in the working directory.
     database_url: str = "sqlite+aiosqlite:///./learnhub.db"
+    # Streaming replicas of the PostgreSQL primary that serve read-only requests: one URL or
+    # several separated by commas (ignored on SQLite). A replica that lags more than
+    # read_replica_max_lag_seconds is passed over for that request; one that cannot be reached
+    # is passed over for read_replica_retry_seconds. The bound stays well below how long a
+    # client keeps its last write's position (db/replicas.py), which is what makes a replica
+    # within the bound safe for a client whose position has expired.
     read_replica_url: str | None = None
     # database_url leads to a pooler in transaction mode (PgBouncer's pool_mode=transaction):
     # each transaction may run on another server connection, so the driver keeps no prepared
@@ -28,6 +34,8 @@ class Settings(BaseSettings):
     # session of their own (lock and statement timeouts, CREATE INDEX CONCURRENTLY). Unset:
     # database_url.
     migration_database_url: str | None = None
+    read_replica_max_lag_seconds: float = Field(default=10.0, ge=0, le=60)
+    read_replica_retry_seconds: float = Field(default=5.0, ge=0, le=3600)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     # Connections opened beyond db_pool_size under load, closed again when returned. 0: the
     # pool keeps every connection it opens and requests beyond pool_size wait for one.
@@ -139,6 +147,10 @@ class Settings(BaseSettings):
 
     def migration_url(self) -> str:
         return self.migration_database_url or self.database_url
+
+    @property
+    def read_replica_urls(self) -> list[str]:
+        return [url.strip() for url in (self.read_replica_url or "").split(",") if url.strip()]
 
     def signing_secret(self) -> str:
         if self.jwt_secret:

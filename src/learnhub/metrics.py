@@ -42,6 +42,24 @@ EVENT_HANDLER_FAILURES = Counter(
     ["event_type"],
 )
 
+DB_READS_ROUTED = Counter(
+    "learnhub_db_reads_routed_total",
+    "Read-only units of work by the database that served them (primary, or a replica's host:port)"
+    " when read replicas are configured",
+    ["target"],
+)
+DB_REPLICA_FALLBACKS = Counter(
+    "learnhub_db_replica_fallbacks_total",
+    "Times a replica was passed over for a read: down (unreachable), lagging (beyond the bound),"
+    " behind_client (not yet replayed the client's own last write), not_standby",
+    ["replica", "reason"],
+)
+DB_REPLICA_LAG = Gauge(
+    "learnhub_db_replica_lag_seconds",
+    "A replica's replay lag as last measured by a read routed to it (0: caught up; NaN: down)",
+    ["replica"],
+)
+
 ACTION_COUNTERS = {"soft_delete": SOFT_DELETES, "restore": RESTORES, "hard_delete": HARD_DELETES}
 
 

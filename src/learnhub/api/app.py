@@ -7,15 +7,27 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route, compile_path
 
 from learnhub import __version__
 from learnhub.api import docs, problems
-from learnhub.api.deps import reset_policy, throttle_policy, token_settings
-from learnhub.api.middleware import ConditionalGetMiddleware, RequestContextMiddleware
+from learnhub.api.deps import (
+    POSITION_COOKIE,
+    POSITION_HEADER,
+    reset_policy,
+    throttle_policy,
+    token_settings,
+)
+from learnhub.api.middleware import (
+    CommitPositionMiddleware,
+    ConditionalGetMiddleware,
+    RequestContextMiddleware,
+)
 from learnhub.api.routers import (
     attempts,
     audit,
@@ -31,7 +43,8 @@ from learnhub.api.routers import (
 )
 from learnhub.api.schemas.examples import restore_examples
 from learnhub.config import Settings, get_settings
-from learnhub.db.engine import create_engine, create_session_factory
+from learnhub.db.engine import create_engine, create_session_factory, is_sqlite
+from learnhub.db.replicas import POSITION_TTL_SECONDS, ReplicaSet
 from learnhub.db.uow import UnitOfWork
 from learnhub.domain.clock import utc_now
 from learnhub.domain.progress import CreditPolicy
@@ -48,6 +61,29 @@ UPLOAD_PATHS = re.compile(
     rf"^(/studio/sections/[^/]+/videos|{re.escape(API_PREFIX)}/sections/[^/]+/videos/upload)$"
 )
 UPLOAD_FORM_SLACK_BYTES = 1024 * 1024
+log = structlog.get_logger(__name__)
+
+
+def _replicas(settings: Settings, primary: AsyncEngine) -> ReplicaSet | None:
+    """The read replicas, when configured and the primary is PostgreSQL (an embedded SQLite
+    database has none: the setting is ignored)."""
+    urls = settings.read_replica_urls
+    if not urls:
+        return None
+    if is_sqlite(settings.database_url):
+        log.warning("read_replicas_ignored", reason="the database is SQLite")
+        return None
+    return ReplicaSet.create(
+        primary,
+        urls,
+        max_lag_seconds=settings.read_replica_max_lag_seconds,
+        retry_seconds=settings.read_replica_retry_seconds,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        echo=settings.db_echo,
+        slow_query_ms=settings.slow_query_ms,
+        transaction_pooler=settings.db_transaction_pooler,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -66,11 +102,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
+        app.state.replicas = _replicas(settings, engine)
         # No background work here: a worker's CPU belongs to requests. Audit completeness is
         # checked by `learnhub audit watch` (SPEC 8), which `learnhub serve` starts.
         try:
             yield
         finally:
+            if app.state.replicas is not None:
+                await app.state.replicas.dispose()
             await engine.dispose()
             await app.state.tutor_provider.close()
 
@@ -145,6 +184,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.methods_by_path = methods_by_path
     app.add_middleware(ConditionalGetMiddleware)
+    app.add_middleware(
+        CommitPositionMiddleware,
+        header=POSITION_HEADER,
+        cookie=POSITION_COOKIE,
+        max_age_seconds=POSITION_TTL_SECONDS,
+    )
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -17,7 +17,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from learnhub.api.middleware import COMMITTED_POSITION
 from learnhub.config import Settings
+from learnhub.db.replicas import PRIMARY_ONLY, ReplicaSet, parse_lsn
 from learnhub.db.uow import UnitOfWork
 from learnhub.domain.context import current_actor_id
 from learnhub.domain.errors import (
@@ -68,18 +70,53 @@ def reset_policy(settings: Settings) -> ResetPolicy:
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
+# The WAL position of a client's last write (read replicas, see db/replicas.py): sent back
+# after every committed write as a header and a cookie, and taken from either on later reads.
+POSITION_HEADER = "LearnHub-LSN"
+POSITION_COOKIE = "learnhub_lsn"
+
+
+def client_position(request: Request) -> int | None:
+    """The furthest position the client sent; one that is not a position sends the read to
+    the primary (it may stand for a write we cannot place)."""
+    given = [
+        value
+        for value in (request.headers.get(POSITION_HEADER), request.cookies.get(POSITION_COOKIE))
+        if value
+    ]
+    if not given:
+        return None
+    positions = [parse_lsn(value) for value in given]
+    return max(p if p is not None else PRIMARY_ONLY for p in positions)
+
+
 @asynccontextmanager
 async def _unit_of_work(request: Request, *, read_only: bool) -> AsyncIterator[UnitOfWork]:
     state = request.app.state
-    async with UnitOfWork(state.session_factory, state.bus, read_only=read_only) as uow:
+    replicas: ReplicaSet | None = getattr(state, "replicas", None)
+    async with UnitOfWork(
+        state.session_factory,
+        state.bus,
+        read_only=read_only,
+        replicas=replicas,
+        client_position=client_position(request) if replicas and read_only else None,
+    ) as uow:
         try:
             yield uow
         except Exception as error:
             if not read_only and uow.kept_despite(error):
                 await uow.commit()
+                _remember_commit(request, uow)
             raise
         if not read_only:
             await uow.commit()
+            _remember_commit(request, uow)
+
+
+def _remember_commit(request: Request, uow: UnitOfWork) -> None:
+    if uow.commit_position is not None:
+        earlier = request.scope.get(COMMITTED_POSITION) or 0
+        request.scope[COMMITTED_POSITION] = max(earlier, uow.commit_position)
 
 
 async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:

@@ -12,8 +12,12 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from learnhub.api.problems import problem
+from learnhub.db.replicas import format_lsn
 from learnhub.domain.context import current_actor_id, current_request_id
 from learnhub.metrics import HTTP_REQUEST_DURATION
+
+# request.scope key: the WAL position of the work the request committed (see api/deps.py).
+COMMITTED_POSITION = "learnhub.committed_position"
 
 log = structlog.get_logger("learnhub.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -178,3 +182,43 @@ class ConditionalGetMiddleware:
         finally:
             if head:
                 scope["method"] = "HEAD"
+
+
+class CommitPositionMiddleware:
+    """Read-your-writes with read replicas: a response to a request that committed carries
+    the commit's WAL position (`deps.COMMITTED_POSITION`, set only when replicas are
+    configured) as the `LearnHub-LSN` header and the `learnhub_lsn` cookie. Browsers send
+    the cookie back by themselves; other clients send either, and their reads go to a
+    replica only once it has replayed that far (db/replicas.py)."""
+
+    def __init__(self, app: ASGIApp, header: str, cookie: str, max_age_seconds: int) -> None:
+        self.app = app
+        self.header = header.lower().encode("latin-1")
+        self.cookie = cookie
+        self.max_age_seconds = max_age_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_position(message: Message) -> None:
+            position = scope.get(COMMITTED_POSITION)
+            if message["type"] == "http.response.start" and position is not None:
+                value = format_lsn(position)
+                secure = "; Secure" if scope.get("scheme") == "https" else ""
+                cookie = (
+                    f"{self.cookie}={value}; Max-Age={self.max_age_seconds}; Path=/; "
+                    f"HttpOnly; SameSite=Lax{secure}"
+                )
+                message = {
+                    **message,
+                    "headers": [
+                        *message.get("headers", []),
+                        (self.header, value.encode("latin-1")),
+                        (b"set-cookie", cookie.encode("latin-1")),
+                    ],
+                }
+            await send(message)
+
+        await self.app(scope, receive, send_with_position)

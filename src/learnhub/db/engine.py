@@ -20,7 +20,7 @@ from sqlalchemy.util import await_
 
 from learnhub.db.instrumentation import instrument
 from learnhub.db.pool import FairAsyncQueuePool
-from learnhub.db.session import LearnHubSession
+from learnhub.db.session import READ_ONLY_SESSION, LearnHubSession
 from learnhub.metrics import DB_CONNECTIONS_OPENED
 
 # Execution option for connections that only read: on SQLite they need no write lock.
@@ -45,9 +45,12 @@ def create_engine(
     slow_query_ms: float = 200.0,
     server_settings: dict[str, str] | None = None,
     transaction_pooler: bool = False,
+    connect_timeout_seconds: float | None = None,
 ) -> AsyncEngine:
     """`server_settings` (PostgreSQL) are sent when each connection opens, so they are the
     session's defaults: a `RESET` inside a statement sequence returns to them.
+    `connect_timeout_seconds` (PostgreSQL) bounds how long opening a connection may take
+    (asyncpg's own default is a minute).
 
     `transaction_pooler`: the URL leads to a pooler in transaction mode (PostgreSQL only);
     see `transaction_pooler_connect_args`. Session settings cannot travel through one (the
@@ -65,6 +68,7 @@ def create_engine(
         echo=echo,
         server_settings=server_settings,
         transaction_pooler=transaction_pooler,
+        connect_timeout_seconds=connect_timeout_seconds,
     )
     instrument(engine.sync_engine, slow_query_ms)
     return engine
@@ -101,6 +105,7 @@ def _create(
     echo: bool,
     server_settings: dict[str, str] | None,
     transaction_pooler: bool,
+    connect_timeout_seconds: float | None,
 ) -> AsyncEngine:
     # The pool keeps every connection it opens: overflow connections are closed when they
     # are returned to a full pool, so a load above pool_size opened (and closed) a new
@@ -121,6 +126,8 @@ def _create(
         connect_args["server_settings"] = dict(server_settings)
     if transaction_pooler:
         connect_args.update(transaction_pooler_connect_args())
+    if connect_timeout_seconds is not None:
+        connect_args["timeout"] = connect_timeout_seconds
     engine = create_async_engine(
         url,
         echo=echo,
@@ -218,6 +225,24 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
         expire_on_commit=False,
         autoflush=True,
     )
+
+
+async def start_read_only(session: AsyncSession) -> None:
+    """Make a new session bound to an engine read-only: reads need no transaction on
+    PostgreSQL (no BEGIN and ROLLBACK round trips), and on SQLite a deferred one that takes no
+    write lock. Any write attempt raises."""
+    bind = session.bind
+    if not isinstance(bind, AsyncEngine):
+        # Bound to a caller's connection (as in tests): it stays inside that transaction.
+        return
+    session.sync_session.info[READ_ONLY_SESSION] = True
+    # Behind a transaction pooler, though, a statement outside a transaction may be prepared
+    # on one server connection and executed on another: reads keep their transaction there
+    # (rolled back at the end).
+    options: dict[str, Any] = {READ_ONLY: True}
+    if bind.dialect.name == "postgresql" and not behind_transaction_pooler(bind):
+        options = {"isolation_level": "AUTOCOMMIT"}
+    await session.connection(execution_options=options)
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -22,10 +22,10 @@ from typing import Any, Protocol, Self, TypeVar
 
 import structlog
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from learnhub.db.engine import READ_ONLY, behind_transaction_pooler
-from learnhub.db.session import READ_ONLY_SESSION
+from learnhub.db.engine import start_read_only
+from learnhub.db.replicas import ReplicaSet
 from learnhub.domain.clock import utc_now
 from learnhub.domain.errors import ConcurrencyConflict
 from learnhub.events.bus import EventBus
@@ -80,9 +80,17 @@ class UnitOfWork(AbstractUnitOfWork):
         bus: EventBus | None = None,
         *,
         read_only: bool = False,
+        replicas: ReplicaSet | None = None,
+        client_position: int | None = None,
     ) -> None:
+        """With `replicas`, a read-only unit of work reads from a replica that has replayed
+        `client_position` (the WAL position of the client's last write, if it sent one), and
+        a committed one learns its commit's position (`commit_position`) for the client."""
         self._session_factory = session_factory
         self._read_only = read_only
+        self._replicas = replicas
+        self._client_position = client_position
+        self.commit_position: int | None = None
         self._bus = bus or EventBus()
         self._session: AsyncSession | None = None
         self._repos: dict[type[Any], Any] = {}
@@ -98,24 +106,20 @@ class UnitOfWork(AbstractUnitOfWork):
         return self._session
 
     async def __aenter__(self) -> Self:
-        self._session = self._session_factory()
-        bind = self._session.bind if self._read_only else None
-        if isinstance(bind, AsyncEngine):
-            # Reads need no transaction on PostgreSQL (no BEGIN and ROLLBACK round trips),
-            # and on SQLite a deferred one that takes no write lock. A session bound to a
-            # caller's connection (as in tests) stays inside the caller's transaction. Any
-            # write attempt raises.
-            self._session.sync_session.info[READ_ONLY_SESSION] = True
-            # Behind a transaction pooler, though, a statement outside a transaction may be
-            # prepared on one server connection and executed on another: reads keep their
-            # transaction there (rolled back at the end).
-            options: dict[str, Any] = {READ_ONLY: True}
-            if bind.dialect.name == "postgresql" and not behind_transaction_pooler(bind):
-                options = {"isolation_level": "AUTOCOMMIT"}
-            await self._session.connection(execution_options=options)
+        replica_session = None
+        if self._read_only and self._replicas is not None:
+            # A replica that has replayed this client's last write, or None: the primary.
+            replica_session = await self._replicas.read_session(self._client_position)
+        if replica_session is not None:
+            self._session = replica_session
+        else:
+            self._session = self._session_factory()
+            if self._read_only:
+                await start_read_only(self._session)
         self._repos.clear()
         self.events = []
         self.committed = False
+        self.commit_position = None
         self._kept_errors = ()
         self._undo = []
         return self
@@ -184,6 +188,9 @@ class UnitOfWork(AbstractUnitOfWork):
         wanted = [e for e in events if self._bus.handlers_for(e)]
         if wanted:
             await self._handle(wanted)
+        if self._replicas is not None:
+            # After the handlers' own commits, so the client's next reads see those too.
+            self.commit_position = await self._replicas.primary_position()
 
     async def _handle(self, events: list[DomainEvent]) -> None:
         """Dispatch after commit, then mark what every handler took, in its own short
