@@ -54,6 +54,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # `learnhub serve`'s worker processes; 0: one per core this process may run on
+    # (PostgreSQL; SQLite serves one). Reads scale with workers (bench/RESULTS.md).
+    workers: int = Field(default=0, ge=0, le=256)
     # With several workers uvicorn kills one that does not answer its health ping in time. A
     # new worker answers only after its fresh interpreter has imported the app, which takes
     # more than uvicorn's default 5 s on a busy host (workers were killed and respawned in a

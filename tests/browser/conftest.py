@@ -90,7 +90,9 @@ def start_server(database: str, database_url: str, workdir: Path) -> LiveServer:
     )
     # --demo: the web app's tests search and enrol in the demo catalog.
     command = [sys.executable, "-m", "learnhub.cli", "serve", "--demo"]
-    command += ["--host", LOOPBACK, "--port", str(port)]
+    # One worker: the admin's health page shows its own process's counters, which a test
+    # reads after acting through the same server.
+    command += ["--host", LOOPBACK, "--port", str(port), "--workers", "1"]
     with log.open("wb") as output:
         process = subprocess.Popen(
             command, cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT

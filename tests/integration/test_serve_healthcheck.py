@@ -41,3 +41,33 @@ def test_the_timeout_is_a_setting(
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 0, result.output
     assert captured["timeout_worker_healthcheck"] == 90
+
+
+def test_serve_runs_uvloop_and_httptools_with_one_worker_on_sqlite(
+    captured: dict[str, Any],
+) -> None:
+    result = CliRunner().invoke(app, ["serve", "--workers", "4"])
+    assert result.exit_code == 0, result.output
+    assert (captured["loop"], captured["http"]) == ("uvloop", "httptools")
+    assert captured["workers"] == 1
+
+
+def test_the_default_on_postgresql_is_one_worker_per_core(
+    captured: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from learnhub.cli import serve
+
+    monkeypatch.setenv("LEARNHUB_DATABASE_URL", "postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("LEARNHUB_AUDIT_CHECK_INTERVAL_SECONDS", "0")  # no watcher process
+    monkeypatch.setattr(serve, "migrating", lambda _result: None)
+    monkeypatch.setattr(serve, "bootstrap", lambda _url: None)
+    monkeypatch.setattr(serve, "usable_cores", lambda: 3)
+    get_settings.cache_clear()
+    assert CliRunner().invoke(app, ["serve"]).exit_code == 0
+    assert captured["workers"] == 3
+    monkeypatch.setenv("LEARNHUB_WORKERS", "2")
+    get_settings.cache_clear()
+    assert CliRunner().invoke(app, ["serve"]).exit_code == 0
+    assert captured["workers"] == 2
+    assert CliRunner().invoke(app, ["serve", "--workers", "1"]).exit_code == 0
+    assert captured["workers"] == 1

@@ -33,7 +33,13 @@ def served_app() -> Any:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Worker processes (PostgreSQL only); default LEARNHUB_WORKERS, whose 0 is "
+            "one per core."
+        ),
+    ] = None,
     demo: Annotated[bool, typer.Option(help="Load demo accounts and data.")] = False,
 ) -> None:
     """Apply migrations and serve the HTTP API (SQLite file in this directory by default)."""
@@ -59,9 +65,13 @@ def serve(
         media = LocalMediaStorage(get_settings().media_dir)
 
         accounts = run_command("demo", lambda uow: load_demo(uow, media))
-    if workers > 1 and settings.database_url.startswith("sqlite"):
-        err.print("[yellow]SQLite serves one worker process; using 1[/yellow]")
+    workers = workers if workers is not None else settings.workers
+    if settings.database_url.startswith("sqlite"):
+        if workers > 1:
+            err.print("[yellow]SQLite serves one worker process; using 1[/yellow]")
         workers = 1
+    elif workers == 0:
+        workers = usable_cores()
     host, port = host or settings.host, port or settings.port
     print_welcome(host, port, accounts)
     watcher = start_audit_watch(settings.audit_check_interval_seconds)
@@ -75,6 +85,10 @@ def serve(
             # The app logs one structured line per request (api/middleware.py): uvicorn's
             # own access line would be a second, unstructured one.
             access_log=False,
+            # What bench/RESULTS.md measured best: uvloop's event loop and httptools' parser
+            # (both installed with LearnHub), not uvicorn's pure-Python fallbacks.
+            loop="uvloop",
+            http="httptools",
             workers=workers,
             log_level=settings.log_level,
             timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
@@ -83,6 +97,15 @@ def serve(
     finally:
         if watcher is not None:
             stop_process(watcher)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    import os
+
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def print_welcome(host: str, port: int, accounts: list[tuple[str, str]] | None) -> None:
