@@ -99,7 +99,7 @@ async def is_partitioned(connection: AsyncConnection, table: str) -> bool:
     if connection.dialect.name != "postgresql":
         return False
     kind = await connection.execute(
-        text("SELECT relkind FROM pg_class WHERE oid = to_regclass(:table)"), {"table": table}
+        text("SELECT relkind::text FROM pg_class WHERE oid = to_regclass(:table)"), {"table": table}
     )
     return kind.scalar_one_or_none() == "p"
 

@@ -1,7 +1,7 @@
 """`learnhub audit archive`: old months of the audit trail leave the database as files.
 
 Each audit_log partition whose whole range ends on or before the given date is written to
-`<partition>.jsonl.gz` (a header line, then one JSON object per row, in trail order), then
+`<partition>.jsonl.gz` (a header line, then one JSON object per row, in key order), then
 DETACHed and dropped, in one transaction: the partition is locked SHARE while it is written
 (nothing may change under the copy; the only writer of old rows is a GDPR erasure, which
 waits), and the file is complete and fsynced before the transaction that drops the rows
@@ -35,6 +35,7 @@ from learnhub.repositories.audit import ArchivedEntry
 FORMAT = "learnhub-audit-archive"
 VERSION = 1
 SUFFIX = ".jsonl.gz"
+BATCH = 5000
 COLUMNS = (
     "id",
     "occurred_at",
@@ -123,15 +124,23 @@ async def _archive_one(
         written = 0
         with gzip.open(partial, "wt", encoding="utf-8") as out:
             out.write(json.dumps(header) + "\n")
-            result = await connection.stream(
-                text(
-                    f"SELECT {', '.join(COLUMNS)} FROM {name}"
-                    " ORDER BY entity_type, entity_id, occurred_at, id"
-                ).execution_options(yield_per=5000)
-            )
-            async for row in result.mappings():
-                out.write(json.dumps(_row(dict(row)), separators=(",", ":")) + "\n")
-                written += 1
+            after: tuple[Any, Any] | None = None
+            while True:  # keyset batches along the key (no cursor left open on the table)
+                batch = await connection.execute(
+                    text(
+                        f"SELECT {', '.join(COLUMNS)} FROM {name}"
+                        + (" WHERE (id, occurred_at) > (:id, :at)" if after else "")
+                        + f" ORDER BY id, occurred_at LIMIT {BATCH}"
+                    ),
+                    {"id": after[0], "at": after[1]} if after else {},
+                )
+                rows = [dict(row) for row in batch.mappings()]
+                for row in rows:
+                    out.write(json.dumps(_row(row), separators=(",", ":")) + "\n")
+                written += len(rows)
+                if len(rows) < BATCH:
+                    break
+                after = (rows[-1]["id"], rows[-1]["occurred_at"])
         if written != count:
             partial.unlink()
             raise ArchiveError(f"{name}: {written} rows written, {count} expected")
