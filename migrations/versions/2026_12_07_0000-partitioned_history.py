@@ -9,13 +9,15 @@ partition ("legacy", its rows' months up to the month after the latest row or no
      is built CONCURRENTLY (the partitioned key must hold the partition key), and a CHECK
      constraint with the legacy range is added NOT VALID and then VALIDATEd (a scan under
      SHARE UPDATE EXCLUSIVE, which writers do not wait on);
-  2. one short transaction renames the table and its indexes, swaps its key to the new
-     index, creates the partitioned table with the same columns and indexes, and ATTACHes
-     the old table: the validated CHECK proves the range, so ATTACH does not scan, and the
-     existing indexes are adopted as the partitions of the new ones, so nothing is built.
-     Then a DEFAULT partition (the safety net for a row no month takes) and the months
-     ahead. Only this transaction holds ACCESS EXCLUSIVE; what it does does not grow with
-     the rows (measured in docs/reliability.md).
+     Still there, the partitioned table is built under a name of its own, with its indexes,
+     a DEFAULT partition (the safety net for a row no month takes), the months ahead and
+     their guards;
+  2. one short transaction per table renames the old table and its indexes, swaps its key
+     to the new index, renames the partitioned table into place and ATTACHes the old one:
+     the validated CHECK proves the range, so ATTACH does not scan, and the existing
+     indexes are adopted as the partitions of the new ones, so nothing is built. Only
+     these transactions hold ACCESS EXCLUSIVE, and nothing they do grows with the rows
+     (measured: docs/reliability.md, `python -m reliability.partition_migration`).
 
 Append-only: the row trigger on the partitioned audit_log is cloned by PostgreSQL onto every
 partition, present and future; statement triggers are not, so each partition gets its own
@@ -146,9 +148,49 @@ def partition_name(table: str, start: datetime) -> str:
     return f"{table}_y{start.year:04d}m{start.month:02d}"
 
 
-def swap(table: str, low: datetime, high: datetime, horizon: datetime) -> None:
-    """Step 2, inside the revision's transaction: no statement here reads the rows."""
-    legacy = f"{table}_legacy"
+def is_partitioned(table: str) -> bool:
+    kind = (
+        op.get_bind()
+        .execute(
+            text("SELECT relkind::text FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}
+        )
+        .scalar_one()
+    )
+    return kind == "p"
+
+
+def build_partitioned(table: str, high: datetime, horizon: datetime) -> None:
+    """Also step 1: the partitioned table under a name of its own, with its indexes, DEFAULT
+    partition, months from the legacy range's end and guards, all before any lock is taken
+    on the live table. Remade from scratch when a failed attempt left one."""
+    new = f"{table}_partitioned"
+    op.execute(f"DROP TABLE IF EXISTS {new} CASCADE")
+    columns = COLUMNS[table].replace(f"CONSTRAINT pk_{table} ", f"CONSTRAINT pk_{new} ")
+    op.execute(f"CREATE TABLE {new} ({columns}\n) PARTITION BY RANGE (occurred_at)")
+    for index, indexed in INDEXES[table].items():
+        op.execute(f"CREATE INDEX {index}_partitioned ON {new} ({indexed})")
+    partitions = [f"{table}_default"]
+    op.execute(f"CREATE TABLE {table}_default PARTITION OF {new} DEFAULT")
+    start = high
+    while start < horizon:
+        end = next_month(start)
+        name = partition_name(table, start)
+        op.execute(
+            f"CREATE TABLE {name} PARTITION OF {new}"
+            f" FOR VALUES FROM ({literal(start)}) TO ({literal(end)})"
+        )
+        partitions.append(name)
+        start = end
+    if table == GUARDED:
+        op.execute(ROW_GUARD.replace(" ON audit_log ", f" ON {new} "))
+        for guarded in (new, *partitions):
+            op.execute(truncate_guard(guarded))
+
+
+def swap(table: str, low: datetime, high: datetime) -> None:
+    """Step 2, in a transaction of its own: renames, a key swapped to an index that exists,
+    and an ATTACH that the validated CHECK spares its scan. No statement reads the rows."""
+    legacy, new = f"{table}_legacy", f"{table}_partitioned"
     op.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
     op.execute(f"ALTER TABLE {table} RENAME TO {legacy}")
     for index in INDEXES[table]:
@@ -161,30 +203,20 @@ def swap(table: str, low: datetime, high: datetime, horizon: datetime) -> None:
         f"ALTER TABLE {legacy} ADD CONSTRAINT {legacy}_pkey"
         f" PRIMARY KEY USING INDEX {table}_legacy_key"
     )
-    op.execute(f"CREATE TABLE {table} ({COLUMNS[table]}\n) PARTITION BY RANGE (occurred_at)")
-    for index, columns in INDEXES[table].items():
-        op.execute(f"CREATE INDEX {index} ON {table} ({columns})")
+    op.execute(f"ALTER TABLE {new} RENAME TO {table}")
+    op.execute(f"ALTER TABLE {table} RENAME CONSTRAINT pk_{new} TO pk_{table}")
+    for index in INDEXES[table]:
+        op.execute(f"ALTER INDEX {index}_partitioned RENAME TO {index}")
     op.execute(
         f"ALTER TABLE {table} ATTACH PARTITION {legacy}"
         f" FOR VALUES FROM ({literal(low)}) TO ({literal(high)})"
     )
     op.execute(f"ALTER TABLE {legacy} DROP CONSTRAINT ck_{table}_legacy_range")
-    partitions = [f"{table}_default"]
-    op.execute(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT")
-    start = high
-    while start < horizon:
-        end = next_month(start)
-        name = partition_name(table, start)
-        op.execute(
-            f"CREATE TABLE {name} PARTITION OF {table}"
-            f" FOR VALUES FROM ({literal(start)}) TO ({literal(end)})"
-        )
-        partitions.append(name)
-        start = end
-    if table == GUARDED:
-        op.execute(ROW_GUARD)
-        for guarded in (table, *partitions):
-            op.execute(truncate_guard(guarded))
+
+
+# user_activity first: attaching it adopts its foreign key, which briefly locks `users`; its
+# transaction commits before audit_log's begins, so neither lock waits on the other swap.
+ORDER = ("user_activity", "audit_log")
 
 
 def upgrade() -> None:
@@ -194,17 +226,23 @@ def upgrade() -> None:
     with op.get_context().autocommit_block():
         op.execute("SET statement_timeout = 0")
         try:
-            for table in COLUMNS:
+            now = op.get_bind().execute(text("SELECT now()")).scalar_one()
+            horizon = month_start(now)
+            for _ in range(MONTHS_AHEAD + 1):
+                horizon = next_month(horizon)
+            for table in ORDER:
+                if is_partitioned(table):  # swapped by an earlier attempt
+                    continue
                 ranges[table] = legacy_range(table)
                 prepare_without_blocking(table, *ranges[table])
+                build_partitioned(table, ranges[table][1], horizon)
         finally:
             op.execute("RESET statement_timeout")
-    now = op.get_bind().execute(text("SELECT now()")).scalar_one()
-    horizon = month_start(now)
-    for _ in range(MONTHS_AHEAD + 1):
-        horizon = next_month(horizon)
-    for table, (low, high) in ranges.items():
-        swap(table, low, high, horizon)
+    for position, (table, (low, high)) in enumerate(ranges.items()):
+        if position:
+            with op.get_context().autocommit_block():
+                pass  # commits the previous swap: one short transaction per table
+        swap(table, low, high)
 
 
 def downgrade() -> None:
