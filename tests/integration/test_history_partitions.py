@@ -7,6 +7,7 @@ Each test module works on a database of its own (archiving drops partitions)."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import random
@@ -40,6 +41,7 @@ from learnhub.repositories.audit import AuditLogRepository
 from learnhub.repositories.filters import CursorPagination, Eq, LessThan, Range
 from learnhub.services.audit import AuditService
 from learnhub.services.user import RoleService, UserService
+from learnhub.workers.audit_watch import audit_watch_loop
 from tests.integration.helpers import unique_email
 from tests.support.databases import postgres_database
 
@@ -343,3 +345,24 @@ async def test_trail_reads_by_entity_actor_and_time_use_indexes_on_the_partition
     # A window inside one month reads that month's partition alone (pruned at planning).
     indexed, _ = scanned(by_time, empty)
     assert indexed == {f"audit_log_y{month_after.year:04d}m{month_after.month:02d}"}
+
+
+async def test_the_audit_watcher_makes_the_months_ahead_without_anyone_asking(history_engine):
+    """`learnhub serve` runs the audit watch next to the API: each round makes the months
+    that are missing (here the newest one, dropped), so no month waits for an operator."""
+    newest = [n for n in await names(history_engine, "audit_log") if "_y" in n][-1]
+    async with history_engine.begin() as connection:
+        await connection.execute(text(f"DROP TABLE {newest}"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(audit_watch_loop(history_engine, 3600, stop))
+    try:
+        for _ in range(500):
+            if newest in await names(history_engine, "audit_log") or task.done():
+                break
+            await asyncio.sleep(0.02)
+        assert newest in await names(history_engine, "audit_log")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    # The month it made is guarded like the others.
+    assert "append-only" in await refused(history_engine, f"TRUNCATE {newest}")
