@@ -366,3 +366,68 @@ async def test_the_audit_watcher_makes_the_months_ahead_without_anyone_asking(hi
         await asyncio.wait_for(task, 30)
     # The month it made is guarded like the others.
     assert "append-only" in await refused(history_engine, f"TRUNCATE {newest}")
+
+
+def test_the_audit_commands_archive_and_verify_with_the_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`learnhub audit partitions | archive | verify --archive` as an operator runs them."""
+    from typer.testing import CliRunner
+
+    from learnhub.cli.app import app
+    from learnhub.config import get_settings
+
+    with asyncio.Runner() as runner:
+        database = postgres_database("learnhub_partitions_cli")
+        url = runner.run(database.__aenter__())
+        try:
+
+            async def prepare() -> None:
+                await migrations.upgrade(url)
+                engine = create_engine(url)
+                try:
+                    async with UnitOfWork(create_session_factory(engine)) as uow:
+                        await RoleService(uow).ensure_builtin_roles()
+                        await uow.commit()
+                    async with engine.begin() as connection:
+                        await connection.execute(
+                            text(
+                                "CREATE TABLE audit_log_y2025m01 PARTITION OF audit_log FOR"
+                                " VALUES FROM ('2025-01-01T00:00:00+00:00')"
+                                " TO ('2025-02-01T00:00:00+00:00')"
+                            )
+                        )
+                    with monkeypatch.context() as patched:
+                        patched.setattr(
+                            "learnhub.db.audit.utc_now", lambda: datetime(2025, 1, 20, tzinfo=UTC)
+                        )
+                        await register(engine)
+                finally:
+                    await engine.dispose()
+
+            runner.run(prepare())
+            monkeypatch.setenv("LEARNHUB_DATABASE_URL", url)
+            get_settings.cache_clear()
+            cli = CliRunner()
+
+            def run(*args: str) -> Any:
+                return cli.invoke(app, ["audit", *args])
+
+            made = run("partitions")
+            # Nothing missing: the migration made the months ahead.
+            assert made.exit_code == 0 and "nothing" in made.stdout, made.output
+            future = run("archive", "--before", "2999-01-01", "--to", str(tmp_path))
+            assert future.exit_code == 2 and "future" in future.stdout
+            archived = run("archive", "--before", "2025-02-01", "--to", str(tmp_path))
+            assert archived.exit_code == 0, archived.output
+            assert "audit_log_y2025m01" in archived.stdout
+            assert "1 partitions archived" in archived.stdout
+            alone = run("verify")
+            assert alone.exit_code == 1 and "1 gaps" in alone.stdout  # its create is archived
+            both = run("verify", "--archive", str(tmp_path))
+            assert both.exit_code == 0 and "0 gaps" in both.stdout, both.output
+            missing = run("verify", "--archive", str(tmp_path / "elsewhere"))
+            assert missing.exit_code == 2
+        finally:
+            get_settings.cache_clear()
+            runner.run(database.__aexit__(None, None, None))
