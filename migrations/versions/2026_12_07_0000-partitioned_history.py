@@ -113,14 +113,16 @@ def literal(moment: datetime) -> str:
 
 
 def legacy_range(table: str) -> tuple[datetime, datetime]:
-    """[first month of the table's rows, the month after both its latest row and tomorrow):
-    rows written while the migration runs (now) fall inside it too."""
+    """[first month of the table's rows, the month after both its latest row and a month
+    from now): rows written while the migration runs fall inside it too. The month of slack:
+    the CHECK added in step 1 refuses rows past the end until the swap drops it, so a
+    migration abandoned between the two steps leaves a month to notice (`db check` says)."""
     low, high, now = (
         op.get_bind()
         .execute(text(f"SELECT min(occurred_at), max(occurred_at), now() FROM {table}"))
         .one()
     )
-    latest = max(high or now, now + timedelta(days=1))
+    latest = max(high or now, now + timedelta(days=31))
     return month_start(low or now), next_month(month_start(latest))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from reliability.partition_migration import measure
+from sqlalchemy import text
 
 from learnhub.db import migrations
 from learnhub.db.engine import create_engine
@@ -34,3 +35,27 @@ async def test_partitioning_a_populated_trail_copies_nothing_and_loses_no_write(
         finally:
             await engine.dispose()
         assert await migrations.current(url) == migrations.head_revision()
+
+
+async def test_db_check_reports_a_partitioning_begun_and_not_finished_and_a_rerun_finishes_it():
+    """Step 1 of revision 0019 commits a CHECK on the live table's range before the swap;
+    should the swap fail for good, `db check` says so (the CHECK would refuse rows once its
+    range ends), and upgrading again resumes."""
+    async with postgres_database("learnhub_partition_unfinished") as url:
+        await migrations.upgrade(url, "0018_audit_request_index")
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "ALTER TABLE audit_log ADD CONSTRAINT ck_audit_log_legacy_range"
+                        " CHECK (occurred_at < '2030-01-01T00:00:00+00:00') NOT VALID"
+                    )
+                )
+        finally:
+            await engine.dispose()
+        assert (await migrations.check(url))["unfinished_partitioning"] == ["audit_log"]
+        await migrations.upgrade(url)
+        report = await migrations.check(url)
+        assert report["unfinished_partitioning"] == [] and report["drift"] == []
+        assert report["current"] == report["head"]
