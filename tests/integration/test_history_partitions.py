@@ -120,6 +120,23 @@ async def test_every_audit_partition_refuses_update_delete_and_truncate(history_
         found = {p.name: p for p in await partitions(connection, "audit_log")}
     made_by_maintenance = found[[n for n in far_ahead.created if n.startswith("audit_log")][-1]]
     made_by_migration = found[(await names(history_engine, "audit_log"))[1]]
+    # A month the maintenance attached got the parent's key and indexes, as the others.
+    async with history_engine.connect() as connection:
+        for made in (made_by_migration, made_by_maintenance):
+            definitions = await connection.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE tablename = :t"), {"t": made.name}
+            )
+            columns = sorted(d.split(" USING btree ")[1] for d in definitions.scalars())
+            assert columns == sorted(
+                [
+                    "(id, occurred_at)",
+                    "(entity_type, entity_id, occurred_at)",
+                    "(actor_id, occurred_at)",
+                    "(occurred_at)",
+                    "(transaction_id)",
+                    "(request_id, occurred_at)",
+                ]
+            ), made.name
     targets = {
         "audit_log_legacy": now,
         made_by_migration.name: made_by_migration.lower,

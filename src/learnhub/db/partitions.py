@@ -24,9 +24,10 @@ PARTITIONED_TABLES = ("audit_log", "user_activity")
 # The current month and this many after it always exist.
 MONTHS_AHEAD = 3
 APPEND_ONLY_TABLE = "audit_log"
-# Creating or detaching a partition locks its parent briefly: never queue behind a long
-# transaction (every write to the table would queue behind us); give up, try next round.
-LOCK_TIMEOUT = "SET LOCAL lock_timeout = '5s'"
+# Attaching a month locks the DEFAULT partition, detaching one (archive) the parent, ACCESS
+# EXCLUSIVE for a moment: never queue long behind a running transaction (the reads and
+# writes that come next would queue behind us); give up, try again next round.
+LOCK_TIMEOUT = "SET LOCAL lock_timeout = '1s'"
 PARTITION_NAME = re.compile(
     r"^(?P<table>" + "|".join(PARTITIONED_TABLES) + r")_(legacy|default|y\d{4}m\d{2})$"
 )
@@ -118,7 +119,7 @@ async def ensure_partitions(
     """Create the missing months after the newest partition, through `months_ahead` months
     past `now`'s, and give any audit partition without its TRUNCATE guard one (a partition
     someone made by hand). Each partition is created in its own short transaction, under the
-    engine's lock_timeout; an empty DEFAULT is all PostgreSQL has to check."""
+    lock_timeout above; an empty DEFAULT is all PostgreSQL has to check."""
     created: list[str] = []
     blocked: list[str] = []
     if engine.dialect.name != "postgresql":
@@ -138,9 +139,21 @@ async def ensure_partitions(
             try:
                 async with engine.begin() as connection:
                     await connection.execute(text(LOCK_TIMEOUT))
+                    # Made apart, then ATTACHed: that locks the parent SHARE UPDATE
+                    # EXCLUSIVE (reads and writes go on), where CREATE TABLE .. PARTITION
+                    # OF would lock it ACCESS EXCLUSIVE. The indexes, key, foreign key and
+                    # row trigger of the parent are cloned onto it by the ATTACH; only the
+                    # empty DEFAULT is locked exclusively, for the look that it holds no
+                    # row of this month.
                     await connection.execute(
                         text(
-                            f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES"
+                            f"CREATE TABLE {name} (LIKE {table}"
+                            " INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+                        )
+                    )
+                    await connection.execute(
+                        text(
+                            f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES"
                             f" FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
                         )
                     )
