@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -68,11 +70,27 @@ def audit_watch(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    archive: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Archive files of `audit archive`, or directories of them (repeatable): "
+            "their entries are replayed with the live trail."
+        ),
+    ] = None,
+) -> None:
     """Replay the audit trail and list every row whose state it does not explain."""
+    from learnhub.ops.audit_archive import ArchiveError, read_archives
     from learnhub.services.audit import AuditService
 
-    report = run_command("audit-verify", lambda uow: AuditService(uow).verify(), commit=False)
+    try:
+        archived = read_archives(archive or [])
+    except ArchiveError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    report = run_command(
+        "audit-verify", lambda uow: AuditService(uow).verify(archived), commit=False
+    )
     for gap in report.gaps:
         console.print(f"{gap.entity_type} {gap.entity_id}: {gap.problem}")
     console.print(
@@ -81,3 +99,65 @@ def audit_verify() -> None:
     )
     if report.gaps:
         raise typer.Exit(1)
+
+
+@audit_app.command("partitions")
+def audit_partitions() -> None:
+    """PostgreSQL: create the months ahead of the partitioned history tables (audit_log,
+    user_activity). The audit watcher (`learnhub serve`) does this every round; this is the
+    same maintenance, once."""
+    from learnhub.db.partitions import ensure_partitions
+    from learnhub.domain.clock import utc_now
+
+    async def main() -> Any:
+        engine = command_engine()
+        try:
+            return await ensure_partitions(engine, utc_now())
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(main())
+    console.print(f"created: {', '.join(result.created) or 'nothing (all months exist)'}")
+    if result.blocked:
+        console.print(
+            f"[red]blocked (the DEFAULT partition holds rows of): {', '.join(result.blocked)}"
+        )
+        raise typer.Exit(1)
+
+
+@audit_app.command("archive")
+def audit_archive(
+    before: Annotated[
+        datetime,
+        typer.Option(
+            formats=["%Y-%m-%d"], help="Archive the months that end on or before this day."
+        ),
+    ],
+    directory: Annotated[
+        Path, typer.Option("--to", help="Directory the archive files are written to.")
+    ] = Path("audit-archive"),
+) -> None:
+    """PostgreSQL: write each audit_log partition that ends on or before BEFORE to a file
+    (`<partition>.jsonl.gz`), then detach and drop it. `audit verify --archive DIR` replays
+    the files with the live trail."""
+    from learnhub.domain.clock import utc_now
+    from learnhub.ops.audit_archive import ArchiveError, archive_before
+
+    cutoff = datetime.combine(date(before.year, before.month, before.day), time(), tzinfo=UTC)
+    directory.mkdir(parents=True, exist_ok=True)
+
+    async def main() -> Any:
+        engine = command_engine()
+        try:
+            return await archive_before(engine, cutoff, directory, utc_now())
+        finally:
+            await engine.dispose()
+
+    try:
+        done = asyncio.run(main())
+    except ArchiveError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    for archived in done:
+        console.print(f"{archived.name}: {archived.rows} rows -> {archived.path}")
+    console.print(f"{len(done)} partitions archived")

@@ -95,7 +95,10 @@ def print_demo_logins(accounts: list[tuple[str, str]]) -> None:
 
 
 async def bootstrap(url: str) -> None:
-    """Migrate to head and make sure the built-in roles exist (idempotent)."""
+    """Migrate to head, make sure the built-in roles exist and, on PostgreSQL, that the
+    history tables have their months ahead (all idempotent)."""
+    from learnhub.db.partitions import ensure_partitions
+    from learnhub.domain.clock import utc_now
     from learnhub.services.user import RoleService
 
     await migrations.upgrade(url)
@@ -105,6 +108,7 @@ async def bootstrap(url: str) -> None:
             async with UnitOfWork(create_session_factory(engine)) as uow:
                 await RoleService(uow).ensure_builtin_roles()
                 await uow.commit()
+        await ensure_partitions(engine, utc_now())
     finally:
         await engine.dispose()
 

@@ -130,7 +130,9 @@ class BulkLoader:
             text(
                 "SELECT c.contype::text, c.conrelid::regclass::text, c.conname, "
                 "pg_get_constraintdef(c.oid) FROM pg_constraint c "
-                "WHERE c.connamespace = 'public'::regnamespace AND ("
+                # A partition's copy of a key (conparentid) goes and comes back with its
+                # parent's: the history tables are partitioned (revision 0019).
+                "WHERE c.connamespace = 'public'::regnamespace AND c.conparentid = 0 AND ("
                 " (c.contype = 'p' AND c.conrelid = ANY(SELECT oid FROM pg_class "
                 "   WHERE relname = ANY(:tables) AND relnamespace = 'public'::regnamespace))"
                 " OR (c.contype = 'f' AND (c.conrelid = ANY(SELECT oid FROM pg_class "
@@ -150,7 +152,8 @@ class BulkLoader:
         definitions = []
         for name, definition in indexes.all():
             await self.connection.exec_driver_sql(f"DROP INDEX {name}")
-            definitions.append(definition)
+            # A partitioned table's index reads "ON ONLY t": built again on every partition.
+            definitions.append(definition.replace(" ON ONLY ", " ON ", 1))
         return [*keys, *definitions, *foreign_keys, *await self._pause_catalog_generation(tables)]
 
     async def _pause_catalog_generation(self, tables: Sequence[str]) -> list[str]:

@@ -25,6 +25,23 @@ AUDIT_SORTS: dict[str, Sort] = {"newest": Sort("newest", AuditLog.occurred_at, d
 
 
 @dataclass(frozen=True, slots=True)
+class ArchivedEntry:
+    """An audit row from an archive file (`learnhub audit archive` detached its partition):
+    what the replay needs of it."""
+
+    id: uuid.UUID
+    occurred_at: datetime
+    entity_type: str
+    entity_id: uuid.UUID
+    action: AuditAction
+    changes: dict[str, Any]
+
+    @property
+    def trail_order(self) -> tuple[uuid.UUID, datetime, uuid.UUID]:
+        return (self.entity_id, self.occurred_at, self.id)
+
+
+@dataclass(frozen=True, slots=True)
 class AuditGap:
     """An entity row whose current state the audit trail does not explain."""
 
@@ -160,30 +177,53 @@ class AuditLogRepository:
         )
         return list(result.scalars().all())
 
-    async def _replayed_states(self, entity_type: str) -> dict[uuid.UUID, dict[str, Any] | None]:
-        """Each entity's state as the audit trail tells it (None once hard-deleted)."""
+    async def _replayed_states(
+        self, entity_type: str, archived: Sequence[ArchivedEntry] = ()
+    ) -> dict[uuid.UUID, dict[str, Any] | None]:
+        """Each entity's state as the audit trail tells it (None once hard-deleted): the live
+        rows merged, in trail order, with the archived ones of this type. An entry present in
+        both (an archive written whose detach did not commit) counts once."""
         states: dict[uuid.UUID, dict[str, Any] | None] = {}
+        older = sorted(archived, key=lambda e: e.trail_order)
+        archived_ids = {entry.id for entry in older}
+        position = 0
         result = await self.session.stream(
-            select(AuditLog.entity_id, AuditLog.action, AuditLog.changes)
+            select(AuditLog.entity_id, AuditLog.occurred_at, AuditLog.id, AuditLog.action)
+            .add_columns(AuditLog.changes)
             .where(AuditLog.entity_type == entity_type)
             .order_by(AuditLog.entity_id, AuditLog.occurred_at, AuditLog.id)
             .execution_options(yield_per=5000)
         )
-        async for entity_id, action, changes in result:
-            replay_entry(states, entity_id, action, changes)
+        async for entity_id, occurred_at, audit_id, action, changes in result:
+            while position < len(older) and older[position].trail_order < (
+                entity_id,
+                occurred_at,
+                audit_id,
+            ):
+                entry = older[position]
+                replay_entry(states, entry.entity_id, entry.action, entry.changes)
+                position += 1
+            if audit_id not in archived_ids:
+                replay_entry(states, entity_id, action, changes)
+        for entry in older[position:]:
+            replay_entry(states, entry.entity_id, entry.action, entry.changes)
         return states
 
-    async def verify(self) -> tuple[int, list[AuditGap]]:
-        """Replay the trail for every audited table and compare with the rows.
+    async def verify(self, archived: Sequence[ArchivedEntry] = ()) -> tuple[int, list[AuditGap]]:
+        """Replay the trail for every audited table and compare with the rows; `archived`
+        entries (read from `learnhub audit archive` files) are part of the trail.
 
         Returns (rows checked, gaps). A gap is a row with no entry, a field whose value the
         trail does not explain (a write that bypassed the audit), or a row that vanished
         without a hard_delete entry.
         """
         checked, gaps = 0, []
+        by_type: dict[str, list[ArchivedEntry]] = {}
+        for entry in archived:
+            by_type.setdefault(entry.entity_type, []).append(entry)
         for mapper in audited_mappers():
             entity_type = entity_type_of(mapper)
-            states = await self._replayed_states(entity_type)
+            states = await self._replayed_states(entity_type, by_type.get(entity_type, ()))
             columns = checked_columns(mapper)
             model = mapper.class_
             result = await self.session.stream(

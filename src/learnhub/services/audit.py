@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,7 +10,7 @@ from learnhub.domain.errors import InvalidValue
 from learnhub.domain.permissions import AUDIT_READ
 from learnhub.domain.principal import Principal
 from learnhub.models.audit import AuditLog
-from learnhub.repositories.audit import AuditGap, AuditLogRepository
+from learnhub.repositories.audit import ArchivedEntry, AuditGap, AuditLogRepository
 from learnhub.repositories.filters import (
     CursorPagination,
     Eq,
@@ -97,8 +98,10 @@ class AuditService(BaseService):
         next_cursor = encode_cursor(HISTORY_SORT, last.occurred_at, last.id) if last else None
         return Page(items=page, next_cursor=next_cursor)
 
-    async def verify(self) -> AuditReport:
-        checked, gaps = await self.uow.repo(AuditLogRepository).verify()
+    async def verify(self, archived: Sequence[ArchivedEntry] = ()) -> AuditReport:
+        """Replay the trail, the live table and the `archived` entries (archive files of
+        detached partitions) together, and compare it with the rows."""
+        checked, gaps = await self.uow.repo(AuditLogRepository).verify(archived)
         return AuditReport(rows_checked=checked, gaps=gaps)
 
     def check_reader(self, principal: Principal) -> None:

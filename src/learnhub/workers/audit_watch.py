@@ -11,7 +11,9 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from learnhub.db.engine import create_session_factory
+from learnhub.db.partitions import ensure_partitions
 from learnhub.db.uow import UnitOfWork
+from learnhub.domain.clock import utc_now
 from learnhub.services.monitoring import AuditCheckResult, MonitoringService
 
 log = structlog.get_logger("learnhub.monitoring")
@@ -39,6 +41,21 @@ async def run_audit_check(engine: AsyncEngine, *, full: bool = False) -> AuditCh
     return result
 
 
+async def run_partition_maintenance(engine: AsyncEngine) -> None:
+    """The months ahead of the partitioned history tables (PostgreSQL), every round: a
+    catalog read when they exist, so nobody has to remember a month. A failure (a lock not
+    granted in time) is logged and tried again next round; the months are made well ahead."""
+    try:
+        result = await ensure_partitions(engine, utc_now())
+    except Exception:
+        log.exception("partition_maintenance_failed")
+        return
+    if result.created:
+        log.info("partitions_created", partitions=result.created)
+    if result.blocked:
+        log.error("partitions_blocked_by_default_rows", partitions=result.blocked)
+
+
 async def audit_watch_loop(
     engine: AsyncEngine, interval_seconds: float, stop: asyncio.Event, *, full_first: bool = False
 ) -> None:
@@ -46,6 +63,7 @@ async def audit_watch_loop(
     tried again at the next interval."""
     full = full_first
     while not stop.is_set():
+        await run_partition_maintenance(engine)
         try:
             await run_audit_check(engine, full=full)
             full = False

@@ -59,13 +59,17 @@ class UserActivity(Base):
     type: Mapped[str] = mapped_column(String(64), info=col_info(PersonalData.DELETE))
     subject_type: Mapped[str | None] = mapped_column(String(64), info=col_info(PersonalData.DELETE))
     subject_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, info=col_info(PersonalData.DELETE))
+    # Part of the key: on PostgreSQL the log is partitioned by month on it (revision 0019).
     occurred_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utc_now, info=col_info(PersonalData.DELETE)
+        UTCDateTime, primary_key=True, default=utc_now, info=col_info(PersonalData.DELETE)
     )
     # Free-form by nature and kept small by the service (a few keys, short values).
     details: Mapped[dict[str, Any]] = mapped_column(
         "metadata", JSON, default=dict, info=col_info(PersonalData.DELETE)
     )
+
+    # PostgreSQL: one partition a month (`learnhub.db.partitions`); SQLite: a plain table.
+    __table_args__ = ({"postgresql_partition_by": "RANGE (occurred_at)"},)
 
 
 class LoginFailure(Base):
