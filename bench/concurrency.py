@@ -53,8 +53,11 @@ class Interval:
 
 
 @contextlib.contextmanager
-def learnhub_serve(url: str, checkout: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
-    """`learnhub serve` from `checkout` with default settings (the database URL aside), in a
+def learnhub_serve(
+    url: str, checkout: Path, workers: int = 1
+) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """`learnhub serve` from `checkout` with default settings (the database URL and `workers`
+    aside), in a
     scratch directory (the generated signing key lands there); yields base URL, process and
     the file its stdout (the JSON log) goes to."""
     port = harness.free_port()
@@ -64,10 +67,11 @@ def learnhub_serve(url: str, checkout: Path) -> Iterator[tuple[str, subprocess.P
         **os.environ,
         "LEARNHUB_DATABASE_URL": url,
         "LEARNHUB_PORT": str(port),
+        "LEARNHUB_WORKERS": str(workers),
         "PYTHONPATH": f"{checkout / 'src'}:{harness.ROOT}",
     }
     env = {k: v for k, v in env.items() if not (k.startswith("LEARNHUB_") and k not in {
-        "LEARNHUB_DATABASE_URL", "LEARNHUB_PORT"})}  # fmt: skip
+        "LEARNHUB_DATABASE_URL", "LEARNHUB_PORT", "LEARNHUB_WORKERS"})}  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "learnhub.cli", "serve"],

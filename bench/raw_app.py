@@ -73,8 +73,10 @@ def _queries() -> dict[tuple[str, bool], str]:
         way = "DESC" if sort.descending else "ASC"
         order = f"ORDER BY c.{sort.column} {way}, c.id {way}\n"
         after = f"AND (c.{sort.column}, c.id) {'<' if sort.descending else '>'} ($2, $3)\n"
-        queries[name, False] = SELECT + order + "LIMIT $1"
-        queries[name, True] = SELECT + after + order + "LIMIT $1"
+        # A price order is within one currency (the `currency` parameter), as the catalog's.
+        currency = "AND c.price_currency = $4\n" if "price" in name else ""
+        queries[name, False] = SELECT + currency.replace("$4", "$2") + order + "LIMIT $1"
+        queries[name, True] = SELECT + after + currency + order + "LIMIT $1"
     return queries
 
 
@@ -128,6 +130,8 @@ async def catalog(request: Request) -> Response:
     arguments: tuple[Any, ...] = (limit + 1,)
     if cursor:
         arguments += _after(cursor, name)
+    if "price" in name:
+        arguments += (request.query_params["currency"],)
     async with request.app.state.pool.acquire() as conn:
         rows = await conn.fetch(QUERIES[name, bool(cursor)], *arguments)
     items = rows[:limit]

@@ -30,6 +30,7 @@ from bench import (
     pagination,
     repository,
     scale,
+    serve_workers,
     write_overhead,
 )
 from bench.harness import Config, Result
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, Callable[[str, Config], Awaitable[list[Result]]]] = {
     "pagination": pagination.run,
     "scale": scale.run,
     "concurrency": concurrency.run,
+    "serve_workers": serve_workers.run,
 }
 RESULTS = harness.ROOT / "bench" / "RESULTS.md"
 

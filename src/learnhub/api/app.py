@@ -163,9 +163,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates: dict[int, str] = {}
     # Every (path pattern, methods) served, for the `Allow` header of a 405.
     methods_by_path: list[tuple[re.Pattern[str], frozenset[str]]] = []
-    areas = (auth, users, courses, content, learning, roster, reviews, attempts, tutor, audit)
-    # The API before the pages: routes are tried in order, and the hottest reads (catalog,
-    # course page) are API routes. Their paths never overlap (/api/v1/... against the rest).
+    # Routes are tried in order, one regular expression each: the hottest reads first (the
+    # catalog and course pages, then the learner's). No two areas serve the same path.
+    areas = (courses, content, learning, reviews, attempts, auth, users, roster, tutor, audit)
+    # The API before the pages (their paths never overlap: /api/v1/... against the rest).
     routers = [(ops.router, ""), *((r.router, API_PREFIX) for r in areas)]
     routers += [(r, "") for r in web.routers()]
     for router, prefix in routers:
