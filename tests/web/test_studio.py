@@ -285,9 +285,11 @@ async def test_a_stale_course_form_shows_both_values_and_applies_mine_only_when_
     assert stored["objectives"] == ["Pick a chart", "Label its axes"]
 
 
-async def test_stale_section_video_and_quiz_forms_show_a_conflict(
+async def section_changed_by_someone_else(
     client: httpx.AsyncClient, login_as: LoginAs
-) -> None:
+) -> tuple[Account, str, str]:
+    """An instructor's browser (logged in, with its CSRF token) holds version 1 of a section
+    "Part" that the API has since renamed "Their part" (version 2)."""
     owner = await login_as("instructor")
     course = await make_course(client, owner, published=False)
     await as_user(client, owner)
@@ -299,6 +301,13 @@ async def test_stale_section_video_and_quiz_forms_show_a_conflict(
     await client.patch(
         f"{API}/sections/{section_id}", json={"title": "Their part"}, headers=owner.headers
     )
+    return owner, csrf, section_id
+
+
+async def test_stale_section_video_and_quiz_forms_show_a_conflict(
+    client: httpx.AsyncClient, login_as: LoginAs
+) -> None:
+    owner, csrf, section_id = await section_changed_by_someone_else(client, login_as)
     form = {"csrf_token": csrf, "title": "My part", "version": "1"}
     page = assert_page(await client.post(f"/studio/sections/{section_id}", data=form), 409)
     assert "Their part" in page and "My part" in page
@@ -342,17 +351,7 @@ async def test_stale_section_video_and_quiz_forms_show_a_conflict(
 async def test_a_stale_delete_keeps_the_row_and_says_what_to_do(
     client: httpx.AsyncClient, login_as: LoginAs
 ) -> None:
-    owner = await login_as("instructor")
-    course = await make_course(client, owner, published=False)
-    await as_user(client, owner)
-    csrf = await token(client)
-    section = await client.post(
-        f"{API}/courses/{course['id']}/sections", json={"title": "Part"}, headers=owner.headers
-    )
-    section_id = section.json()["id"]
-    await client.patch(
-        f"{API}/sections/{section_id}", json={"title": "Their part"}, headers=owner.headers
-    )
+    owner, csrf, section_id = await section_changed_by_someone_else(client, login_as)
     page = assert_page(
         await client.post(
             f"/studio/sections/{section_id}/delete", data={"csrf_token": csrf, "version": "1"}
