@@ -14,12 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from learnhub.db.driver_reads import compile_read, fetch_typed
 from learnhub.domain.enums import CourseStatus, DifficultyLevel
+from learnhub.models import Course
 from learnhub.repositories.course_catalog import (
     CATALOG_SORTS,
+    Listed,
+    listed_currency,
     listed_page_read,
     listed_page_template,
 )
-from learnhub.repositories.filters import CursorPagination, encode_cursor
+from learnhub.repositories.filters import CursorPagination, Eq, encode_cursor
 from learnhub.repositories.pages import keyset_parameters
 from tests.integration.helpers import register
 from tests.integration.test_catalog_read_model import published_course
@@ -28,13 +31,19 @@ pytestmark = pytest.mark.postgres_only
 
 
 async def both_ways(
-    connection: AsyncConnection, sort: str, pagination: CursorPagination
+    connection: AsyncConnection,
+    sort: str,
+    pagination: CursorPagination,
+    currency: str | None = None,
 ) -> tuple[list[tuple[Any, ...]] | None, list[tuple[Any, ...]]]:
-    after = bool(pagination.cursor)
+    after, in_currency = bool(pagination.cursor), currency is not None
     values = keyset_parameters(CATALOG_SORTS[sort], pagination)
-    read = listed_page_read(sort, after, connection.dialect)
+    if in_currency:
+        values["currency"] = currency
+    read = listed_page_read(sort, after, in_currency, connection.dialect)
     driver = await fetch_typed(connection, read, values)
-    ordinary = await connection.execute(listed_page_template(sort, after, True), values)
+    template = listed_page_template(sort, after, True, in_currency)
+    ordinary = await connection.execute(template, values)
     return driver, [tuple(row) for row in ordinary.all()]
 
 
@@ -62,6 +71,26 @@ async def test_every_sort_and_cursor_page_answers_as_sqlalchemy_does(
     assert after is not None and after == ordinary_after
 
 
+async def test_a_price_page_within_its_currency_answers_as_sqlalchemy_does(
+    uow, connection: AsyncConnection
+) -> None:
+    instructor = await register(uow)
+    await published_course(uow, instructor.id, ["a"])  # priced in USD
+    usd, ordinary = await both_ways(connection, "price", CursorPagination(limit=50), "USD")
+    assert usd is not None and usd == ordinary and usd
+    assert {row[5] for row in usd} == {"USD"}
+    none, ordinary = await both_ways(connection, "price", CursorPagination(limit=50), "XTS")
+    assert none == ordinary == []
+
+
+def test_only_listed_and_a_currency_make_the_hot_shape() -> None:
+    usd = Eq(Course.price_currency, "USD")
+    assert listed_currency([Listed()]) == (True, None)
+    assert listed_currency([Listed(), usd]) == (True, "USD")
+    assert listed_currency([Listed(), Eq(Course.difficulty, "beginner")]) == (False, None)
+    assert listed_currency([Listed(), usd, Eq(Course.price_currency, "EUR")]) == (False, None)
+
+
 async def test_it_is_counted_and_timed_like_any_statement(uow, connection: AsyncConnection) -> None:
     seen: list[tuple[str, Any]] = []
 
@@ -72,7 +101,7 @@ async def test_it_is_counted_and_timed_like_any_statement(uow, connection: Async
     sync = connection.sync_connection
     event.listen(sync, "before_cursor_execute", record)
     try:
-        read = listed_page_read("rating", False, connection.dialect)
+        read = listed_page_read("rating", False, False, connection.dialect)
         assert await fetch_typed(connection, read, {"rows_wanted": 3}) is not None
     finally:
         event.remove(sync, "before_cursor_execute", record)
@@ -82,7 +111,7 @@ async def test_it_is_counted_and_timed_like_any_statement(uow, connection: Async
 async def test_it_steps_aside_before_a_transaction_has_begun(engine: AsyncEngine) -> None:
     """A connection that would BEGIN on its first statement (behind a transaction pooler,
     reads keep a transaction): only SQLAlchemy's run opens it."""
-    read = listed_page_read("rating", False, engine.dialect)
+    read = listed_page_read("rating", False, False, engine.dialect)
     async with engine.connect() as connection:
         assert await fetch_typed(connection, read, {"rows_wanted": 1}) is None
         await connection.execute(text("SELECT 1"))  # now the driver is in the transaction

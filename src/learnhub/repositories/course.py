@@ -33,6 +33,7 @@ from learnhub.repositories.course_catalog import (
     Listed,
     card_of,
     catalog_select,
+    listed_currency,
     listed_page_read,
     listed_page_template,
 )
@@ -118,8 +119,10 @@ class CourseRepository(BaseRepository[Course]):
         search leaves empty is tried again with the typo fallback; the cursor's sort name
         remembers which of the two found the pages."""
         postgres = self.dialect_name == "postgresql"
-        if search is None and all(type(f) is Listed for f in filters):
-            return await self._listed_cards(self._sort(sort), pagination, postgres=postgres)
+        hot, currency = listed_currency(filters)
+        if search is None and hot:
+            order = self._sort(sort)
+            return await self._listed_cards(order, pagination, currency, postgres=postgres)
         stmt = catalog_select(postgres).where(*(f.clause() for f in filters))
         if search is None:
             return await self._cards(stmt, self._sort(sort), pagination, postgres=postgres)
@@ -151,19 +154,28 @@ class CourseRepository(BaseRepository[Course]):
         return self._page_of_rows(rows, order, pagination, postgres=postgres)
 
     async def _listed_cards(
-        self, order: Sort, pagination: CursorPagination, *, postgres: bool
+        self,
+        order: Sort,
+        pagination: CursorPagination,
+        currency: str | None,
+        *,
+        postgres: bool,
     ) -> CatalogPage:
-        """The unfiltered catalog in one of its sorts: the platform's hottest read, so its
-        statement is built once per sort (`listed_page_template`) and run with the page's
-        values. The same statement `_cards` would build, soft delete and listing included."""
-        template = listed_page_template(order.name, bool(pagination.cursor), postgres)
+        """The catalog unfiltered (or within one currency) in one of its sorts: the platform's
+        hottest read, so its statement is built once per shape (`listed_page_template`) and
+        run with the page's values. The same statement `_cards` would build, soft delete and
+        listing included."""
+        after, in_currency = bool(pagination.cursor), currency is not None
         values = keyset_parameters(order, pagination)
+        if in_currency:
+            values["currency"] = currency
         connection = await self.session.connection()
         if postgres:
-            read = listed_page_read(order.name, bool(pagination.cursor), connection.dialect)
+            read = listed_page_read(order.name, after, in_currency, connection.dialect)
             rows = await fetch_typed(connection, read, values)
             if rows is not None:
                 return self._page_of_rows(rows, order, pagination, postgres=postgres)
+        template = listed_page_template(order.name, after, postgres, in_currency)
         result = await connection.execute(template, values)
         return self._page_of_rows(result.all(), order, pagination, postgres=postgres)
 

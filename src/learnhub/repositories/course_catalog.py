@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, String, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Dialect
 
@@ -23,7 +23,7 @@ from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.models.course import Course, CourseObjective, Tag, course_tags
 from learnhub.models.course.catalog_generation import CATALOG_GENERATION_ROW, CatalogGeneration
 from learnhub.models.user import User
-from learnhub.repositories.filters import Filter, Page, Sort
+from learnhub.repositories.filters import Eq, Filter, Page, Sort
 from learnhub.repositories.pages import keyset_template
 
 
@@ -175,14 +175,36 @@ class Listed(Filter):
 
 
 @functools.cache
-def listed_page_template(sort: str, after_cursor: bool, postgres: bool) -> Select[Any]:
-    """A page of the unfiltered catalog in `sort`, first or after a cursor, with its values
-    as parameters (`keyset_template`); built once per process and reused."""
+def listed_page_template(
+    sort: str, after_cursor: bool, postgres: bool, in_currency: bool = False
+) -> Select[Any]:
+    """A page of the catalog in `sort`, first or after a cursor, unfiltered or within one
+    currency (a price order needs one), with its values as parameters (`keyset_template`,
+    and `currency`); built once per process and reused."""
     stmt = catalog_select(postgres).where(Listed().clause())
+    if in_currency:
+        stmt = stmt.where(Course.price_currency == bindparam("currency", type_=String()))
     return keyset_template(stmt, CATALOG_SORTS[sort], Course.id, after_cursor=after_cursor)
 
 
+def listed_currency(filters: Sequence[Filter]) -> tuple[bool, str | None]:
+    """Whether `filters` ask for the hot catalog shape (listed courses, and at most their
+    currency: `listed_page_template`), and which currency. Any other filter: (False, None)."""
+    currency = None
+    for item in filters:
+        if type(item) is Listed:
+            continue
+        field = getattr(item, "field", None)
+        if type(item) is Eq and field is Course.price_currency and currency is None:
+            currency = str(item.value)
+            continue
+        return False, None
+    return True, currency
+
+
 @functools.lru_cache(maxsize=64)  # per sort, cursor or not, and engine (dialect)
-def listed_page_read(sort: str, after_cursor: bool, dialect: Dialect) -> CompiledRead:
+def listed_page_read(
+    sort: str, after_cursor: bool, in_currency: bool, dialect: Dialect
+) -> CompiledRead:
     """`listed_page_template` compiled for the driver (db/driver_reads.py), once per dialect."""
-    return compile_read(listed_page_template(sort, after_cursor, True), dialect)
+    return compile_read(listed_page_template(sort, after_cursor, True, in_currency), dialect)
