@@ -1,11 +1,14 @@
 """Catalog pages through the full app vs a minimal raw asyncpg + Starlette endpoint.
 
-`GET /api/v1/courses?sort=S&limit=20`, each sort's first page and the page after it, on
-both, each under the same server (uvicorn with uvloop and httptools, and granian; one
+`GET /api/v1/courses?sort=S&limit=20`, each sort's first page and the page after it, and
+the first course's page `GET /api/v1/courses/{slug}` (anonymous: its outline with sections,
+videos and quizzes; the raw side reads it in one statement, the sections as JSON built by
+PostgreSQL), on both, each under the same server (uvicorn with uvloop and httptools, and granian; one
 worker pinned to one core, no access log) in a subprocess on a loopback port, driven by the
 same load generator (wrk when installed, on the other core; else the harness's asyncio
 client) with the same connections and duration, rounds alternating between the two. Before
-timing, both answers must hold equal items and the same next cursor. Reports requests per
+timing, both answers must hold equal items and the same next cursor (equal bodies for the
+course page). Reports requests per
 second (target: app / raw >= 0.7) and wrk's p99 latency (target: app / raw <= 1.5).
 
     python -m bench.catalog_http [--smoke] [--profile] [--database-url URL]
@@ -80,6 +83,22 @@ async def pages(app_url: str, raw_url: str, sorts: tuple[str, ...]) -> dict[str,
     return found
 
 
+async def detail_path(app_url: str, raw_url: str) -> str:
+    """The course page of the catalog's first course, which both sides answer alike (the
+    anonymous view: videos locked unless a free preview)."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        first = (await client.get(app_url + FIRST.format(sort="rating"))).raise_for_status()
+        path = f"/api/v1/courses/{first.json()['items'][0]['slug']}"
+        app = (await client.get(app_url + path)).raise_for_status().json()
+        raw = (await client.get(raw_url + path)).raise_for_status().json()
+    if app != raw:
+        diff = {
+            k: (app.get(k), raw.get(k)) for k in app.keys() | raw.keys() if app.get(k) != raw.get(k)
+        }
+        raise AssertionError(f"app and raw endpoint disagree on {path}: {diff}")
+    return path
+
+
 async def run(url: str, config: Config) -> list[Result]:
     results: list[Result] = []
     for server in harness.SERVERS:
@@ -101,6 +120,7 @@ async def run_server(url: str, config: Config, server: str, sorts: tuple[str, ..
         harness.asgi_server("bench.raw_app:app", raw_env, server=server) as (raw_base, _),
     ):
         paths = await pages(app_base, raw_base, sorts)
+        paths["course detail"] = await detail_path(app_base, raw_base)
 
         async def measure(base: str, path: str) -> harness.Load:
             result = await harness.load(
@@ -141,7 +161,10 @@ def catalog_results(
         "app rounds: " + ", ".join(f"{v:.0f}" for v in rps["app"]),
         "raw rounds: " + ", ".join(f"{v:.0f}" for v in rps["raw"]),
     ]
-    metric = f"GET /api/v1/courses {label} ({server})"
+    what = (
+        "GET /api/v1/courses/{slug}" if label == "course detail" else f"GET /api/v1/courses {label}"
+    )
+    metric = f"{what} ({server})"
     results = [
         Result(
             "catalog_http",

@@ -142,6 +142,53 @@ async def catalog(request: Request) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
+DETAIL = """
+SELECT c.id, c.slug, c.title, c.description, c.price_amount, c.price_currency, c.difficulty,
+       c.status, c.instructor_id, c.rating, c.rating_count, c.rating_1_count,
+       c.rating_2_count, c.rating_3_count, c.rating_4_count, c.rating_5_count,
+       c.enrollment_count, c.version, c.created_at, c.updated_at, c.published_at,
+       c.tutor_enabled, u.display_name AS instructor_name,
+       ARRAY(SELECT t.name FROM course_tags ct JOIN tags t ON t.id = ct.tag_id
+             WHERE ct.course_id = c.id AND t.deleted_at IS NULL ORDER BY t.name) AS tags,
+       ARRAY(SELECT o.text FROM course_objectives o
+             WHERE o.course_id = c.id AND o.deleted_at IS NULL ORDER BY o.position) AS objectives,
+       (SELECT coalesce(json_agg(json_build_object(
+            'id', s.id, 'course_id', s.course_id, 'title', s.title, 'position', s.position,
+            'version', s.version,
+            'videos', (SELECT coalesce(json_agg(json_build_object(
+                    'id', v.id, 'title', v.title,
+                    'url', CASE WHEN v.is_preview THEN v.url END,
+                    'duration_seconds', v.duration_seconds, 'position', v.position,
+                    'version', v.version, 'is_preview', v.is_preview,
+                    'locked', NOT v.is_preview) ORDER BY v.position), '[]')
+                FROM videos v WHERE v.section_id = s.id AND v.deleted_at IS NULL),
+            'quizzes', (SELECT coalesce(json_agg(json_build_object(
+                    'id', q.id, 'title', q.title, 'position', q.position,
+                    'pass_mark', q.pass_mark, 'max_attempts', q.max_attempts,
+                    'time_limit_seconds', q.time_limit_seconds, 'version', q.version,
+                    'question_count', (SELECT count(*) FROM quiz_questions qq
+                        WHERE qq.quiz_id = q.id AND qq.deleted_at IS NULL)
+                    ) ORDER BY q.position), '[]')
+                FROM quizzes q WHERE q.section_id = s.id AND q.deleted_at IS NULL)
+            ) ORDER BY s.position), '[]')
+        FROM sections s WHERE s.course_id = c.id AND s.deleted_at IS NULL) AS sections
+FROM courses c
+LEFT JOIN users u ON u.id = c.instructor_id AND u.deleted_at IS NULL
+WHERE c.slug = $1 AND c.status = 'published' AND c.deleted_at IS NULL
+"""
+
+
+async def course(request: Request) -> Response:
+    """A published course's page as an anonymous caller sees it (videos locked unless a free
+    preview), in one statement; the sections arrive as JSON built by PostgreSQL."""
+    async with request.app.state.pool.acquire() as conn:
+        row = await conn.fetchrow(DETAIL, request.path_params["slug"])
+    if row is None:
+        return Response(status_code=404)
+    body = _course(row) | {"sections": orjson.loads(row["sections"])}
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
 async def no_reset(connection: asyncpg.Connection) -> None:
     """A released connection goes back as it is: this service never changes session state,
     so asyncpg's default reset (a `RESET ALL; UNLISTEN *; ...` round trip per release) is
@@ -162,4 +209,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await app.state.pool.close()
 
 
-app = Starlette(routes=[Route("/api/v1/courses", catalog)], lifespan=lifespan)
+app = Starlette(
+    routes=[Route("/api/v1/courses", catalog), Route("/api/v1/courses/{slug}", course)],
+    lifespan=lifespan,
+)
