@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # `learnhub serve`'s worker processes; 0: one per core this process may run on
     # (PostgreSQL; SQLite serves one). Reads scale with workers (bench/RESULTS.md).
     workers: int = Field(default=0, ge=0, le=256)
+    # A worker's start-up objects out of the garbage collector's reach once it has started
+    # (gc.freeze): a full collection walked them for 100-200 ms with every request waiting.
+    freeze_startup_objects: bool = True
     # With several workers uvicorn kills one that does not answer its health ping in time. A
     # new worker answers only after its fresh interpreter has imported the app, which takes
     # more than uvicorn's default 5 s on a busy host (workers were killed and respawned in a

@@ -35,6 +35,9 @@ def test_settings(db_url: str, **overrides: Any) -> Settings:
         # The reset request's timing floor (no enumeration) would only slow the tests down;
         # tests/api/test_account_passwords.py checks it with a floor of its own.
         "password_reset_min_response_ms": 0,
+        # A test process builds hundreds of apps: freezing each one's objects would keep
+        # every earlier test's garbage for good (tests/api/test_startup_objects.py).
+        "freeze_startup_objects": False,
     }
     return Settings(**{**values, **overrides})
 
