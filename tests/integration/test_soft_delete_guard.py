@@ -22,10 +22,18 @@ from tests.support.soft_delete_guard import GUARD
 
 @pytest.fixture
 def fresh_catalog_statement() -> Iterator[None]:
-    """The catalog statement is built once per dialect: build it again around the test."""
-    course_catalog.catalog_select.cache_clear()
+    """The catalog statement is built once per dialect (and its hot pages' templates once per
+    shape): build them again around the test."""
+    built_once = (
+        course_catalog.catalog_select,
+        course_catalog.listed_page_template,
+        course_catalog.listed_page_read,
+    )
+    for cached in built_once:
+        cached.cache_clear()
     yield
-    course_catalog.catalog_select.cache_clear()
+    for cached in built_once:
+        cached.cache_clear()
 
 
 @pytest.mark.usefixtures("fresh_catalog_statement")
@@ -38,6 +46,8 @@ async def test_a_raw_read_that_lost_its_criterion_is_reported(session, monkeypat
     assert GUARD.take() == []
 
     monkeypatch.setattr(course_catalog, "live", lambda _source: true())  # a forgotten live()
+    for cached in (course_catalog.listed_page_template, course_catalog.listed_page_read):
+        cached.cache_clear()
     course_catalog.catalog_select.cache_clear()
     await catalog.catalog_page([], CursorPagination(), None)
     found = GUARD.take()  # taken here, so this test itself does not fail on them

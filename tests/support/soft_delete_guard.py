@@ -36,6 +36,9 @@ APP_DIR = str(Path(learnhub.__file__).resolve().parent)
 LIBRARY_DIRS = tuple(
     {str(Path(p).resolve()) for p in sys.path if p and ("site-packages" in p or "lib/python" in p)}
 )
+# The application's own stand-in for SQLAlchemy's execution layer (db/driver_reads.py): like
+# the libraries, it runs what its caller built and never decides what a statement reads.
+EXECUTION_LAYER = (str(Path(learnhub.__file__).resolve().parent / "db" / "driver_reads.py"),)
 
 KEYWORDS = {
     "AS", "ON", "WHERE", "JOIN", "LEFT", "RIGHT", "INNER", "OUTER", "FULL", "CROSS", "NATURAL",
@@ -167,6 +170,8 @@ def application_caller() -> str | None:
     (src/learnhub), else None."""
     for frame in _frames():
         filename = frame.f_code.co_filename
+        if filename in EXECUTION_LAYER:
+            continue
         # The package first: installed without -e, it sits inside site-packages itself.
         if filename.startswith(APP_DIR):
             return f"{Path(filename).relative_to(Path(APP_DIR).parent)}:{frame.f_lineno}"
