@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from reliability import clusters
-from reliability.clusters import MissingTool
 
 REQUIRE_NATS = os.environ.get("LEARNHUB_REQUIRE_NATS", "") not in ("", "0", "false")
 
@@ -18,7 +17,7 @@ REQUIRE_NATS = os.environ.get("LEARNHUB_REQUIRE_NATS", "") not in ("", "0", "fal
 def nats_server_binary() -> str:
     try:
         return clusters.find_nats_server()
-    except MissingTool as missing:
+    except clusters.MissingTool as missing:
         if REQUIRE_NATS:
             pytest.fail(str(missing), pytrace=False)
         pytest.skip(str(missing))

@@ -1,7 +1,8 @@
 """A PgBouncer of the test's own, in transaction pooling mode, in front of the local
 PostgreSQL (made by `reliability.clusters`, which the topology load run shares): its own ini
-and user list in a temporary directory, a free loopback port, stopped after the test. Debian's package (`scripts/test` installs it when it may); without it these
-tests skip and say why, unless LEARNHUB_REQUIRE_PGBOUNCER=1 (CI) makes them fail."""
+and user list in a temporary directory, a free loopback port, stopped after the test.
+Debian's package (`scripts/test` installs it when it may); without it these tests skip and
+say why, unless LEARNHUB_REQUIRE_PGBOUNCER=1 (CI) makes them fail."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from contextlib import contextmanager
 import pytest
 
 from reliability import clusters
-from reliability.clusters import MissingTool, PgBouncer
+
+PgBouncer = clusters.PgBouncer
 
 __all__ = ["PgBouncer", "admin_show", "pgbouncer_binary", "running_pgbouncer"]
 
@@ -24,7 +26,7 @@ REQUIRE_PGBOUNCER = os.environ.get("LEARNHUB_REQUIRE_PGBOUNCER", "") not in ("",
 def pgbouncer_binary() -> str:
     try:
         return clusters.find_pgbouncer()
-    except MissingTool as missing:
+    except clusters.MissingTool as missing:
         if REQUIRE_PGBOUNCER:
             pytest.fail(f"LEARNHUB_REQUIRE_PGBOUNCER=1 but {missing}", pytrace=False)
         pytest.skip(str(missing))

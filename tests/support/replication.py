@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from reliability import clusters
-from reliability.clusters import PG_SERVER_USER, Cluster, MissingTool
+
+PG_SERVER_USER = clusters.PG_SERVER_USER
+Cluster = clusters.Cluster
 
 __all__ = ["PG_SERVER_USER", "Cluster", "ReplicatedPair", "replicated_pair"]
 
@@ -20,7 +22,7 @@ class ReplicatedPair(clusters.ReplicatedPair):
     def __init__(self, root: Path) -> None:
         try:
             super().__init__(root)
-        except MissingTool as missing:
+        except clusters.MissingTool as missing:
             pytest.fail(str(missing))
 
 
