@@ -13,9 +13,11 @@ NATS JetStream server of the run's own, so its stream holds this run's events an
 The load and the checks are `reliability.load`'s (no 5xx, every acknowledged write present,
 counters equal rows, `learnhub audit verify` clean), plus: every outbox event published and
 the stream holding exactly as many messages as there are events. Reported besides throughput
-and latency: the share of the read requests the standby served, measured on the database side
-(the standby's committed and rolled-back transactions in the app's database during the window,
-from pg_stat_database, over the read requests sent). With `--stop-replica-at S` the standby is
+and latency: the share of the read requests the standby served, measured on the database side:
+the standby's committed and rolled-back transactions in the app's database during the window
+(pg_stat_database, read before and after it) over the read requests sent. Each read the standby
+serves is one transaction there; a read the router looked at there and then sent to the primary
+(the learner's own write not replayed yet) is one too, so the figure is an upper bound. With `--stop-replica-at S` the standby is
 stopped (`pg_ctl stop -m fast`) S seconds into the window and stays down: reads must fall back
 to the primary without a single 5xx. Exit status 1 on any failed check.
 """
@@ -182,12 +184,15 @@ class Topology(RunHooks):
             for name, dsn in self._stats_dsns().items()
         }
         reads = sum(1 for s in samples if s.op in READS)
+        # An upper bound of the share the standby served: a read the router opened on the
+        # standby and then sent to the primary (the learner's own write not replayed there
+        # yet) is a standby transaction too.
         share = delta["replica"] / reads if reads else 0.0
         figures: dict[str, Any] = {
             "read_requests": reads,
             "replica_transactions": delta["replica"],
             "primary_transactions": delta["primary"],
-            "replica_read_share": round(share, 3),
+            "replica_transactions_per_read": round(share, 3),
         }
         checks = [
             Check(
