@@ -17,9 +17,11 @@ and latency: the share of the read requests the standby served, measured on the 
 the standby's committed and rolled-back transactions in the app's database during the window
 (pg_stat_database, read before and after it) over the read requests sent. Each read the standby
 serves is one transaction there; a read the router looked at there and then sent to the primary
-(the learner's own write not replayed yet) is one too, so the figure is an upper bound. With `--stop-replica-at S` the standby is
-stopped (`pg_ctl stop -m fast`) S seconds into the window and stays down: reads must fall back
-to the primary without a single 5xx. Exit status 1 on any failed check.
+(the learner's own write not replayed yet) is one too, so the figure is an upper bound.
+
+With `--stop-replica-at S` the standby is stopped (`pg_ctl stop -m fast`) S seconds into the
+window and stays down: reads must fall back to the primary without a single 5xx.
+Exit status 1 on any failed check.
 """
 
 from __future__ import annotations
