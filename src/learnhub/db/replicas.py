@@ -37,7 +37,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from learnhub.db.engine import create_engine, create_session_factory, start_read_only
+from learnhub.db.engine import (
+    behind_transaction_pooler,
+    create_engine,
+    create_session_factory,
+    start_read_only,
+)
 from learnhub.metrics import DB_READS_ROUTED, DB_REPLICA_FALLBACKS, DB_REPLICA_LAG
 
 log = structlog.get_logger(__name__)
@@ -216,6 +221,11 @@ class ReplicaSet:
         commit record's end, so a replica that replayed this far shows the committed work."""
         try:
             async with self.primary.connect() as connection:
+                if behind_transaction_pooler(self.primary):
+                    # In a transaction (rolled back on leaving): outside one, a transaction
+                    # pooler may run the statement's prepare and its execution on different
+                    # server connections, and every write would come back without a position.
+                    return int((await connection.execute(_PRIMARY_POSITION)).scalar_one())
                 autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
                 return int((await autocommit.execute(_PRIMARY_POSITION)).scalar_one())
         except (SQLAlchemyError, OSError) as error:
