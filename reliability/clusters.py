@@ -81,8 +81,9 @@ class ReplicatedPair:
     refuse replication connections or have WAL settings a caller cannot change, hence a pair
     of its own. PostgreSQL refuses to run as root, so under root both run as `postgres`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, settings: str = "") -> None:
         self.root = root
+        self.settings = settings  # more postgresql.conf lines (the standby copies them)
         self.bin = postgres_bindir()
         self.as_server_user = os.geteuid() == 0
         self.primary = Cluster(root / "primary", free_port(), root / "primary.log")
@@ -119,7 +120,7 @@ class ReplicatedPair:
                 f"unix_socket_directories = '{self.root}'\n"
                 "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\n"
                 # A throwaway cluster: durability buys nothing here, speed does.
-                "fsync = off\nfull_page_writes = off\nshared_buffers = 32MB\n"
+                "fsync = off\nfull_page_writes = off\nshared_buffers = 32MB\n" + self.settings
             )
         self.start(self.primary)
         self._run(

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 import tempfile
@@ -40,7 +41,7 @@ from typing import Any
 
 import asyncpg
 
-from reliability.clusters import PrivateNats, ReplicatedPair, replicated_pair, running_pgbouncer
+from reliability.clusters import PrivateNats, ReplicatedPair, running_pgbouncer
 from reliability.harness import (
     Check,
     Database,
@@ -70,6 +71,36 @@ DRAIN_LIMIT_SECONDS = 90.0
 STREAM = "LEARNHUB"  # learnhub.events.transport.NatsTransport.STREAM
 
 
+# Per-statement call counts, updated as each statement ends (no flush delay).
+STATEMENT_STATISTICS = "shared_preload_libraries = 'pg_stat_statements'\n"
+
+
+async def _create_extension(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    finally:
+        await conn.close()
+
+
+async def statement_calls(dsn: str, database: str) -> dict[str, int]:
+    """Calls per statement text in `database`, from pg_stat_statements."""
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        rows = await conn.fetch(
+            "SELECT s.query, sum(s.calls)::bigint AS calls FROM pg_stat_statements s "
+            "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 GROUP BY s.query",
+            database,
+        )
+        return {r["query"]: int(r["calls"]) for r in rows}
+    finally:
+        await conn.close()
+
+
+def _most(item: tuple[str, int]) -> int:
+    return -item[1]
+
+
 async def transactions(dsn: str, database: str) -> int:
     """Committed plus rolled-back transactions in `database` (read-only ones included)."""
     conn = await asyncpg.connect(dsn, timeout=10)
@@ -91,6 +122,8 @@ class Topology(RunHooks):
         self.nats: PrivateNats | None = None
         self.bouncer_url = ""
         self.before: dict[str, int] = {}
+        self.statements_before: dict[str, dict[str, int]] = {}
+        self.workdir = Path()
         self.replica_stopped_at: float | None = None
 
     # --- the servers --------------------------------------------------------------------
@@ -98,9 +131,13 @@ class Topology(RunHooks):
     @asynccontextmanager
     async def _database(self, log: Log) -> AsyncIterator[Database]:
         with contextlib.ExitStack() as stack:
+            root = Path(tempfile.mkdtemp(prefix="learnhub-replication-"))
+            pair = ReplicatedPair(root, settings=STATEMENT_STATISTICS)
+            stack.callback(pair.destroy)
             # Making the pair (initdb, pg_basebackup) blocks for seconds: not on the loop.
-            pair = await asyncio.to_thread(stack.enter_context, replicated_pair())
+            await asyncio.to_thread(pair.create)
             self.pair = pair
+            await _create_extension(pair.dsn(pair.primary, "postgres"))
             log(f"primary on {pair.primary.port}, streaming standby on {pair.standby.port}")
             bouncer = stack.enter_context(
                 running_pgbouncer(pair.url(pair.primary, "postgres"), POOL_SIZE)
@@ -147,6 +184,7 @@ class Topology(RunHooks):
     def beside_server(
         self, env: dict[str, str], workdir: Path
     ) -> contextlib.AbstractAsyncContextManager[object]:
+        self.workdir = workdir
         return self._relay(env, workdir)
 
     # --- around the window ----------------------------------------------------------------
@@ -163,6 +201,7 @@ class Topology(RunHooks):
         await asyncio.sleep(STATS_SETTLE_SECONDS)
         for name, dsn in self._stats_dsns().items():
             self.before[name] = await transactions(dsn, context.database.name)
+            self.statements_before[name] = await statement_calls(dsn, context.database.name)
 
     async def inject(self, context: RunContext) -> dict[str, Any]:
         """Stops the standby `stop_replica_at` seconds into the window (fault run only)."""
@@ -204,6 +243,17 @@ class Topology(RunHooks):
                 f"({share:.1%}); {delta['primary']} on the primary",
             )
         ]
+        # Which statements each server ran in the window (pg_stat_statements), for a closer
+        # look than the report's figures: statements.json beside the server's log.
+        ran: dict[str, dict[str, int]] = {}
+        for name, dsn in self._stats_dsns().items():
+            calls = await statement_calls(dsn, context.database.name)
+            before = self.statements_before.get(name, {})
+            delta_calls = {q: n - before.get(q, 0) for q, n in calls.items()}
+            ran[name] = dict(sorted(((q, n) for q, n in delta_calls.items() if n), key=_most))
+        await asyncio.to_thread(
+            (self.workdir / "statements.json").write_text, json.dumps(ran, indent=1) + "\n"
+        )
         published, events, messages = await self._drain(context.database)
         figures.update(outbox_events=events, stream_messages=messages)
         checks.append(
