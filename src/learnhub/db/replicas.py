@@ -177,6 +177,19 @@ class ReplicaSet:
         DB_READS_ROUTED.labels(target="primary").inc()
         return None
 
+    def read_failed(self, session: AsyncSession) -> bool:
+        """The replica `session` reads from failed in the middle of a read (it stopped, or
+        the connection broke after the check): pass it over for `retry_seconds`, so the
+        read, run again, goes elsewhere. False when `session` is not a replica's."""
+        for replica in self.replicas:
+            if session.bind is replica.engine:
+                replica.down_until = time.monotonic() + self.retry_seconds
+                DB_REPLICA_LAG.labels(replica=replica.name).set(math.nan)
+                DB_REPLICA_FALLBACKS.labels(replica=replica.name, reason="failed").inc()
+                log.warning("replica_failed_mid_read", replica=replica.name)
+                return True
+        return False
+
     async def _try(self, replica: Replica, client_position: int | None) -> AsyncSession | None:
         if replica.down_until > time.monotonic():
             DB_REPLICA_FALLBACKS.labels(replica=replica.name, reason="down").inc()
