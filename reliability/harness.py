@@ -147,7 +147,7 @@ def learnhub_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "learnhub.cli", *args]
 
 
-def _kill_group(pid: int, sig: signal.Signals) -> None:
+def kill_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
 
@@ -168,7 +168,7 @@ async def run_cli(
     try:
         output, _ = await asyncio.wait_for(process.communicate(), limit_seconds)
     except BaseException:
-        _kill_group(process.pid, signal.SIGKILL)
+        kill_group(process.pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(process.wait(), 5)
         raise
@@ -202,14 +202,14 @@ class Server:
     def stop(self) -> int | None:
         """SIGTERM to the whole process group, SIGKILL if it does not stop in time."""
         if self.process.poll() is None:
-            _kill_group(self.process.pid, signal.SIGTERM)
+            kill_group(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=SHUTDOWN_TIMEOUT)
             except subprocess.TimeoutExpired:
-                _kill_group(self.process.pid, signal.SIGKILL)
+                kill_group(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=SHUTDOWN_TIMEOUT)
         # Workers left behind by a killed supervisor go too.
-        _kill_group(self.process.pid, signal.SIGKILL)
+        kill_group(self.process.pid, signal.SIGKILL)
         return self.process.returncode
 
 
@@ -224,7 +224,7 @@ async def learnhub_server(
     command = learnhub_command(
         "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)
     )
-    process = _spawn(command, env, workdir, log_path)
+    process = spawn(command, env, workdir, log_path)
     server = Server(process, f"http://127.0.0.1:{port}", log_path)
     try:
         await _wait_ready(server, limit_seconds=90.0)
@@ -235,7 +235,7 @@ async def learnhub_server(
         log(f"server stopped (exit status {status})")
 
 
-def _spawn(
+def spawn(
     command: list[str], env: dict[str, str], workdir: Path, log_path: Path
 ) -> subprocess.Popen[bytes]:
     """A long-running child in its own session (Ctrl-C reaches us, not it; we stop it)."""

@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import json
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,11 +51,11 @@ from reliability.harness import (
     RunContext,
     RunHooks,
     Sample,
-    _kill_group,
-    _spawn,
     install_sigterm,
+    kill_group,
     learnhub_command,
     run,
+    spawn,
     stderr_log,
     throwaway_database,
 )
@@ -68,6 +69,7 @@ POOL_SIZE = 10
 # reading pg_stat_database sooner would miss the last transactions.
 STATS_SETTLE_SECONDS = 11.0
 DRAIN_LIMIT_SECONDS = 90.0
+RELAY_STOP_SECONDS = 15.0
 STREAM = "LEARNHUB"  # learnhub.events.transport.NatsTransport.STREAM
 
 
@@ -169,16 +171,18 @@ class Topology(RunHooks):
 
     @asynccontextmanager
     async def _relay(self, env: dict[str, str], workdir: Path) -> AsyncIterator[None]:
-        process = _spawn(learnhub_command("events", "relay"), env, workdir, workdir / "relay.log")
+        process = spawn(learnhub_command("events", "relay"), env, workdir, workdir / "relay.log")
         self.log("learnhub events relay started")
         try:
             yield
         finally:
-            _kill_group(process.pid, signal.SIGTERM)
+            # Its whole group: SIGTERM lets it finish the batch in hand; SIGKILL if it hangs.
+            kill_group(process.pid, signal.SIGTERM)
             try:
-                await asyncio.to_thread(process.wait, 15)
-            except Exception:
-                _kill_group(process.pid, signal.SIGKILL)
+                await asyncio.to_thread(process.wait, RELAY_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                kill_group(process.pid, signal.SIGKILL)
+                await asyncio.to_thread(process.wait, RELAY_STOP_SECONDS)
             self.log(f"relay stopped (exit status {process.poll()})")
 
     def beside_server(
