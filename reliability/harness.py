@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,6 +43,9 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 API = "/api/v1"
 PASSWORD = "reliability-load-password"
 PROBLEM_JSON = "application/problem+json"
+# What the server sends after a committed write when read replicas are configured (the API's
+# read-your-writes position, also set as a cookie, which the load client does not keep).
+POSITION_HEADER = "LearnHub-LSN"
 OPS = ("catalog", "course_detail", "enroll", "heartbeat", "review")
 DEFAULT_MIX = {"catalog": 30, "course_detail": 20, "enroll": 10, "heartbeat": 30, "review": 10}
 # Statuses each operation may legitimately answer besides 2xx: enrolling in (or reviewing) a
@@ -143,7 +147,7 @@ def learnhub_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "learnhub.cli", *args]
 
 
-def _kill_group(pid: int, sig: signal.Signals) -> None:
+def kill_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
 
@@ -164,7 +168,7 @@ async def run_cli(
     try:
         output, _ = await asyncio.wait_for(process.communicate(), limit_seconds)
     except BaseException:
-        _kill_group(process.pid, signal.SIGKILL)
+        kill_group(process.pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(process.wait(), 5)
         raise
@@ -198,14 +202,14 @@ class Server:
     def stop(self) -> int | None:
         """SIGTERM to the whole process group, SIGKILL if it does not stop in time."""
         if self.process.poll() is None:
-            _kill_group(self.process.pid, signal.SIGTERM)
+            kill_group(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=SHUTDOWN_TIMEOUT)
             except subprocess.TimeoutExpired:
-                _kill_group(self.process.pid, signal.SIGKILL)
+                kill_group(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=SHUTDOWN_TIMEOUT)
         # Workers left behind by a killed supervisor go too.
-        _kill_group(self.process.pid, signal.SIGKILL)
+        kill_group(self.process.pid, signal.SIGKILL)
         return self.process.returncode
 
 
@@ -220,7 +224,7 @@ async def learnhub_server(
     command = learnhub_command(
         "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)
     )
-    process = _spawn(command, env, workdir, log_path)
+    process = spawn(command, env, workdir, log_path)
     server = Server(process, f"http://127.0.0.1:{port}", log_path)
     try:
         await _wait_ready(server, limit_seconds=90.0)
@@ -231,7 +235,7 @@ async def learnhub_server(
         log(f"server stopped (exit status {status})")
 
 
-def _spawn(
+def spawn(
     command: list[str], env: dict[str, str], workdir: Path, log_path: Path
 ) -> subprocess.Popen[bytes]:
     """A long-running child in its own session (Ctrl-C reaches us, not it; we stop it)."""
@@ -290,10 +294,23 @@ class Learner:
     enrolled: set[str] = field(default_factory=set)
     reviewed: set[str] = field(default_factory=set)
     watched: dict[str, float] = field(default_factory=dict)
+    # The WAL position of this learner's last write, as the server gave it (with read
+    # replicas): sent back on later requests so they read their own writes.
+    position: str | None = None
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if self.position is not None:
+            headers[POSITION_HEADER] = self.position
+        return headers
+
+
+def no_cookies() -> CookieJar:
+    """A cookie jar that keeps nothing: the virtual users share one client, and a cookie one
+    of them was given (the read-your-writes position) must not travel with the others'
+    requests; each learner sends its own position as a header instead."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 async def load_catalog(client: httpx.AsyncClient) -> list[CourseInfo]:
@@ -461,6 +478,8 @@ class Driver:
             )
             return None
         latency = time.monotonic() - started
+        if learner is not None and POSITION_HEADER in response.headers:
+            learner.position = response.headers[POSITION_HEADER]
         problem = response.headers.get("content-type", "").startswith(PROBLEM_JSON)
         code = None
         if response.status_code >= 500 and problem:
@@ -910,6 +929,36 @@ class LoadReport:
         return "\n".join(lines)
 
 
+class RunHooks:
+    """What a variant of the run changes; the defaults are the plain run's: a throwaway
+    database on the admin DSN's server, nothing added to the server's environment, nothing
+    running beside it, nothing measured around the load window."""
+
+    def database(
+        self, admin_dsn: str, log: Log
+    ) -> contextlib.AbstractAsyncContextManager[Database]:
+        return throwaway_database(admin_dsn, log=log)
+
+    def environment(self, database: Database) -> dict[str, str]:
+        """Settings for every `learnhub` process of the run, over the plain ones."""
+        return {}
+
+    def beside_server(
+        self, env: dict[str, str], workdir: Path
+    ) -> contextlib.AbstractAsyncContextManager[object]:
+        """Runs from after seeding until the checks are done (e.g. the outbox relay)."""
+        return contextlib.nullcontext()
+
+    async def before_load(self, context: RunContext) -> None:
+        """Just before the window opens (learners logged in)."""
+
+    async def after_load(
+        self, context: RunContext, samples: list[Sample]
+    ) -> tuple[dict[str, Any], list[Check]]:
+        """Just after the window closed: figures for the report and checks of its own."""
+        return {}, []
+
+
 Injector = Callable[[RunContext], Awaitable[dict[str, Any]]]
 Judge = Callable[[list[Sample], dict[str, Any]], list[Check]]
 
@@ -938,14 +987,21 @@ async def run(
     inject: Injector | None = None,
     judge: Judge = judge_load,
     log: Log = stderr_log,
+    hooks: RunHooks | None = None,
 ) -> LoadReport:
     """Create a database, seed the demo catalog, start the server, register the learners,
     run the load (and `inject` beside it), then check every acknowledged write. Always stops
-    the server and drops the database."""
+    the server and drops the database. `hooks` change where the database lives and what runs
+    around the server (the topology run)."""
+    hooks = hooks or RunHooks()
     setup_started = time.monotonic()
     run_id = uuid.uuid4().hex[:8]
-    async with throwaway_database(admin_dsn, log=log) as database:
-        env = learnhub_env(database.url, LEARNHUB_LOG_LEVEL=config.server_log_level)
+    async with hooks.database(admin_dsn, log) as database:
+        env = learnhub_env(
+            database.url,
+            LEARNHUB_LOG_LEVEL=config.server_log_level,
+            **hooks.environment(database),
+        )
         seed = ["seed", "--demo"]
         if config.learners == "seed":
             seed += ["--users", str(config.users), "--enrollments-per-user", "0"]
@@ -954,12 +1010,18 @@ async def run(
         status, output = await run_cli(seed, env, workdir)
         if status != 0:
             raise RuntimeError(f"learnhub {' '.join(seed)} failed ({status}):\n{output[-3000:]}")
-        async with learnhub_server(env, workdir, config.workers, log=log) as server:
+        async with (
+            hooks.beside_server(env, workdir),
+            learnhub_server(env, workdir, config.workers, log=log) as server,
+        ):
             limits = httpx.Limits(
                 max_connections=config.users + 16, max_keepalive_connections=config.users + 16
             )
             async with httpx.AsyncClient(
-                base_url=server.base_url, timeout=config.request_timeout, limits=limits
+                base_url=server.base_url,
+                timeout=config.request_timeout,
+                limits=limits,
+                cookies=no_cookies(),
             ) as client:
                 courses = await load_catalog(client)
                 if config.learners == "seed":
@@ -974,6 +1036,7 @@ async def run(
                     f"load: {config.users} virtual users for {config.duration:g} s "
                     f"(at most {config.max_requests} requests)"
                 )
+                await hooks.before_load(RunContext(server, database, 0.0))
                 load = asyncio.create_task(driver.run())
                 extra: dict[str, Any] = {}
                 if inject is not None:
@@ -989,7 +1052,11 @@ async def run(
                 await load
             log(f"load done: {len(driver.samples)} requests in {driver.elapsed:.1f} s")
             extra["server_alive_after_load"] = server.process.poll() is None
-            checks = judge(driver.samples, extra)
+            measured, hooked_checks = await hooks.after_load(
+                RunContext(server, database, driver.t0), driver.samples
+            )
+            extra.update(measured)
+            checks = judge(driver.samples, extra) + hooked_checks
             log("checking acknowledged writes, counters and the audit trail")
             checks += await verify_writes(database.dsn, driver.ledger)
             checks.append(await audit_verify(env, workdir))

@@ -51,7 +51,8 @@ DB_READS_ROUTED = Counter(
 DB_REPLICA_FALLBACKS = Counter(
     "learnhub_db_replica_fallbacks_total",
     "Times a replica was passed over for a read: down (unreachable), lagging (beyond the bound),"
-    " behind_client (not yet replayed the client's own last write), not_standby",
+    " behind_client (not yet replayed the client's own last write), not_standby, failed"
+    " (it failed in the middle of a read, which was run again on the primary)",
     ["replica", "reason"],
 )
 DB_REPLICA_LAG = Gauge(

@@ -6,6 +6,7 @@ passed over, and nothing answers 5xx."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
+from sqlalchemy import event
 
 from learnhub.api.app import create_app
 from learnhub.api.deps import POSITION_COOKIE, POSITION_HEADER
@@ -117,7 +119,7 @@ class Routing:
                 reason: counted(
                     "learnhub_db_replica_fallbacks_total", replica=self.replica, reason=reason
                 )
-                for reason in ("down", "lagging", "behind_client", "not_standby")
+                for reason in ("down", "failed", "lagging", "behind_client", "not_standby")
             },
         }
 
@@ -263,6 +265,51 @@ async def test_a_stopped_replica_degrades_to_the_primary_without_errors(
             assert renamed.status_code == 200, renamed.text
         finally:
             pair.start(pair.standby)
+
+
+async def test_a_replica_failing_mid_read_is_read_again_on_the_primary(
+    migrated: ReplicatedPair,
+) -> None:
+    """The replica's sessions are cut after the check that chose it and before the read's own
+    query, as when it stops under load (found by `python -m reliability.topology`, which
+    answered one such read 503): the read is run again on the primary and answers 200, and
+    the replica is passed over until its retry delay ends."""
+    pair = migrated
+    routing = Routing(pair)
+    async with serving(pair) as app, client_for(app) as client:
+        warm = await client.get(f"{API}/courses")
+        assert warm.status_code == 200
+        routing.since()
+        cut: list[str] = []
+        terminate = (
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = 'learnhub' AND pid <> pg_backend_pid()"
+        )
+
+        def cut_after_the_check(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            if not cut and "pg_is_in_recovery" not in statement:
+                cut.append(statement)
+                dsn = pair.dsn(pair.standby, "postgres")
+                subprocess.run(
+                    ["psql", dsn, "-qAt", "-c", terminate],
+                    check=True,
+                    timeout=30,
+                    capture_output=True,
+                )
+
+        replica_engine = app.state.replicas.replicas[0].engine.sync_engine
+        event.listen(replica_engine, "before_cursor_execute", cut_after_the_check)
+        try:
+            catalog = await client.get(f"{API}/courses")
+        finally:
+            event.remove(replica_engine, "before_cursor_execute", cut_after_the_check)
+        assert cut, "the read never reached the replica"
+        assert catalog.status_code == 200, catalog.text
+        # Chosen, failed, then passed over as down on the second run, which read the primary.
+        assert routing.since() == {"replica": 1, "failed": 1, "down": 1, "primary": 1}
+        again = await client.get(f"{API}/courses")
+        assert again.status_code == 200
+        assert routing.since() == {"down": 1, "primary": 1}
 
 
 async def test_sqlite_ignores_the_replica_setting(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from learnhub.api.app import create_app
 from learnhub.db.engine import create_engine, create_session_factory
+from learnhub.db.replicas import PRIMARY_ONLY, ReplicaSet
 from learnhub.events.transport import InMemoryTransport
 from learnhub.models import OutboxMessage
 from learnhub.workers.relay import OutboxRelay
@@ -383,3 +384,21 @@ async def test_without_the_pooler_setting_prepared_statements_break(
 def test_a_transaction_pooler_refuses_session_settings(direct_url: str) -> None:
     with pytest.raises(ValueError, match="session"):
         create_engine(direct_url, transaction_pooler=True, server_settings={"lock_timeout": "5s"})
+
+
+async def test_commit_position_is_read_through_the_pooler(
+    bouncer: PgBouncer, direct_url: str
+) -> None:
+    """The WAL position a writer is given (read-your-writes on replicas) is read through the
+    pooler too. It used to be read in autocommit, where PgBouncer may run a statement's
+    prepare and its execution on different server connections: every write then gave no
+    position, and its writer read from the primary, not a replica, for five minutes."""
+    engine = create_engine(bouncer.url_for(direct_url), transaction_pooler=True)
+    replica_set = ReplicaSet(engine, [], max_lag_seconds=10, retry_seconds=5)
+    try:
+        positions = await asyncio.gather(
+            *(replica_set.primary_position() for _ in range(CLIENTS * 4))
+        )
+    finally:
+        await engine.dispose()
+    assert all(0 < position < PRIMARY_ONLY for position in positions), positions

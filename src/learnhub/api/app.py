@@ -27,6 +27,7 @@ from learnhub.api.deps import (
 from learnhub.api.middleware import (
     CommitPositionMiddleware,
     ConditionalGetMiddleware,
+    ReplicaReadRetryMiddleware,
     RequestContextMiddleware,
 )
 from learnhub.api.routers import (
@@ -192,6 +193,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if isinstance(r, Route) and r.methods
     )
     app.state.methods_by_path = methods_by_path
+    # Innermost: a read run again on the primary goes through everything else once.
+    app.add_middleware(ReplicaReadRetryMiddleware)
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(
         CommitPositionMiddleware,

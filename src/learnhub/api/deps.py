@@ -17,8 +17,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from learnhub.api.middleware import COMMITTED_POSITION
+from learnhub.api.middleware import COMMITTED_POSITION, REPLICA_READ_FAILED
 from learnhub.config import Settings
+from learnhub.db.errors import connection_lost
 from learnhub.db.replicas import PRIMARY_ONLY, ReplicaSet, parse_lsn
 from learnhub.db.uow import UnitOfWork
 from learnhub.domain.context import current_actor_id
@@ -104,6 +105,10 @@ async def _unit_of_work(request: Request, *, read_only: bool) -> AsyncIterator[U
         try:
             yield uow
         except Exception as error:
+            if uow.reads_from_replica and replicas is not None and connection_lost(error):
+                # Answered by running the read again on the primary, not with this error.
+                replicas.read_failed(uow.session)
+                request.scope[REPLICA_READ_FAILED] = True
             if not read_only and uow.kept_despite(error):
                 await uow.commit()
                 _remember_commit(request, uow)

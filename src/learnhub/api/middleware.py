@@ -18,6 +18,8 @@ from learnhub.metrics import HTTP_REQUEST_DURATION
 
 # request.scope key: the WAL position of the work the request committed (see api/deps.py).
 COMMITTED_POSITION = "learnhub.committed_position"
+# Set by a read whose replica failed under it (see ReplicaReadRetryMiddleware).
+REPLICA_READ_FAILED = "learnhub.replica_read_failed"
 
 log = structlog.get_logger("learnhub.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -222,3 +224,39 @@ class CommitPositionMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_position)
+
+
+class ReplicaReadRetryMiddleware:
+    """A read whose replica failed in the middle of it (the replica stopped after the check
+    that chose it) is run once more, on the primary, instead of being answered 503: a GET or
+    HEAD changes nothing, so running it again is safe, and the failed answer was held back,
+    not sent. The unit of work marks the request (`REPLICA_READ_FAILED`) and passes the
+    replica over for its retry period, so the second run does not pick it again."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        pristine = dict(scope)  # before routing adds to it
+
+        async def unless_failed(message: Message) -> None:
+            if not scope.get(REPLICA_READ_FAILED):
+                await send(message)
+
+        await self.app(scope, receive, unless_failed)
+        if not scope.get(REPLICA_READ_FAILED):
+            return
+        request_sent = False
+
+        async def receive_again() -> Message:
+            # The request's (empty) body once more; after that, whatever the client sends.
+            nonlocal request_sent
+            if not request_sent:
+                request_sent = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            return await receive()
+
+        await self.app(pristine, receive_again, send)

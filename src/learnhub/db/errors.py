@@ -157,3 +157,9 @@ def _constraint(exc: DBAPIError) -> str | None:
         getattr(orig, "__cause__", None), "constraint_name", None
     )
     return str(name) if name else None
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """The database could not be reached or went away under the work: a driver error of the
+    UNAVAILABLE kind, or the socket's own error below the driver."""
+    return classify(exc) is DbError.UNAVAILABLE or isinstance(exc, OSError)

@@ -37,7 +37,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from learnhub.db.engine import create_engine, create_session_factory, start_read_only
+from learnhub.db.engine import (
+    behind_transaction_pooler,
+    create_engine,
+    create_session_factory,
+    start_read_only,
+)
 from learnhub.metrics import DB_READS_ROUTED, DB_REPLICA_FALLBACKS, DB_REPLICA_LAG
 
 log = structlog.get_logger(__name__)
@@ -172,6 +177,19 @@ class ReplicaSet:
         DB_READS_ROUTED.labels(target="primary").inc()
         return None
 
+    def read_failed(self, session: AsyncSession) -> bool:
+        """The replica `session` reads from failed in the middle of a read (it stopped, or
+        the connection broke after the check): pass it over for `retry_seconds`, so the
+        read, run again, goes elsewhere. False when `session` is not a replica's."""
+        for replica in self.replicas:
+            if session.bind is replica.engine:
+                replica.down_until = time.monotonic() + self.retry_seconds
+                DB_REPLICA_LAG.labels(replica=replica.name).set(math.nan)
+                DB_REPLICA_FALLBACKS.labels(replica=replica.name, reason="failed").inc()
+                log.warning("replica_failed_mid_read", replica=replica.name)
+                return True
+        return False
+
     async def _try(self, replica: Replica, client_position: int | None) -> AsyncSession | None:
         if replica.down_until > time.monotonic():
             DB_REPLICA_FALLBACKS.labels(replica=replica.name, reason="down").inc()
@@ -216,6 +234,11 @@ class ReplicaSet:
         commit record's end, so a replica that replayed this far shows the committed work."""
         try:
             async with self.primary.connect() as connection:
+                if behind_transaction_pooler(self.primary):
+                    # In a transaction (rolled back on leaving): outside one, a transaction
+                    # pooler may run the statement's prepare and its execution on different
+                    # server connections, and every write would come back without a position.
+                    return int((await connection.execute(_PRIMARY_POSITION)).scalar_one())
                 autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
                 return int((await autocommit.execute(_PRIMARY_POSITION)).scalar_one())
         except (SQLAlchemyError, OSError) as error:

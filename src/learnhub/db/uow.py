@@ -93,6 +93,7 @@ class UnitOfWork(AbstractUnitOfWork):
         self.commit_position: int | None = None
         self._bus = bus or EventBus()
         self._session: AsyncSession | None = None
+        self.reads_from_replica = False
         self._repos: dict[type[Any], Any] = {}
         self.events = []
         self.committed = False
@@ -110,6 +111,7 @@ class UnitOfWork(AbstractUnitOfWork):
         if self._read_only and self._replicas is not None:
             # A replica that has replayed this client's last write, or None: the primary.
             replica_session = await self._replicas.read_session(self._client_position)
+        self.reads_from_replica = replica_session is not None
         if replica_session is not None:
             self._session = replica_session
         else:
