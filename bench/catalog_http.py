@@ -1,15 +1,15 @@
 """Catalog pages through the full app vs a minimal raw asyncpg + Starlette endpoint.
 
-`GET /api/v1/courses?sort=S&limit=20`, each sort's first page and the page after it, and
-the first course's page `GET /api/v1/courses/{slug}` (anonymous: its outline with sections,
+`GET /api/v1/courses?sort=S&limit=20`, each sort's first page and the page after it, and the
+first course's page `GET /api/v1/courses/{slug}` (anonymous: its outline with sections,
 videos and quizzes; the raw side reads it in one statement, the sections as JSON built by
-PostgreSQL), on both, each under the same server (uvicorn with uvloop and httptools, and granian; one
-worker pinned to one core, no access log) in a subprocess on a loopback port, driven by the
-same load generator (wrk when installed, on the other core; else the harness's asyncio
-client) with the same connections and duration, rounds alternating between the two. Before
-timing, both answers must hold equal items and the same next cursor (equal bodies for the
-course page). Reports requests per
-second (target: app / raw >= 0.7) and wrk's p99 latency (target: app / raw <= 1.5).
+PostgreSQL), on both, each under the same server (uvicorn with uvloop and httptools, and
+granian; one worker pinned to one core, no access log) in a subprocess on a loopback port,
+driven by the same load generator (wrk when installed, on the other core; else the harness's
+asyncio client) with the same connections and duration, rounds alternating between the two.
+Before timing, both answers must hold equal items and the same next cursor (equal bodies for
+the course page). Reports requests per second (target: app / raw >= 0.7) and wrk's p99
+latency (target: app / raw <= 1.5).
 
     python -m bench.catalog_http [--smoke] [--profile] [--database-url URL]
 """
