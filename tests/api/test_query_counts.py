@@ -211,7 +211,7 @@ DETAIL_STATEMENTS = 6
 
 
 async def test_course_detail_costs_the_same_for_a_small_and_a_large_course(
-    client, connection, login_as
+    client, connection, login_as, backend
 ):
     author = await login_as("instructor")
     small_id = await make_course(client, author, "Small course", tags=["solo"])
@@ -236,6 +236,12 @@ async def test_course_detail_costs_the_same_for_a_small_and_a_large_course(
     assert len(small.json()["sections"]) == 1
     assert body["instructor"] == {"id": author.id, "display_name": "Instructor User"}
 
+    if backend == "postgresql":
+        # The anonymous page's read model (repositories/course_outline.py): ONE statement,
+        # the content as JSON built by PostgreSQL, whatever the course's size.
+        assert len(few) == len(many) == 1, listing(many)
+        assert tables(many) == ["courses"] and "json_agg" in many[0], listing(many)
+        return
     assert len(few) == len(many) == DETAIL_STATEMENTS, listing(many)
     (course_row,) = [s for s in many if tables([s]) == ["courses"]]
     assert re.search(r"LEFT OUTER JOIN users AS \w+ ON", course_row), listing(many)
@@ -246,7 +252,7 @@ async def test_course_detail_costs_the_same_for_a_small_and_a_large_course(
 
 
 async def test_course_detail_adds_one_enrolment_lookup_for_a_logged_in_learner_only(
-    client, connection, login_as
+    client, connection, login_as, backend
 ):
     """Who may see the content (SPEC 5) costs at most one indexed lookup of the caller's
     enrolment, made only for a logged-in caller who is not an editor of the course."""
@@ -262,7 +268,10 @@ async def test_course_detail_adds_one_enrolment_lookup_for_a_logged_in_learner_o
 
     assert outsider.json()["sections"][0]["videos"][0]["locked"] is True
     assert inside.json()["sections"][0]["videos"][0]["locked"] is False
-    assert len(anonymous) == DETAIL_STATEMENTS, listing(anonymous)
+    # Anonymous: one statement on PostgreSQL (the page's read model), the ORM's otherwise.
+    assert len(anonymous) == (1 if backend == "postgresql" else DETAIL_STATEMENTS), listing(
+        anonymous
+    )
     # principal + the page + the enrolment lookup
     assert len(as_outsider) == len(as_learner) == DETAIL_STATEMENTS + 2, listing(as_learner)
     assert tables(as_learner).count("enrollments") == 1, listing(as_learner)

@@ -41,12 +41,14 @@ from learnhub.api.schemas.courses import (
     CoursePatch,
     VersionIn,
     catalog_page_json,
+    course_outline_json,
 )
 from learnhub.domain.enums import DifficultyLevel
 from learnhub.models import Course
 from learnhub.repositories.filters import CursorPagination
 from learnhub.services.audit import AuditService
 from learnhub.services.course import CatalogQuery, CourseChanges, CourseDraft, CourseService
+from learnhub.services.course_page import CoursePageService
 
 router = APIRouter(tags=["courses"], responses=PROBLEM_RESPONSES)
 # An amount to the cent, 0 to 1000000, as a decimal string: the pattern is the whole rule,
@@ -217,8 +219,16 @@ async def get_course(
     instructor and admins (a free preview's for everyone): other callers see such a video with
     `locked: true` and `url: null`. An archived course is out of the catalog: only its
     learners, its instructor and admins still see it (404 for the others)."""
-    view = await CourseService(uow).view_by_key(caller, course_id)
-    response = course_response(view.course, full=view.access.full)
+    service = CourseService(uow)
+    outline = await CoursePageService(uow).public_outline(course_id) if caller is None else None
+    if outline is not None:
+        # The anonymous page, the hottest: one statement, straight to JSON.
+        body = course_outline_json(outline)
+        tag = etag(outline.card.version, representation_stamp(body))
+        response = Response(body, media_type=JSON, headers={"ETag": tag})
+    else:
+        view = await service.view_by_key(caller, course_id)
+        response = course_response(view.course, full=view.access.full)
     # The body depends on who asks (locked or not): an anonymous page is the same for every
     # anonymous caller, a logged-in caller's is theirs; caches key on the credentials too.
     if caller is None:

@@ -4,7 +4,7 @@ callers who may see the outline only."""
 from __future__ import annotations
 
 import uuid
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, StrictBool
 
@@ -44,10 +44,17 @@ class VideoSummary(Output):
         """The video as a caller sees it: in full, or (outline only) locked unless it is a
         free preview."""
         out = cls.model_validate(video)
-        if full or video.is_preview:
-            return out
+        lock = cls.lock(is_preview=video.is_preview, full=full)
+        return out.model_copy(update=lock) if lock else out
+
+    @classmethod
+    def lock(cls, *, is_preview: bool, full: bool) -> dict[str, Any]:
+        """The one lock rule: what changes in a video's fields for a caller who may see the
+        outline only (nothing for a free preview, or for a caller who sees it all)."""
+        if full or is_preview:
+            return {}
         hidden = {name: None for name in LOCKED_FIELDS if name in cls.model_fields}
-        return out.model_copy(update={**hidden, "locked": True})
+        return {**hidden, "locked": True}
 
 
 class VideoOut(VideoSummary):

@@ -15,12 +15,13 @@ from pydantic import BeforeValidator, Field, StrictBool
 
 from learnhub.api.schemas import examples as ex
 from learnhub.api.schemas.common import Input, Output, PersonOut, Text, Version, Words
-from learnhub.api.schemas.content import LOCKED_NOTE, SectionDetailOut
+from learnhub.api.schemas.content import LOCKED_NOTE, SectionDetailOut, VideoSummary
 from learnhub.api.schemas.examples import example
 from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.domain.value_objects import Price
 from learnhub.models import Course
 from learnhub.repositories.course_catalog import CatalogCard
+from learnhub.repositories.course_outline import CourseOutline
 
 # ISO 4217 codes (what `Price` accepts), listed in the OpenAPI document.
 CURRENCY_CODES = sorted(c.alpha_3 for c in pycountry.currencies)
@@ -201,6 +202,22 @@ def _uuid_text(value: Any) -> str:
     if isinstance(value, uuid.UUID):
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def course_outline_json(outline: CourseOutline) -> bytes:
+    """The public course page (`CourseDetailOut`, outline only) straight from its read
+    model, as `catalog_page_json` does for the catalog; the videos locked by `VideoSummary`'s
+    one rule. Tests compare it with the response model's JSON."""
+    sections = []
+    for section in outline.sections:
+        videos = [
+            {**video, "locked": False, **VideoSummary.lock(is_preview=preview, full=False)}
+            for video in section["videos"]
+            for preview in (video["is_preview"],)
+        ]
+        sections.append({**section, "videos": videos})
+    body = CourseOut.card_fields(outline.card) | {"sections": sections}
+    return orjson.dumps(body, option=orjson.OPT_UTC_Z, default=_uuid_text)
 
 
 class CourseDetailOut(CourseOut):

@@ -1,0 +1,127 @@
+"""The public course page's read model (PostgreSQL): a published course with its sections,
+videos and quizzes in ONE statement, the content as JSON built by PostgreSQL.
+
+What an anonymous caller sees of a course is its outline (services/course_access.py: a
+published course's outline is public, nothing else exists for them), so the statement
+selects by the catalog's own `Listed` rule and `live()` on every table it reads, like the
+catalog (course_catalog.py). Videos come with their url and preview flag: the lock (url
+hidden unless a free preview) is applied by the API's one rule (`VideoSummary`), not here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from learnhub.db.driver_reads import CompiledRead, compile_read, fetch_typed
+from learnhub.db.soft_delete import live
+from learnhub.models.course import Course, Quiz, QuizQuestion, Section, Video
+from learnhub.repositories.course_catalog import CatalogCard, Listed, card_of, catalog_select
+
+EMPTY: ColumnElement[Any] = literal_column("'[]'::json")
+
+
+@dataclass(frozen=True, slots=True)
+class CourseOutline:
+    """A course page as the statement read it: the course as a catalog card, and its live
+    sections in order, each a dict with its live videos and quizzes in order."""
+
+    card: CatalogCard
+    sections: list[dict[str, Any]]
+
+
+def _json_list(entry: Any, order: Any, source: Any, *where: ColumnElement[bool]) -> Any:
+    return (
+        select(func.coalesce(func.json_agg(aggregate_order_by(entry, order)), EMPTY))
+        .select_from(source)
+        .where(*where)
+        .scalar_subquery()
+    )
+
+
+def _sections() -> Any:
+    question_count = (
+        select(func.count(QuizQuestion.id))
+        .where(QuizQuestion.quiz_id == Quiz.id, live(QuizQuestion))
+        .scalar_subquery()
+    )
+    video = func.json_build_object(
+        "id", Video.id, "title", Video.title, "url", Video.url,
+        "duration_seconds", Video.duration_seconds, "position", Video.position,
+        "version", Video.version, "is_preview", Video.is_preview,
+    )  # fmt: skip
+    quiz = func.json_build_object(
+        "id", Quiz.id, "title", Quiz.title, "position", Quiz.position,
+        "pass_mark", Quiz.pass_mark, "max_attempts", Quiz.max_attempts,
+        "time_limit_seconds", Quiz.time_limit_seconds, "version", Quiz.version,
+        "question_count", question_count,
+    )  # fmt: skip
+    videos = _json_list(
+        video, Video.position, Video.__table__, Video.section_id == Section.id, live(Video)
+    )
+    quizzes = _json_list(
+        quiz, Quiz.position, Quiz.__table__, Quiz.section_id == Section.id, live(Quiz)
+    )
+    section = func.json_build_object(
+        "id", Section.id, "course_id", Section.course_id, "title", Section.title,
+        "position", Section.position, "version", Section.version,
+        "videos", videos, "quizzes", quizzes,
+    )  # fmt: skip
+    return _json_list(
+        section, Section.position, Section.__table__, Section.course_id == Course.id, live(Section)
+    )
+
+
+@functools.cache
+def outline_statement(by_slug: bool) -> Select[Any]:
+    """The published course with this slug (or id), built once: the catalog card's columns
+    and the sections' JSON as one more column."""
+    key = Course.slug == bindparam("key") if by_slug else Course.id == bindparam("key")
+    return (
+        catalog_select(True)
+        .add_columns(_sections().label("sections"))
+        .where(Listed().clause(), key)
+    )
+
+
+@functools.lru_cache(maxsize=16)  # per key kind and engine (dialect)
+def outline_read(by_slug: bool, dialect: Dialect) -> CompiledRead:
+    return compile_read(outline_statement(by_slug), dialect)
+
+
+def outline_of(row: Sequence[Any]) -> CourseOutline:
+    """A row of `outline_statement`: the card's columns, then the sections' JSON."""
+    *card_columns, sections = row
+    parsed = json.loads(sections) if isinstance(sections, str) else sections
+    return CourseOutline(card=card_of(card_columns, postgres=True), sections=parsed)
+
+
+class CourseOutlineRepository:
+    """The public course page in one statement, on PostgreSQL (`available`); elsewhere the
+    ORM's detail loading (CourseRepository.get_detail) serves it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def available(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    async def published(self, key: uuid.UUID | str) -> CourseOutline | None:
+        """The published, live course with this id (a UUID) or slug (a string)."""
+        by_slug = not isinstance(key, uuid.UUID)
+        connection = await self.session.connection()
+        values = {"key": key}
+        rows = await fetch_typed(connection, outline_read(by_slug, connection.dialect), values)
+        if rows is None:
+            rows = (await connection.execute(outline_statement(by_slug), values)).all()
+        return outline_of(rows[0]) if rows else None
