@@ -29,7 +29,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-SELECT = """
+# A course card's columns: the catalog's and the course page's.
+CARD = """
 SELECT c.id, c.slug, c.title, c.description, c.price_amount, c.price_currency, c.difficulty,
        c.status, c.instructor_id, c.rating, c.rating_count, c.rating_1_count,
        c.rating_2_count, c.rating_3_count, c.rating_4_count, c.rating_5_count,
@@ -39,10 +40,15 @@ SELECT c.id, c.slug, c.title, c.description, c.price_amount, c.price_currency, c
              WHERE ct.course_id = c.id AND t.deleted_at IS NULL ORDER BY t.name) AS tags,
        ARRAY(SELECT o.text FROM course_objectives o
              WHERE o.course_id = c.id AND o.deleted_at IS NULL ORDER BY o.position) AS objectives
+"""
+SELECT = (
+    CARD
+    + """
 FROM courses c
 LEFT JOIN users u ON u.id = c.instructor_id AND u.deleted_at IS NULL
 WHERE c.status = 'published' AND c.deleted_at IS NULL
 """
+)
 
 
 @dataclass(frozen=True)
@@ -142,16 +148,9 @@ async def catalog(request: Request) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-DETAIL = """
-SELECT c.id, c.slug, c.title, c.description, c.price_amount, c.price_currency, c.difficulty,
-       c.status, c.instructor_id, c.rating, c.rating_count, c.rating_1_count,
-       c.rating_2_count, c.rating_3_count, c.rating_4_count, c.rating_5_count,
-       c.enrollment_count, c.version, c.created_at, c.updated_at, c.published_at,
-       c.tutor_enabled, u.display_name AS instructor_name,
-       ARRAY(SELECT t.name FROM course_tags ct JOIN tags t ON t.id = ct.tag_id
-             WHERE ct.course_id = c.id AND t.deleted_at IS NULL ORDER BY t.name) AS tags,
-       ARRAY(SELECT o.text FROM course_objectives o
-             WHERE o.course_id = c.id AND o.deleted_at IS NULL ORDER BY o.position) AS objectives,
+DETAIL = (
+    CARD
+    + """,
        (SELECT coalesce(json_agg(json_build_object(
             'id', s.id, 'course_id', s.course_id, 'title', s.title, 'position', s.position,
             'version', s.version,
@@ -176,6 +175,7 @@ FROM courses c
 LEFT JOIN users u ON u.id = c.instructor_id AND u.deleted_at IS NULL
 WHERE c.slug = $1 AND c.status = 'published' AND c.deleted_at IS NULL
 """
+)
 
 
 async def course(request: Request) -> Response:
