@@ -29,7 +29,7 @@ from typing import Any, cast
 import structlog
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
 log = structlog.get_logger("learnhub.db")
@@ -98,3 +98,17 @@ def _typed(record: Sequence[Any], processors: tuple[Processor, ...]) -> tuple[An
         value if process is None or value is None else process(value)
         for process, value in zip(processors, record, strict=True)
     )
+
+
+async def read_rows(
+    connection: AsyncConnection,
+    statement: Executable,
+    read: CompiledRead | None,
+    values: dict[str, Any],
+) -> Sequence[Sequence[Any]]:
+    """`statement`'s rows: on the driver when `read` (its compiled form) may run there
+    (`fetch_typed`), else through SQLAlchemy as any statement."""
+    rows = None if read is None else await fetch_typed(connection, read, values)
+    if rows is None:
+        return (await connection.execute(statement, values)).all()
+    return rows

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, TypeVar
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from learnhub.db.driver_reads import fetch_typed
+from learnhub.db.driver_reads import read_rows
 from learnhub.db.soft_delete import INCLUDE_DELETED, live
 from learnhub.domain.clock import utc_now
 from learnhub.models.course import (
@@ -37,6 +37,7 @@ from learnhub.repositories.course_catalog import (
     listed_page_read,
     listed_page_template,
 )
+from learnhub.repositories.course_outline import live_question_count
 from learnhub.repositories.course_search import Mode, TextSearch, mode_of, search_sort_name
 from learnhub.repositories.filters import (
     CursorPagination,
@@ -170,14 +171,14 @@ class CourseRepository(BaseRepository[Course]):
         if in_currency:
             values["currency"] = currency
         connection = await self.session.connection()
-        if postgres:
-            read = listed_page_read(order.name, after, in_currency, connection.dialect)
-            rows = await fetch_typed(connection, read, values)
-            if rows is not None:
-                return self._page_of_rows(rows, order, pagination, postgres=postgres)
         template = listed_page_template(order.name, after, postgres, in_currency)
-        result = await connection.execute(template, values)
-        return self._page_of_rows(result.all(), order, pagination, postgres=postgres)
+        read = (
+            listed_page_read(order.name, after, in_currency, connection.dialect)
+            if postgres
+            else None
+        )
+        rows = await read_rows(connection, template, read, values)
+        return self._page_of_rows(rows, order, pagination, postgres=postgres)
 
     def _page_of_rows(
         self, rows: Sequence[Any], order: Sort, pagination: CursorPagination, *, postgres: bool
@@ -223,7 +224,7 @@ class CourseRepository(BaseRepository[Course]):
             selectinload(Course.sections).selectinload(Section.videos),
             # The outline shows each quiz's question count: a correlated count inside the
             # quizzes' own statement, not one more statement.
-            quizzes.with_expression(Quiz.question_count, _question_count()),
+            quizzes.with_expression(Quiz.question_count, live_question_count()),
         ]
         if with_keys:
             options.append(quizzes.selectinload(Quiz.questions).selectinload(QuizQuestion.options))
@@ -372,14 +373,3 @@ class QuizRepository(PositionedRepository[Quiz]):
 
 class QuestionRepository(BaseRepository[QuizQuestion]):
     model = QuizQuestion
-
-
-def _question_count() -> Any:
-    """A quiz's live questions, counted where the quiz is selected (explicitly live: the
-    global filter is not relied on inside sub-selects)."""
-    return (
-        select(func.count(QuizQuestion.id))
-        .where(QuizQuestion.quiz_id == Quiz.id, live(QuizQuestion))
-        .correlate_except(QuizQuestion)
-        .scalar_subquery()
-    )

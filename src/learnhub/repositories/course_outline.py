@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from learnhub.db.driver_reads import CompiledRead, compile_read, fetch_typed
+from learnhub.db.driver_reads import CompiledRead, compile_read, read_rows
 from learnhub.db.soft_delete import live
 from learnhub.models.course import Course, Quiz, QuizQuestion, Section, Video
 from learnhub.repositories.course_catalog import CatalogCard, Listed, card_of, catalog_select
@@ -48,12 +48,19 @@ def _json_list(entry: Any, order: Any, source: Any, *where: ColumnElement[bool])
     )
 
 
-def _sections() -> Any:
-    question_count = (
+def live_question_count() -> Any:
+    """A quiz's live questions, counted where the quiz is selected (explicitly live: the
+    global filter is not relied on inside sub-selects)."""
+    return (
         select(func.count(QuizQuestion.id))
         .where(QuizQuestion.quiz_id == Quiz.id, live(QuizQuestion))
+        .correlate_except(QuizQuestion)
         .scalar_subquery()
     )
+
+
+def _sections() -> Any:
+    question_count = live_question_count()
     video = func.json_build_object(
         "id", Video.id, "title", Video.title, "url", Video.url,
         "duration_seconds", Video.duration_seconds, "position", Video.position,
@@ -120,8 +127,6 @@ class CourseOutlineRepository:
         """The published, live course with this id (a UUID) or slug (a string)."""
         by_slug = not isinstance(key, uuid.UUID)
         connection = await self.session.connection()
-        values = {"key": key}
-        rows = await fetch_typed(connection, outline_read(by_slug, connection.dialect), values)
-        if rows is None:
-            rows = (await connection.execute(outline_statement(by_slug), values)).all()
+        read = outline_read(by_slug, connection.dialect)
+        rows = await read_rows(connection, outline_statement(by_slug), read, {"key": key})
         return outline_of(rows[0]) if rows else None
