@@ -141,6 +141,11 @@ async def test_autosave_says_so_when_the_session_has_ended(web: LoopbackPage) ->
     await page.get_by_role("link", name=f"Quiz: {QUIZ}").click()
     await page.get_by_role("button", name="Start attempt").click()
     await expect(page.locator("#countdown")).to_be_visible()
+    # The countdown is server-rendered; once it ticks, the page's script runs and listens
+    # for changes (quiz.js attaches its listeners first). A change before that saves nothing:
+    # the status stayed empty in a loaded full-suite run.
+    countdown = page.locator("#countdown .countdown-time")
+    await expect(countdown).not_to_have_text(await countdown.text_content() or "")
     # The session ends on the server (a revoked or forged secret: the same session id, so
     # the page's CSRF token still matches and the server's answer is the login redirect).
     cookies = await page.context.cookies()
