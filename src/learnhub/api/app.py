@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route, compile_path
 
 from learnhub import __version__
-from learnhub.api import docs, problems
+from learnhub.api import docs, hot_reads, problems
 from learnhub.api.deps import (
     POSITION_COOKIE,
     POSITION_HEADER,
@@ -186,6 +186,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for r in router.routes
             if isinstance(r, APIRoute)
         )
+    # The anonymous catalog and course pages, tried before everything (their API routes
+    # answer whatever they do not take); named in metrics and logs by their API route.
+    app.router.routes[:0] = hot_reads.hot_routes(API_PREFIX, settings)
     # FastAPI's own pages (/openapi.json, /docs, /redoc) are plain routes of the app.
     methods_by_path.extend(
         (r.path_regex, frozenset(r.methods or ()))

@@ -7,7 +7,7 @@ import hashlib
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, TypeVar
 
@@ -137,6 +137,12 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
         yield uow
 
 
+def read_unit_of_work(request: Request) -> AbstractAsyncContextManager[UnitOfWork]:
+    """`get_uow`'s read-only unit of work, for a route that solves no dependencies (the hot
+    reads, api/hot_reads.py)."""
+    return _unit_of_work(request, read_only=True)
+
+
 async def get_write_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     """A writing unit of work whatever the method, committed like a write's: for the few
     reads that may change what they read (reading a quiz attempt past its deadline closes it
@@ -252,7 +258,10 @@ WriteCaller = Annotated[Principal, Depends(get_write_principal)]
 # Public reads: anonymous is None, but a bad or dead token is still a 401.
 MaybeCaller = Annotated[Principal | None, Depends(get_optional_principal)]
 IfMatch = Annotated[str | None, Header(description='W/"<version>" from the ETag, or *')]
-Limit = Annotated[int, Query(ge=1, le=100)]
+# A list's page size (`limit`): 20 unless asked, at most 100.
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
 
 def reject_unknown_query(request: Request, allowed: Sequence[str]) -> None:

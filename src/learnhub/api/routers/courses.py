@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import StringConstraints
 
 from learnhub.api.deps import (
+    DEFAULT_PAGE_SIZE,
     PRIVATE_CACHE,
     Caller,
     IfMatch,
@@ -43,8 +44,11 @@ from learnhub.api.schemas.courses import (
     catalog_page_json,
     course_outline_json,
 )
+from learnhub.config import Settings
 from learnhub.domain.enums import DifficultyLevel
 from learnhub.models import Course
+from learnhub.repositories.course_catalog import CatalogPage
+from learnhub.repositories.course_outline import CourseOutline
 from learnhub.repositories.filters import CursorPagination
 from learnhub.services.audit import AuditService
 from learnhub.services.course import CatalogQuery, CourseChanges, CourseDraft, CourseService
@@ -61,6 +65,9 @@ Money = Annotated[
 JSON = "application/json"
 # A course id or slug in a path (a slug is at most 220 characters; `urn:uuid:{...}` is 47).
 MAX_KEY = 220
+# The catalog's sorts and currencies as the API declares them (the hot reads check by these).
+CATALOG_SORT_PATTERN = r"^(relevance|rating|enrollments|newest|price|-price)$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
 
 
 def course_response(
@@ -110,7 +117,7 @@ async def catalog(
     currency: Annotated[
         str | None,
         Query(
-            pattern=r"^[A-Z]{3}$",
+            pattern=CURRENCY_PATTERN,
             description="of the price filter and sort; needed when listed prices are in "
             "more than one currency",
         ),
@@ -123,13 +130,13 @@ async def catalog(
     sort: Annotated[
         str | None,
         Query(
-            pattern=r"^(relevance|rating|enrollments|newest|price|-price)$",
+            pattern=CATALOG_SORT_PATTERN,
             description="relevance (needs q) is the default with q, rating without",
         ),
     ] = None,
     mine: Annotated[bool, Query(description="the caller's own courses, drafts included")] = False,
     deleted: Deleted = "exclude",
-    limit: Limit = 20,
+    limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
 ) -> Response:
     """Published courses, public. `mine=true` lists the calling instructor's own courses.
@@ -148,13 +155,15 @@ async def catalog(
         items = [CourseOut.of(c) for c in page.items]
         mine_page = PageOut[CourseOut](items=items, next_cursor=page.next_cursor)
         return Response(mine_page.model_dump_json(), media_type=JSON, headers=personal)
-    # The listing is the same for every caller: any cache may keep it.
-    cache_control = shared_cache_control(get_settings(request))
+    settings = get_settings(request)
     if if_none_match is not None:
         # Still the page the client holds? Then without running the listing.
         generation = await service.catalog_generation()
         if none_match(if_none_match, catalog_etag(generation)):
-            headers = {"ETag": catalog_etag(generation), "Cache-Control": cache_control}
+            headers = {
+                "ETag": catalog_etag(generation),
+                "Cache-Control": shared_cache_control(settings),
+            }
             return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     query = CatalogQuery(
         q=q,
@@ -165,11 +174,30 @@ async def catalog(
         instructor_id=instructor_id,
         currency=currency,
     )
-    cards = await service.catalog(query, pagination, sort)
-    headers = {"ETag": catalog_etag(cards.generation), "Cache-Control": cache_control}
+    return catalog_response(await service.catalog(query, pagination, sort), settings)
+
+
+def catalog_response(cards: CatalogPage, settings: Settings) -> Response:
+    """A catalog page: the same for every caller, so any cache may keep it."""
+    headers = {
+        "ETag": catalog_etag(cards.generation),
+        "Cache-Control": shared_cache_control(settings),
+    }
     return Response(
         catalog_page_json(cards.items, cards.next_cursor), media_type=JSON, headers=headers
     )
+
+
+def outline_response(outline: CourseOutline, settings: Settings) -> Response:
+    """The anonymous course page, the same for every anonymous caller (a logged-in caller's
+    may differ: locked videos or not, so caches key on the credentials too)."""
+    body = course_outline_json(outline)
+    headers = {
+        "ETag": etag(outline.card.version, representation_stamp(body)),
+        "Cache-Control": shared_cache_control(settings),
+        "Vary": "Authorization",
+    }
+    return Response(body, media_type=JSON, headers=headers)
 
 
 @router.post(
@@ -219,16 +247,12 @@ async def get_course(
     instructor and admins (a free preview's for everyone): other callers see such a video with
     `locked: true` and `url: null`. An archived course is out of the catalog: only its
     learners, its instructor and admins still see it (404 for the others)."""
-    service = CourseService(uow)
     outline = await CoursePageService(uow).public_outline(course_id) if caller is None else None
     if outline is not None:
         # The anonymous page, the hottest: one statement, straight to JSON.
-        body = course_outline_json(outline)
-        tag = etag(outline.card.version, representation_stamp(body))
-        response = Response(body, media_type=JSON, headers={"ETag": tag})
-    else:
-        view = await service.view_by_key(caller, course_id)
-        response = course_response(view.course, full=view.access.full)
+        return outline_response(outline, get_settings(request))
+    view = await CourseService(uow).view_by_key(caller, course_id)
+    response = course_response(view.course, full=view.access.full)
     # The body depends on who asks (locked or not): an anonymous page is the same for every
     # anonymous caller, a logged-in caller's is theirs; caches key on the credentials too.
     if caller is None:

@@ -1,0 +1,175 @@
+"""The two hottest reads, anonymous: catalog pages and course pages, without FastAPI's per
+request dependency solving and parameter validation.
+
+That machinery cost about 160 us of a catalog request's 1.2 ms on one core (bench/RESULTS.md,
+"Hot reads at the stack's limit"), for requests whose whole input is a few query parameters.
+Each hot read here is a route tried before the API's own route for the same path, and it
+matches only requests in the shape it was built for: no credentials, no conditional header,
+and only query parameters whose values it can check by the rules the API declares (the
+shared patterns below). The router passes any other request on to the API's route, which
+answers exactly as before (401s, 304s, problem responses for bad input). What a hot read
+answers is that route's answer, headers included (tests/api/test_hot_reads.py).
+
+Everything else a request gets stays: the middleware (request id, the access log line,
+metrics by the API route's template, conditional GET, read replicas), the read-only unit of
+work, the service and its read model with soft delete and visibility, and the app's
+exception handlers (a service's NotFound or a bad cursor is the same problem response).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette._utils import get_route_path  # the path the routes match (root_path off)
+from starlette.datastructures import URLPath
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, NoMatchFound, compile_path
+from starlette.types import Receive, Scope, Send
+
+from learnhub.api.deps import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, read_unit_of_work
+from learnhub.api.routers.courses import (
+    CATALOG_SORT_PATTERN,
+    CURRENCY_PATTERN,
+    MAX_KEY,
+    catalog_response,
+    outline_response,
+)
+from learnhub.config import Settings
+from learnhub.db.engine import is_sqlite
+from learnhub.domain.enums import DifficultyLevel
+from learnhub.repositories.filters import MAX_CURSOR_LENGTH, CursorPagination
+from learnhub.services.course import CatalogQuery, CourseService
+from learnhub.services.course_page import CoursePageService
+
+_SORT = re.compile(CATALOG_SORT_PATTERN)
+_CURRENCY = re.compile(CURRENCY_PATTERN)
+_LIMIT = re.compile(r"^[1-9][0-9]{0,2}$")
+# A cursor as `next_cursor` writes it (URL-safe base64); anything else goes to the API route.
+_CURSOR = re.compile(rf"^[A-Za-z0-9_=-]{{1,{MAX_CURSOR_LENGTH}}}$")
+_DIFFICULTIES = frozenset(level.value for level in DifficultyLevel)
+# scope key: what a hot read took of the request when it matched
+TAKEN_QUERY = "learnhub.hot_read"
+
+
+def _simple_catalog_query(query_string: bytes) -> dict[str, str] | None:
+    """The catalog query if it has only parameters a hot read takes, each once, each with a
+    value the API route would accept with the same meaning; None otherwise."""
+    if not query_string:
+        return {}
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    given = dict(pairs)
+    if len(given) != len(pairs):
+        return None  # a parameter given twice
+    checks: Mapping[str, Callable[[str], bool]] = _CATALOG_CHECKS
+    for name, value in given.items():
+        check = checks.get(name)
+        if check is None or not check(value):
+            return None
+    return given
+
+
+_CATALOG_CHECKS: Mapping[str, Callable[[str], bool]] = {
+    "sort": lambda value: _SORT.match(value) is not None,
+    "currency": lambda value: _CURRENCY.match(value) is not None,
+    "difficulty": lambda value: value in _DIFFICULTIES,
+    "limit": lambda value: _LIMIT.match(value) is not None and int(value) <= MAX_PAGE_SIZE,
+    "cursor": lambda value: _CURSOR.match(value) is not None,
+}
+
+
+def _anonymous_plain_get(scope: Scope) -> bool:
+    """No credentials and no conditional header: what the hot reads were built for (HEAD
+    reaches the routes as GET, see ConditionalGetMiddleware)."""
+    if scope["type"] != "http" or scope["method"] != "GET":
+        return False
+    for name, _value in scope["headers"]:
+        if name in (b"authorization", b"if-none-match"):
+            return False
+    return True
+
+
+class HotRead(BaseRoute):
+    """A route that matches only the requests it was built for, placed before the API's
+    route for the same path; the router passes every other request on to that one."""
+
+    include_in_schema = False  # the API's route documents the operation
+
+    def __init__(self, path: str, settings: Settings) -> None:
+        self.path = self.path_format = path  # the API route's template, for the metrics
+        self.path_regex, _format, self.param_convertors = compile_path(path)
+        self.settings = settings
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if not _anonymous_plain_get(scope):
+            return Match.NONE, {}
+        found = self.path_regex.match(get_route_path(scope))
+        if found is None:
+            return Match.NONE, {}
+        params = {
+            name: self.param_convertors[name].convert(value)
+            for name, value in found.groupdict().items()
+        }
+        query = self.taken_query(params, scope["query_string"])
+        if query is None:
+            return Match.NONE, {}
+        return Match.FULL, {"path_params": params, TAKEN_QUERY: query}
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)  # never named: the API's route is
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = self
+        response = await self.answer(Request(scope, receive), scope[TAKEN_QUERY])
+        await response(scope, receive, send)
+
+    def taken_query(self, path_params: dict[str, Any], query_string: bytes) -> Any:
+        """What `answer` needs of the request, or None to leave it to the API's route."""
+        raise NotImplementedError
+
+    async def answer(self, request: Request, taken: Any) -> Response:
+        raise NotImplementedError
+
+
+class CatalogHotRead(HotRead):
+    def taken_query(self, path_params: dict[str, Any], query_string: bytes) -> Any:
+        return _simple_catalog_query(query_string)
+
+    async def answer(self, request: Request, taken: dict[str, str]) -> Response:
+        difficulty = taken.get("difficulty")
+        query = CatalogQuery(
+            difficulty=DifficultyLevel(difficulty) if difficulty else None,
+            currency=taken.get("currency"),
+        )
+        limit = int(taken.get("limit", DEFAULT_PAGE_SIZE))
+        pagination = CursorPagination(limit, taken.get("cursor"))
+        async with read_unit_of_work(request) as uow:
+            cards = await CourseService(uow).catalog(query, pagination, taken.get("sort"))
+        return catalog_response(cards, self.settings)
+
+
+class CoursePageHotRead(HotRead):
+    """Only where the course page has its read model (PostgreSQL): a course that is not
+    published is a 404 for an anonymous caller there too (`public_outline`)."""
+
+    def taken_query(self, path_params: dict[str, Any], query_string: bytes) -> Any:
+        key: str = path_params["course_id"]
+        return key if len(key) <= MAX_KEY and not query_string else None
+
+    async def answer(self, request: Request, taken: str) -> Response:
+        async with read_unit_of_work(request) as uow:
+            outline = await CoursePageService(uow).public_outline(taken)
+        if outline is None:  # not expected: installed only where the read model is
+            raise RuntimeError("the course page's read model is not available")
+        return outline_response(outline, self.settings)
+
+
+def hot_routes(prefix: str, settings: Settings) -> list[HotRead]:
+    """The hot reads, for the API mounted at `prefix`."""
+    routes: list[HotRead] = [CatalogHotRead(f"{prefix}/courses", settings)]
+    if not is_sqlite(settings.database_url):
+        routes.append(CoursePageHotRead(f"{prefix}/courses/{{course_id}}", settings))
+    return routes

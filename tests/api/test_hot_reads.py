@@ -1,0 +1,214 @@
+"""The hot reads (api/hot_reads.py) answer exactly what the API's own routes answer, and take
+only the requests they were built for.
+
+Each URL is asked twice: plainly, which a hot read takes, and with an empty Authorization
+header, which the hot reads leave to the API's route while that route still serves an
+anonymous caller. Status, body and headers must agree (the request id and the length of
+an identical body aside). A spy on the hot reads' answers tells which path served."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from learnhub.api import hot_reads
+from tests.api.conftest import Account, LoginAs
+from tests.api.test_query_counts import COURSES, make_course
+
+# Headers that differ between two answers to the same request by nature.
+PER_RESPONSE = {"x-request-id", "date"}
+
+
+@pytest.fixture
+def served_hot(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The paths a hot read answered (a spy around each kind's `answer`)."""
+    served: list[str] = []
+    for kind in (hot_reads.CatalogHotRead, hot_reads.CoursePageHotRead):
+        original = kind.answer
+
+        async def spy(self: Any, request: Any, taken: Any, original: Any = original) -> Any:
+            served.append(request.url.path)
+            return await original(self, request, taken)
+
+        monkeypatch.setattr(kind, "answer", spy)
+    yield served
+
+
+async def both_ways(client: httpx.AsyncClient, url: str, served: list[str]) -> httpx.Response:
+    """`url` asked plainly and through the API's route; the two answers, checked equal."""
+    before = len(served)
+    hot = await client.get(url)
+    took = len(served) > before
+    full = await client.get(url, headers={"Authorization": ""})
+    assert len(served) == before + took, "the API route's request reached a hot read"
+    assert (hot.status_code, hot.content) == (full.status_code, full.content), url
+
+    def kept(response: httpx.Response) -> dict[str, str]:
+        return {k: v for k, v in response.headers.items() if k not in PER_RESPONSE}
+
+    assert kept(hot) == kept(full), url
+    return hot
+
+
+async def make_catalog(client: httpx.AsyncClient, login_as: LoginAs) -> dict[str, str]:
+    author = await login_as("instructor")
+    published = {
+        name: await make_course(client, author, name, tags=[name.lower()], quizzes=0)
+        for name in ("Alpha", "Beta", "Gamma")
+    }
+    draft = await make_course(client, author, "Draft", tags=["d"], publish=False)
+    gone = await make_course(client, author, "Gone", tags=["g"])
+    archived = await make_course(client, author, "Archived", tags=["a"])
+    for url in (f"{COURSES}/{gone}", f"{COURSES}/{archived}/archive"):
+        method = client.delete if url.endswith(gone) else client.post
+        answer = await method(url, headers=author.headers)
+        assert answer.status_code in (200, 204), answer.text
+    return {**published, "Draft": draft, "Gone": gone, "Archived": archived}
+
+
+async def test_catalog_pages_are_the_api_routes_pages(
+    client: httpx.AsyncClient, login_as: LoginAs, served_hot: list[str]
+) -> None:
+    await make_catalog(client, login_as)
+    first = await both_ways(client, f"{COURSES}?limit=2", served_hot)
+    assert served_hot == [COURSES]
+    titles = [c["title"] for c in first.json()["items"]]
+    cursor = first.json()["next_cursor"]
+    second = await both_ways(client, f"{COURSES}?limit=2&cursor={cursor}", served_hot)
+    titles += [c["title"] for c in second.json()["items"]]
+    # Soft delete and visibility hold on the hot path: published courses only.
+    assert sorted(titles) == ["Alpha", "Beta", "Gamma"]
+    assert second.json()["next_cursor"] is None
+    for query in (
+        "",
+        "?sort=rating",
+        "?sort=enrollments&limit=100",
+        "?sort=newest&limit=1",
+        "?sort=price&currency=USD",
+        "?sort=-price&currency=USD&difficulty=beginner",
+        "?sort=relevance",
+        "?currency=EUR",
+    ):
+        answer = await both_ways(client, f"{COURSES}{query}", served_hot)
+        assert answer.status_code == 200
+    assert served_hot == [COURSES] * 10
+    # Errors the service raises are the same problem responses either way.
+    bad_cursor = await both_ways(client, f"{COURSES}?cursor=bm90LWEtY3Vyc29y", served_hot)
+    assert bad_cursor.status_code == 400
+    assert bad_cursor.headers["content-type"] == "application/problem+json"
+    assert len(served_hot) == 11
+
+
+async def test_a_price_sort_without_currency_is_the_same_problem_with_two_currencies(
+    client: httpx.AsyncClient, login_as: LoginAs, served_hot: list[str]
+) -> None:
+    author = await login_as("instructor")
+    await make_course(client, author, "Dollars", tags=["usd"], quizzes=0)
+    euros = await make_course(client, author, "Euros", tags=["eur"], quizzes=0, publish=False)
+    priced = await client.patch(
+        f"{COURSES}/{euros}",
+        headers=author.headers,
+        json={"price": {"amount": "5", "currency": "EUR"}},
+    )
+    assert priced.status_code == 200, priced.text
+    published = await client.post(f"{COURSES}/{euros}/publish", headers=author.headers)
+    assert published.status_code == 200, published.text
+    answer = await both_ways(client, f"{COURSES}?sort=price", served_hot)
+    assert answer.status_code == 422 and "currency" in answer.text
+    assert served_hot == [COURSES]
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("?sort=bogus", 422),  # validation: the API route's problem, naming the parameter
+        ("?limit=0", 422),
+        ("?limit=101", 422),
+        ("?limit=020", 200),  # the API reads it as 20; the hot read takes canonical forms
+        ("?difficulty=impossible", 422),
+        ("?currency=usd", 422),
+        ("?sort=rating&sort=newest", 200),  # given twice: the API route decides
+        ("?q=alpha", 200),  # search, tags, prices: the API route's path
+        ("?tag=alpha", 200),
+        ("?min_price=1&currency=USD", 200),
+        ("?unknown=1", 422),  # SPEC 7: unknown parameters are named
+        ("?mine=true", 401),  # the caller's own courses: a login first
+        ("?deleted=only", 401),
+        ("?cursor=a%20b", 400),  # not a cursor we wrote
+    ],
+)
+async def test_requests_of_another_shape_go_to_the_api_route(
+    client: httpx.AsyncClient, served_hot: list[str], query: str, status: int
+) -> None:
+    answer = await client.get(f"{COURSES}{query}")
+    assert answer.status_code == status, answer.text
+    assert served_hot == []
+
+
+async def test_credentials_and_validators_go_to_the_api_route(
+    client: httpx.AsyncClient, login_as: LoginAs, served_hot: list[str]
+) -> None:
+    student = await login_as("student")
+    assert (await client.get(COURSES, headers=student.headers)).status_code == 200
+    bad = await client.get(COURSES, headers={"Authorization": "Bearer not-a-token"})
+    assert bad.status_code == 401  # a bad token is a 401 on public reads too
+    page = await client.get(COURSES)
+    assert len(served_hot) == 1
+    again = await client.get(COURSES, headers={"If-None-Match": page.headers["ETag"]})
+    assert again.status_code == 304 and len(served_hot) == 1
+
+
+async def test_head_answers_like_get_without_the_body(
+    client: httpx.AsyncClient, login_as: LoginAs, served_hot: list[str]
+) -> None:
+    await make_catalog(client, login_as)
+    got, head = await client.get(COURSES), await client.head(COURSES)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(got.content))
+    assert head.headers["etag"] == got.headers["etag"]
+    assert served_hot == [COURSES, COURSES]
+
+
+async def test_course_pages_are_the_api_routes_pages(
+    client: httpx.AsyncClient, login_as: LoginAs, served_hot: list[str], db_url: str
+) -> None:
+    courses = await make_catalog(client, login_as)
+    alpha = await both_ways(client, f"{COURSES}/{courses['Alpha']}", served_hot)
+    assert alpha.status_code == 200 and alpha.json()["title"] == "Alpha"
+    assert alpha.headers["vary"] == "Authorization"
+    assert alpha.headers["cache-control"].startswith("public")
+    by_slug = await both_ways(client, f"{COURSES}/{alpha.json()['slug']}", served_hot)
+    assert by_slug.content == alpha.content
+    for name in ("Draft", "Gone", "Archived"):
+        hidden = await both_ways(client, f"{COURSES}/{courses[name]}", served_hot)
+        assert hidden.status_code == 404, name
+    for key in ("no-such-course", "not a slug!", "00000000-0000-4000-8000-000000000000"):
+        assert (await both_ways(client, f"{COURSES}/{key}", served_hot)).status_code == 404
+    # On PostgreSQL the course page has its read model and a hot read; on SQLite the API
+    # route serves every course page.
+    expected = 0 if db_url.startswith("sqlite") else 8
+    assert len(served_hot) == expected
+
+
+async def test_hot_reads_count_under_the_api_routes_name(
+    client: httpx.AsyncClient, login_as: LoginAs, served_hot: list[str]
+) -> None:
+    author: Account = await login_as("instructor")
+    course = await make_course(client, author, "Counted", tags=["c"], quizzes=0)
+
+    def count(metrics: str, route: str) -> float:
+        prefix = f'learnhub_http_request_duration_seconds_count{{method="GET",route="{route}"'
+        lines = [line for line in metrics.splitlines() if line.startswith(prefix)]
+        return sum(float(line.rsplit(" ", 1)[1]) for line in lines)
+
+    before = (await client.get("/metrics")).text
+    await client.get(COURSES)
+    await client.get(f"{COURSES}/{course}")
+    after = (await client.get("/metrics")).text
+    assert count(after, COURSES) == count(before, COURSES) + 1
+    template = COURSES + "/{course_id}"
+    assert count(after, template) == count(before, template) + 1
+    assert served_hot  # the catalog's request at least was a hot read's
