@@ -66,18 +66,21 @@ UPLOAD_FORM_SLACK_BYTES = 1024 * 1024
 log = structlog.get_logger(__name__)
 
 
-def _replicas(settings: Settings, primary: AsyncEngine) -> ReplicaSet | None:
-    """The read replicas, when configured and the primary is PostgreSQL (an embedded SQLite
+def _wants_replicas(settings: Settings) -> bool:
+    """Read replicas are configured and the primary is PostgreSQL (an embedded SQLite
     database has none: the setting is ignored)."""
-    urls = settings.read_replica_urls
-    if not urls:
-        return None
-    if is_sqlite(settings.database_url):
-        log.warning("read_replicas_ignored", reason="the database is SQLite")
+    return bool(settings.read_replica_urls) and not is_sqlite(settings.database_url)
+
+
+def _replicas(settings: Settings, primary: AsyncEngine) -> ReplicaSet | None:
+    """The read replicas, when wanted."""
+    if not _wants_replicas(settings):
+        if settings.read_replica_urls:
+            log.warning("read_replicas_ignored", reason="the database is SQLite")
         return None
     return ReplicaSet.create(
         primary,
-        urls,
+        settings.read_replica_urls,
         max_lag_seconds=settings.read_replica_max_lag_seconds,
         retry_seconds=settings.read_replica_retry_seconds,
         pool_size=settings.db_pool_size,
@@ -196,15 +199,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if isinstance(r, Route) and r.methods
     )
     app.state.methods_by_path = methods_by_path
-    # Innermost: a read run again on the primary goes through everything else once.
-    app.add_middleware(ReplicaReadRetryMiddleware)
+    # The replicas' two layers only where there are replicas: every request pays for each
+    # layer it passes through (the hot reads' budget is counted in microseconds).
+    replicated = _wants_replicas(settings)
+    if replicated:
+        # Innermost: a read run again on the primary goes through everything else once.
+        app.add_middleware(ReplicaReadRetryMiddleware)
     app.add_middleware(ConditionalGetMiddleware)
-    app.add_middleware(
-        CommitPositionMiddleware,
-        header=POSITION_HEADER,
-        cookie=POSITION_COOKIE,
-        max_age_seconds=POSITION_TTL_SECONDS,
-    )
+    if replicated:
+        app.add_middleware(
+            CommitPositionMiddleware,
+            header=POSITION_HEADER,
+            cookie=POSITION_COOKIE,
+            max_age_seconds=POSITION_TTL_SECONDS,
+        )
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,

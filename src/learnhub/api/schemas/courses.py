@@ -173,7 +173,11 @@ class CourseOut(Output):
             "rating": float(course.rating),
             "rating_count": course.rating_count,
             "rating_histogram": {
-                str(stars): getattr(course, f"rating_{stars}_count") for stars in range(1, 6)
+                "1": course.rating_1_count,
+                "2": course.rating_2_count,
+                "3": course.rating_3_count,
+                "4": course.rating_4_count,
+                "5": course.rating_5_count,
             },
             "enrollment_count": course.enrollment_count,
             "version": course.version,
