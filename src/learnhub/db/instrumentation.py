@@ -18,6 +18,7 @@ statements in a thread and hands results back through the loop) keeps the end-to
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from collections import deque
@@ -50,6 +51,9 @@ class SlowQuery:
 RECENT_SLOW_QUERIES: deque[SlowQuery] = deque(maxlen=50)
 
 
+# Statements repeat (their values are parameters), and the search for the main table walks
+# a long one's column list: 8 us for a catalog page, once per statement text now.
+@functools.lru_cache(maxsize=4096)
 def classify(statement: str) -> tuple[str, str]:
     """(operation, main table) of a statement, with few label values (no ids, no literals)."""
     words = statement.lstrip().split(None, 1)
