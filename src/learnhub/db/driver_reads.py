@@ -76,9 +76,11 @@ async def fetch_typed(
     """The rows of `read` run with `values`, typed as SQLAlchemy would type them; None when
     it must run the ordinary way instead (see the module's notes)."""
     sync = connection.sync_connection
-    if sync is None or sync.dialect.driver != "asyncpg":
+    if sync is None or sync.dialect.driver != "asyncpg" or sync.invalidated or sync.closed:
         return None
-    adapted = (await connection.get_raw_connection()).dbapi_connection
+    # A live connection's pooled DB-API connection: read directly, it needs no I/O, so no
+    # greenlet switch (`get_raw_connection()` costs 7 us a call for the same object).
+    adapted = sync.connection.dbapi_connection
     driver = getattr(adapted, "driver_connection", None)
     if driver is None or not (getattr(adapted, "autocommit", False) or driver.is_in_transaction()):
         return None
