@@ -97,6 +97,7 @@ class HotRead(BaseRoute):
     route for the same path; the router passes every other request on to that one."""
 
     include_in_schema = False  # the API's route documents the operation
+    methods = frozenset({"GET", "HEAD"})  # as a GET route's (HEAD arrives as GET, see above)
 
     def __init__(self, path: str, settings: Settings) -> None:
         self.path = self.path_format = path  # the API route's template, for the metrics
