@@ -83,12 +83,19 @@ def _replicas(settings: Settings, primary: AsyncEngine) -> ReplicaSet | None:
         settings.read_replica_urls,
         max_lag_seconds=settings.read_replica_max_lag_seconds,
         retry_seconds=settings.read_replica_retry_seconds,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        echo=settings.db_echo,
-        slow_query_ms=settings.slow_query_ms,
-        transaction_pooler=settings.db_transaction_pooler,
+        **_engine_options(settings),
     )
+
+
+def _engine_options(settings: Settings) -> dict[str, Any]:
+    """How the app's engines are built, the primary's and each replica's alike."""
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "echo": settings.db_echo,
+        "slow_query_ms": settings.slow_query_ms,
+        "transaction_pooler": settings.db_transaction_pooler,
+    }
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -97,14 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(
-            settings.database_url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            echo=settings.db_echo,
-            slow_query_ms=settings.slow_query_ms,
-            transaction_pooler=settings.db_transaction_pooler,
-        )
+        engine = create_engine(settings.database_url, **_engine_options(settings))
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
         app.state.replicas = _replicas(settings, engine)

@@ -64,9 +64,8 @@ def _simple_catalog_query(query_string: bytes) -> dict[str, str] | None:
     given = dict(pairs)
     if len(given) != len(pairs):
         return None  # a parameter given twice
-    checks: Mapping[str, Callable[[str], bool]] = _CATALOG_CHECKS
     for name, value in given.items():
-        check = checks.get(name)
+        check = _CATALOG_CHECKS.get(name)
         if check is None or not check(value):
             return None
     return given
