@@ -22,12 +22,13 @@ it skips the layer. What that layer gives every statement is kept:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 import structlog
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -90,15 +91,23 @@ async def fetch_typed(
         value if process is None else process(value)
         for process, value in zip(read.bind, given, strict=True)
     )
-    sync.dispatch.before_cursor_execute(sync, None, read.sql, arguments, None, False)
     try:
-        records = await driver.fetch(read.sql, *arguments)
+        with announced(sync, read.sql, arguments):
+            records = await driver.fetch(read.sql, *arguments)
     except Exception as error:
-        # Like a statement SQLAlchemy sees fail: no after_cursor_execute for it.
         log.info("driver_read_retried", error=type(error).__name__)
         return None
-    sync.dispatch.after_cursor_execute(sync, None, read.sql, arguments, None, False)
     return [_typed(record, read.processed) for record in records]
+
+
+@contextlib.contextmanager
+def announced(connection: Connection, sql: str, arguments: tuple[Any, ...]) -> Iterator[None]:
+    """A statement run on the driver, told to SQLAlchemy's cursor events as its own would
+    be (timing, the slow-query log, statement counters); one that fails gets no
+    after_cursor_execute, like a statement SQLAlchemy sees fail."""
+    connection.dispatch.before_cursor_execute(connection, None, sql, arguments, None, False)
+    yield
+    connection.dispatch.after_cursor_execute(connection, None, sql, arguments, None, False)
 
 
 def _typed(record: Sequence[Any], processed: tuple[Processed, ...]) -> tuple[Any, ...]:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import await_
 
+from learnhub.db.driver_reads import announced
 from learnhub.db.instrumentation import instrument
 from learnhub.db.pool import FairAsyncQueuePool
 from learnhub.db.session import READ_ONLY_SESSION, LearnHubSession
@@ -258,8 +259,7 @@ async def ping(engine: AsyncEngine) -> None:
             sync = probe.sync_connection
             assert sync is not None
             # Timed like any statement (instrumentation.py listens to these events).
-            sync.dispatch.before_cursor_execute(sync, None, "SELECT 1", (), None, False)
-            await raw.driver_connection.execute("SELECT 1")  # type: ignore[union-attr]
-            sync.dispatch.after_cursor_execute(sync, None, "SELECT 1", (), None, False)
+            with announced(sync, "SELECT 1", ()):
+                await raw.driver_connection.execute("SELECT 1")  # type: ignore[union-attr]
             return
         await probe.execute(text("SELECT 1"))
