@@ -8,14 +8,18 @@ an identical body aside). A spy on the hot reads' answers tells which path serve
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from learnhub.api import hot_reads
-from tests.api.conftest import Account, LoginAs
+from learnhub.db.engine import create_session_factory
+from learnhub.db.uow import DriverReadUnitOfWork
+from tests.api.conftest import Account, LoginAs, create_account, login
 from tests.api.test_query_counts import COURSES, make_course
 
 # Headers that differ between two answers to the same request by nature.
@@ -191,6 +195,39 @@ async def test_course_pages_are_the_api_routes_pages(
     # route serves every course page.
     expected = 0 if db_url.startswith("sqlite") else 8
     assert len(served_hot) == expected
+
+
+@pytest.mark.postgres_only
+async def test_course_pages_read_on_the_driver_are_the_api_routes_pages(
+    committed_client: httpx.AsyncClient,
+    committed_engine: AsyncEngine,
+    served_hot: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the app's sessions on an engine (not a test's connection), the hot course page
+    reads on a pooled driver connection without a Session (DriverReadUnitOfWork)."""
+    entered: list[DriverReadUnitOfWork] = []
+    original = DriverReadUnitOfWork.__aenter__
+
+    async def spy(self: DriverReadUnitOfWork) -> DriverReadUnitOfWork:
+        entered.append(self)
+        return await original(self)
+
+    monkeypatch.setattr(DriverReadUnitOfWork, "__aenter__", spy)
+    address = await create_account(create_session_factory(committed_engine), "instructor")
+    author = await login(committed_client, address)
+    marker = uuid.uuid4().hex[:8]
+    shown = await make_course(committed_client, author, f"Shown {marker}", tags=[marker], quizzes=1)
+    gone = await make_course(committed_client, author, f"Gone {marker}", tags=[marker])
+    deleted = await committed_client.delete(f"{COURSES}/{gone}", headers=author.headers)
+    assert deleted.status_code in (200, 204), deleted.text
+    page = await both_ways(committed_client, f"{COURSES}/{shown}", served_hot)
+    assert page.status_code == 200 and page.json()["title"] == f"Shown {marker}"
+    assert page.json()["sections"], "the outline came with the page"
+    by_slug = await both_ways(committed_client, f"{COURSES}/{page.json()['slug']}", served_hot)
+    assert by_slug.content == page.content
+    assert (await both_ways(committed_client, f"{COURSES}/{gone}", served_hot)).status_code == 404
+    assert len(served_hot) == 3 and len(entered) == 3
 
 
 async def test_hot_reads_count_under_the_api_routes_name(

@@ -11,18 +11,22 @@ answers exactly as before (401s, 304s, problem responses for bad input). What a 
 answers is that route's answer, headers included (tests/api/test_hot_reads.py).
 
 Everything else a request gets stays: the middleware (request id, the access log line,
-metrics by the API route's template, conditional GET, read replicas), the read-only unit of
+metrics by the API route's template, conditional GET, read replicas), a read-only unit of
 work, the service and its read model with soft delete and visibility, and the app's
-exception handlers (a service's NotFound or a bad cursor is the same problem response).
+exception handlers (a service's NotFound or a bad cursor is the same problem response). The
+course page's unit of work reads on a pooled driver connection without a Session where the
+app reads from one PostgreSQL engine (`driver_read_unit_of_work`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import parse_qsl
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette._utils import get_route_path  # the path the routes match (root_path off)
 from starlette.datastructures import URLPath
 from starlette.requests import Request
@@ -39,7 +43,8 @@ from learnhub.api.routers.courses import (
     outline_response,
 )
 from learnhub.config import Settings
-from learnhub.db.engine import is_sqlite
+from learnhub.db.engine import is_sqlite, reads_on_driver
+from learnhub.db.uow import AbstractUnitOfWork, DriverReadUnitOfWork
 from learnhub.domain.enums import DifficultyLevel
 from learnhub.repositories.filters import MAX_CURSOR_LENGTH, CursorPagination
 from learnhub.services.course import CatalogQuery, CourseService
@@ -78,6 +83,22 @@ _CATALOG_CHECKS: Mapping[str, Callable[[str], bool]] = {
     "limit": lambda value: _LIMIT.match(value) is not None and int(value) <= MAX_PAGE_SIZE,
     "cursor": lambda value: _CURSOR.match(value) is not None,
 }
+
+
+def driver_read_unit_of_work(request: Request) -> AbstractAsyncContextManager[AbstractUnitOfWork]:
+    """A read-only unit of work for a hot read whose repositories read on the driver: on a
+    pooled driver connection without a Session (DriverReadUnitOfWork) where the app reads
+    from one engine that allows it, `read_unit_of_work` elsewhere (read replicas, a
+    transaction pooler, SQLite, or sessions bound to a connection, as in tests)."""
+    state = request.app.state
+    engine = state.session_factory.kw.get("bind")
+    if (
+        getattr(state, "replicas", None) is None
+        and isinstance(engine, AsyncEngine)
+        and reads_on_driver(engine)
+    ):
+        return DriverReadUnitOfWork(engine)
+    return read_unit_of_work(request)
 
 
 def _anonymous_plain_get(scope: Scope) -> bool:
@@ -159,7 +180,7 @@ class CoursePageHotRead(HotRead):
         return key if len(key) <= MAX_KEY and not query_string else None
 
     async def answer(self, request: Request, taken: str) -> Response:
-        async with read_unit_of_work(request) as uow:
+        async with driver_read_unit_of_work(request) as uow:
             outline = await CoursePageService(uow).public_outline(taken)
         if outline is None:  # not expected: installed only where the read model is
             raise RuntimeError("the course page's read model is not available")

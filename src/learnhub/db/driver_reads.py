@@ -25,13 +25,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from types import TracebackType
+from typing import Any, Self, cast
 
 import structlog
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import greenlet_spawn
 
 log = structlog.get_logger("learnhub.db")
 
@@ -85,12 +88,7 @@ async def fetch_typed(
     driver = getattr(adapted, "driver_connection", None)
     if driver is None or not (getattr(adapted, "autocommit", False) or driver.is_in_transaction()):
         return None
-    given = [values[name] if name in values else read.fixed[name] for name in read.parameters]
-    # A tuple, as SQLAlchemy hands positional parameters to these events' listeners.
-    arguments = tuple(
-        value if process is None else process(value)
-        for process, value in zip(read.bind, given, strict=True)
-    )
+    arguments = _arguments(read, values)
     try:
         with announced(sync, read.sql, arguments):
             records = await driver.fetch(read.sql, *arguments)
@@ -100,8 +98,19 @@ async def fetch_typed(
     return [_typed(record, read.processed) for record in records]
 
 
+def _arguments(read: CompiledRead, values: dict[str, Any]) -> tuple[Any, ...]:
+    given = [values[name] if name in values else read.fixed[name] for name in read.parameters]
+    # A tuple, as SQLAlchemy hands positional parameters to the cursor events' listeners.
+    return tuple(
+        value if process is None else process(value)
+        for process, value in zip(read.bind, given, strict=True)
+    )
+
+
 @contextlib.contextmanager
-def announced(connection: Connection, sql: str, arguments: tuple[Any, ...]) -> Iterator[None]:
+def announced(
+    connection: Connection | PooledView, sql: str, arguments: tuple[Any, ...]
+) -> Iterator[None]:
     """A statement run on the driver, told to SQLAlchemy's cursor events as its own would
     be (timing, the slow-query log, statement counters); one that fails gets no
     after_cursor_execute, like a statement SQLAlchemy sees fail."""
@@ -131,3 +140,116 @@ async def read_rows(
     if rows is None:
         return (await connection.execute(statement, values)).all()
     return rows
+
+
+class PooledView:
+    """What SQLAlchemy's cursor-event listeners read of a Connection (`info`, the pooled
+    `connection`, `dispatch`), for a statement run on a pooled connection that no Connection
+    wraps (PooledDriverConnection)."""
+
+    __slots__ = ("connection", "dispatch", "info")
+
+    def __init__(self, pooled: PoolProxiedConnection, engine: AsyncEngine) -> None:
+        self.connection = pooled
+        self.info = pooled.info  # a Connection's `info` is its pooled connection's too
+        self.dispatch = engine.sync_engine.dispatch
+
+
+class PooledDriverConnection:
+    """A pooled connection's driver for the reads of a unit of work, without a Session or a
+    Connection around it: on the anonymous course page those two cost more CPU than the
+    whole request of the raw baseline (bench/RESULTS.md, issue 18).
+
+    Only for an engine whose statements may run on the driver outside a transaction
+    (`db.engine.reads_on_driver`: asyncpg, straight to PostgreSQL). What SQLAlchemy gives a
+    statement is kept as in `fetch_typed`: the pool's checkout and checkin with their events
+    (the idle connection's ping, the connection count), the cursor events (timing, the
+    slow-query log, statement counters), rows typed by the statement's result types.
+
+    A driver error discards the connection and the read runs again the ordinary way
+    (`ordinary_rows`), which raises SQLAlchemy's translated error if it fails too. A read
+    cut off mid-statement (its request cancelled) gives its connection back as it is:
+    asyncpg cancels the statement on the server and the connection serves the next read
+    (tests/integration/test_driver_read_unit.py). The unit holds at most one connection at
+    a time: a statement that runs the ordinary way gives the pooled one back first (holding
+    one while waiting for another could wait forever on a pool its peers emptied alike)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self._pooled: PoolProxiedConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        return self  # the connection is taken by the first read
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._release()
+
+    async def _release(self) -> None:
+        pooled, self._pooled = self._pooled, None
+        if pooled is None:
+            return
+        # A checkin may close a connection beyond the pool's size: I/O, in a greenlet.
+        await greenlet_spawn(pooled.close)
+
+    async def rows(
+        self, statement: Executable, read: CompiledRead, values: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """`statement`'s rows (`read` is its compiled form for this engine's dialect)."""
+        if self._pooled is None:
+            # A checkout may wait for a connection or ping an idle one: I/O, in a greenlet.
+            self._pooled = await greenlet_spawn(self.engine.sync_engine.pool.connect)
+        pooled = self._pooled
+        arguments = _arguments(read, values)
+        driver = pooled.dbapi_connection.driver_connection  # type: ignore[union-attr]
+        try:
+            with announced(PooledView(pooled, self.engine), read.sql, arguments):
+                records = await driver.fetch(read.sql, *arguments)
+        except Exception as error:
+            log.info("driver_read_retried", error=type(error).__name__)
+            pooled.invalidate(error)
+            return await self.ordinary_rows(statement, values)
+        return [_typed(record, read.processed) for record in records]
+
+    async def ordinary_rows(
+        self, statement: Executable, values: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """`statement`'s rows through SQLAlchemy, outside a transaction, on a connection
+        taken for it once the pooled one is back."""
+        await self._release()
+        async with self.engine.connect() as connection:
+            outside = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return [tuple(row) for row in await outside.execute(statement, values)]
+
+
+# Where a read model's statements run: a session's connection, or a unit of work's pooled
+# driver connection (DriverReadUnitOfWork).
+ReadSource = AsyncSession | PooledDriverConnection
+
+
+def source_dialect(source: ReadSource) -> Dialect:
+    if isinstance(source, PooledDriverConnection):
+        return source.dialect
+    return source.get_bind().dialect
+
+
+async def source_rows(
+    source: ReadSource,
+    statement: Executable,
+    read_for: Callable[[Dialect], CompiledRead | None],
+    values: dict[str, Any],
+) -> Sequence[Sequence[Any]]:
+    """`statement`'s rows from `source`; `read_for` gives its compiled form for a dialect
+    (None: it runs through SQLAlchemy there)."""
+    if isinstance(source, PooledDriverConnection):
+        read = read_for(source.dialect)
+        if read is None:
+            return await source.ordinary_rows(statement, values)
+        return await source.rows(statement, read, values)
+    connection = await source.connection()
+    return await read_rows(connection, statement, read_for(connection.dialect), values)

@@ -79,6 +79,13 @@ def behind_transaction_pooler(engine: AsyncEngine) -> bool:
     return engine.sync_engine in _BEHIND_TRANSACTION_POOLER
 
 
+def reads_on_driver(engine: AsyncEngine) -> bool:
+    """Whether a read may run on this engine's driver connections outside a transaction
+    (db/driver_reads.py): asyncpg, straight to PostgreSQL. Behind a transaction pooler a
+    statement prepared outside a transaction may be executed on another server connection."""
+    return engine.dialect.driver == "asyncpg" and not behind_transaction_pooler(engine)
+
+
 def _unique_statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4().hex}__"
 

@@ -22,8 +22,9 @@ from typing import Any, Protocol, Self, TypeVar
 
 import structlog
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from learnhub.db.driver_reads import PooledDriverConnection
 from learnhub.db.engine import start_read_only
 from learnhub.db.replicas import ReplicaSet
 from learnhub.domain.clock import utc_now
@@ -231,3 +232,51 @@ class UnitOfWork(AbstractUnitOfWork):
 
     async def release_transaction(self) -> None:
         await self.rollback()
+
+
+class DriverReadUnitOfWork(AbstractUnitOfWork):
+    """A read-only unit of work on one pooled driver connection, without a Session: for
+    read models whose statements run on the driver (their repositories say so with
+    `READS_ON_DRIVER`; others are refused). Nothing is written, so there is nothing to
+    commit, record or undo; for an engine where `db.engine.reads_on_driver` holds, without
+    read replicas (api/deps.py chooses)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._connection = PooledDriverConnection(engine)
+        self._repos: dict[type[Any], Any] = {}
+        self.events = []
+
+    async def __aenter__(self) -> Self:
+        await self._connection.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._repos.clear()
+        await self._connection.__aexit__(exc_type, exc, tb)
+
+    def repo(self, factory: type[R]) -> R:
+        if not getattr(factory, "READS_ON_DRIVER", False):
+            raise TypeError(f"{factory.__name__} does not read on the driver")
+        if factory not in self._repos:
+            self._repos[factory] = factory(self._connection)  # type: ignore[call-arg]
+        return self._repos[factory]  # type: ignore[no-any-return]
+
+    def record(self, event: DomainEvent) -> None:
+        raise RuntimeError("a driver read unit of work records no events")
+
+    def keep_despite_error(self, *errors: type[Exception]) -> None:
+        raise RuntimeError("a driver read unit of work writes nothing to keep")
+
+    def kept_despite(self, error: BaseException) -> bool:
+        return False
+
+    def undo_unless_committed(self, undo: Callable[[], Awaitable[None]]) -> None:
+        raise RuntimeError("a driver read unit of work does nothing to undo")
+
+    async def release_transaction(self) -> None:
+        """There is no transaction to end."""

@@ -20,9 +20,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from learnhub.db.driver_reads import CompiledRead, compile_read, read_rows
+from learnhub.db.driver_reads import (
+    CompiledRead,
+    ReadSource,
+    compile_read,
+    source_dialect,
+    source_rows,
+)
 from learnhub.db.soft_delete import live
 from learnhub.models.course import Course, Quiz, QuizQuestion, Section, Video
 from learnhub.repositories.course_catalog import CatalogCard, Listed, card_of, catalog_select
@@ -114,19 +119,21 @@ def outline_of(row: Sequence[Any]) -> CourseOutline:
 
 class CourseOutlineRepository:
     """The public course page in one statement, on PostgreSQL (`available`); elsewhere the
-    ORM's detail loading (CourseRepository.get_detail) serves it."""
+    ORM's detail loading (CourseRepository.get_detail) serves it. Reads from a session or
+    from a unit of work's pooled driver connection (db/uow.py, DriverReadUnitOfWork)."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    READS_ON_DRIVER = True
+
+    def __init__(self, source: ReadSource) -> None:
+        self.source = source
 
     @property
     def available(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
+        return source_dialect(self.source).name == "postgresql"
 
     async def published(self, key: uuid.UUID | str) -> CourseOutline | None:
         """The published, live course with this id (a UUID) or slug (a string)."""
         by_slug = not isinstance(key, uuid.UUID)
-        connection = await self.session.connection()
-        read = outline_read(by_slug, connection.dialect)
-        rows = await read_rows(connection, outline_statement(by_slug), read, {"key": key})
+        read_for = functools.partial(outline_read, by_slug)
+        rows = await source_rows(self.source, outline_statement(by_slug), read_for, {"key": key})
         return outline_of(rows[0]) if rows else None
