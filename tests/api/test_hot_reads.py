@@ -198,14 +198,14 @@ async def test_course_pages_are_the_api_routes_pages(
 
 
 @pytest.mark.postgres_only
-async def test_course_pages_read_on_the_driver_are_the_api_routes_pages(
+async def test_pages_read_on_the_driver_are_the_api_routes_pages(
     committed_client: httpx.AsyncClient,
     committed_engine: AsyncEngine,
     served_hot: list[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With the app's sessions on an engine (not a test's connection), the hot course page
-    reads on a pooled driver connection without a Session (DriverReadUnitOfWork)."""
+    """With the app's sessions on an engine (not a test's connection), the hot reads read on
+    a pooled driver connection without a Session (DriverReadUnitOfWork)."""
     entered: list[DriverReadUnitOfWork] = []
     original = DriverReadUnitOfWork.__aenter__
 
@@ -228,6 +228,22 @@ async def test_course_pages_read_on_the_driver_are_the_api_routes_pages(
     assert by_slug.content == page.content
     assert (await both_ways(committed_client, f"{COURSES}/{gone}", served_hot)).status_code == 404
     assert len(served_hot) == 3 and len(entered) == 3
+    # The catalog too: its pages by sort (compiled once, on the driver), a filter built per
+    # request (through SQLAlchemy), a price sort's currency check, a cursor page.
+    await make_course(committed_client, author, f"Newer {marker}", tags=[marker], quizzes=0)
+    first = await both_ways(committed_client, f"{COURSES}?sort=newest&limit=1", served_hot)
+    assert [card["title"] for card in first.json()["items"]] == [f"Newer {marker}"]
+    cursor = first.json()["next_cursor"]
+    assert cursor
+    for query in (
+        f"sort=newest&limit=1&cursor={cursor}",
+        "sort=price&currency=USD&limit=3",
+        "difficulty=beginner&limit=3",
+    ):
+        assert (await both_ways(committed_client, f"{COURSES}?{query}", served_hot)).is_success
+    # Without a currency: a page if every listed course has one, else the same problem.
+    await both_ways(committed_client, f"{COURSES}?sort=-price&limit=3", served_hot)
+    assert len(served_hot) == len(entered) == 8
 
 
 async def test_hot_reads_count_under_the_api_routes_name(

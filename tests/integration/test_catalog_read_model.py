@@ -14,9 +14,9 @@ from learnhub.api.schemas.common import PageOut
 from learnhub.api.schemas.courses import CourseOut, catalog_page_json
 from learnhub.domain.enums import CourseStatus
 from learnhub.models import Course, CourseObjective, Tag
+from learnhub.repositories.catalog import CatalogRepository, HasTag
 from learnhub.repositories.course import (
     CourseRepository,
-    HasTag,
     ObjectiveRepository,
     TagRepository,
 )
@@ -50,7 +50,7 @@ async def published_course(uow, instructor_id: uuid.UUID, tags: list[str]) -> Co
 
 
 async def cards_of(session, course_id: uuid.UUID, *extra):
-    page = await CourseRepository(session).catalog_page(
+    page = await CatalogRepository(session).catalog_page(
         [Listed(), Eq(Course.id, course_id), *extra], CursorPagination(limit=5), "rating"
     )
     return page.items

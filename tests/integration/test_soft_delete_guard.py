@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text, true
 
 from learnhub.repositories import course_catalog, stats
-from learnhub.repositories.course import CourseRepository
+from learnhub.repositories.catalog import CatalogRepository
 from learnhub.repositories.filters import CursorPagination
 from learnhub.repositories.session import UserSessionRepository
 from learnhub.repositories.stats import LearnerStatsRepository
@@ -40,7 +40,7 @@ def fresh_catalog_statement() -> Iterator[None]:
 async def test_a_raw_read_that_lost_its_criterion_is_reported(session, monkeypatch):
     """The catalog runs as Core on the session's connection, so the ORM's global filter never
     sees it: without its `live()` the guard reports it, naming the application line."""
-    catalog = CourseRepository(session)
+    catalog = CatalogRepository(session)
     GUARD.take()
     await catalog.catalog_page([], CursorPagination(), None)
     assert GUARD.take() == []
@@ -52,8 +52,8 @@ async def test_a_raw_read_that_lost_its_criterion_is_reported(session, monkeypat
     await catalog.catalog_page([], CursorPagination(), None)
     found = GUARD.take()  # taken here, so this test itself does not fail on them
     # The page is empty, so it is read twice (its generation first, then the page again:
-    # repositories/course.py catalog_page): each read is reported.
-    assert found and {v.caller.split(":")[0] for v in found} == {"learnhub/repositories/course.py"}
+    # repositories/catalog.py catalog_page): each read is reported.
+    assert found and {v.caller.split(":")[0] for v in found} == {"learnhub/repositories/catalog.py"}
     for violation in found:
         assert sorted(violation.tables) == ["course_objectives", "courses", "tags", "users"]
 

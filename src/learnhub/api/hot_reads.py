@@ -13,9 +13,9 @@ answers is that route's answer, headers included (tests/api/test_hot_reads.py).
 Everything else a request gets stays: the middleware (request id, the access log line,
 metrics by the API route's template, conditional GET, read replicas), a read-only unit of
 work, the service and its read model with soft delete and visibility, and the app's
-exception handlers (a service's NotFound or a bad cursor is the same problem response). The
-course page's unit of work reads on a pooled driver connection without a Session where the
-app reads from one PostgreSQL engine (`driver_read_unit_of_work`).
+exception handlers (a service's NotFound or a bad cursor is the same problem response). Their
+unit of work reads on a pooled driver connection without a Session where the app reads from
+one PostgreSQL engine (`driver_read_unit_of_work`).
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class CatalogHotRead(HotRead):
         )
         limit = int(taken.get("limit", DEFAULT_PAGE_SIZE))
         pagination = CursorPagination(limit, taken.get("cursor"))
-        async with read_unit_of_work(request) as uow:
+        async with driver_read_unit_of_work(request) as uow:
             cards = await CourseService(uow).catalog(query, pagination, taken.get("sort"))
         return catalog_response(cards, self.settings)
 

@@ -1,16 +1,15 @@
-"""Courses and their content: catalog queries, detail loading, ordering."""
+"""Courses and their content: detail loading, listings by instructor, ordering (the
+catalog's pages are repositories/catalog.py's)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from learnhub.db.driver_reads import read_rows
 from learnhub.db.soft_delete import INCLUDE_DELETED, live
 from learnhub.domain.clock import utc_now
 from learnhub.models.course import (
@@ -22,186 +21,26 @@ from learnhub.models.course import (
     Tag,
     Video,
 )
-from learnhub.models.course.catalog_generation import CATALOG_GENERATION_ROW, CatalogGeneration
 from learnhub.models.user import User
 from learnhub.repositories.base import BaseRepository
 from learnhub.repositories.course_catalog import (
     CATALOG_SORTS,
-    GENERATION_AT,
-    CatalogCard,
-    CatalogPage,
-    Listed,
-    card_of,
-    catalog_select,
-    listed_currency,
-    listed_page_read,
-    listed_page_template,
 )
 from learnhub.repositories.course_outline import live_question_count
-from learnhub.repositories.course_search import Mode, TextSearch, mode_of, search_sort_name
 from learnhub.repositories.filters import (
     CursorPagination,
-    Filter,
     Page,
     Sort,
-    cursor_sort_name,
 )
 from learnhub.repositories.pages import (
     keyset_page,
-    keyset_parameters,
-    keyset_statement,
-    page_of,
 )
-
-# Ordering by how well a course matches `q`: only with `q` (the default then).
-RELEVANCE = "relevance"
-
-
-class HasTag(Filter):
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def clause(self) -> ColumnElement[bool]:
-        # Explicitly live tags: the catalog runs this as Core, outside the global filter.
-        return Course.tags.any((Tag.name == self.name) & live(Tag))
 
 
 class CourseRepository(BaseRepository[Course]):
     model = Course
     sorts: ClassVar[Mapping[str, Sort]] = CATALOG_SORTS
     default_sort = "rating"
-
-    async def catalog_page(
-        self,
-        filters: Sequence[Filter],
-        pagination: CursorPagination,
-        sort: str | None,
-        search: str | None = None,
-    ) -> CatalogPage:
-        """`_catalog_page`, with the catalog generation the page was read at. A page with
-        cards carries it in its own rows (one snapshot); an empty page has no row to carry
-        it, so the generation is read first and the page again after it: what it shows is
-        then at least as new as the generation it is tagged with (a validator may only ever
-        be older than its page, never newer, or a 304 could hide a change)."""
-        page = await self._catalog_page(filters, pagination, sort, search)
-        if page.items:
-            return page
-        generation = await self.catalog_generation()
-        again = await self._catalog_page(filters, pagination, sort, search)
-        return again if again.items else replace(again, generation=generation)
-
-    async def catalog_generation(self) -> int:
-        """The catalog's generation now (models/course/catalog_generation.py)."""
-        stmt = select(CatalogGeneration.generation).where(
-            CatalogGeneration.id == CATALOG_GENERATION_ROW
-        )
-        connection = await self.session.connection()
-        return int((await connection.execute(stmt)).scalar_one())
-
-    async def _catalog_page(
-        self,
-        filters: Sequence[Filter],
-        pagination: CursorPagination,
-        sort: str | None,
-        search: str | None = None,
-    ) -> CatalogPage:
-        """One page of catalog cards in ONE statement (SPEC 4 read models): the course
-        columns, with its tags and objectives aggregated by correlated sub-selects, mapped
-        straight to cards.
-
-        The hottest read of the platform, so it skips what it does not need: the statement
-        is built once per dialect, and it runs on the session's connection as a Core
-        statement, not through the ORM (no entities are loaded). That also bypasses the
-        ORM's global soft-delete filter, so the statement applies `live()` to every table
-        it reads itself.
-
-        `search` (the catalog's `q`, see course_search) narrows to matching courses; `sort`
-        "relevance" orders by how well they match. On PostgreSQL a first page that full-text
-        search leaves empty is tried again with the typo fallback; the cursor's sort name
-        remembers which of the two found the pages."""
-        postgres = self.dialect_name == "postgresql"
-        hot, currency = listed_currency(filters)
-        if search is None and hot:
-            order = self._sort(sort)
-            return await self._listed_cards(order, pagination, currency, postgres=postgres)
-        stmt = catalog_select(postgres).where(*(f.clause() for f in filters))
-        if search is None:
-            return await self._cards(stmt, self._sort(sort), pagination, postgres=postgres)
-        by_cursor = cursor_sort_name(pagination.cursor) if pagination.cursor else None
-        page = await self._searched(stmt, TextSearch(search, mode_of(by_cursor)), sort, pagination)
-        typo = TextSearch(search, Mode.TYPO)
-        if page.items or pagination.cursor or not postgres or not typo.typo_words():
-            return page
-        return await self._searched(stmt, typo, sort, pagination)
-
-    async def _searched(
-        self, stmt: Select[Any], search: TextSearch, sort: str | None, pagination: CursorPagination
-    ) -> CatalogPage:
-        postgres = self.dialect_name == "postgresql"
-        stmt, rank = search.apply(stmt, postgres=postgres)
-        if sort == RELEVANCE:
-            order = Sort(RELEVANCE, rank, descending=True, value_type=float)
-        else:
-            order = self._sort(sort)
-        order = replace(order, name=search_sort_name(order.name, search.mode))
-        return await self._cards(stmt, order, pagination, postgres=postgres)
-
-    async def _cards(
-        self, stmt: Select[Any], order: Sort, pagination: CursorPagination, *, postgres: bool
-    ) -> CatalogPage:
-        stmt = keyset_statement(stmt, order, Course.id, pagination)
-        connection = await self.session.connection()
-        rows = (await connection.execute(stmt)).all()
-        return self._page_of_rows(rows, order, pagination, postgres=postgres)
-
-    async def _listed_cards(
-        self,
-        order: Sort,
-        pagination: CursorPagination,
-        currency: str | None,
-        *,
-        postgres: bool,
-    ) -> CatalogPage:
-        """The catalog unfiltered (or within one currency) in one of its sorts: the platform's
-        hottest read, so its statement is built once per shape (`listed_page_template`) and
-        run with the page's values. The same statement `_cards` would build, soft delete and
-        listing included."""
-        after, in_currency = bool(pagination.cursor), currency is not None
-        values = keyset_parameters(order, pagination)
-        if in_currency:
-            values["currency"] = currency
-        connection = await self.session.connection()
-        template = listed_page_template(order.name, after, postgres, in_currency)
-        read = (
-            listed_page_read(order.name, after, in_currency, connection.dialect)
-            if postgres
-            else None
-        )
-        rows = await read_rows(connection, template, read, values)
-        return self._page_of_rows(rows, order, pagination, postgres=postgres)
-
-    def _page_of_rows(
-        self, rows: Sequence[Any], order: Sort, pagination: CursorPagination, *, postgres: bool
-    ) -> CatalogPage:
-        cards = [card_of(row, postgres=postgres) for row in rows]
-        page: Page[CatalogCard] = page_of(cards, order, Course.id, pagination)
-        generation = int(rows[0][GENERATION_AT]) if rows else 0
-        return CatalogPage(items=page.items, next_cursor=page.next_cursor, generation=generation)
-
-    async def listed_currencies(self) -> tuple[str, str] | None:
-        """The lowest and highest currency code of listed courses (None when none is
-        listed): equal when every listed price is in one currency. Two lookups at the ends
-        of ix_courses_price (which leads with the currency), whatever the catalog's size."""
-        listed = (Listed().clause(), live(Course))
-        lowest = select(func.min(Course.price_currency)).where(*listed).scalar_subquery()
-        highest = select(func.max(Course.price_currency)).where(*listed).scalar_subquery()
-        connection = await self.session.connection()
-        low, high = (await connection.execute(select(lowest, highest))).one()
-        return None if low is None else (low, high)
-
-    @property
-    def dialect_name(self) -> str:
-        return self.session.get_bind().dialect.name
 
     def _select(self) -> Select[Course]:
         # A course card shows tags and objectives (one extra query each per page) and its

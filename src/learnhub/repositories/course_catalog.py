@@ -1,6 +1,6 @@
 """The catalog's read model: a course card, built from one Core statement (the course's
 columns, its tags and objectives aggregated by correlated sub-selects, its instructor's name
-joined in), run by `CourseRepository.catalog_page`."""
+joined in), run by `CatalogRepository.catalog_page` (repositories/catalog.py)."""
 
 from __future__ import annotations
 

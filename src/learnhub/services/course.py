@@ -24,10 +24,9 @@ from learnhub.events.events import CourseArchived, CoursePublished
 from learnhub.models.audit import AuditLog
 from learnhub.models.course import Course, CourseObjective, Quiz, Section, Video
 from learnhub.repositories.audit import AuditLogRepository
+from learnhub.repositories.catalog import RELEVANCE, CatalogRepository, HasTag
 from learnhub.repositories.course import (
-    RELEVANCE,
     CourseRepository,
-    HasTag,
     QuizRepository,
     SectionRepository,
     TagRepository,
@@ -128,14 +127,14 @@ class CourseService(BaseService):
             currency = await self._only_currency()
         if currency is not None:
             filters.append(Eq(Course.price_currency, currency))
-        repo = self.uow.repo(CourseRepository)
+        repo = self.uow.repo(CatalogRepository)
         return await repo.catalog_page(filters, pagination, sort, search=q or None)
 
     async def catalog_generation(self) -> int:
         """The catalog's generation now: any change a catalog page could show moves it (the
         database's triggers do, in the writing transaction), so a page tagged with the
         current generation is still the page (an HTTP validator without the listing)."""
-        return await self.uow.repo(CourseRepository).catalog_generation()
+        return await self.uow.repo(CatalogRepository).catalog_generation()
 
     @staticmethod
     def _needs_currency(query: CatalogQuery, sort: str | None) -> bool:
@@ -146,7 +145,7 @@ class CourseService(BaseService):
         `currency` is answered when every listed course is priced in one currency (that
         one, then filtered by like a given one: the price index leads with it), and refused
         otherwise."""
-        currencies = await self.uow.repo(CourseRepository).listed_currencies()
+        currencies = await self.uow.repo(CatalogRepository).listed_currencies()
         if currencies is None:
             return None  # nothing listed
         if currencies[0] == currencies[1]:
