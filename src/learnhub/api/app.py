@@ -189,9 +189,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for r in router.routes
             if isinstance(r, APIRoute)
         )
-    # The anonymous catalog and course pages, tried before everything (their API routes
-    # answer whatever they do not take); named in metrics and logs by their API route.
-    app.router.routes[:0] = hot_reads.hot_routes(API_PREFIX, settings)
     # FastAPI's own pages (/openapi.json, /docs, /redoc) are plain routes of the app.
     methods_by_path.extend(
         (r.path_regex, frozenset(r.methods or ()))
@@ -202,8 +199,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The replicas' two layers only where there are replicas: every request pays for each
     # layer it passes through (the hot reads' budget is counted in microseconds).
     replicated = _wants_replicas(settings)
+    # Innermost of all: the anonymous catalog and course pages, answered before routing
+    # (their API routes answer whatever they do not take); named in metrics and logs by
+    # their API route.
+    app.add_middleware(hot_reads.HotReads, reads=hot_reads.hot_routes(API_PREFIX, settings))
     if replicated:
-        # Innermost: a read run again on the primary goes through everything else once.
+        # Next: a read run again on the primary goes through everything else once.
         app.add_middleware(ReplicaReadRetryMiddleware)
     app.add_middleware(ConditionalGetMiddleware)
     if replicated:

@@ -1,38 +1,37 @@
 """The two hottest reads, anonymous: catalog pages and course pages, without FastAPI's per
-request dependency solving and parameter validation.
+request dependency solving and parameter validation, and past the app's routing.
 
 That machinery cost about 160 us of a catalog request's 1.2 ms on one core (bench/RESULTS.md,
 "Hot reads at the stack's limit"), for requests whose whole input is a few query parameters.
-Each hot read here is a route tried before the API's own route for the same path, and it
-matches only requests in the shape it was built for: no credentials, no conditional header,
-and only query parameters whose values it can check by the rules the API declares (the
-shared patterns below). The router passes any other request on to the API's route, which
-answers exactly as before (401s, 304s, problem responses for bad input). What a hot read
-answers is that route's answer, headers included (tests/api/test_hot_reads.py).
+`HotReads`, the innermost of the app's middleware, offers each request to the hot reads
+first. Each takes only requests in the shape it was built for: no credentials, no
+conditional header, and only query parameters whose values it can check by the rules the
+API declares (the shared patterns below). Any other request goes on to the API's route,
+which answers exactly as before (401s, 304s, problem responses for bad input). What a hot
+read answers is that route's answer, headers included (tests/api/test_hot_reads.py).
 
-Everything else a request gets stays: the middleware (request id, the access log line,
-metrics by the API route's template, conditional GET, read replicas), a read-only unit of
-work, the service and its read model with soft delete and visibility, and the app's
-exception handlers (a service's NotFound or a bad cursor is the same problem response). Their
-unit of work reads on a pooled driver connection without a Session where the app reads from
-one PostgreSQL engine (`driver_read_unit_of_work`).
+Everything else a request gets stays: the app's middleware (request id, the access log
+line, metrics by the API route's template, conditional GET, read replicas), a read-only
+unit of work, the service and its read model with soft delete and visibility, and the app's
+exception handlers (a service's NotFound or a bad cursor is the same problem response). The
+unit of work reads on a pooled driver connection without a Session where the app reads
+from one PostgreSQL engine (`driver_read_unit_of_work`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette._utils import get_route_path  # the path the routes match (root_path off)
-from starlette.datastructures import URLPath
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, NoMatchFound, compile_path
-from starlette.types import Receive, Scope, Send
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from learnhub.api.deps import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, read_unit_of_work
 from learnhub.api.routers.courses import (
@@ -112,38 +111,37 @@ def _anonymous_plain_get(scope: Scope) -> bool:
     return True
 
 
-class HotRead(BaseRoute):
-    """A route that matches only the requests it was built for, placed before the API's
-    route for the same path; the router passes every other request on to that one."""
-
-    include_in_schema = False  # the API's route documents the operation
-    methods = frozenset({"GET", "HEAD"})  # as a GET route's (HEAD arrives as GET, see above)
+class HotRead:
+    """A read that takes only the requests it was built for (`matches`); `HotReads` offers
+    it every request before the app's routing and passes every other on to the API's route
+    for the same path."""
 
     def __init__(self, path: str, settings: Settings) -> None:
-        self.path = self.path_format = path  # the API route's template, for the metrics
+        self.path = path  # the API route's template, for the metrics and the log line
         self.path_regex, _format, self.param_convertors = compile_path(path)
         self.settings = settings
 
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+    def matches(self, scope: Scope) -> Scope | None:
+        """The scope's additions for a request this read takes, else None."""
         # Every request of the app is offered to the hot reads first: the path decides fastest.
-        found = self.path_regex.match(get_route_path(scope)) if scope["type"] == "http" else None
+        found = self.path_regex.match(get_route_path(scope))
         if found is None or not _anonymous_plain_get(scope):
-            return Match.NONE, {}
+            return None
         params = {
             name: self.param_convertors[name].convert(value)
             for name, value in found.groupdict().items()
         }
         query = self.taken_query(params, scope["query_string"])
         if query is None:
-            return Match.NONE, {}
-        return Match.FULL, {"path_params": params, TAKEN_QUERY: query}
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
-        raise NoMatchFound(name, path_params)  # never named: the API's route is
+            return None
+        return {"path_params": params, TAKEN_QUERY: query, "route": self}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope["route"] = self
-        response = await self.answer(Request(scope, receive), scope[TAKEN_QUERY])
+        request = Request(scope, receive)
+        try:
+            response = await self.answer(request, scope[TAKEN_QUERY])
+        except Exception as error:
+            response = await _handled(request, error)
         await response(scope, receive, send)
 
     def taken_query(self, path_params: dict[str, Any], query_string: bytes) -> Any:
@@ -185,6 +183,41 @@ class CoursePageHotRead(HotRead):
         if outline is None:  # not expected: installed only where the read model is
             raise RuntimeError("the course page's read model is not available")
         return outline_response(outline, self.settings)
+
+
+async def _handled(request: Request, error: Exception) -> Response:
+    """`error` answered by the app's handler for it, as Starlette's ExceptionMiddleware would
+    (the nearest class up the error's MRO); anything the app leaves to its last-resort
+    handler (a handler for `Exception`: a 500) goes on up to that one."""
+    handlers = request.app.exception_handlers
+    for kind in type(error).__mro__:
+        if kind is Exception:
+            break
+        handler = handlers.get(kind)
+        if handler is not None:
+            return cast(Response, await handler(request, error))
+    raise error
+
+
+class HotReads:
+    """ASGI middleware, the innermost of the app's own: a request a hot read takes is
+    answered here, past the rest of the app's stack (its exception layer, routing); every
+    other goes on. What a hot read raises is answered by the app's exception handlers
+    (`_handled`), so a hot read's problem response is the API route's too."""
+
+    def __init__(self, app: ASGIApp, reads: Sequence[HotRead]) -> None:
+        self.app = app
+        self.reads = tuple(reads)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for read in self.reads:
+                taken = read.matches(scope)
+                if taken is not None:
+                    scope.update(taken)
+                    await read.handle(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def hot_routes(prefix: str, settings: Settings) -> list[HotRead]:
