@@ -24,7 +24,8 @@ from bench import harness
 from bench.harness import Config, Result
 from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.db.uow import UnitOfWork
-from learnhub.repositories.course import CourseRepository, Listed
+from learnhub.repositories.course import CourseRepository
+from learnhub.repositories.course_catalog import Listed
 from learnhub.repositories.filters import CursorPagination
 
 Statements = list[tuple[str, tuple[Any, ...]]]

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from learnhub.api import hot_reads
+from learnhub.db.driver_reads import PooledDriverConnection
 from learnhub.db.engine import create_session_factory
 from learnhub.db.uow import DriverReadUnitOfWork
 from tests.api.conftest import Account, LoginAs, create_account, login
@@ -207,13 +208,19 @@ async def test_pages_read_on_the_driver_are_the_api_routes_pages(
     """With the app's sessions on an engine (not a test's connection), the hot reads read on
     a pooled driver connection without a Session (DriverReadUnitOfWork)."""
     entered: list[DriverReadUnitOfWork] = []
-    original = DriverReadUnitOfWork.__aenter__
+    ordinary: list[int] = []  # statements run through SQLAlchemy, by then served hot reads
+    enter, run_ordinary = DriverReadUnitOfWork.__aenter__, PooledDriverConnection.ordinary_rows
 
-    async def spy(self: DriverReadUnitOfWork) -> DriverReadUnitOfWork:
+    async def spy_enter(self: DriverReadUnitOfWork) -> DriverReadUnitOfWork:
         entered.append(self)
-        return await original(self)
+        return await enter(self)
 
-    monkeypatch.setattr(DriverReadUnitOfWork, "__aenter__", spy)
+    async def spy_ordinary(self: PooledDriverConnection, *args: Any) -> Any:
+        ordinary.append(len(served_hot))
+        return await run_ordinary(self, *args)
+
+    monkeypatch.setattr(DriverReadUnitOfWork, "__aenter__", spy_enter)
+    monkeypatch.setattr(PooledDriverConnection, "ordinary_rows", spy_ordinary)
     address = await create_account(create_session_factory(committed_engine), "instructor")
     author = await login(committed_client, address)
     marker = uuid.uuid4().hex[:8]
@@ -235,14 +242,14 @@ async def test_pages_read_on_the_driver_are_the_api_routes_pages(
     assert [card["title"] for card in first.json()["items"]] == [f"Newer {marker}"]
     cursor = first.json()["next_cursor"]
     assert cursor
-    for query in (
-        f"sort=newest&limit=1&cursor={cursor}",
-        "sort=price&currency=USD&limit=3",
-        "difficulty=beginner&limit=3",
-    ):
+    for query in (f"sort=newest&limit=1&cursor={cursor}", "sort=price&currency=USD&limit=3"):
         assert (await both_ways(committed_client, f"{COURSES}?{query}", served_hot)).is_success
     # Without a currency: a page if every listed course has one, else the same problem.
     await both_ways(committed_client, f"{COURSES}?sort=-price&limit=3", served_hot)
+    assert ordinary == [], "every statement so far is compiled once and ran on the driver"
+    # A filter builds its statement per request: it runs through SQLAlchemy.
+    filtered = await both_ways(committed_client, f"{COURSES}?difficulty=beginner", served_hot)
+    assert filtered.is_success and ordinary and set(ordinary) == {8}
     assert len(served_hot) == len(entered) == 8
 
 

@@ -13,14 +13,20 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Float, bindparam, event, func, select, text
+from sqlalchemy import Float, Integer, bindparam, event, func, literal_column, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from learnhub.db.driver_reads import PooledDriverConnection, compile_read
 from learnhub.db.engine import create_engine, create_session_factory, reads_on_driver
 from learnhub.db.uow import DriverReadUnitOfWork, UnitOfWork
+from learnhub.domain.enums import DifficultyLevel
+from learnhub.models import Course
+from learnhub.repositories.catalog import CatalogRepository
 from learnhub.repositories.course import CourseRepository
+from learnhub.repositories.course_catalog import Listed
 from learnhub.repositories.course_outline import CourseOutline, CourseOutlineRepository
+from learnhub.repositories.filters import CursorPagination, Eq
 from tests.integration.helpers import register
 from tests.integration.test_catalog_read_model import published_course
 
@@ -123,22 +129,95 @@ async def test_a_read_cut_off_mid_statement_leaves_its_connection_fit_for_the_ne
 ) -> None:
     sleep = select(func.pg_sleep(bindparam("seconds", type_=Float)))
     read = compile_read(sleep, one_connection.dialect)
+    backend = select(func.pg_backend_pid())
+    backend_read = compile_read(backend, one_connection.dialect)
 
     async def slow_read() -> None:
         async with PooledDriverConnection(one_connection) as connection:
             await connection.rows(sleep, read, {"seconds": 30.0})
 
+    async with PooledDriverConnection(one_connection) as connection:
+        ((before,),) = await connection.rows(backend, backend_read, {})
     task = asyncio.create_task(slow_read())
     await asyncio.sleep(0.5)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    # The pool's only connection, on the driver: no error, so no second run.
+    # The pool's only connection, the same one, on the driver: no error, so no second run.
     with Runs(one_connection) as runs:
         async with PooledDriverConnection(one_connection) as connection:
             rows = await asyncio.wait_for(connection.rows(sleep, read, {"seconds": 0.0}), 10)
-    assert rows == [(None,)]
-    assert len(runs) == 1, "the read failed on the driver first"
+            ((after,),) = await connection.rows(backend, backend_read, {})
+    assert rows == [(None,)] and after == before
+    assert len(runs) == 2, "a read failed on the driver first"
+
+
+async def test_a_statement_the_server_refuses_keeps_its_connection(
+    one_connection: AsyncEngine,
+) -> None:
+    """A server-side error is SQLAlchemy's error for the caller (the statement ran again the
+    ordinary way), and the connection, still sound, is not discarded."""
+    backend = select(func.pg_backend_pid())
+    backend_read = compile_read(backend, one_connection.dialect)
+    divide = select(literal_column("1") / bindparam("zero", type_=Integer))
+    divide_read = compile_read(divide, one_connection.dialect)
+    async with PooledDriverConnection(one_connection) as connection:
+        ((before,),) = await connection.rows(backend, backend_read, {})
+    with Runs(one_connection) as runs, pytest.raises(DBAPIError, match="division by zero"):
+        async with PooledDriverConnection(one_connection) as connection:
+            await connection.rows(divide, divide_read, {"zero": 0})
+    assert len(runs) == 2, "on the driver, then the ordinary way"
+    async with PooledDriverConnection(one_connection) as connection:
+        ((after,),) = await connection.rows(backend, backend_read, {})
+    assert after == before
+
+
+async def test_a_statement_built_per_request_reads_on_one_connection_at_a_time(
+    one_connection: AsyncEngine, course_slug: str
+) -> None:
+    """A compiled read holds the pooled connection; a statement built per request (a
+    filtered catalog page) runs through SQLAlchemy after giving it back, and later reads
+    stay on that connection: with a pool of one, holding two would wait forever."""
+    difficult = [Listed(), Eq(Course.difficulty, DifficultyLevel.BEGINNER)]
+    async with DriverReadUnitOfWork(one_connection) as uow:
+        catalog = uow.repo(CatalogRepository)
+        generation = await asyncio.wait_for(catalog.catalog_generation(), 10)
+        filtered = catalog.catalog_page(difficult, CursorPagination(5), None)
+        page = await asyncio.wait_for(filtered, 10)
+        outline = await asyncio.wait_for(
+            uow.repo(CourseOutlineRepository).published(course_slug), 10
+        )
+    assert generation >= 0 and outline is not None
+    assert all(card.difficulty is DifficultyLevel.BEGINNER for card in page.items)
+    assert one_connection.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_a_connection_that_cannot_be_opened_is_sqlalchemys_error(
+    committed_engine: AsyncEngine,
+) -> None:
+    """What the API answers 503 to (a DBAPIError), not an unknown error."""
+    url = committed_engine.url.set(database=f"no_such_database_{uuid.uuid4().hex[:8]}")
+    engine = create_engine(url.render_as_string(hide_password=False))
+    try:
+        async with DriverReadUnitOfWork(engine) as uow:
+            with pytest.raises(DBAPIError):
+                await uow.repo(CourseOutlineRepository).published("any-course")
+    finally:
+        await engine.dispose()
+
+
+async def test_only_an_engine_straight_to_postgresql_reads_on_the_driver(
+    committed_engine: AsyncEngine,
+) -> None:
+    url = committed_engine.url.render_as_string(hide_password=False)
+    pooled = create_engine(url, transaction_pooler=True)
+    sqlite = create_engine("sqlite+aiosqlite:///:memory:")
+    try:
+        assert reads_on_driver(committed_engine)
+        assert not reads_on_driver(pooled) and not reads_on_driver(sqlite)
+    finally:
+        await pooled.dispose()
+        await sqlite.dispose()
 
 
 async def test_it_takes_only_repositories_that_read_on_the_driver(

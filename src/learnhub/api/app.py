@@ -202,7 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Innermost of all: the anonymous catalog and course pages, answered before routing
     # (their API routes answer whatever they do not take); named in metrics and logs by
     # their API route.
-    app.add_middleware(hot_reads.HotReads, reads=hot_reads.hot_routes(API_PREFIX, settings))
+    app.add_middleware(hot_reads.HotReads, reads=hot_reads.hot_reads_at(API_PREFIX, settings))
     if replicated:
         # Next: a read run again on the primary goes through everything else once.
         app.add_middleware(ReplicaReadRetryMiddleware)

@@ -102,7 +102,7 @@ def driver_read_unit_of_work(request: Request) -> AbstractAsyncContextManager[Ab
 
 def _anonymous_plain_get(scope: Scope) -> bool:
     """No credentials and no conditional header: what the hot reads were built for (HEAD
-    reaches the routes as GET, see ConditionalGetMiddleware)."""
+    reaches the hot reads as GET, see ConditionalGetMiddleware)."""
     if scope["method"] != "GET":
         return False
     for name, _value in scope["headers"]:
@@ -220,9 +220,9 @@ class HotReads:
         await self.app(scope, receive, send)
 
 
-def hot_routes(prefix: str, settings: Settings) -> list[HotRead]:
+def hot_reads_at(prefix: str, settings: Settings) -> list[HotRead]:
     """The hot reads, for the API mounted at `prefix`."""
-    routes: list[HotRead] = [CatalogHotRead(f"{prefix}/courses", settings)]
+    reads: list[HotRead] = [CatalogHotRead(f"{prefix}/courses", settings)]
     if not is_sqlite(settings.database_url):
-        routes.append(CoursePageHotRead(f"{prefix}/courses/{{course_id}}", settings))
-    return routes
+        reads.append(CoursePageHotRead(f"{prefix}/courses/{{course_id}}", settings))
+    return reads

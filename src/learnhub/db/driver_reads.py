@@ -18,6 +18,10 @@ it skips the layer. What that layer gives every statement is kept:
   None and the caller runs the statement the ordinary way;
 - errors: a driver error also answers None, and the ordinary run raises SQLAlchemy's
   translated error with its invalidation rules (a read is safe to run twice).
+
+`PooledDriverConnection` goes one step further for a read-only unit of work
+(db/uow.py, DriverReadUnitOfWork): it takes the pooled connection itself, without a Session
+or a SQLAlchemy Connection around it, and keeps the same rules (see its notes).
 """
 
 from __future__ import annotations
@@ -166,21 +170,25 @@ class PooledDriverConnection:
     (the idle connection's ping, the connection count), the cursor events (timing, the
     slow-query log, statement counters), rows typed by the statement's result types.
 
-    A driver error discards the connection and the read runs again the ordinary way
-    (`ordinary_rows`), which raises SQLAlchemy's translated error if it fails too. A read
-    cut off mid-statement (its request cancelled) gives its connection back as it is:
-    asyncpg cancels the statement on the server and the connection serves the next read
-    (tests/integration/test_driver_read_unit.py). The unit holds at most one connection at
-    a time: a statement that runs the ordinary way gives the pooled one back first (holding
-    one while waiting for another could wait forever on a pool its peers emptied alike)."""
+    A statement without a compiled form (built per request), a driver error, or a failure
+    to open a connection sends the unit the ordinary way for the rest of its reads: a
+    SQLAlchemy connection outside a transaction, which raises SQLAlchemy's translated error
+    if the statement fails there too (a read is safe to run twice), and on which compiled
+    statements still run on the driver (`read_rows`). The pooled connection goes back
+    first: a unit never holds two connections, which under a full pool could wait on each
+    other forever. A connection the driver reports closed is discarded, never handed out
+    again; one whose read was cut off (its request cancelled) goes back as it is: asyncpg
+    cancels the statement on the server and the connection serves the next read
+    (tests/integration/test_driver_read_unit.py)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect
         self._pooled: PoolProxiedConnection | None = None
+        self._ordinary: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        return self  # the connection is taken by the first read
+        return self  # a connection is taken by the first read
 
     async def __aexit__(
         self,
@@ -188,22 +196,33 @@ class PooledDriverConnection:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._release()
+        try:
+            await self._give_back_pooled()
+        finally:
+            ordinary, self._ordinary = self._ordinary, None
+            if ordinary is not None:
+                await ordinary.close()
 
-    async def _release(self) -> None:
+    async def _give_back_pooled(self) -> None:
         pooled, self._pooled = self._pooled, None
-        if pooled is None:
-            return
-        # A checkin may close a connection beyond the pool's size: I/O, in a greenlet.
-        await greenlet_spawn(pooled.close)
+        if pooled is not None:
+            # A checkin may close a connection beyond the pool's size: I/O, in a greenlet.
+            await greenlet_spawn(pooled.close)
 
     async def rows(
         self, statement: Executable, read: CompiledRead, values: dict[str, Any]
-    ) -> list[tuple[Any, ...]]:
+    ) -> Sequence[Sequence[Any]]:
         """`statement`'s rows (`read` is its compiled form for this engine's dialect)."""
+        if self._ordinary is not None:
+            return await read_rows(self._ordinary, statement, read, values)
         if self._pooled is None:
-            # A checkout may wait for a connection or ping an idle one: I/O, in a greenlet.
-            self._pooled = await greenlet_spawn(self.engine.sync_engine.pool.connect)
+            try:
+                # A checkout may wait for a connection or ping an idle one: I/O, in a greenlet.
+                self._pooled = await greenlet_spawn(self.engine.sync_engine.pool.connect)
+            except self.dialect.loaded_dbapi.Error:
+                # Opening a connection failed: SQLAlchemy's own connect tries again and, if
+                # it fails too, raises its translated error (a 503, not an unknown error).
+                return await self.ordinary_rows(statement, values)
         pooled = self._pooled
         arguments = _arguments(read, values)
         driver = pooled.dbapi_connection.driver_connection  # type: ignore[union-attr]
@@ -212,19 +231,21 @@ class PooledDriverConnection:
                 records = await driver.fetch(read.sql, *arguments)
         except Exception as error:
             log.info("driver_read_retried", error=type(error).__name__)
-            pooled.invalidate(error)
+            if driver.is_closed():
+                pooled.invalidate(error)  # never handed out again
             return await self.ordinary_rows(statement, values)
         return [_typed(record, read.processed) for record in records]
 
     async def ordinary_rows(
         self, statement: Executable, values: dict[str, Any]
-    ) -> list[tuple[Any, ...]]:
-        """`statement`'s rows through SQLAlchemy, outside a transaction, on a connection
-        taken for it once the pooled one is back."""
-        await self._release()
-        async with self.engine.connect() as connection:
-            outside = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            return [tuple(row) for row in await outside.execute(statement, values)]
+    ) -> Sequence[Sequence[Any]]:
+        """`statement`'s rows through SQLAlchemy, outside a transaction, on the connection
+        the unit reads from from now on."""
+        if self._ordinary is None:
+            await self._give_back_pooled()
+            connection = await self.engine.connect()
+            self._ordinary = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return (await self._ordinary.execute(statement, values)).all()
 
 
 # Where a read model's statements run: a session's connection, or a unit of work's pooled

@@ -239,7 +239,7 @@ class DriverReadUnitOfWork(AbstractUnitOfWork):
     read models whose statements run on the driver (their repositories say so with
     `READS_ON_DRIVER`; others are refused). Nothing is written, so there is nothing to
     commit, record or undo; for an engine where `db.engine.reads_on_driver` holds, without
-    read replicas (api/deps.py chooses)."""
+    read replicas (api/hot_reads.py, `driver_read_unit_of_work`, chooses)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._connection = PooledDriverConnection(engine)

@@ -25,7 +25,6 @@ from learnhub.db.driver_reads import (
     source_rows,
 )
 from learnhub.db.soft_delete import live
-from learnhub.domain.errors import InvalidValue
 from learnhub.models.course import Course, Tag
 from learnhub.models.course.catalog_generation import CATALOG_GENERATION_ROW, CatalogGeneration
 from learnhub.repositories.course_catalog import (
@@ -41,7 +40,14 @@ from learnhub.repositories.course_catalog import (
     listed_page_template,
 )
 from learnhub.repositories.course_search import Mode, TextSearch, mode_of, search_sort_name
-from learnhub.repositories.filters import CursorPagination, Filter, Page, Sort, cursor_sort_name
+from learnhub.repositories.filters import (
+    CursorPagination,
+    Filter,
+    Page,
+    Sort,
+    cursor_sort_name,
+    sort_named,
+)
 from learnhub.repositories.pages import keyset_parameters, keyset_statement, page_of
 
 # Ordering by how well a course matches `q`: only with `q` (the default then).
@@ -214,10 +220,7 @@ class CatalogRepository:
 
 
 def _sort(name: str | None) -> Sort:
-    key = name or DEFAULT_SORT
-    if key not in CATALOG_SORTS:
-        raise InvalidValue(f"unknown sort {key!r}; use one of {sorted(CATALOG_SORTS)}")
-    return CATALOG_SORTS[key]
+    return sort_named(CATALOG_SORTS, name, DEFAULT_SORT)
 
 
 def _page_of_rows(

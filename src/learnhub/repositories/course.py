@@ -23,6 +23,7 @@ from learnhub.models.course import (
 )
 from learnhub.models.user import User
 from learnhub.repositories.base import BaseRepository
+from learnhub.repositories.catalog import DEFAULT_SORT
 from learnhub.repositories.course_catalog import (
     CATALOG_SORTS,
 )
@@ -40,7 +41,7 @@ from learnhub.repositories.pages import (
 class CourseRepository(BaseRepository[Course]):
     model = Course
     sorts: ClassVar[Mapping[str, Sort]] = CATALOG_SORTS
-    default_sort = "rating"
+    default_sort = DEFAULT_SORT
 
     def _select(self) -> Select[Course]:
         # A course card shows tags and objectives (one extra query each per page) and its

@@ -7,7 +7,7 @@ import binascii
 import json
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -128,6 +128,14 @@ class Sort:
             return self.value_type
         column = cast(InstrumentedAttribute[Any], self.field).property.columns[0]
         return cast(type[Any], column.type.python_type)
+
+
+def sort_named(sorts: Mapping[str, Sort], name: str | None, default: str) -> Sort:
+    """The sort `name` (`default` when none is asked for); an unknown one is bad input."""
+    key = name or default
+    if key not in sorts:
+        raise InvalidValue(f"unknown sort {key!r}; use one of {sorted(sorts)}")
+    return sorts[key]
 
 
 @dataclass(frozen=True, slots=True)

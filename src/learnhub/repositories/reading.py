@@ -10,19 +10,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.interfaces import ORMOption
 
 from learnhub.db.soft_delete import INCLUDE_DELETED
-from learnhub.domain.errors import InvalidValue, NotFound
+from learnhub.domain.errors import NotFound
 from learnhub.repositories.core import RepositoryCore, T
-from learnhub.repositories.filters import CursorPagination, Filter, OffsetPagination, Page, Sort
+from learnhub.repositories.filters import (
+    CursorPagination,
+    Filter,
+    OffsetPagination,
+    Page,
+    Sort,
+    sort_named,
+)
 from learnhub.repositories.pages import keyset_page
 
 
 class ReadingMixin(RepositoryCore[T]):
     def _sort(self, name: str | None) -> Sort:
         sorts = self.sorts or {"newest": Sort("newest", self.model.created_at, descending=True)}
-        key = name or self.default_sort
-        if key not in sorts:
-            raise InvalidValue(f"unknown sort {key!r}; use one of {sorted(sorts)}")
-        return sorts[key]
+        return sort_named(sorts, name, self.default_sort)
 
     async def get_by_id(
         self,
