@@ -157,6 +157,24 @@ def test_learnhub_serve_answers_over_http(server: Server) -> None:
     assert "Application shutdown complete" in server.log.read_text(errors="replace")
 
 
+def test_head_is_answered_with_headers_only_over_a_kept_connection(server: Server) -> None:
+    """HEAD reaches the routes as GET (ConditionalGetMiddleware); the server must still see
+    a HEAD when the answer goes out, or it fails the answer for its missing body."""
+    with httpx.Client(base_url=server.base_url, timeout=10.0) as client:
+        wait_until_healthy(server)
+        for path in ("/api/v1/courses", "/health", "/api/v1/users/me"):
+            got = client.get(path)
+            head = client.head(path)
+            assert head.status_code == got.status_code, path
+            assert head.content == b"" and head.headers["content-length"] == str(len(got.content))
+        # The same connection still serves: the server did not drop it after a HEAD.
+        assert client.get("/health").status_code == 200
+    log = server.log.read_text(errors="replace")
+    assert "Exception in ASGI application" not in log and "unhandled_error" not in log, log_tail(
+        server.log
+    )
+
+
 def test_an_idle_keep_alive_connection_outlives_common_client_expiry(server: Server) -> None:
     """A connection idle for 6 s is still open: longer than uvicorn's own default (5 s),
     which raced clients expiring theirs at 5 s (httpx) into transport errors under load."""

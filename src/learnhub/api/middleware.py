@@ -163,6 +163,11 @@ class ConditionalGetMiddleware:
 
         async def conditional_send(message: Message) -> None:
             if message["type"] == "http.response.start":
+                if head:
+                    # The server reads the method from this very scope to know that the
+                    # answer has no body (uvicorn fails a HEAD answered as a GET whose body
+                    # is missing); the routes have chosen theirs by now.
+                    scope["method"] = "HEAD"
                 if if_none_match is not None and message["status"] == 200:
                     headers = message.get("headers", [])
                     etag = next((v.decode("latin-1") for k, v in headers if k == b"etag"), None)
