@@ -75,12 +75,14 @@ def _simple_catalog_query(query_string: bytes) -> dict[str, str] | None:
     return given
 
 
+# fullmatch, not match: Python's `$` also matches before a final newline, which the API's
+# own validation (pydantic's regex engine) refuses; "USD\n" is the API route's 422.
 _CATALOG_CHECKS: Mapping[str, Callable[[str], bool]] = {
-    "sort": lambda value: _SORT.match(value) is not None,
-    "currency": lambda value: _CURRENCY.match(value) is not None,
+    "sort": lambda value: _SORT.fullmatch(value) is not None,
+    "currency": lambda value: _CURRENCY.fullmatch(value) is not None,
     "difficulty": lambda value: value in _DIFFICULTIES,
-    "limit": lambda value: _LIMIT.match(value) is not None and int(value) <= MAX_PAGE_SIZE,
-    "cursor": lambda value: _CURSOR.match(value) is not None,
+    "limit": lambda value: _LIMIT.fullmatch(value) is not None and int(value) <= MAX_PAGE_SIZE,
+    "cursor": lambda value: _CURSOR.fullmatch(value) is not None,
 }
 
 
