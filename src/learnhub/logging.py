@@ -28,7 +28,9 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             getattr(logging, level.upper(), logging.INFO)
         ),
-        logger_factory=structlog.PrintLoggerFactory(_current("stdout")),
+        # One write per line (PrintLogger writes the line and its newline apart): with
+        # unbuffered output (PYTHONUNBUFFERED) several workers' lines would interleave.
+        logger_factory=structlog.WriteLoggerFactory(_current("stdout")),
         # Not cached: loggers pick up reconfiguration (tests capture logs this way).
         cache_logger_on_first_use=False,
     )
@@ -37,7 +39,7 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
 def log_to_stderr() -> None:
     """For command-line tools: stdout carries their output (reports, JSON), so log lines
     (a slow query, a retried connection) go to stderr and never corrupt it."""
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(_current("stderr")))
+    structlog.configure(logger_factory=structlog.WriteLoggerFactory(_current("stderr")))
 
 
 class _Current:
