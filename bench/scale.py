@@ -4,7 +4,7 @@ Grows one database step by step (seed the smallest size, measure, grow to the ne
 and at each size measures p50/p99 of three reads, each in its own unit of work as a
 request would run it, with keys sampled at random from the data:
 
-- catalog page: `CourseService.catalog`, first page by rating, 20 courses;
+- catalog page: `CatalogService.catalog`, first page by rating, 20 courses;
 - enrolment lookup: `EnrollmentRepository.for_user_and_course`;
 - progress lookup: `ProgressRepository.for_user_and_video`.
 
@@ -38,7 +38,7 @@ from learnhub.db.engine import create_engine, create_session_factory
 from learnhub.db.uow import UnitOfWork
 from learnhub.repositories.filters import CursorPagination
 from learnhub.repositories.learning import EnrollmentRepository, ProgressRepository
-from learnhub.services.course import CatalogQuery, CourseService
+from learnhub.services.catalog import CatalogQuery, CatalogService
 
 READS = ("catalog page", "enrollment lookup", "progress lookup")
 
@@ -76,7 +76,7 @@ async def measure(url: str, config: Config) -> dict[str, list[float]]:
 
     async def catalog() -> None:
         async with UnitOfWork(sessions) as uow:
-            page = await CourseService(uow).catalog(CatalogQuery(), CursorPagination(20), "rating")
+            page = await CatalogService(uow).catalog(CatalogQuery(), CursorPagination(20), "rating")
             assert page.items
 
     async def enrollment() -> None:

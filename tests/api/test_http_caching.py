@@ -196,6 +196,30 @@ async def test_a_current_catalog_page_is_a_304_without_the_listing_query(
     assert stale.content == first.content
 
 
+async def test_a_catalog_request_that_would_fail_is_never_a_304(committed_client, committed_engine):
+    """RFC 9110 13.2.1: preconditions are ignored when the answer would not be a 2xx. A
+    cursor is checked by reading its page; a valid one still gets its 304 (from the page's
+    own validator)."""
+    (instructor,) = await accounts(committed_client, committed_engine, "instructor", 1)
+    await published_course(committed_client, instructor)
+    await published_course(committed_client, instructor)
+    first = await committed_client.get(f"{COURSES}?sort=newest&limit=1")
+    tag, cursor = first.headers["etag"], first.json()["next_cursor"]
+    for condition in ("*", tag):
+        bad = await committed_client.get(
+            f"{COURSES}?sort=newest&cursor=abc", headers={"If-None-Match": condition}
+        )
+        assert bad.status_code == 400 and bad.json()["code"] == "invalid_cursor", bad.text
+        other_sort = await committed_client.get(
+            f"{COURSES}?sort=rating&cursor={cursor}", headers={"If-None-Match": condition}
+        )
+        assert other_sort.status_code == 400, other_sort.text
+    kept = await committed_client.get(
+        f"{COURSES}?sort=newest&limit=1&cursor={cursor}", headers={"If-None-Match": tag}
+    )
+    assert kept.status_code == 304 and kept.headers["etag"] == tag
+
+
 async def test_cache_control_is_public_for_shared_pages_and_private_for_personal_ones(
     committed_client, committed_engine
 ):

@@ -2,7 +2,7 @@
 
 Proved with EXPLAIN, not by assumption: a few thousand courses are bulk-inserted (mostly
 published, some drafts and archived ones, a few soft-deleted) and ANALYZEd, then each catalog
-query is issued through CourseService.catalog exactly as the API issues it. The SQL and
+query is issued through CatalogService.catalog exactly as the API issues it. The SQL and
 parameters the driver receives are captured with a `before_cursor_execute` listener and
 re-run as `EXPLAIN (FORMAT JSON)` with the same parameters, and the plan tree is walked: the
 `courses` table must be read through the expected index and never by a sequential scan. No
@@ -32,7 +32,7 @@ from learnhub.domain.enums import CourseStatus, DifficultyLevel, UserStatus
 from learnhub.models import User
 from learnhub.models.course import Course, Tag, course_tags
 from learnhub.repositories.filters import CursorPagination
-from learnhub.services.course import CatalogQuery, CourseService
+from learnhub.services.catalog import CatalogQuery, CatalogService
 
 pytestmark = pytest.mark.postgres_only
 
@@ -303,7 +303,7 @@ async def run_catalog(
 ) -> tuple[Issued, list[Issued], str | None]:
     with Capture(cat.connection) as capture:
         async with UnitOfWork(cat.factory) as uow:
-            page = await CourseService(uow).catalog(query, CursorPagination(20, cursor), sort)
+            page = await CatalogService(uow).catalog(query, CursorPagination(20, cursor), sort)
     return capture.catalog_select(), capture.issued, page.next_cursor
 
 
@@ -518,7 +518,7 @@ async def test_the_typo_fallback_reads_the_trigram_index(catalog):
     trigram index over listed courses' titles answers."""
     with Capture(catalog.connection) as capture:
         async with UnitOfWork(catalog.factory) as uow:
-            page = await CourseService(uow).catalog(
+            page = await CatalogService(uow).catalog(
                 CatalogQuery(q="kubenetes"), CursorPagination(20), "relevance"
             )
     assert page.items and all("Kubernetes" in card.title for card in page.items)

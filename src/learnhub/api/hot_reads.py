@@ -46,7 +46,7 @@ from learnhub.db.engine import is_sqlite, reads_on_driver
 from learnhub.db.uow import AbstractUnitOfWork, DriverReadUnitOfWork
 from learnhub.domain.enums import DifficultyLevel
 from learnhub.repositories.filters import MAX_CURSOR_LENGTH, CursorPagination
-from learnhub.services.course import CatalogQuery, CourseService
+from learnhub.services.catalog import CatalogQuery, CatalogService
 from learnhub.services.course_page import CoursePageService
 
 _SORT = re.compile(CATALOG_SORT_PATTERN)
@@ -167,7 +167,7 @@ class CatalogHotRead(HotRead):
         limit = int(taken.get("limit", DEFAULT_PAGE_SIZE))
         pagination = CursorPagination(limit, taken.get("cursor"))
         async with driver_read_unit_of_work(request) as uow:
-            cards = await CourseService(uow).catalog(query, pagination, taken.get("sort"))
+            cards = await CatalogService(uow).catalog(query, pagination, taken.get("sort"))
         return catalog_response(cards, self.settings)
 
 

@@ -35,7 +35,8 @@ from learnhub.repositories.user import UserRepository
 from learnhub.services.activity import ActivityService
 from learnhub.services.audit import AuditQuery, AuditService
 from learnhub.services.base import BaseService
-from learnhub.services.course import PRICE_SORTS, CatalogQuery, CourseService
+from learnhub.services.catalog import PRICE_SORTS, CatalogQuery, CatalogService
+from learnhub.services.course import CourseService
 from learnhub.services.learning import EnrollmentService
 
 PAGE = 20  # the API's default page size
@@ -116,14 +117,14 @@ def _catalog(sort: str, make: Callable[[Samples], CatalogQuery | None] | None = 
         if query.currency is None and (used in PRICE_SORTS or query.min_price is not None):
             # Amounts compare within one currency: that of the sample course.
             query = replace(query, currency=s.currency)
-        await CourseService(uow).catalog(query, CursorPagination(PAGE), used)
+        await CatalogService(uow).catalog(query, CursorPagination(PAGE), used)
         return note
 
     return run
 
 
 async def _catalog_page_two(uow: AbstractUnitOfWork, s: Samples) -> str | None:
-    service = CourseService(uow)
+    service = CatalogService(uow)
     first = await service.catalog(CatalogQuery(), CursorPagination(PAGE), "rating")
     note = None
     cursor = first.next_cursor

@@ -24,7 +24,6 @@ from learnhub.events.events import CourseArchived, CoursePublished
 from learnhub.models.audit import AuditLog
 from learnhub.models.course import Course, CourseObjective, Quiz, Section, Video
 from learnhub.repositories.audit import AuditLogRepository
-from learnhub.repositories.catalog import RELEVANCE, CatalogRepository, HasTag
 from learnhub.repositories.course import (
     CourseRepository,
     QuizRepository,
@@ -32,8 +31,7 @@ from learnhub.repositories.course import (
     TagRepository,
     VideoRepository,
 )
-from learnhub.repositories.course_catalog import CatalogPage, Listed
-from learnhub.repositories.filters import CursorPagination, Eq, Filter, IsNull, Page, Range
+from learnhub.repositories.filters import CursorPagination, Eq, IsNull, Page
 from learnhub.repositories.soft_deletion import DeleteBatch
 from learnhub.services.base import BaseService
 from learnhub.services.course_access import (
@@ -67,7 +65,6 @@ class CourseChanges:
     tutor_enabled: bool | None = None
 
 
-PRICE_SORTS = frozenset({"price", "-price"})
 NEEDS_A_VIDEO = "a course needs at least one video to be published"
 
 
@@ -79,19 +76,6 @@ class PublishCheck:
     met: bool
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogQuery:
-    q: str | None = None
-    difficulty: DifficultyLevel | None = None
-    min_price: Any = None
-    max_price: Any = None
-    # Every tag given must be on the course.
-    tags: Sequence[str] = ()
-    instructor_id: uuid.UUID | None = None
-    # An ISO 4217 code: the currency of `min_price`, `max_price` and the price sorts.
-    currency: str | None = None
-
-
 class CourseService(BaseService):
     """`principal` is the caller; None for the anonymous public."""
 
@@ -100,60 +84,6 @@ class CourseService(BaseService):
         return CourseAccessService(self.uow)
 
     # ---- reading --------------------------------------------------------------------------
-
-    async def catalog(
-        self, query: CatalogQuery, pagination: CursorPagination, sort: str | None
-    ) -> CatalogPage:
-        """Listed courses matching every filter given. With `q` they are ordered by relevance
-        unless another sort is asked for; without `q` there is nothing to rank, and
-        `relevance` is the default order (rating)."""
-        q = query.q.strip() if query.q else None
-        if not q and sort == RELEVANCE:
-            sort = None
-        sort = sort or (RELEVANCE if q else None)
-        if sort == "created":
-            raise InvalidValue("unknown sort 'created'")
-        filters: list[Filter] = [Listed()]
-        if query.difficulty is not None:
-            filters.append(Eq(Course.difficulty, query.difficulty))
-        if query.min_price is not None or query.max_price is not None:
-            filters.append(Range(Course.price_amount, query.min_price, query.max_price))
-        for tag in dict.fromkeys(t.strip().lower() for t in query.tags):
-            filters.append(HasTag(tag))
-        if query.instructor_id is not None:
-            filters.append(Eq(Course.instructor_id, query.instructor_id))
-        currency = query.currency
-        if currency is None and self._needs_currency(query, sort):
-            currency = await self._only_currency()
-        if currency is not None:
-            filters.append(Eq(Course.price_currency, currency))
-        repo = self.uow.repo(CatalogRepository)
-        return await repo.catalog_page(filters, pagination, sort, search=q or None)
-
-    async def catalog_generation(self) -> int:
-        """The catalog's generation now: any change a catalog page could show moves it (the
-        database's triggers do, in the writing transaction), so a page tagged with the
-        current generation is still the page (an HTTP validator without the listing)."""
-        return await self.uow.repo(CatalogRepository).catalog_generation()
-
-    @staticmethod
-    def _needs_currency(query: CatalogQuery, sort: str | None) -> bool:
-        return query.min_price is not None or query.max_price is not None or sort in PRICE_SORTS
-
-    async def _only_currency(self) -> str | None:
-        """Amounts compare only within one currency: a price filter or sort without
-        `currency` is answered when every listed course is priced in one currency (that
-        one, then filtered by like a given one: the price index leads with it), and refused
-        otherwise."""
-        currencies = await self.uow.repo(CatalogRepository).listed_currencies()
-        if currencies is None:
-            return None  # nothing listed
-        if currencies[0] == currencies[1]:
-            return currencies[0]
-        raise InvalidValue(
-            "listed courses are priced in more than one currency: pass currency "
-            "(e.g. currency=USD) with min_price, max_price or a price sort"
-        )
 
     async def mine(self, principal: Principal | None, pagination: CursorPagination) -> Page[Course]:
         if principal is None:

@@ -14,7 +14,7 @@ from learnhub.repositories.course_catalog import CatalogCard
 from learnhub.repositories.filters import CursorPagination, Page
 from learnhub.repositories.user import UserRepository
 from learnhub.services.base import BaseService
-from learnhub.services.course import CatalogQuery, CourseService
+from learnhub.services.catalog import CatalogQuery, CatalogService
 
 # A profile shows this many of the user's published courses; the rest are the catalog's
 # (`GET /courses?instructor_id=...`), from the cursor the profile gives.
@@ -39,7 +39,7 @@ class ProfileService(BaseService):
         if user is None or user.status != UserStatus.ACTIVE:
             raise NotFound("User", user_id)
         roles = {role.name for role in user.roles}
-        courses = await CourseService(self.uow).catalog(
+        courses = await CatalogService(self.uow).catalog(
             CatalogQuery(instructor_id=user.id), CursorPagination(PROFILE_COURSES), None
         )
         return Profile(

@@ -15,7 +15,8 @@ from learnhub.api.schemas.courses import CourseDetailOut
 from learnhub.domain.enums import DifficultyLevel
 from learnhub.domain.errors import InvalidValue
 from learnhub.repositories.filters import CursorPagination
-from learnhub.services.course import CatalogQuery, CourseService
+from learnhub.services.catalog import CatalogQuery, CatalogService
+from learnhub.services.course import CourseService
 from learnhub.services.course_access import ContentAccess
 from learnhub.services.learning import EnrollmentService
 from learnhub.services.reviews import ReviewService
@@ -84,7 +85,7 @@ async def catalog(request: Request, uow: Uow, caller: WebCaller) -> Response:
         currency=form["currency"] or None,
     )
     cursor = request.query_params.get("cursor") or None
-    page = await CourseService(uow).catalog(
+    page = await CatalogService(uow).catalog(
         query, CursorPagination(int(form["limit"] or PAGE_SIZE), cursor), form["sort"] or None
     )
     if page.next_cursor:

@@ -51,7 +51,8 @@ from learnhub.repositories.course_catalog import CatalogPage
 from learnhub.repositories.course_outline import CourseOutline
 from learnhub.repositories.filters import CursorPagination
 from learnhub.services.audit import AuditService
-from learnhub.services.course import CatalogQuery, CourseChanges, CourseDraft, CourseService
+from learnhub.services.catalog import CatalogQuery, CatalogService
+from learnhub.services.course import CourseChanges, CourseDraft, CourseService
 from learnhub.services.course_page import CoursePageService
 
 router = APIRouter(tags=["courses"], responses=PROBLEM_RESPONSES)
@@ -156,15 +157,7 @@ async def catalog(
         mine_page = PageOut[CourseOut](items=items, next_cursor=page.next_cursor)
         return Response(mine_page.model_dump_json(), media_type=JSON, headers=personal)
     settings = get_settings(request)
-    if if_none_match is not None:
-        # Still the page the client holds? Then without running the listing.
-        generation = await service.catalog_generation()
-        if none_match(if_none_match, catalog_etag(generation)):
-            headers = {
-                "ETag": catalog_etag(generation),
-                "Cache-Control": shared_cache_control(settings),
-            }
-            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    catalog = CatalogService(uow)
     query = CatalogQuery(
         q=q,
         difficulty=difficulty,
@@ -174,7 +167,18 @@ async def catalog(
         instructor_id=instructor_id,
         currency=currency,
     )
-    return catalog_response(await service.catalog(query, pagination, sort), settings)
+    if if_none_match is not None:
+        # Still the page the client holds? Then without running the listing, where the
+        # request needs no check that only the listing makes (else the page is read, and
+        # ConditionalGetMiddleware compares its validator).
+        generation = await catalog.catalog_validator(query, cursor, sort)
+        if generation is not None and none_match(if_none_match, catalog_etag(generation)):
+            headers = {
+                "ETag": catalog_etag(generation),
+                "Cache-Control": shared_cache_control(settings),
+            }
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return catalog_response(await catalog.catalog(query, pagination, sort), settings)
 
 
 def catalog_response(cards: CatalogPage, settings: Settings) -> Response:
