@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Numeric, Uuid
+from sqlalchemy import BigInteger, Numeric, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from learnhub.domain.enums import UserStatus
 from learnhub.domain.errors import InvalidCursor, InvalidValue
 from learnhub.models import User
+from learnhub.repositories.course_catalog import CATALOG_SORTS
 from learnhub.repositories.filters import (
     MAX_CURSOR_LENGTH,
     CursorPagination,
@@ -47,6 +48,7 @@ class Priced(_TestBase):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    total: Mapped[int] = mapped_column(BigInteger)
 
 
 NEWEST = Sort("newest", User.created_at, descending=True)
@@ -55,6 +57,7 @@ BY_VERSION = Sort("version", User.version)
 BY_ID = Sort("id", User.id)
 BY_STATUS = Sort("status", User.status)
 BY_PRICE = Sort("price", Priced.amount)
+BY_TOTAL = Sort("total", Priced.total)  # a 64-bit integer column
 
 ROW_ID = uuid.UUID("0192f0c1-7a3b-7c4d-8e5f-0123456789ab")
 
@@ -116,9 +119,13 @@ class TestCursorRoundTrip:
         assert decoded == value
         assert row_id == ROW_ID
 
-    @pytest.mark.parametrize("value", [0, 1, 42, -7, 2**52])
-    def test_int(self, value: int) -> None:
-        decoded, row_id = decode_cursor(encode_cursor(BY_VERSION, value, ROW_ID), BY_VERSION)
+    @pytest.mark.parametrize(
+        ("sort", "value"),
+        [(BY_VERSION, v) for v in (0, 1, 42, -7, 2**31 - 1, -(2**31))]
+        + [(BY_TOTAL, v) for v in (2**31, 2**52, -(2**53) + 1)],
+    )
+    def test_int(self, sort: Sort, value: int) -> None:
+        decoded, row_id = decode_cursor(encode_cursor(sort, value, ROW_ID), sort)
         assert type(decoded) is int
         assert decoded == value
         assert row_id == ROW_ID
@@ -189,9 +196,17 @@ class TestCursorRoundTrip:
     @PROPERTY
     @given(value=st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1), row_id=st.uuids())
     def test_any_int(self, value: int, row_id: uuid.UUID) -> None:
-        decoded, decoded_id = decode_cursor(encode_cursor(BY_VERSION, value, row_id), BY_VERSION)
+        """Within a 64-bit column every key round-trips; a 32-bit column's keys round-trip
+        within its range and are refused beyond it."""
+        decoded, decoded_id = decode_cursor(encode_cursor(BY_TOTAL, value, row_id), BY_TOTAL)
         assert decoded == value
         assert decoded_id == row_id
+        cursor = encode_cursor(BY_VERSION, value, row_id)
+        if -(2**31) <= value < 2**31:
+            assert decode_cursor(cursor, BY_VERSION) == (value, row_id)
+        else:
+            with pytest.raises(InvalidCursor):
+                decode_cursor(cursor, BY_VERSION)
 
     @pytest.mark.parametrize("value", [2**53, -(2**53), 2**63, 2**70])
     def test_numbers_beyond_any_sort_key_are_forged(self, value: int) -> None:
@@ -328,6 +343,20 @@ class TestInvalidCursors:
     ) -> None:
         with pytest.raises(InvalidCursor):
             decode_cursor(json_cursor({"s": sort.name, "v": value, "id": row_id}), sort)
+
+    def test_values_the_column_cannot_hold_are_refused(self) -> None:
+        """Forged keys the database would refuse to compare (a 32-bit count beyond its
+        range, a moment before year 1 in UTC) are bad cursors, not database errors."""
+        enrollments = CATALOG_SORTS["enrollments"]
+        for count in (2**31, -(2**31) - 1, 2**53 - 1):
+            forged = json_cursor({"s": "enrollments", "v": count, "id": str(ROW_ID)})
+            with pytest.raises(InvalidCursor):
+                decode_cursor(forged, enrollments)
+        at_the_edge = json_cursor({"s": "enrollments", "v": 2**31 - 1, "id": str(ROW_ID)})
+        assert decode_cursor(at_the_edge, enrollments) == (2**31 - 1, ROW_ID)
+        before_year_one = {"s": "newest", "v": "0001-01-01T00:00:00+14:00", "id": str(ROW_ID)}
+        with pytest.raises(InvalidCursor):
+            decode_cursor(json_cursor(before_year_one), NEWEST)
 
     def test_naive_datetime_cursor_is_refused(self) -> None:
         naive = datetime(2024, 5, 1, 12, 0)  # noqa: DTZ001 - deliberately naive

@@ -9,12 +9,12 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import BigInteger, ColumnElement, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from learnhub.domain.errors import InvalidCursor, InvalidValue
@@ -128,6 +128,22 @@ class Sort:
             return self.value_type
         column = cast(InstrumentedAttribute[Any], self.field).property.columns[0]
         return cast(type[Any], column.type.python_type)
+
+    def holds(self, value: Any) -> bool:
+        """Whether the sort's column can hold `value` (a cursor's), so that the database is
+        never asked to compare it with one out of its range: a 32-bit integer column's
+        bounds, a moment that exists in UTC."""
+        if isinstance(value, datetime):
+            try:
+                value.astimezone(UTC)
+            except OverflowError:
+                return False
+            return True
+        if isinstance(value, int) and self.value_type is None:
+            column_type = cast(InstrumentedAttribute[Any], self.field).property.columns[0].type
+            if not isinstance(column_type, BigInteger):
+                return -(2**31) <= value < 2**31
+        return True
 
 
 def sort_named(sorts: Mapping[str, Sort], name: str | None, default: str) -> Sort:
@@ -248,7 +264,10 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, uuid.UUID]:
         raise InvalidCursor("cursor is malformed")
     if data["s"] != sort.name:
         raise InvalidCursor("cursor belongs to another sort order")
-    return _decode_value(data["v"], sort.python_type()), _decode_value(data["id"], uuid.UUID)
+    value = _decode_value(data["v"], sort.python_type())
+    if not sort.holds(value):
+        raise InvalidCursor("cursor is malformed")
+    return value, _decode_value(data["id"], uuid.UUID)
 
 
 def cursor_sort_name(cursor: str) -> str | None:
