@@ -303,6 +303,11 @@ async def test_unknown_query_parameters_are_refused_naming_the_allowed_ones(clie
     response = await client.get(f"{COURSES}/{uuid.uuid4()}/reviews", params={"page": "2"})
     assert_problem(response, 422, "invalid_value")
     assert (await client.get(COURSES, params={"q": "x", "limit": "5"})).status_code == 200
+    # Named, not echoed whole: a 60 kB name, and many names, give a short detail.
+    huge = {"a" * 60_000: "1", **{f"p{n}": "1" for n in range(20)}}
+    detail = assert_problem(await client.get(COURSES, params=huge), 422, "invalid_value")["detail"]
+    assert len(detail) < 1000 and "a" * 61 + "..." in detail and "a" * 62 not in detail
+    assert "p0" in detail and "and 16 more" in detail
 
     # Every list endpoint (a PageOut response) checks its query parameters.
     lists = [

@@ -270,8 +270,12 @@ def reject_unknown_query(request: Request, allowed: Sequence[str]) -> None:
     unknown = sorted(set(request.query_params) - set(allowed))
     if unknown:
         names = ", ".join(sorted(allowed))
+        # Named, but not echoed back whole: a client's 60 kB name is not worth 60 kB again.
+        shown = [name if len(name) <= 64 else name[:61] + "..." for name in unknown[:5]]
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
         raise InvalidValue(
-            f"unknown query parameter(s) {', '.join(unknown)}; allowed: {names}", allowed=names
+            f"unknown query parameter(s) {', '.join(shown)}{more}; allowed: {names}",
+            allowed=names,
         )
 
 
