@@ -3,7 +3,25 @@ for behaviour."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import os
+from typing import Final
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+# Set by `learnhub serve` for its worker processes (cli/serve.py): each worker writes its
+# values there and a scrape, whichever worker answers it, reads them all.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# A gauge set by one process at a time (at a scrape, or from a routed read): a scrape shows
+# the value most recently set, by whichever worker set it.
+LATEST: Final = "mostrecent"
 
 HTTP_REQUEST_DURATION = Histogram(
     "learnhub_http_request_duration_seconds",
@@ -27,13 +45,18 @@ HARD_DELETES = Counter("learnhub_hard_deletes_total", "Committed hard deletes", 
 VERSION_CONFLICTS = Counter(
     "learnhub_version_conflicts_total", "Optimistic-lock conflicts", ["entity"]
 )
-OUTBOX_BACKLOG = Gauge("learnhub_outbox_backlog", "Unpublished outbox messages")
+OUTBOX_BACKLOG = Gauge(
+    "learnhub_outbox_backlog", "Unpublished outbox messages", multiprocess_mode=LATEST
+)
 AUDIT_COMPLETENESS = Gauge(
-    "learnhub_audit_completeness_ratio", "Share of entity rows the audit trail explains"
+    "learnhub_audit_completeness_ratio",
+    "Share of entity rows the audit trail explains",
+    multiprocess_mode=LATEST,
 )
 AUDIT_CHECKED_AT = Gauge(
     "learnhub_audit_checked_timestamp_seconds",
     "When `learnhub audit watch` last stored the completeness ratio (Unix time; NaN: never)",
+    multiprocess_mode=LATEST,
 )
 LOGIN_THROTTLED = Counter("learnhub_login_throttled_total", "Logins refused by throttling")
 EVENT_HANDLER_FAILURES = Counter(
@@ -59,6 +82,7 @@ DB_REPLICA_LAG = Gauge(
     "learnhub_db_replica_lag_seconds",
     "A replica's replay lag as last measured by a read routed to it (0: caught up; NaN: down)",
     ["replica"],
+    multiprocess_mode=LATEST,
 )
 
 ACTION_COUNTERS = {"soft_delete": SOFT_DELETES, "restore": RESTORES, "hard_delete": HARD_DELETES}
@@ -70,3 +94,13 @@ def count_committed_actions(actions: list[tuple[str, str]]) -> None:
         counter = ACTION_COUNTERS.get(action)
         if counter is not None:
             counter.labels(entity=entity).inc()
+
+
+def exposition() -> tuple[bytes, str]:
+    """The metrics as Prometheus reads them, with their content type: this process's, or,
+    under `serve --workers N`, every worker's together (counters and histograms summed)."""
+    if os.environ.get(MULTIPROCESS_DIR):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST

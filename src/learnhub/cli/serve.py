@@ -3,7 +3,10 @@ the audit watcher as a process of its own next to it."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from typing import Annotated, Any
 
 import typer
@@ -76,6 +79,7 @@ def serve(
     print_welcome(host, port, accounts)
     watcher = start_audit_watch(settings.audit_check_interval_seconds)
     exit_on_sigterm()
+    shared_metrics = _share_metrics_between_workers() if workers > 1 else None
     try:
         uvicorn.run(
             "learnhub.cli.serve:served_app",
@@ -97,6 +101,21 @@ def serve(
     finally:
         if watcher is not None:
             stop_process(watcher)
+        if shared_metrics is not None:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
+
+
+def _share_metrics_between_workers() -> str | None:
+    """A fresh folder where every worker writes its metrics, so that `/metrics`, whichever
+    worker answers it, shows them all (prometheus_client's multiprocess mode; the workers,
+    started after this, read it from the environment). None when the operator set one."""
+    from learnhub.metrics import MULTIPROCESS_DIR
+
+    if os.environ.get(MULTIPROCESS_DIR):
+        return None
+    folder = tempfile.mkdtemp(prefix="learnhub-metrics-")
+    os.environ[MULTIPROCESS_DIR] = folder
+    return folder
 
 
 def usable_cores() -> int:

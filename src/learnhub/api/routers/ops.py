@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from learnhub.api.problems import problem
 from learnhub.api.schemas.examples import METRICS, json_example
 from learnhub.db.engine import ping
+from learnhub.metrics import exposition
 from learnhub.services.monitoring import refresh_audit_completeness, refresh_outbox_backlog
 
 router = APIRouter(tags=["operations"])
@@ -49,4 +50,5 @@ async def metrics(request: Request) -> Response:
     is what `learnhub audit watch` last stored (NaN before its first check)."""
     await refresh_outbox_backlog(request.app.state.session_factory)
     await refresh_audit_completeness(request.app.state.session_factory)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    body, content_type = exposition()
+    return Response(body, media_type=content_type)
