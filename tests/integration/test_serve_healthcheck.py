@@ -71,3 +71,36 @@ def test_the_default_on_postgresql_is_one_worker_per_core(
     assert captured["workers"] == 2
     assert CliRunner().invoke(app, ["serve", "--workers", "1"]).exit_code == 0
     assert captured["workers"] == 1
+
+
+def test_several_workers_share_a_metrics_folder_only_while_they_run(
+    captured: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers' shared metrics folder exists while uvicorn runs them; afterwards it is
+    gone and so is the variable naming it (a process that served once, like a test run, must
+    not hand a removed folder to what it starts next)."""
+    import os
+
+    from learnhub.cli import serve
+    from learnhub.metrics import MULTIPROCESS_DIR
+
+    monkeypatch.delenv(MULTIPROCESS_DIR, raising=False)
+    monkeypatch.setenv("LEARNHUB_DATABASE_URL", "postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("LEARNHUB_AUDIT_CHECK_INTERVAL_SECONDS", "0")  # no watcher process
+    monkeypatch.setattr(serve, "migrating", lambda _result: None)
+    monkeypatch.setattr(serve, "bootstrap", lambda _url: None)
+    seen: dict[str, Any] = {}
+
+    def run(*_args: Any, **kwargs: Any) -> None:
+        folder = os.environ.get(MULTIPROCESS_DIR)
+        existed = folder is not None and os.path.isdir(folder)
+        seen.update(workers=kwargs["workers"], folder=folder, existed=existed)
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    get_settings.cache_clear()
+    assert CliRunner().invoke(app, ["serve", "--workers", "2"]).exit_code == 0
+    assert seen["workers"] == 2 and seen["existed"], seen
+    assert MULTIPROCESS_DIR not in os.environ
+    assert not os.path.exists(seen["folder"])
+    assert CliRunner().invoke(app, ["serve", "--workers", "1"]).exit_code == 0
+    assert seen["folder"] is None  # one worker keeps its metrics in memory

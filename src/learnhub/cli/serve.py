@@ -102,6 +102,10 @@ def serve(
         if watcher is not None:
             stop_process(watcher)
         if shared_metrics is not None:
+            from learnhub.metrics import MULTIPROCESS_DIR
+
+            # Gone with the workers: nothing this process starts later may write there.
+            os.environ.pop(MULTIPROCESS_DIR, None)
             shutil.rmtree(shared_metrics, ignore_errors=True)
 
 
