@@ -35,14 +35,7 @@ class Server:
 
     def stop(self) -> int:
         """SIGTERM, then SIGKILL if it does not stop in time; returns the exit status."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=SHUTDOWN_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=SHUTDOWN_TIMEOUT)
-        return self.process.returncode
+        return live_server.stop(self.process, SHUTDOWN_TIMEOUT)
 
 
 def start_server(tmp_path: Path, *options: str) -> Server:

@@ -47,7 +47,7 @@ from tests.api.test_courses import (
 from tests.conftest import prepare
 from tests.integration.helpers import unique_email
 from tests.support.databases import postgres_database
-from tests.support.live_server import free_port, wait_until_healthy
+from tests.support.live_server import free_port, stop, wait_until_healthy
 from tests.support.nats import PrivateNats
 from tests.support.pgbouncer import PgBouncer, admin_show, running_pgbouncer
 
@@ -343,12 +343,7 @@ def test_serve_migrates_directly_and_serves_through_pgbouncer(
         clients = [c for c in admin_show(bouncer, "CLIENTS") if c["database"] == database]
         assert clients, "the served app did not connect through PgBouncer"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+        stop(process, 30)
 
 
 async def test_without_the_pooler_setting_prepared_statements_break(

@@ -16,7 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support.live_server import free_port, log_tail, wait_until_healthy
+from tests.support.live_server import free_port, log_tail, stop, wait_until_healthy
 
 pytestmark = pytest.mark.postgres_only
 
@@ -47,12 +47,7 @@ def two_workers(committed_engine: AsyncEngine, tmp_path: Path) -> Iterator[str]:
         wait_until_healthy(process, base, log, 60.0)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
+        stop(process, 20)
     assert "Traceback" not in log.read_text(errors="replace"), log_tail(log)
 
 

@@ -1,5 +1,5 @@
 """What tests of a real `learnhub serve` process share: a free loopback port, the tail of the
-server's log for a failure message, and waiting until it answers /health."""
+server's log for a failure message, waiting until it answers /health, and stopping it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,18 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float) -> int:
+    """SIGTERM, then SIGKILL if it does not stop within `timeout` seconds; the exit status."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+    return process.returncode
 
 
 def log_tail(path: Path, lines: int = 60) -> str:
