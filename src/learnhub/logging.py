@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json as stdlib_json
 import logging
 import sys
-from typing import TextIO, cast
+from datetime import UTC, datetime
+from typing import Any, TextIO, cast
 
+import orjson
 import structlog
+from structlog.typing import EventDict, WrappedLogger
+
+from learnhub.domain.context import current_actor_id, current_request_id
 
 
 def configure_logging(level: str = "info", *, json: bool = True) -> None:
@@ -15,13 +21,16 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
         format="%(message)s", stream=sys.stdout, level=getattr(logging, level.upper(), logging.INFO)
     )
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer(serializer=_json_line)
+        if json
+        else structlog.dev.ConsoleRenderer()
     )
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,  # request_id, actor_id of this request
+            request_context,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            # A datetime, written by the renderer: orjson formats it in C (ISO 8601, `Z`).
+            _utc_timestamp if json else structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             renderer,
         ],
@@ -34,6 +43,65 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
         # Not cached: loggers pick up reconfiguration (tests capture logs this way).
         cache_logger_on_first_use=False,
     )
+
+
+def request_context(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
+    """The request id and the acting user of the request in progress (domain.context, set by
+    the app's request middleware and its authentication): one source for the log lines,
+    the audit trail and the events, read when a line is written."""
+    request_id = current_request_id.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    actor_id = current_actor_id.get()
+    if actor_id is not None:
+        event.setdefault("actor_id", str(actor_id))
+    return event
+
+
+def _utc_timestamp(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
+    event["timestamp"] = datetime.now(UTC)
+    return event
+
+
+def _json_line(event: EventDict, **_options: Any) -> str:
+    """A log line's JSON: orjson (a third of the standard library's time on the access log
+    line every request writes), the standard library for what orjson refuses (an integer
+    beyond 64 bits, a key that is not a string); values of other types as their repr."""
+    try:
+        return orjson.dumps(event, default=_plain, option=orjson.OPT_UTC_Z).decode()
+    except TypeError:
+        return stdlib_json.dumps(event, default=_plain)
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return repr(value)
+
+
+class HotLogger:
+    """A logger for a line written on every request: bound once per structlog
+    configuration, where `structlog.get_logger()`'s lazy proxy builds a new bound logger for
+    each line (10 us of the access log line's 30). A new configuration (`configure_logging`,
+    `log_to_stderr`) is picked up at the next line; structlog's `capture_logs` changes the
+    processor list in place, which a bound logger sees."""
+
+    def __init__(self, name: str) -> None:
+        self._proxy = structlog.get_logger(name)
+        self._configuration: tuple[int, object, object] | None = None
+        self._bound: Any = None
+
+    def info(self, event: str, **values: Any) -> None:
+        config = structlog.get_config()
+        configuration = (
+            id(config["processors"]),
+            config["logger_factory"],
+            config["wrapper_class"],
+        )
+        if configuration != self._configuration:
+            self._bound = self._proxy.bind()
+            self._configuration = configuration
+        self._bound.info(event, **values)
 
 
 def log_to_stderr() -> None:

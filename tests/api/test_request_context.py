@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 from sqlalchemy import select
-from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 
+from learnhub.logging import request_context
 from learnhub.models import AuditLog
 from tests.api.conftest import PASSWORD
 from tests.integration.helpers import unique_email
@@ -16,7 +16,7 @@ from tests.integration.helpers import unique_email
 
 @pytest.mark.parametrize("settings_overrides", [{"log_level": "info"}])
 async def test_request_id_reaches_response_and_logs(client):
-    with capture_logs(processors=[merge_contextvars]) as logs:
+    with capture_logs(processors=[request_context]) as logs:
         response = await client.post(
             "/api/v1/auth/register",
             headers={"X-Request-ID": "trace-42.abc"},

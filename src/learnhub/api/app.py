@@ -133,6 +133,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Replaced by docs.install: the same pages with every asset served from here.
         docs_url=None,
         redoc_url=None,
+        # FastAPI's own OpenTelemetry hooks, off: the app's observability is its Prometheus
+        # metrics and structured logs (docs/deployment.md), and the hooks' check for a
+        # configured provider cost every request a few microseconds (bench/RESULTS.md).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.bus = EventBus()

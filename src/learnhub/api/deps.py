@@ -11,7 +11,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, TypeVar
 
-import structlog
 from fastapi import Depends, Header, Query, Request, Response, Security
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -213,9 +212,9 @@ async def _principal(request: Request, uow: UnitOfWork, authorization: str | Non
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("expected 'Authorization: Bearer <token>'")
     principal = await auth_service(request, uow).principal(token.strip())
-    # The audit trail and the logs name this user from here on.
+    # The audit trail and the log lines (learnhub.logging.request_context) name this user
+    # from here on.
     current_actor_id.set(principal.user_id)
-    structlog.contextvars.bind_contextvars(actor_id=str(principal.user_id))
     return principal
 
 

@@ -3,26 +3,26 @@ latency histogram by route template, and one access log line per request."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 
-import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from learnhub.api.problems import problem
 from learnhub.db.replicas import format_lsn
 from learnhub.domain.context import current_actor_id, current_request_id
-from learnhub.metrics import HTTP_REQUEST_DURATION
+from learnhub.logging import HotLogger
+from learnhub.metrics import request_duration
 
 # request.scope key: the WAL position of the work the request committed (see api/deps.py).
 COMMITTED_POSITION = "learnhub.committed_position"
 # Set by a read whose replica failed under it (see ReplicaReadRetryMiddleware).
 REPLICA_READ_FAILED = "learnhub.replica_read_failed"
 
-log = structlog.get_logger("learnhub.access")
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+log = HotLogger("learnhub.access")
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 class RequestContextMiddleware:
@@ -52,10 +52,10 @@ class RequestContextMiddleware:
             return
         headers = dict(scope["headers"])
         given = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        # 128 random bits as 32 hex digits (a third of uuid4().hex's cost).
+        request_id = given if _SAFE_REQUEST_ID.fullmatch(given) else os.urandom(16).hex()
         request_token = current_request_id.set(request_id)
         actor_token = current_actor_id.set(None)
-        structlog.contextvars.bind_contextvars(request_id=request_id)
         status = {"code": 500}
         started = time.perf_counter()
 
@@ -93,9 +93,7 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = self._route_template(scope)
-            HTTP_REQUEST_DURATION.labels(
-                route=route, method=scope["method"], status=str(status["code"])
-            ).observe(elapsed)
+            request_duration(route, scope["method"], status["code"]).observe(elapsed)
             log.info(
                 "request",
                 method=scope["method"],
@@ -104,7 +102,6 @@ class RequestContextMiddleware:
                 status=status["code"],
                 duration_ms=round(elapsed * 1000, 2),
             )
-            structlog.contextvars.unbind_contextvars("request_id", "actor_id")
             current_request_id.reset(request_token)
             current_actor_id.reset(actor_token)
 

@@ -29,7 +29,7 @@ import structlog
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from learnhub.metrics import DB_QUERY_DURATION
+from learnhub.metrics import statement_duration
 
 log = structlog.get_logger("learnhub.db")
 _TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE|JOIN)\s+"?([a-zA-Z_][a-zA-Z0-9_]*)', re.IGNORECASE)
@@ -129,7 +129,7 @@ def instrument(engine: Engine, slow_query_ms: float) -> None:
             end = clock.last_reply  # not the wait for the loop to resume this task
         elapsed = end - start
         operation, table = classify(statement)
-        DB_QUERY_DURATION.labels(operation=operation, table=table).observe(elapsed)
+        statement_duration(operation, table).observe(elapsed)
         if elapsed * 1000 >= slow_query_ms:
             RECENT_SLOW_QUERIES.append(
                 SlowQuery(time.time(), operation, table, round(elapsed * 1000, 2), statement[:500])

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import structlog
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
@@ -83,7 +82,6 @@ async def web_caller(request: Request, uow: Uow) -> Principal | None:
         raise SessionEnded from None
     request.state.web_principal = principal
     current_actor_id.set(principal.user_id)
-    structlog.contextvars.bind_contextvars(actor_id=str(principal.user_id))
     return principal
 
 
