@@ -107,6 +107,48 @@ async def test_one_counted_statement_outside_a_transaction_on_a_returned_connect
     assert one_connection.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
+async def test_a_connection_beyond_the_pools_room_is_closed_when_given_back(
+    committed_engine: AsyncEngine, course_slug: str
+) -> None:
+    """Units given back their connections with and without room in the pool: one with room
+    goes back to the queue as it is (no I/O, no greenlet), one beyond the pool's size is
+    closed (I/O, in a greenlet); every read answers and nothing is left checked out."""
+    url = committed_engine.url.render_as_string(hide_password=False)
+    engine = create_engine(url, pool_size=1, max_overflow=1)
+    closed: list[object] = []
+    event.listen(engine.sync_engine, "close", lambda conn, _record: closed.append(conn))
+    try:
+        first, second = DriverReadUnitOfWork(engine), DriverReadUnitOfWork(engine)
+        async with first as one:
+            async with second as two:
+                assert await one.repo(CourseOutlineRepository).published(course_slug)
+                assert await two.repo(CourseOutlineRepository).published(course_slug)
+                assert engine.sync_engine.pool.checkedout() == 2  # type: ignore[attr-defined]
+            assert closed == [], "the second went back to the queue (it had room), open"
+        assert len(closed) == 1, "the first went back to a full queue: closed"
+        driver = closed[0].driver_connection  # type: ignore[attr-defined]
+        assert driver.is_closed(), "closed for real: a close needs I/O, run in a greenlet"
+        pool = engine.sync_engine.pool
+        assert pool.checkedout() == 0 and pool.checkedin() == 1  # type: ignore[attr-defined]
+        async with DriverReadUnitOfWork(engine) as again:
+            assert await again.repo(CourseOutlineRepository).published(course_slug)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_returned_connection_goes_to_the_unit_waiting_for_it(
+    one_connection: AsyncEngine, course_slug: str
+) -> None:
+    async def read() -> bool:
+        async with DriverReadUnitOfWork(one_connection) as uow:
+            outline = await uow.repo(CourseOutlineRepository).published(course_slug)
+            await asyncio.sleep(0.01)  # hold the pool's one connection while others wait
+            return outline is not None
+
+    assert await asyncio.gather(*(read() for _ in range(5))) == [True] * 5
+    assert one_connection.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
 async def test_a_broken_connection_is_replaced_and_the_read_still_answers(
     one_connection: AsyncEngine, committed_engine: AsyncEngine, course_slug: str
 ) -> None:

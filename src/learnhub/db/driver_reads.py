@@ -40,6 +40,8 @@ from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
+from learnhub.db.pool import FairAsyncQueuePool
+
 log = structlog.get_logger("learnhub.db")
 
 Processor = Callable[[Any], Any] | None
@@ -205,8 +207,16 @@ class PooledDriverConnection:
 
     async def _give_back_pooled(self) -> None:
         pooled, self._pooled = self._pooled, None
-        if pooled is not None:
-            # A checkin may close a connection beyond the pool's size: I/O, in a greenlet.
+        if pooled is None:
+            return
+        pool = self.engine.sync_engine.pool
+        if isinstance(pool, FairAsyncQueuePool) and pool.keeps_a_returned_connection():
+            # No I/O: the connection goes back to the queue (or to a waiter) as it is, and
+            # the reset on return has nothing to roll back (no transaction was begun through
+            # SQLAlchemy on it). A greenlet costs 10 us of the course page's CPU.
+            pooled.close()
+        else:
+            # A checkin that closes a connection beyond the pool's size: I/O, in a greenlet.
             await greenlet_spawn(pooled.close)
 
     async def rows(
