@@ -11,12 +11,16 @@ Before timing, both answers must hold equal items and the same next cursor (equa
 the course page). Reports requests per second (target: app / raw >= 0.7) and wrk's p99
 latency (target: app / raw <= 1.5).
 
-    python -m bench.catalog_http [--smoke] [--profile] [--database-url URL]
+    python -m bench.catalog_http [--smoke] [--profile] [--database-url URL] [--course-page-only]
+
+`--course-page-only`: the course page alone, on both servers (its rounds take minutes where
+every page takes ten).
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
 
@@ -99,12 +103,12 @@ async def detail_path(app_url: str, raw_url: str) -> str:
     return path
 
 
-async def run(url: str, config: Config) -> list[Result]:
+async def run(url: str, config: Config, *, course_page_only: bool = False) -> list[Result]:
     results: list[Result] = []
     for server in harness.SERVERS:
         # The smoke run (CI) only checks that every server and page kind still runs.
         sorts = SORTS if server == "uvicorn" and not config.smoke else GRANIAN_SORTS
-        results += await run_server(url, config, server, sorts)
+        results += await run_server(url, config, server, () if course_page_only else sorts)
     return results
 
 
@@ -145,7 +149,10 @@ async def run_server(url: str, config: Config, server: str, sorts: tuple[str, ..
             results += catalog_results(server, label, loads, config)
         if config.profile and harness.py_spy_available():
             await profile(
-                app_process.pid, lambda: measure(app_base, paths["sort=rating"]), server, config
+                app_process.pid,
+                lambda: measure(app_base, paths.get("sort=rating", paths["course detail"])),
+                server,
+                config,
             )
     return results
 
@@ -208,4 +215,4 @@ async def profile(
 
 
 if __name__ == "__main__":
-    harness.standalone(run, __doc__)
+    harness.standalone(partial(run, course_page_only="--course-page-only" in sys.argv), __doc__)
