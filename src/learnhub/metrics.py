@@ -42,8 +42,18 @@ DB_QUERY_DURATION = Histogram(
 # call, 5 us of every request (bench/RESULTS.md). The label values are few (route
 # templates, statuses, operations and tables), and prometheus_client keeps every child
 # anyway.
-@functools.lru_cache(maxsize=4096)
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def request_duration(route: str, method: str, status: int) -> Histogram:
+    """The request histogram's child for a request. A method the API has no route for is
+    `OTHER`: the method is the client's word, and any token is one to some servers, so
+    each would be a time series of its own."""
+    return _request_duration(route, method if method in _METHODS else "OTHER", status)
+
+
+@functools.lru_cache(maxsize=4096)
+def _request_duration(route: str, method: str, status: int) -> Histogram:
     return HTTP_REQUEST_DURATION.labels(route=route, method=method, status=str(status))
 
 

@@ -90,6 +90,20 @@ async def test_request_latency_is_labelled_by_route_template(
     assert not [route for route in routes if route.startswith("/api/v1/nothing-here")]
 
 
+async def test_a_method_without_routes_is_counted_as_other(client: httpx.AsyncClient) -> None:
+    """The method is the client's word: one the API has no route for is `OTHER`, never a
+    time series of its own."""
+    other = {"route": "/api/v1/courses", "method": "OTHER", "status": "405"}
+    before = await scrape(client)
+    for method in ("BREW", "PROPFIND"):
+        response = await client.request(method, "/api/v1/courses")
+        assert response.status_code == 405, response.text
+    after = await scrape(client)
+    assert after.value(HTTP_COUNT, **other) == before.value(HTTP_COUNT, **other) + 2
+    methods = {labels["method"] for labels in after.labels_of(HTTP_COUNT)}
+    assert not methods & {"BREW", "PROPFIND"}
+
+
 async def test_database_latency_is_labelled_by_operation_and_table(
     client: httpx.AsyncClient, login_as: LoginAs
 ) -> None:

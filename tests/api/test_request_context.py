@@ -29,6 +29,21 @@ async def test_request_id_reaches_response_and_logs(client):
     assert access[-1]["route"] == "/api/v1/auth/register"
 
 
+@pytest.mark.parametrize("settings_overrides", [{"log_level": "info"}])
+async def test_an_authenticated_requests_log_line_names_its_actor(client, login_as):
+    me = await login_as("student")
+    with capture_logs(processors=[request_context]) as logs:
+        response = await client.get("/api/v1/users/me", headers=me.headers)
+        anonymous = await client.get("/health")
+    assert response.status_code == 200 and anonymous.status_code == 200
+    access = [e for e in logs if e.get("event") == "request"]
+    mine = [e for e in access if e.get("route") == "/api/v1/users/me"]
+    assert mine and mine[-1]["actor_id"] == me.id
+    assert mine[-1]["request_id"] == response.headers["x-request-id"]
+    health = [e for e in access if e.get("route") == "/health"]
+    assert health and "actor_id" not in health[-1], "the actor does not outlive its request"
+
+
 async def test_unsafe_request_ids_are_replaced(client):
     response = await client.get("/health", headers={"X-Request-ID": "bad id\nwith newline"})
     assert response.headers["x-request-id"] != "bad id\nwith newline"

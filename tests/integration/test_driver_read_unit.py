@@ -17,6 +17,7 @@ from sqlalchemy import Float, Integer, bindparam, event, func, literal_column, s
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from learnhub.db import driver_reads
 from learnhub.db.driver_reads import PooledDriverConnection, compile_read
 from learnhub.db.engine import create_engine, create_session_factory, reads_on_driver
 from learnhub.db.uow import DriverReadUnitOfWork, UnitOfWork
@@ -146,6 +147,26 @@ async def test_a_returned_connection_goes_to_the_unit_waiting_for_it(
             return outline is not None
 
     assert await asyncio.gather(*(read() for _ in range(5))) == [True] * 5
+    assert one_connection.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_a_read_takes_one_greenlet_and_gives_its_connection_back_without_one(
+    one_connection: AsyncEngine, course_slug: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checkout (which may wait or ping: I/O) and the first statement share one
+    greenlet; giving the connection back to a pool that keeps it needs none."""
+    spawned: list[str] = []
+    spawn = driver_reads.greenlet_spawn
+
+    async def counting(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        spawned.append(getattr(fn, "__name__", repr(fn)))
+        return await spawn(fn, *args, **kwargs)
+
+    monkeypatch.setattr(driver_reads, "greenlet_spawn", counting)
+    for _ in range(2):
+        async with DriverReadUnitOfWork(one_connection) as uow:
+            assert await uow.repo(CourseOutlineRepository).published(course_slug) is not None
+    assert spawned == ["_checkout_and_fetch", "_checkout_and_fetch"]
     assert one_connection.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 

@@ -11,6 +11,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from enum import Enum
 
 import pytest
 import structlog
@@ -98,3 +99,33 @@ def test_the_access_logger_follows_a_new_configuration(monkeypatch: pytest.Monke
     with pytest.raises(json.JSONDecodeError):
         json.loads(stdout.calls[1])
     assert "status" in stdout.calls[1] and "201" in stdout.calls[1]
+
+
+class Level(Enum):
+    HIGH = "high"
+
+
+@pytest.mark.usefixtures("configured")
+def test_lines_are_ascii_and_values_read_alike_on_both_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """orjson writes most lines; the standard library writes a line orjson refuses (an
+    integer beyond 64 bits) or one with characters beyond ASCII (escaped, so a stream that is
+    not UTF-8 never fails a line). A UUID, an enum and a datetime read the same either way."""
+    stdout = Writes()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    an_id = uuid.uuid4()
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    values = {"an_id": an_id, "level_of": Level.HIGH, "at": when}
+    access = HotLogger("learnhub.access")
+    access.info("request", path="/plain", **values)
+    access.info("request", path="/big", beyond_64_bits=2**70, **values)
+    access.info("request", path="/cours/été", **values)
+    monkeypatch.undo()
+    lines = [json.loads(call) for call in stdout.calls]
+    for call in stdout.calls:
+        assert call.isascii()
+    assert lines[2]["path"] == "/cours/été"
+    for line in lines:
+        assert line["an_id"] == str(an_id) and line["level_of"] == "high"
+        assert line["at"] == "2026-01-02T03:04:05Z"

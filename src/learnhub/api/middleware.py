@@ -91,19 +91,21 @@ class RequestContextMiddleware:
                 return
             await self.app(scope, refused_receive if too_large else limited_receive, send_with_id)
         finally:
-            elapsed = time.perf_counter() - started
-            route = self._route_template(scope)
-            request_duration(route, scope["method"], status["code"]).observe(elapsed)
-            log.info(
-                "request",
-                method=scope["method"],
-                route=route,
-                path=scope["path"],
-                status=status["code"],
-                duration_ms=round(elapsed * 1000, 2),
-            )
-            current_request_id.reset(request_token)
-            current_actor_id.reset(actor_token)
+            try:
+                elapsed = time.perf_counter() - started
+                route = self._route_template(scope)
+                request_duration(route, scope["method"], status["code"]).observe(elapsed)
+                log.info(
+                    "request",
+                    method=scope["method"],
+                    route=route,
+                    path=scope["path"],
+                    status=status["code"],
+                    duration_ms=round(elapsed * 1000, 2),
+                )
+            finally:
+                current_request_id.reset(request_token)
+                current_actor_id.reset(actor_token)
 
     def _route_template(self, scope: Scope) -> str:
         # Templates, not raw paths: ids in paths would make one time series per resource.

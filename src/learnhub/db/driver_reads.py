@@ -35,7 +35,7 @@ from typing import Any, Self, cast
 import structlog
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.pool import Pool, PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import await_, greenlet_spawn
@@ -187,6 +187,7 @@ class PooledDriverConnection:
         self.engine = engine
         self.dialect = engine.dialect
         self._pooled: PoolProxiedConnection | None = None
+        self._pool: Pool | None = None  # the pool `_pooled` came from (the engine may dispose it)
         self._ordinary: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
@@ -207,9 +208,9 @@ class PooledDriverConnection:
 
     async def _give_back_pooled(self) -> None:
         pooled, self._pooled = self._pooled, None
+        pool, self._pool = self._pool, None
         if pooled is None:
             return
-        pool = self.engine.sync_engine.pool
         if isinstance(pool, FairAsyncQueuePool) and pool.keeps_a_returned_connection():
             # No I/O: the connection goes back to the queue (or to a waiter) as it is, and
             # the reset on return has nothing to roll back (no transaction was begun through
@@ -238,8 +239,9 @@ class PooledDriverConnection:
         return [_typed(record, read.processed) for record in records]
 
     def _checkout_and_fetch(self, sql: str, arguments: tuple[Any, ...]) -> list[Any] | None:
+        pool = self.engine.sync_engine.pool
         try:
-            self._pooled = self.engine.sync_engine.pool.connect()
+            self._pooled, self._pool = pool.connect(), pool
         except self.dialect.loaded_dbapi.Error:
             # Opening a connection failed: SQLAlchemy's own connect tries again and, if it
             # fails too, raises its translated error (a 503, not an unknown error).
