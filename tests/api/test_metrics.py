@@ -90,6 +90,23 @@ async def test_request_latency_is_labelled_by_route_template(
     assert not [route for route in routes if route.startswith("/api/v1/nothing-here")]
 
 
+async def test_the_openapi_document_and_static_files_are_named_by_their_path(
+    client: httpx.AsyncClient,
+) -> None:
+    """Plain routes and mounts (FastAPI's /openapi.json, the web's static files) name only
+    their endpoint in the scope; they are counted under their path, not "unmatched"."""
+    document = {"route": "/openapi.json", "method": "GET", "status": "200"}
+    static = {"route": "/static", "method": "GET", "status": "200"}
+    unmatched = {"route": "unmatched", "method": "GET", "status": "200"}
+    before = await scrape(client)
+    assert (await client.get("/openapi.json")).status_code == 200
+    assert (await client.get("/static/app.css")).status_code == 200
+    after = await scrape(client)
+    assert after.value(HTTP_COUNT, **document) == before.value(HTTP_COUNT, **document) + 1
+    assert after.value(HTTP_COUNT, **static) == before.value(HTTP_COUNT, **static) + 1
+    assert after.value(HTTP_COUNT, **unmatched) == before.value(HTTP_COUNT, **unmatched)
+
+
 async def test_a_method_without_routes_is_counted_as_other(client: httpx.AsyncClient) -> None:
     """The method is the client's word: one the API has no route for is `OTHER`, never a
     time series of its own."""

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.routing import Route, compile_path
+from starlette.routing import Mount, Route, compile_path
 
 from learnhub import __version__
 from learnhub.api import docs, hot_reads, problems
@@ -193,6 +193,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for r in router.routes
             if isinstance(r, APIRoute)
         )
+    # FastAPI's own /openapi.json is a plain route, the static files are mounts: the router
+    # names only their endpoint in the scope, so their templates are found by it (metrics
+    # and log lines name them by their path, not "unmatched").
+    templates.update(
+        {id(r.endpoint): r.path for r in app.router.routes if type(r) is Route}
+        | {id(r.app): r.path for r in app.router.routes if isinstance(r, Mount)}
+    )
     # FastAPI's own pages (/openapi.json, /docs, /redoc) are plain routes of the app.
     methods_by_path.extend(
         (r.path_regex, frozenset(r.methods or ()))

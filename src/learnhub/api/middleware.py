@@ -43,7 +43,7 @@ class RequestContextMiddleware:
         self.upload_paths = upload_paths
         self.max_upload_body_bytes = max_upload_body_bytes
         self.upload_refusal = upload_refusal
-        # id(route object) -> full path template, prefix included
+        # id(route object, or a plain route's endpoint) -> full path template, prefix included
         self.route_templates = route_templates if route_templates is not None else {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -111,7 +111,8 @@ class RequestContextMiddleware:
         # Templates, not raw paths: ids in paths would make one time series per resource.
         route = scope.get("route")
         if route is None:
-            return "unmatched"
+            # A plain route or a mount (/openapi.json, static files) names its endpoint only.
+            return self.route_templates.get(id(scope.get("endpoint")), "unmatched")
         return self.route_templates.get(id(route)) or str(getattr(route, "path", "unmatched"))
 
 
