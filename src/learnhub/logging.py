@@ -75,8 +75,12 @@ def _json_line(event: EventDict, **_options: Any) -> str:
     try:
         line = orjson.dumps(event, default=_plain, option=orjson.OPT_UTC_Z).decode()
     except TypeError:
-        return stdlib_json.dumps(event, default=_plain)
-    return line if line.isascii() else stdlib_json.dumps(event, default=_plain)
+        return _stdlib_line(event)
+    return line if line.isascii() else _stdlib_line(event)
+
+
+def _stdlib_line(event: EventDict) -> str:
+    return stdlib_json.dumps(event, default=_plain, separators=(",", ":"))  # compact, as orjson
 
 
 def _plain(value: object) -> object:

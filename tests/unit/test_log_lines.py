@@ -124,7 +124,7 @@ def test_lines_are_ascii_and_values_read_alike_on_both_paths(
     monkeypatch.undo()
     lines = [json.loads(call) for call in stdout.calls]
     for call in stdout.calls:
-        assert call.isascii()
+        assert call.isascii() and '", "' not in call, "ASCII and compact on both paths"
     assert lines[2]["path"] == "/cours/été"
     for line in lines:
         assert line["an_id"] == str(an_id) and line["level_of"] == "high"
