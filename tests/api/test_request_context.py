@@ -50,6 +50,12 @@ async def test_unsafe_request_ids_are_replaced(client):
     assert len(response.headers["x-request-id"]) == 32
 
 
+async def test_request_ids_the_app_makes_are_distinct_128_bit_hex(client):
+    ids = [(await client.get("/health")).headers["x-request-id"] for _ in range(50)]
+    assert len(set(ids)) == 50
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
 async def test_audit_rows_name_the_actor_and_request(client, login_as, session):
     me = await login_as("student")
     response = await client.patch(

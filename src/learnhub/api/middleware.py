@@ -3,7 +3,7 @@ latency histogram by route template, and one access log line per request."""
 
 from __future__ import annotations
 
-import os
+import random
 import re
 import time
 
@@ -23,6 +23,15 @@ REPLICA_READ_FAILED = "learnhub.replica_read_failed"
 
 log = HotLogger("learnhub.access")
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def _new_request_id() -> str:
+    """128 random bits as 32 hex digits, like `uuid4().hex`. From `random`, not the
+    operating system: an id is not a secret (clients send their own) and needs only to be
+    unique, and `os.urandom` is a system call, which gives up the GIL; under granian, whose
+    own threads take it then, that cost 3% of the course page (bench/RESULTS.md). `random`
+    is seeded afresh in each forked worker."""
+    return f"{random.getrandbits(128):032x}"
 
 
 class RequestContextMiddleware:
@@ -52,8 +61,7 @@ class RequestContextMiddleware:
             return
         headers = dict(scope["headers"])
         given = headers.get(b"x-request-id", b"").decode("latin-1")
-        # 128 random bits as 32 hex digits (a third of uuid4().hex's cost).
-        request_id = given if _SAFE_REQUEST_ID.fullmatch(given) else os.urandom(16).hex()
+        request_id = given if _SAFE_REQUEST_ID.fullmatch(given) else _new_request_id()
         request_token = current_request_id.set(request_id)
         actor_token = current_actor_id.set(None)
         status = {"code": 500}
