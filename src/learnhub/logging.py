@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import json as stdlib_json
 import logging
 import sys
+import threading
 import uuid
 from datetime import UTC, datetime
 from enum import Enum
@@ -39,9 +42,9 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             getattr(logging, level.upper(), logging.INFO)
         ),
-        # One write per line (PrintLogger writes the line and its newline apart): with
-        # unbuffered output (PYTHONUNBUFFERED) several workers' lines would interleave.
-        logger_factory=structlog.WriteLoggerFactory(_current("stdout")),
+        # Lines leave whole (PrintLogger writes the line and its newline apart: with
+        # unbuffered output several workers' lines interleaved), gathered per loop turn.
+        logger_factory=structlog.WriteLoggerFactory(_STDOUT),
         # Not cached: loggers pick up reconfiguration (tests capture logs this way).
         cache_logger_on_first_use=False,
     )
@@ -126,19 +129,75 @@ def log_to_stderr() -> None:
     structlog.configure(logger_factory=structlog.WriteLoggerFactory(_current("stderr")))
 
 
+# A pipe takes a write of at most this many bytes whole (POSIX PIPE_BUF): lines gathered into
+# one write never split, so several workers sharing the stream interleave only between lines.
+_WHOLE_WRITE_BYTES = 4096
+
+
 class _Current:
     """sys.stdout or sys.stderr as it is when a line is written, not when logging was
-    configured (a test or a tool may swap the stream, and close the old one)."""
+    configured (a test or a tool may swap the stream, and close the old one).
 
-    def __init__(self, name: str) -> None:
+    `gathered`: lines written on a running event loop leave together at the end of the
+    loop's turn, in writes of whole lines of at most 4 kB. A write is a system call, which
+    gives up the GIL: one per access line cost the course page 5% under granian, whose own
+    threads take the GIL then (bench/RESULTS.md). Off the loop (command-line tools, other
+    threads) a line is written at once, after whatever is waiting, and anything still
+    waiting at exit is written then."""
+
+    def __init__(self, name: str, *, gathered: bool = False) -> None:
         self.name = name
+        self.gathered = gathered
+        self._pending: list[str] = []
+        self._flush_on: asyncio.AbstractEventLoop | None = None  # the loop a flush is due on
+        self._lock = threading.Lock()
+        if gathered:
+            atexit.register(self.write_pending)
 
     def write(self, text: str) -> int:
-        return int(getattr(sys, self.name).write(text))
+        if self.gathered:
+            try:
+                loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
+            if loop is not None:
+                with self._lock:
+                    self._pending.append(text)
+                    due, self._flush_on = self._flush_on is not loop, loop
+                if due:
+                    loop.call_soon(self.write_pending)
+                return len(text)
+            self.write_pending()
+        stream = getattr(sys, self.name)
+        written = int(stream.write(text))
+        stream.flush()
+        return written
 
     def flush(self) -> None:
-        getattr(sys, self.name).flush()
+        """Nothing: `write` writes a line out itself, or leaves it for the loop's turn."""
+
+    def write_pending(self) -> None:
+        with self._lock:
+            lines, self._pending, self._flush_on = self._pending, [], None
+        if not lines:
+            return
+        stream = getattr(sys, self.name)
+        chunk: list[str] = []
+        size = 0
+        for line in lines:
+            if chunk and size + len(line) > _WHOLE_WRITE_BYTES:
+                stream.write("".join(chunk))
+                stream.flush()
+                chunk, size = [], 0
+            chunk.append(line)
+            size += len(line)
+        stream.write("".join(chunk))
+        stream.flush()
 
 
-def _current(name: str) -> TextIO:
-    return cast(TextIO, _Current(name))
+def _current(name: str, *, gathered: bool = False) -> TextIO:
+    return cast(TextIO, _Current(name, gathered=gathered))
+
+
+# The service's log stream: one, so that every line waits in the same place.
+_STDOUT = _current("stdout", gathered=True)

@@ -6,6 +6,7 @@ lines into one unparseable line under load."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import uuid
@@ -17,7 +18,7 @@ import pytest
 import structlog
 
 from learnhub.domain.context import current_actor_id, current_request_id
-from learnhub.logging import HotLogger, configure_logging
+from learnhub.logging import HotLogger, _Current, configure_logging
 
 
 class Writes:
@@ -129,3 +130,33 @@ def test_lines_are_ascii_and_values_read_alike_on_both_paths(
     for line in lines:
         assert line["an_id"] == str(an_id) and line["level_of"] == "high"
         assert line["at"] == "2026-01-02T03:04:05Z"
+
+
+async def test_lines_of_one_loop_turn_leave_together_in_whole_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a running loop, the lines of one turn wait for its end and leave in writes of
+    whole lines of at most 4 kB (a pipe takes such a write whole: workers sharing it never
+    split each other's lines); a line written off the loop goes after them, at once."""
+    stream = _Current("stdout", gathered=True)
+    stdout = Writes()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    lines = [f'{{"n":{n},"pad":"{"x" * 1000}"}}\n' for n in range(6)]
+    for line in lines[:3]:
+        stream.write(line)
+    assert stdout.calls == [], "waiting for the end of the loop's turn"
+    await asyncio.sleep(0)
+    assert stdout.calls == ["".join(lines[:3])]
+    stdout.calls.clear()
+    for line in lines:
+        stream.write(line)
+    await asyncio.sleep(0)
+    assert "".join(stdout.calls) == "".join(lines), "every line, in order"
+    assert len(stdout.calls) == 2
+    for call in stdout.calls:
+        assert len(call) <= 4096 and call.endswith("\n")
+    stdout.calls.clear()
+    stream.write(lines[0])
+    await asyncio.to_thread(stream.write, lines[1])  # off the loop: at once, after line 0
+    assert stdout.calls == [lines[0], lines[1]]
+    monkeypatch.undo()
