@@ -21,15 +21,14 @@ from learnhub.domain.context import current_actor_id, current_request_id
 
 
 def configure_logging(level: str = "info", *, json: bool = True) -> None:
-    """The service's logging: JSON lines on stdout."""
-    logging.basicConfig(
-        format="%(message)s", stream=sys.stdout, level=getattr(logging, level.upper(), logging.INFO)
-    )
+    """The service's logging: JSON lines on stdout, the lines of libraries that log through
+    the standard library (SQLAlchemy's pool, asyncio) included."""
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer(serializer=_json_line)
         if json
         else structlog.dev.ConsoleRenderer()
     )
+    _route_standard_logging(getattr(logging, level.upper(), logging.INFO), renderer, json=json)
     structlog.configure(
         processors=[
             request_context,
@@ -48,6 +47,38 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
         # Not cached: loggers pick up reconfiguration (tests capture logs this way).
         cache_logger_on_first_use=False,
     )
+
+
+class _StandardLines(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler `configure_logging` puts on the standard library's root logger."""
+
+
+def _route_standard_logging(
+    level: int, renderer: structlog.typing.Processor, *, json: bool
+) -> None:
+    """Records of the standard library's loggers written as our lines, on the same stream: a
+    plain-text line ("Pool disposed ...") in a stream of JSON lines broke whatever read it.
+    As `logging.basicConfig` did, nothing is added where the root logger already has
+    handlers of someone else's (a test runner's)."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _StandardLines)]:
+        root.removeHandler(handler)
+    if root.handlers:
+        return
+    handler = _StandardLines(_STDOUT)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processor=renderer,
+            foreign_pre_chain=[
+                request_context,
+                structlog.stdlib.add_logger_name,
+                structlog.processors.add_log_level,
+                _utc_timestamp if json else structlog.processors.TimeStamper(fmt="iso", utc=True),
+            ],
+        )
+    )
+    root.addHandler(handler)
+    root.setLevel(level)
 
 
 def request_context(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:

@@ -132,6 +132,23 @@ async def test_login_does_not_bump_the_user_version(client):
     assert me["version"] == 1 and me["last_login_at"] is not None
 
 
+async def test_no_cache_keeps_tokens_or_an_account_export(client):
+    """Token answers (RFC 6749 5.1) and the whole-account export are never stored by a
+    cache: `Cache-Control: no-store`."""
+    email = unique_email()
+    await register(client, email)
+    logged_in = await client.post(LOGIN, json={"email": email, "password": PASSWORD})
+    assert logged_in.status_code == 200, logged_in.text
+    assert logged_in.headers["cache-control"] == "no-store"
+    assert logged_in.headers["pragma"] == "no-cache"
+    tokens = logged_in.json()
+    rotated = await client.post(REFRESH, json={"refresh_token": tokens["refresh_token"]})
+    assert rotated.status_code == 200 and rotated.headers["cache-control"] == "no-store"
+    headers = {"Authorization": f"Bearer {rotated.json()['access_token']}"}
+    export = await client.get("/api/v1/users/me/export", headers=headers)
+    assert export.status_code == 200 and export.headers["cache-control"] == "no-store"
+
+
 async def test_refresh_rotates_and_reuse_revokes_the_session(client):
     email = unique_email()
     await register(client, email)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import uuid
 from collections.abc import Iterator
@@ -160,3 +161,37 @@ async def test_lines_of_one_loop_turn_leave_together_in_whole_writes(
     await asyncio.to_thread(stream.write, lines[1])  # off the loop: at once, after line 0
     assert stdout.calls == [lines[0], lines[1]]
     monkeypatch.undo()
+
+
+def test_standard_library_records_are_written_as_json_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A library logging through the standard library (SQLAlchemy's pool at shutdown) writes
+    a JSON line like ours on the same stream, never plain text among JSON lines."""
+    root = logging.getLogger()
+    saved_handlers, saved_level, saved_config = root.handlers[:], root.level, structlog.get_config()
+    for handler in saved_handlers:  # the test runner's: without them, as when serving
+        root.removeHandler(handler)
+    stdout = Writes()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    request_token = current_request_id.set("req-std")
+    try:
+        configure_logging("info")
+        configure_logging("info")  # again: still one handler of ours
+        logging.getLogger("sqlalchemy.pool.impl.QueuePool").warning("Pool disposed. %s", "x")
+    finally:
+        current_request_id.reset(request_token)
+        ours = [h for h in root.handlers if h not in saved_handlers]
+        for handler in ours:
+            root.removeHandler(handler)
+        for handler in saved_handlers:
+            root.addHandler(handler)
+        root.setLevel(saved_level)
+        structlog.configure(**saved_config)
+        monkeypatch.undo()
+    assert len(ours) == 1
+    assert len(stdout.calls) == 1 and stdout.calls[0].endswith("\n")
+    line = json.loads(stdout.calls[0])
+    assert line["event"] == "Pool disposed. x" and line["level"] == "warning"
+    assert line["logger"] == "sqlalchemy.pool.impl.QueuePool"
+    assert line["request_id"] == "req-std" and line["timestamp"].endswith("Z")

@@ -356,6 +356,8 @@ IfNoneMatch = Annotated[
 ]
 # Personalised answers: only the client's own cache keeps them, and asks again every time.
 PRIVATE_CACHE = "private, no-cache"
+# Secrets (tokens) and whole-account exports: no cache keeps them at all (RFC 6749 5.1).
+NO_STORE = "no-store"
 
 
 def shared_cache_control(settings: Settings) -> str:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Request, Response, status
 
 from learnhub.api.deps import (
+    NO_STORE,
     OptionalBearer,
     ResetResponseFloor,
     Uow,
@@ -32,7 +33,10 @@ from learnhub.services.user import UserService
 router = APIRouter(prefix="/auth", tags=["auth"], responses=PROBLEM_RESPONSES)
 
 
-def _tokens(pair: TokenPair) -> TokenOut:
+def _tokens(pair: TokenPair, response: Response) -> TokenOut:
+    """Tokens are secrets: no cache may keep the answer (RFC 6749 5.1)."""
+    response.headers["Cache-Control"] = NO_STORE
+    response.headers["Pragma"] = "no-cache"
     return TokenOut(
         access_token=pair.access_token,
         refresh_token=pair.refresh_token,
@@ -49,7 +53,7 @@ async def register(body: RegisterIn, uow: Uow) -> UserOut:
 
 
 @router.post("/login", summary="Log in: access and refresh tokens")
-async def login(body: LoginIn, request: Request, uow: Uow) -> TokenOut:
+async def login(body: LoginIn, request: Request, response: Response, uow: Uow) -> TokenOut:
     """Exchange e-mail and password for an access token and a refresh token."""
     pair = await auth_service(request, uow).login(
         body.email,
@@ -57,14 +61,14 @@ async def login(body: LoginIn, request: Request, uow: Uow) -> TokenOut:
         ip_address=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
     )
-    return _tokens(pair)
+    return _tokens(pair, response)
 
 
 @router.post("/refresh", summary="Rotate the refresh token")
-async def refresh(body: RefreshIn, request: Request, uow: Uow) -> TokenOut:
+async def refresh(body: RefreshIn, request: Request, response: Response, uow: Uow) -> TokenOut:
     """Rotate the refresh token; presenting an already-rotated one ends the session."""
     pair = await auth_service(request, uow).refresh(body.refresh_token)
-    return _tokens(pair)
+    return _tokens(pair, response)
 
 
 @router.post("/logout", summary="End a session", status_code=status.HTTP_204_NO_CONTENT)

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from learnhub.api.deps import (
+    NO_STORE,
     Caller,
     IfMatch,
     KnownQueryOnly,
@@ -130,8 +131,9 @@ async def my_stats(account: Account) -> LearnerStatsOut:
     summary="Export everything held about me (GDPR)",
     responses=json_example(EXPORT),
 )
-async def export_me(privacy: Privacy) -> dict[str, Any]:
-    """Everything LearnHub holds about the caller, as JSON."""
+async def export_me(privacy: Privacy, response: Response) -> dict[str, Any]:
+    """Everything LearnHub holds about the caller, as JSON (no cache keeps it)."""
+    response.headers["Cache-Control"] = NO_STORE
     return export_document(await privacy.export())
 
 
