@@ -77,21 +77,19 @@ def run_command(name: str, work: Callable[[UnitOfWork], Awaitable[T]], *, commit
         raise typer.Exit(2) from None
 
 
-def print_demo_logins(accounts: list[tuple[str, str]]) -> None:
+def print_demo_logins(accounts: list[tuple[str, str]], to: Console = console) -> None:
     """The demo logins, the password once: the three demo accounts by role, then how many
     more demo accounts there are (same password)."""
     from learnhub.ops.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     logins = {email for email, _, _ in DEMO_ACCOUNTS}
-    console.print(f"  demo logins, password [bold]{DEMO_PASSWORD}[/bold]:")
+    to.print(f"  demo logins, password [bold]{DEMO_PASSWORD}[/bold]:")
     for email, role in accounts:
         if email in logins:
-            console.print(f"    {role:<11} [bold]{email}[/bold]")
+            to.print(f"    {role:<11} [bold]{email}[/bold]")
     others = [email for email, _ in accounts if email not in logins]
     if others:
-        console.print(
-            f"    (and {len(others)} more demo accounts, e.g. {others[-1]}, same password)"
-        )
+        to.print(f"    (and {len(others)} more demo accounts, e.g. {others[-1]}, same password)")
 
 
 async def bootstrap(url: str) -> None:

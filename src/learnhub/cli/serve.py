@@ -13,7 +13,6 @@ import typer
 
 from learnhub.cli.common import (
     bootstrap,
-    console,
     err,
     migrating,
     print_demo_logins,
@@ -133,18 +132,19 @@ def usable_cores() -> int:
 
 def print_welcome(host: str, port: int, accounts: list[tuple[str, str]] | None) -> None:
     """Where to go, once, before the server's own lines: the web app, the API docs and the
-    health check, and with the demo, how to log in."""
+    health check, and with the demo, how to log in. On stderr, with the server's own lines:
+    stdout carries the JSON log lines only, for whatever reads them."""
     shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)  # listening everywhere
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"
     base = f"http://{shown}:{port}"
-    console.print(f"\n[bold]LearnHub[/bold] at {base}")
-    console.print(f"  web app       {base}/")
-    console.print(f"  API docs      {base}/docs")
-    console.print(f"  health check  {base}/health")
+    err.print(f"\n[bold]LearnHub[/bold] at {base}")
+    err.print(f"  web app       {base}/")
+    err.print(f"  API docs      {base}/docs")
+    err.print(f"  health check  {base}/health")
     if accounts is not None:
-        print_demo_logins(accounts)
-    console.print()
+        print_demo_logins(accounts, to=err)
+    err.print()
 
 
 def exit_on_sigterm() -> None:
