@@ -23,24 +23,23 @@ from learnhub.domain.context import current_actor_id, current_request_id
 def configure_logging(level: str = "info", *, json: bool = True) -> None:
     """The service's logging: JSON lines on stdout, the lines of libraries that log through
     the standard library (SQLAlchemy's pool, asyncio) included."""
+    numeric_level = getattr(logging, level.upper(), logging.INFO)
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer(serializer=_json_line)
         if json
         else structlog.dev.ConsoleRenderer()
     )
-    _route_standard_logging(getattr(logging, level.upper(), logging.INFO), renderer, json=json)
+    # What every line carries, ours and the standard library's alike.
+    context: list[structlog.typing.Processor] = [
+        request_context,
+        structlog.processors.add_log_level,
+        # A datetime, written by the renderer: orjson formats it in C (ISO 8601, `Z`).
+        _utc_timestamp if json else structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    _route_standard_logging(numeric_level, context, renderer)
     structlog.configure(
-        processors=[
-            request_context,
-            structlog.processors.add_log_level,
-            # A datetime, written by the renderer: orjson formats it in C (ISO 8601, `Z`).
-            _utc_timestamp if json else structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            getattr(logging, level.upper(), logging.INFO)
-        ),
+        processors=[*context, structlog.processors.format_exc_info, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         # Lines leave whole (PrintLogger writes the line and its newline apart: with
         # unbuffered output several workers' lines interleaved), gathered per loop turn.
         logger_factory=structlog.WriteLoggerFactory(_STDOUT),
@@ -54,7 +53,7 @@ class _StandardLines(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def _route_standard_logging(
-    level: int, renderer: structlog.typing.Processor, *, json: bool
+    level: int, context: list[structlog.typing.Processor], renderer: structlog.typing.Processor
 ) -> None:
     """Records of the standard library's loggers written as our lines, on the same stream: a
     plain-text line ("Pool disposed ...") in a stream of JSON lines broke whatever read it.
@@ -69,12 +68,7 @@ def _route_standard_logging(
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processor=renderer,
-            foreign_pre_chain=[
-                request_context,
-                structlog.stdlib.add_logger_name,
-                structlog.processors.add_log_level,
-                _utc_timestamp if json else structlog.processors.TimeStamper(fmt="iso", utc=True),
-            ],
+            foreign_pre_chain=[*context, structlog.stdlib.add_logger_name],
         )
     )
     root.addHandler(handler)

@@ -38,10 +38,6 @@ DB_QUERY_DURATION = Histogram(
 )
 
 
-# A labelled child per label values, kept: `labels()` takes a lock and builds its key on each
-# call, 5 us of every request (bench/RESULTS.md). The label values are few (route
-# templates, statuses, operations and tables), and prometheus_client keeps every child
-# anyway.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -52,6 +48,10 @@ def request_duration(route: str, method: str, status: int) -> Histogram:
     return _request_duration(route, method if method in _METHODS else "OTHER", status)
 
 
+# A labelled child per label values, kept: `labels()` takes a lock and builds its key on each
+# call, 5 us of every request (bench/RESULTS.md). The label values are few (route
+# templates, statuses, operations and tables), and prometheus_client keeps every child
+# anyway.
 @functools.lru_cache(maxsize=4096)
 def _request_duration(route: str, method: str, status: int) -> Histogram:
     return HTTP_REQUEST_DURATION.labels(route=route, method=method, status=str(status))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import await_
@@ -47,11 +47,6 @@ class FairAsyncQueue(AsyncAdaptedQueue[Any]):
             self._items.appendleft(item)
         else:
             self._items.append(item)
-
-    def takes_without_closing(self) -> bool:
-        """Whether an item put now is kept (queued, or handed to a waiter): the pool closes a
-        returned connection only when its queue is full."""
-        return not self.full()
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         self.put_nowait(item)  # the pool never blocks on put (it closes overflow instead)
@@ -96,4 +91,4 @@ class FairAsyncQueuePool(AsyncAdaptedQueuePool):
         longest waiter), not closed for lack of room: then a checkin of a connection with no
         transaction open does no I/O (db/driver_reads.py gives one back without a greenlet).
         Always true without overflow: the pool never holds more connections than room."""
-        return cast(FairAsyncQueue, self._pool).takes_without_closing()
+        return not self._pool.full()  # a full queue is the pool's only reason to close one
