@@ -4,6 +4,7 @@ schema built by the migrations, each test inside a transaction that is rolled ba
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,13 @@ from learnhub.db.uow import UnitOfWork
 from learnhub.events.bus import EventBus
 from learnhub.services import passwords
 from learnhub.services.user import RoleService
+from tests.support.apps import AppCache
 from tests.support.databases import database
 from tests.support.soft_delete_guard import GUARD
 
 BACKENDS = ["sqlite", "postgresql"]
+# The two databases of each backend: tests roll back in one and commit in the other.
+ROLLED_BACK, COMMITTED = "learnhub_test", "learnhub_commit"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -86,24 +90,72 @@ def tmp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("db")
 
 
+class BackendDatabases:
+    """The run's migrated databases, one per backend and purpose, each made the first time a
+    test asks for it and kept until the session ends.
+
+    pytest tears a session fixture down whenever its parameter changes, and under xdist's
+    `--dist loadfile` each worker runs a file's SQLite tests and then its PostgreSQL ones:
+    without this cache every file dropped and migrated its databases again, twice (about
+    2 s a file, some ten minutes of the suite's two workers). The browser tests' servers
+    are kept the same way (tests/browser/conftest.py, `ServerPool`)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.stack = AsyncExitStack()
+        self.urls: dict[tuple[str, str], str] = {}
+        self.engines: dict[tuple[str, str], AsyncEngine] = {}
+
+    async def url(self, backend: str, prefix: str) -> str:
+        key = (backend, prefix)
+        if key not in self.urls:
+            url = await self.stack.enter_async_context(database(backend, self.directory, prefix))
+            await prepare(url)
+            self.urls[key] = url
+        return self.urls[key]
+
+    async def engine(self, backend: str, prefix: str) -> AsyncEngine:
+        key = (backend, prefix)
+        if key not in self.engines:
+            engine = create_engine(await self.url(backend, prefix))
+            self.stack.push_async_callback(engine.dispose)  # before its database is dropped
+            self.engines[key] = engine
+        return self.engines[key]
+
+
+@pytest.fixture(scope="session")
+async def backend_databases(tmp_dir: Path) -> AsyncIterator[BackendDatabases]:
+    databases = BackendDatabases(tmp_dir)
+    try:
+        yield databases
+    finally:
+        await databases.stack.aclose()
+
+
+@pytest.fixture(scope="session")
+async def app_cache() -> AsyncIterator[AppCache]:
+    """The API and page tests' apps (tests/api/conftest.py's `app`), kept for the session."""
+    cache = AppCache()
+    try:
+        yield cache
+    finally:
+        await cache.stack.aclose()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture(scope="session")
-async def db_url(backend: str, tmp_dir: Path) -> AsyncIterator[str]:
+async def db_url(backend: str, backend_databases: BackendDatabases) -> str:
     """A migrated database for the whole run, one per backend."""
-    async with database(backend, tmp_dir) as url:
-        await prepare(url)
-        yield url
+    return await backend_databases.url(backend, ROLLED_BACK)
 
 
 @pytest.fixture(scope="session")
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(db_url)
-    yield engine
-    await engine.dispose()
+async def engine(backend: str, backend_databases: BackendDatabases) -> AsyncEngine:
+    return await backend_databases.engine(backend, ROLLED_BACK)
 
 
 @pytest.fixture
@@ -146,12 +198,8 @@ def uow(session_factory: async_sessionmaker[AsyncSession], bus: EventBus) -> Uni
 
 
 @pytest.fixture(scope="session")
-async def committed_engine(backend: str, tmp_dir: Path) -> AsyncIterator[AsyncEngine]:
+async def committed_engine(backend: str, backend_databases: BackendDatabases) -> AsyncEngine:
     """A second migrated database whose tests really commit (concurrency, audit verify).
 
     Nothing is rolled back here, so tests must use unique values."""
-    async with database(backend, tmp_dir, prefix="learnhub_commit") as url:
-        await prepare(url)
-        engine = create_engine(url)
-        yield engine
-        await engine.dispose()
+    return await backend_databases.engine(backend, COMMITTED)

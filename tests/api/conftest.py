@@ -15,12 +15,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from learnhub.api.app import create_app
 from learnhub.config import Settings
 from learnhub.db.engine import create_session_factory
 from learnhub.db.uow import UnitOfWork
 from learnhub.services.user import UserService
 from tests.integration.helpers import unique_email
+from tests.support.apps import AppCache
 
 PASSWORD = "correct horse battery"
 TEST_SECRET = "test-signing-secret-" + "x" * 32
@@ -52,11 +52,11 @@ async def app(
     db_url: str,
     session_factory: async_sessionmaker[AsyncSession],
     settings_overrides: dict[str, Any],
-) -> AsyncIterator[FastAPI]:
-    application = create_app(test_settings(db_url, **settings_overrides))
-    async with application.router.lifespan_context(application):
-        application.state.session_factory = session_factory
-        yield application
+    app_cache: AppCache,
+) -> FastAPI:
+    application = await app_cache.app(test_settings(db_url, **settings_overrides))
+    application.state.session_factory = session_factory
+    return application
 
 
 @pytest.fixture
@@ -67,12 +67,11 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def committed_app(committed_engine: AsyncEngine, db_url: str) -> AsyncIterator[FastAPI]:
-    application = create_app(test_settings(db_url))
-    async with application.router.lifespan_context(application):
-        application.state.engine = committed_engine
-        application.state.session_factory = create_session_factory(committed_engine)
-        yield application
+async def committed_app(committed_engine: AsyncEngine, db_url: str, app_cache: AppCache) -> FastAPI:
+    application = await app_cache.app(test_settings(db_url), purpose="committed")
+    application.state.engine = committed_engine
+    application.state.session_factory = create_session_factory(committed_engine)
+    return application
 
 
 @pytest.fixture

@@ -576,10 +576,12 @@ async def test_the_sweep_closes_overdue_attempts_and_audits_them(client, login_a
 
     audit = (
         await session.execute(
-            select(AuditLog.action, AuditLog.changes).where(
+            select(AuditLog.action, AuditLog.changes)
+            .where(
                 AuditLog.entity_type == "quiz_attempt",
                 AuditLog.entity_id == uuid.UUID(late["id"]),
             )
+            .order_by(AuditLog.occurred_at, AuditLog.id)
         )
     ).all()
     updates = [changes for action, changes in audit if action == AuditAction.UPDATE]
