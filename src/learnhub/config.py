@@ -97,7 +97,10 @@ class Settings(BaseSettings):
     password_reset_ttl_seconds: int = Field(default=1800, ge=60, le=86400)
     password_reset_max_per_window: int = Field(default=3, ge=1, le=100)
     password_reset_window_seconds: int = Field(default=3600, ge=60)
-    password_reset_url: str = "http://127.0.0.1:8000/password-reset/confirm"
+    # None: the web app's own page at the address this server answers on (`host` and `port`,
+    # which `learnhub serve --host/--port` hand to its workers), so the link works whatever
+    # port the server was started on. Behind a proxy or a public name, set it.
+    password_reset_url: str | None = None
     # Every answer to a reset request waits until this many milliseconds have passed, so a
     # known address (token written and mailed) and an unknown one answer alike in time too.
     password_reset_min_response_ms: int = Field(default=400, ge=0, le=10_000)
@@ -150,6 +153,16 @@ class Settings(BaseSettings):
 
     # Request limits
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+
+    def password_reset_link(self) -> str:
+        """The page a password reset mail links to (its token appended as `?token=`)."""
+        if self.password_reset_url:
+            return self.password_reset_url
+        # A server listening on every address is reached on the loopback one from here.
+        host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # an IPv6 address in a URL
+        return f"http://{host}:{self.port}/password-reset/confirm"
 
     def migration_url(self) -> str:
         return self.migration_database_url or self.database_url

@@ -43,8 +43,8 @@ QUESTION = "What does the type function return?"
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """`learnhub serve --demo` as the shared one is, but logging at info (the mails) and
-    with the reset link on this server."""
+    """`learnhub serve --demo` as the shared one is, but logging at info (the mails). The
+    reset link is not configured: it must point at the port `serve --port` was given."""
     workdir = tmp_path_factory.mktemp("account-server")
     port = free_port()
     base_url = f"http://{LOOPBACK}:{port}"
@@ -55,7 +55,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         LEARNHUB_JWT_SECRET="browser-test-signing-secret-" + "c" * 32,
         LEARNHUB_AUDIT_CHECK_INTERVAL_SECONDS="0",
         LEARNHUB_LOG_LEVEL="info",
-        LEARNHUB_PASSWORD_RESET_URL=f"{base_url}/password-reset/confirm",
         LEARNHUB_PASSWORD_RESET_MIN_RESPONSE_MS="0",
     )
     command = [sys.executable, "-m", "learnhub.cli", "serve", "--demo"]

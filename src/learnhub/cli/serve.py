@@ -75,6 +75,10 @@ def serve(
     elif workers == 0:
         workers = usable_cores()
     host, port = host or settings.host, port or settings.port
+    # The workers read their settings from the environment: the address they answer on is
+    # part of them (a password reset mail links to this server's own page).
+    os.environ["LEARNHUB_HOST"], os.environ["LEARNHUB_PORT"] = host, str(port)
+    get_settings.cache_clear()
     print_welcome(host, port, accounts)
     watcher = start_audit_watch(settings.audit_check_interval_seconds)
     exit_on_sigterm()

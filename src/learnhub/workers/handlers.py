@@ -111,7 +111,7 @@ class SendPasswordResetMail:
             log.info("password_reset_mail_skipped", token_id=str(event.token_id))
             return
         to, token = found
-        url = self.settings.password_reset_url
+        url = self.settings.password_reset_link()
         separator = "&" if "?" in url else "?"
         body = RESET_BODY.format(
             link=f"{url}{separator}token={token}",
