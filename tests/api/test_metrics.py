@@ -207,3 +207,20 @@ async def test_soft_delete_and_restore_are_counted_on_real_commits(
     admin = await login(committed_client, await create_account(factory, "admin"))
     student = await login(committed_client, await create_account(factory, "student"))
     await _soft_delete_and_restore(committed_client, admin.headers, student.id)
+
+
+async def test_a_body_refused_before_routing_is_counted_under_its_route(
+    client: httpx.AsyncClient, login_as
+) -> None:
+    """A body over the limit is refused (413) before the app routes the request; the metric
+    still names the route the path belongs to, not "unmatched"."""
+    instructor = await login_as("instructor")
+    refused = {"route": "/api/v1/courses", "method": "POST", "status": "413"}
+    unmatched = {"route": "unmatched", "method": "POST", "status": "413"}
+    before = await scrape(client)
+    headers = {**instructor.headers, "Content-Type": "application/json"}
+    response = await client.post("/api/v1/courses", content=b" " * 1_100_000, headers=headers)
+    assert response.status_code == 413
+    after = await scrape(client)
+    assert after.value(HTTP_COUNT, **refused) == before.value(HTTP_COUNT, **refused) + 1
+    assert after.value(HTTP_COUNT, **unmatched) == before.value(HTTP_COUNT, **unmatched)

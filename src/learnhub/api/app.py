@@ -179,6 +179,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates: dict[int, str] = {}
     # Every (path pattern, methods) served, for the `Allow` header of a 405.
     methods_by_path: list[tuple[re.Pattern[str], frozenset[str]]] = []
+    # Every API route's (path pattern, template): a request refused before routing (its body
+    # too large) is still counted under the route its path names.
+    templates_by_path: list[tuple[re.Pattern[str], str]] = []
     # Routes are tried in order, one regular expression each: the hottest reads first (the
     # catalog and course pages, then the learner's). No two areas serve the same path.
     areas = (courses, content, learning, reviews, attempts, auth, users, roster, tutor, audit)
@@ -190,6 +193,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         templates.update({id(r): prefix + getattr(r, "path", "") for r in router.routes})
         methods_by_path.extend(
             (compile_path(prefix + r.path)[0], frozenset(r.methods or ()))
+            for r in router.routes
+            if isinstance(r, APIRoute)
+        )
+        templates_by_path.extend(
+            (compile_path(prefix + r.path)[0], prefix + r.path)
             for r in router.routes
             if isinstance(r, APIRoute)
         )
@@ -229,6 +237,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
         route_templates=templates,
+        templates_by_path=templates_by_path,
         upload_paths=UPLOAD_PATHS,
         # The file and the form's other fields (a transcript, at most a few hundred kB).
         max_upload_body_bytes=settings.max_upload_bytes + UPLOAD_FORM_SLACK_BYTES,

@@ -40,6 +40,7 @@ class RequestContextMiddleware:
         app: ASGIApp,
         max_body_bytes: int,
         route_templates: dict[int, str] | None = None,
+        templates_by_path: list[tuple[re.Pattern[str], str]] | None = None,
         upload_paths: re.Pattern[str] | None = None,
         max_upload_body_bytes: int = 0,
         upload_refusal: str = "the file is too large",
@@ -54,6 +55,7 @@ class RequestContextMiddleware:
         self.upload_refusal = upload_refusal
         # id(route object, or a plain route's endpoint) -> full path template, prefix included
         self.route_templates = route_templates if route_templates is not None else {}
+        self.templates_by_path = templates_by_path or []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,6 +96,8 @@ class RequestContextMiddleware:
             length = headers.get(b"content-length")
             too_large = length is not None and (not length.isdigit() or int(length) > limit)
             if too_large and not upload:
+                # Refused before routing: named by the route its path matches, not "unmatched".
+                scope["learnhub.refused_route"] = self._template_of_path(scope["path"])
                 response = problem(413, "payload_too_large", refusal)
                 await response(scope, receive, send_with_id)
                 return
@@ -115,10 +119,19 @@ class RequestContextMiddleware:
                 current_request_id.reset(request_token)
                 current_actor_id.reset(actor_token)
 
+    def _template_of_path(self, path: str) -> str:
+        for pattern, template in self.templates_by_path:
+            if pattern.match(path):
+                return template
+        return "unmatched"
+
     def _route_template(self, scope: Scope) -> str:
         # Templates, not raw paths: ids in paths would make one time series per resource.
         route = scope.get("route")
         if route is None:
+            refused = scope.get("learnhub.refused_route")
+            if refused is not None:
+                return str(refused)
             # A plain route or a mount (/openapi.json, static files) names its endpoint only.
             return self.route_templates.get(id(scope.get("endpoint")), "unmatched")
         return self.route_templates.get(id(route)) or str(getattr(route, "path", "unmatched"))
