@@ -45,7 +45,8 @@ from learnhub.api.routers import (
 )
 from learnhub.api.schemas.examples import restore_examples
 from learnhub.config import Settings, get_settings
-from learnhub.db.engine import create_engine, create_session_factory, is_sqlite
+from learnhub.db.driver_pool import DriverPool
+from learnhub.db.engine import create_engine, create_session_factory, is_sqlite, reads_on_driver
 from learnhub.db.replicas import POSITION_TTL_SECONDS, ReplicaSet
 from learnhub.db.uow import UnitOfWork
 from learnhub.domain.clock import utc_now
@@ -108,6 +109,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
         app.state.replicas = _replicas(settings, engine)
+        # The hot reads' own connections (db/driver_pool.py), where they read on the driver.
+        app.state.driver_pool = None
+        if app.state.replicas is None and reads_on_driver(engine):
+            app.state.driver_pool = DriverPool(engine, settings.db_pool_size, None)
+            await app.state.driver_pool.open()
         # No background work here: a worker's CPU belongs to requests. Audit completeness is
         # checked by `learnhub audit watch` (SPEC 8), which `learnhub serve` starts.
         # What the worker built to start (about 200k objects: modules, models, routes,
@@ -122,6 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if app.state.replicas is not None:
                 await app.state.replicas.dispose()
+            if app.state.driver_pool is not None:
+                await app.state.driver_pool.close()
             await engine.dispose()
             await app.state.tutor_provider.close()
 

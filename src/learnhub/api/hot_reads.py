@@ -88,7 +88,8 @@ _CATALOG_CHECKS: Mapping[str, Callable[[str], bool]] = {
 
 def driver_read_unit_of_work(request: Request) -> AbstractAsyncContextManager[AbstractUnitOfWork]:
     """A read-only unit of work for a hot read whose repositories read on the driver: on a
-    pooled driver connection without a Session (DriverReadUnitOfWork) where the app reads
+    driver connection without a Session (DriverReadUnitOfWork; from the app's driver pool,
+    db/driver_pool.py, where it has one) where the app reads
     from one engine that allows it, `read_unit_of_work` elsewhere (read replicas, a
     transaction pooler, SQLite, or sessions bound to a connection, as in tests)."""
     state = request.app.state
@@ -98,7 +99,12 @@ def driver_read_unit_of_work(request: Request) -> AbstractAsyncContextManager[Ab
         and isinstance(engine, AsyncEngine)
         and reads_on_driver(engine)
     ):
-        return DriverReadUnitOfWork(engine)
+        # The app's driver pool where it serves this very engine (a test may bind the app
+        # to another); else the engine's own pool.
+        pool = getattr(state, "driver_pool", None)
+        return DriverReadUnitOfWork(
+            engine, pool if pool is not None and pool.engine is engine else None
+        )
     return read_unit_of_work(request)
 
 

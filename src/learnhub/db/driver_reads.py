@@ -39,6 +39,7 @@ from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import await_, greenlet_spawn
 
+from learnhub.db.driver_pool import DriverPool, DriverView
 from learnhub.db.pool import FairAsyncQueuePool
 
 log = structlog.get_logger("learnhub.db")
@@ -121,7 +122,10 @@ class announced:  # lower case: used as the context-manager function it replaced
     __slots__ = ("arguments", "connection", "sql")
 
     def __init__(
-        self, connection: Connection | PooledView, sql: str, arguments: tuple[Any, ...]
+        self,
+        connection: Connection | PooledView | DriverView,
+        sql: str,
+        arguments: tuple[Any, ...],
     ) -> None:
         self.connection, self.sql, self.arguments = connection, sql, arguments
 
@@ -197,9 +201,11 @@ class PooledDriverConnection:
     cancels the statement on the server and the connection serves the next read
     (tests/integration/test_driver_read_unit.py)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, driver_pool: DriverPool | None = None) -> None:
         self.engine = engine
         self.dialect = engine.dialect
+        # The engine's own connections for hot reads, when the app opened them (driver_pool.py)
+        self.driver_pool = driver_pool
         self._pooled: PoolProxiedConnection | None = None
         self._pool: Pool | None = None  # the pool `_pooled` came from (the engine may dispose it)
         self._ordinary: AsyncConnection | None = None
@@ -241,7 +247,9 @@ class PooledDriverConnection:
         if self._ordinary is not None:
             return await read_rows(self._ordinary, statement, read, values)
         arguments = _arguments(read, values)
-        if self._pooled is None:
+        if self.driver_pool is not None:
+            records = await self._fetch_from_driver_pool(read.sql, arguments)
+        elif self._pooled is None:
             # A checkout may wait for a connection or ping an idle one: I/O, in a greenlet,
             # which runs the statement too (a switch out and back, where a second greenlet
             # cost 10 us of the course page's CPU).
@@ -274,6 +282,20 @@ class PooledDriverConnection:
             log.info("driver_read_retried", error=type(error).__name__)
             if driver.is_closed():
                 pooled.invalidate(error)  # never handed out again
+            return None
+
+    async def _fetch_from_driver_pool(
+        self, sql: str, arguments: tuple[Any, ...]
+    ) -> list[Any] | None:
+        """The statement's records on a connection of the driver pool, held for the statement
+        alone; None when the driver failed it or no connection opened (the unit then reads
+        the ordinary way, whose error, if any, is SQLAlchemy's)."""
+        try:
+            async with cast(DriverPool, self.driver_pool).acquire() as connection:
+                with announced(connection.view, sql, arguments):
+                    return cast(list[Any], await connection.fetch(sql, *arguments))
+        except Exception as error:
+            log.info("driver_read_retried", error=type(error).__name__)
             return None
 
     async def ordinary_rows(

@@ -89,6 +89,11 @@ class ReplyClock(asyncio.Protocol):
         self.protocol.resume_writing()
 
 
+def reply_clock_key() -> str:
+    """Where a connection record's `info` keeps its ReplyClock."""
+    return _CLOCK_KEY
+
+
 def install_reply_clock(driver_connection: Any) -> ReplyClock | None:
     """Put a ReplyClock in front of an asyncpg connection's protocol (None when the driver
     or its transport does not allow it: then statements are timed end to end)."""

@@ -24,6 +24,7 @@ import structlog
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from learnhub.db.driver_pool import DriverPool
 from learnhub.db.driver_reads import PooledDriverConnection
 from learnhub.db.engine import start_read_only
 from learnhub.db.replicas import ReplicaSet
@@ -241,8 +242,8 @@ class DriverReadUnitOfWork(AbstractUnitOfWork):
     commit, record or undo; for an engine where `db.engine.reads_on_driver` holds, without
     read replicas (api/hot_reads.py, `driver_read_unit_of_work`, chooses)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._connection = PooledDriverConnection(engine)
+    def __init__(self, engine: AsyncEngine, driver_pool: DriverPool | None = None) -> None:
+        self._connection = PooledDriverConnection(engine, driver_pool)
         self._repos: dict[type[Any], Any] = {}
         self.events = []
 
