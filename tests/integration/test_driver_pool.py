@@ -131,3 +131,21 @@ async def test_a_database_that_cannot_be_reached_is_sqlalchemys_error(
     finally:
         await pool.close()
         await engine.dispose()
+
+
+async def test_the_pool_connects_as_the_engines_url_says(committed_engine: AsyncEngine) -> None:
+    """Options in the URL reach asyncpg (here `ssl=disable`, and SQLAlchemy's own statement
+    cache size, which asyncpg does not take, is left out)."""
+    url = committed_engine.url.update_query_dict(
+        {"ssl": "disable", "prepared_statement_cache_size": "50"}
+    )
+    engine = create_engine(url.render_as_string(hide_password=False))
+    pool = DriverPool(engine, size=1, connect_timeout=5)
+    await pool.open()
+    try:
+        async with pool.acquire() as connection:
+            assert await connection.fetchval("SELECT current_database()") == url.database
+            assert connection.get_settings().server_version  # a working connection
+    finally:
+        await pool.close()
+        await engine.dispose()

@@ -67,6 +67,10 @@ class DriverConnection(asyncpg.Connection):  # type: ignore[misc]
     __slots__ = ("view",)
 
 
+# Options of SQLAlchemy's asyncpg adapter that a URL may carry; asyncpg itself takes none.
+_ADAPTER_OPTIONS = ("prepared_statement_cache_size", "prepared_statement_name_func")
+
+
 async def _as_it_is(_connection: asyncpg.Connection) -> None:
     """Released as it is: the hot reads change no session state, so asyncpg's default reset
     (a `RESET ALL; UNLISTEN *; ...` round trip per release) would be work for nothing."""
@@ -82,13 +86,13 @@ class DriverPool:
         self._pool: asyncpg.Pool | None = None
 
     async def open(self) -> None:
-        url = self.engine.url
+        # What the engine's dialect gives asyncpg.connect for its URL (host, user, database,
+        # and options such as `ssl`), less the options of SQLAlchemy's own adapter.
+        _, connect = self.engine.dialect.create_connect_args(self.engine.url)
+        for adapter_option in _ADAPTER_OPTIONS:
+            connect.pop(adapter_option, None)
         self._pool = await asyncpg.create_pool(
-            host=url.host,
-            port=url.port,
-            user=url.username,
-            password=url.password,
-            database=url.database,
+            **connect,
             min_size=0,  # opened on demand, like the engine's pool
             max_size=self.size,
             reset=_as_it_is,
