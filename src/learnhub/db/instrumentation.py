@@ -60,8 +60,19 @@ def classify(statement: str) -> tuple[str, str]:
     operation = words[0].upper() if words else "OTHER"
     if operation not in {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}:
         return operation if operation.isalpha() and len(operation) < 12 else "OTHER", "-"
-    match = _TABLE.search(statement)
-    return operation, match.group(1).lower() if match else "-"
+    return operation, _main_table(statement)
+
+
+def _main_table(statement: str) -> str:
+    """The first table named outside parentheses: the statement's own, not a sub-select's
+    in its column list (the course page's first FROM is its tags' sub-select)."""
+    first = None
+    for match in _TABLE.finditer(statement):
+        first = first or match
+        before = statement[: match.start()]
+        if before.count("(") == before.count(")"):
+            return match.group(1).lower()
+    return first.group(1).lower() if first else "-"
 
 
 class ReplyClock(asyncio.Protocol):
