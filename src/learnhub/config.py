@@ -14,6 +14,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 GENERATED_SECRET_FILE = ".learnhub-jwt-secret"
 
 
+def served_at(host: str, port: int) -> str:
+    """The base URL of a server listening on `host` and `port`, as a browser on this machine
+    reaches it: one listening on every address is reached on the loopback one."""
+    reached = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    if ":" in reached and not reached.startswith("["):
+        reached = f"[{reached}]"  # an IPv6 address in a URL
+    return f"http://{reached}:{port}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEARNHUB_", env_file=".env", extra="ignore")
 
@@ -158,11 +167,7 @@ class Settings(BaseSettings):
         """The page a password reset mail links to (its token appended as `?token=`)."""
         if self.password_reset_url:
             return self.password_reset_url
-        # A server listening on every address is reached on the loopback one from here.
-        host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
-        if ":" in host and not host.startswith("["):
-            host = f"[{host}]"  # an IPv6 address in a URL
-        return f"http://{host}:{self.port}/password-reset/confirm"
+        return f"{served_at(self.host, self.port)}/password-reset/confirm"
 
     def migration_url(self) -> str:
         return self.migration_database_url or self.database_url

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from learnhub.db.driver_pool import DriverPool
 from learnhub.db.engine import create_engine
-from learnhub.db.instrumentation import ReplyClock, reply_clock_key
+from learnhub.db.instrumentation import REPLY_CLOCK_KEY, ReplyClock
 from learnhub.db.uow import DriverReadUnitOfWork
 from learnhub.metrics import DB_CONNECTIONS_OPENED
 from learnhub.repositories.catalog import CatalogRepository
@@ -65,7 +65,7 @@ async def test_each_statement_is_told_to_the_engines_events_outside_a_transactio
     seen: list[tuple[str, bool, Any]] = []
 
     def after(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        clock = conn.connection._connection_record.info.get(reply_clock_key())
+        clock = conn.connection._connection_record.info.get(REPLY_CLOCK_KEY)
         seen.append((statement.lstrip()[:6], isinstance(clock, ReplyClock), clock.last_reply))
 
     opened = DB_CONNECTIONS_OPENED._value.get()

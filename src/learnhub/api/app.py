@@ -199,16 +199,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router, prefix in routers:
         app.include_router(router, prefix=prefix)
         templates.update({id(r): prefix + getattr(r, "path", "") for r in router.routes})
-        methods_by_path.extend(
-            (compile_path(prefix + r.path)[0], frozenset(r.methods or ()))
-            for r in router.routes
-            if isinstance(r, APIRoute)
-        )
-        templates_by_path.extend(
-            (compile_path(prefix + r.path)[0], prefix + r.path)
-            for r in router.routes
-            if isinstance(r, APIRoute)
-        )
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                pattern = compile_path(prefix + route.path)[0]
+                methods_by_path.append((pattern, frozenset(route.methods or ())))
+                templates_by_path.append((pattern, prefix + route.path))
     # FastAPI's own /openapi.json is a plain route, the static files are mounts: the router
     # names only their endpoint in the scope, so their templates are found by it (metrics
     # and log lines name them by their path, not "unmatched").

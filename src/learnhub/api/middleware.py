@@ -80,6 +80,7 @@ class RequestContextMiddleware:
         upload = self.upload_paths is not None and self.upload_paths.match(scope["path"])
         limit = self.max_upload_body_bytes if upload else self.max_body_bytes
         refusal = self.upload_refusal if upload else "request body too large"
+        refused_route: str | None = None
 
         async def limited_receive() -> Message:
             message = await receive()
@@ -97,7 +98,7 @@ class RequestContextMiddleware:
             too_large = length is not None and (not length.isdigit() or int(length) > limit)
             if too_large and not upload:
                 # Refused before routing: named by the route its path matches, not "unmatched".
-                scope["learnhub.refused_route"] = self._template_of_path(scope["path"])
+                refused_route = self._template_of_path(scope["path"])
                 response = problem(413, "payload_too_large", refusal)
                 await response(scope, receive, send_with_id)
                 return
@@ -105,7 +106,7 @@ class RequestContextMiddleware:
         finally:
             try:
                 elapsed = time.perf_counter() - started
-                route = self._route_template(scope)
+                route = refused_route or self._route_template(scope)
                 request_duration(route, scope["method"], status["code"]).observe(elapsed)
                 log.info(
                     "request",
@@ -129,9 +130,6 @@ class RequestContextMiddleware:
         # Templates, not raw paths: ids in paths would make one time series per resource.
         route = scope.get("route")
         if route is None:
-            refused = scope.get("learnhub.refused_route")
-            if refused is not None:
-                return str(refused)
             # A plain route or a mount (/openapi.json, static files) names its endpoint only.
             return self.route_templates.get(id(scope.get("endpoint")), "unmatched")
         return self.route_templates.get(id(route)) or str(getattr(route, "path", "unmatched"))

@@ -18,7 +18,7 @@ from learnhub.cli.common import (
     print_demo_logins,
     run_command,
 )
-from learnhub.config import get_settings
+from learnhub.config import get_settings, served_at
 
 
 def served_app() -> Any:
@@ -138,10 +138,7 @@ def print_welcome(host: str, port: int, accounts: list[tuple[str, str]] | None) 
     """Where to go, once, before the server's own lines: the web app, the API docs and the
     health check, and with the demo, how to log in. On stderr, with the server's own lines:
     stdout carries the JSON log lines only, for whatever reads them."""
-    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)  # listening everywhere
-    if ":" in shown and not shown.startswith("["):
-        shown = f"[{shown}]"
-    base = f"http://{shown}:{port}"
+    base = served_at(host, port)
     err.print(f"\n[bold]LearnHub[/bold] at {base}")
     err.print(f"  web app       {base}/")
     err.print(f"  API docs      {base}/docs")

@@ -27,7 +27,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from learnhub.db.instrumentation import install_reply_clock, reply_clock_key
+from learnhub.db.instrumentation import REPLY_CLOCK_KEY, install_reply_clock
 from learnhub.metrics import DB_CONNECTIONS_OPENED
 
 
@@ -104,7 +104,7 @@ class DriverPool:
     async def _connected(self, connection: DriverConnection) -> None:
         DB_CONNECTIONS_OPENED.inc()
         view = DriverView(self.engine)
-        view.connection._connection_record.info[reply_clock_key()] = install_reply_clock(connection)
+        view.connection._connection_record.info[REPLY_CLOCK_KEY] = install_reply_clock(connection)
         connection.view = view
 
     def acquire(self) -> Any:

@@ -34,7 +34,7 @@ from learnhub.metrics import statement_duration
 log = structlog.get_logger("learnhub.db")
 _TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE|JOIN)\s+"?([a-zA-Z_][a-zA-Z0-9_]*)', re.IGNORECASE)
 _START_KEY = "learnhub_query_start"
-_CLOCK_KEY = "learnhub_reply_clock"
+REPLY_CLOCK_KEY = "learnhub_reply_clock"  # where a connection record's `info` keeps it
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +100,6 @@ class ReplyClock(asyncio.Protocol):
         self.protocol.resume_writing()
 
 
-def reply_clock_key() -> str:
-    """Where a connection record's `info` keeps its ReplyClock."""
-    return _CLOCK_KEY
-
-
 def install_reply_clock(driver_connection: Any) -> ReplyClock | None:
     """Put a ReplyClock in front of an asyncpg connection's protocol (None when the driver
     or its transport does not allow it: then statements are timed end to end)."""
@@ -128,7 +123,7 @@ def instrument(engine: Engine, slow_query_ms: float) -> None:
         @event.listens_for(engine, "connect")
         def connect(dbapi_connection: Any, record: Any) -> None:
             driver = getattr(dbapi_connection, "driver_connection", None)
-            record.info[_CLOCK_KEY] = install_reply_clock(driver)
+            record.info[REPLY_CLOCK_KEY] = install_reply_clock(driver)
 
     @event.listens_for(engine, "before_cursor_execute")
     def before(conn: Any, _cursor: Any, _stmt: str, _params: Any, _ctx: Any, _many: bool) -> None:
@@ -166,5 +161,5 @@ def _clock_of(conn: Any) -> ReplyClock | None:
         return None
     if record is None:
         return None
-    clock = record.info.get(_CLOCK_KEY)
+    clock = record.info.get(REPLY_CLOCK_KEY)
     return clock if isinstance(clock, ReplyClock) else None
