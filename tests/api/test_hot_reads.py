@@ -14,12 +14,16 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
+from structlog.testing import capture_logs
 
 from learnhub.api import hot_reads
+from learnhub.config import Settings
 from learnhub.db.driver_reads import PooledDriverConnection
 from learnhub.db.engine import create_session_factory
 from learnhub.db.uow import DriverReadUnitOfWork
+from learnhub.logging import request_context
 from tests.api.conftest import Account, LoginAs, create_account, login
 from tests.api.test_query_counts import COURSES, make_course
 
@@ -278,3 +282,85 @@ async def test_hot_reads_count_under_the_api_routes_name(
     template = COURSES + "/{course_id}"
     assert count(after, template) == count(before, template) + 1
     assert served_hot  # the catalog's request at least was a hot read's
+
+
+@pytest.mark.parametrize("settings_overrides", [{"log_level": "info"}])
+async def test_a_hot_read_carries_the_request_id_into_its_answer_and_log_line(
+    client: httpx.AsyncClient, served_hot: list[str]
+) -> None:
+    """Answered at the app's door, past its middleware: the request id and the access line
+    are the hot read's own doing."""
+    with capture_logs(processors=[request_context]) as logs:
+        given = await client.get(COURSES, headers={"X-Request-ID": "trace-7.hot"})
+        made = await client.get(COURSES, headers={"X-Request-ID": "bad id\nwith newline"})
+    assert served_hot == [COURSES, COURSES]
+    assert given.headers["x-request-id"] == "trace-7.hot"
+    assert len(made.headers["x-request-id"]) == 32
+    access = [e for e in logs if e.get("event") == "request"]
+    assert [(e["request_id"], e["route"], e["status"]) for e in access] == [
+        ("trace-7.hot", COURSES, 200),
+        (made.headers["x-request-id"], COURSES, 200),
+    ]
+    assert all(e["method"] == "GET" and e["duration_ms"] >= 0 for e in access)
+
+
+async def test_a_request_with_a_body_goes_to_the_api_route(
+    app: FastAPI, client: httpx.AsyncClient, served_hot: list[str]
+) -> None:
+    """A body, even on a GET, is the API route's to judge (one too large is refused 413)."""
+    small = await client.request("GET", COURSES, content=b"{}")
+    assert small.status_code == 200 and served_hot == []
+    settings: Settings = app.state.settings
+    too_large = b"x" * (settings.max_body_bytes + 1)
+    refused = await client.request("GET", COURSES, content=too_large)
+    assert refused.status_code == 413 and served_hot == []
+
+
+@pytest.mark.parametrize("settings_overrides", [{"log_level": "info"}])
+async def test_an_unexpected_error_in_a_hot_read_is_the_apps_500(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's last-resort answer (a problem, logged), then raised on to the server, as
+    Starlette's error layer does for any route; counted and logged as a 500."""
+
+    async def broken(self: Any, request: Any, taken: Any) -> Any:
+        raise RuntimeError("a bug in a hot read")
+
+    monkeypatch.setattr(hot_reads.CatalogHotRead, "answer", broken)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        with capture_logs(processors=[request_context]) as logs:
+            answer = await client.get(COURSES)
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"].endswith("internal_error")
+    assert answer.headers["x-request-id"]
+    errors = [e for e in logs if e.get("event") == "unhandled_error"]
+    assert errors and errors[0]["error"] == "RuntimeError"
+    access = [e for e in logs if e.get("event") == "request"]
+    assert [(e["route"], e["status"]) for e in access] == [(COURSES, 500)]
+    with pytest.raises(RuntimeError, match="a bug in a hot read"):
+        await app(*_asgi_get(COURSES))
+
+
+def _asgi_get(path: str) -> tuple[dict[str, Any], Any, Any]:
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"test")],
+        "scheme": "http",
+        "server": ("test", 80),
+        "client": ("127.0.0.1", 5000),
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_message: dict[str, Any]) -> None:
+        pass
+
+    return scope, receive, send

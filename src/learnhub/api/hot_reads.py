@@ -1,17 +1,20 @@
 """The two hottest reads, anonymous: catalog pages and course pages, without FastAPI's per
-request dependency solving and parameter validation, and past the app's routing.
+request dependency solving and parameter validation, and past every layer of the app.
 
 That machinery cost about 160 us of a catalog request's 1.2 ms on one core (bench/RESULTS.md,
-"Hot reads at the stack's limit"), for requests whose whole input is a few query parameters.
-`HotReads`, the innermost of the app's middleware, offers each request to the hot reads
-first. Each takes only requests in the shape it was built for: no credentials, no
-conditional header, and only query parameters whose values it can check by the rules the
-API declares (the shared patterns below). Any other request goes on to the API's route,
-which answers exactly as before (401s, 304s, problem responses for bad input). What a hot
-read answers is that route's answer, headers included (tests/api/test_hot_reads.py).
+"Hot reads at the stack's limit"), for requests whose whole input is a few query parameters;
+the app's layers around it (FastAPI's, Starlette's error layer, the app's middleware) another
+20 us of the course page's 300. `HotReads` offers each request to the hot reads at the app's
+door (`LearnHubAPI` in api/app.py). Each takes only requests in the shape it was built for:
+no credentials, no conditional header, no body, and only query parameters whose values it
+can check by the rules the API declares (the shared patterns below). Any other request goes
+through the whole app to the API's route, which answers exactly as before (401s, 304s, 413s,
+problem responses for bad input). What a hot read answers is that route's answer, headers
+included (tests/api/test_hot_reads.py).
 
-Everything else a request gets stays: the app's middleware (request id, the access log
-line, metrics by the API route's template, conditional GET, read replicas), a read-only
+Everything else a request gets stays: what the app's middleware does for every request (the
+request id, the access log line, metrics by the API route's template, HEAD, the read
+replicas' retry), done by the hot read with the middleware's own functions; a read-only
 unit of work, the service and its read model with soft delete and visibility, and the app's
 exception handlers (a service's NotFound or a bad cursor is the same problem response). The
 unit of work reads on a pooled driver connection without a Session where the app reads
@@ -21,6 +24,7 @@ from one PostgreSQL engine (`driver_read_unit_of_work`).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, cast
@@ -31,9 +35,15 @@ from starlette._utils import get_route_path  # the path the routes match (root_p
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from learnhub.api.deps import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, read_unit_of_work
+from learnhub.api.middleware import (
+    REPLICA_READ_FAILED,
+    request_context,
+    request_id_of,
+    request_served,
+)
 from learnhub.api.routers.courses import (
     CATALOG_SORT_PATTERN,
     CURRENCY_PATTERN,
@@ -55,8 +65,9 @@ _LIMIT = re.compile(r"^[1-9][0-9]{0,2}$")
 # A cursor as `next_cursor` writes it (URL-safe base64); anything else goes to the API route.
 _CURSOR = re.compile(rf"^[A-Za-z0-9_=-]{{1,{MAX_CURSOR_LENGTH}}}$")
 _DIFFICULTIES = frozenset(level.value for level in DifficultyLevel)
-# scope key: what a hot read took of the request when it matched
+# scope keys: what a hot read took of the request when it matched, and the client's request id
 TAKEN_QUERY = "learnhub.hot_read"
+GIVEN_REQUEST_ID = "learnhub.given_request_id"
 
 
 def _simple_catalog_query(query_string: bytes) -> dict[str, str] | None:
@@ -108,49 +119,89 @@ def driver_read_unit_of_work(request: Request) -> AbstractAsyncContextManager[Ab
     return read_unit_of_work(request)
 
 
-def _anonymous_plain_get(scope: Scope) -> bool:
-    """No credentials and no conditional header: what the hot reads were built for (HEAD
-    reaches the hot reads as GET, see ConditionalGetMiddleware)."""
-    if scope["method"] != "GET":
-        return False
-    for name, _value in scope["headers"]:
-        if name in (b"authorization", b"if-none-match"):
-            return False
-    return True
+# A request with any of these goes to the API's route: credentials, a validator (the route
+# answers 304 without reading the page), or a body (the route refuses one too large, 413).
+_NOT_HOT_HEADERS = frozenset(
+    {b"authorization", b"if-none-match", b"content-length", b"transfer-encoding"}
+)
+
+
+def _anonymous_plain_read(scope: Scope) -> bytes | None:
+    """The request's `X-Request-Id` (empty if none) when it is a GET or HEAD with no
+    credentials, no conditional header and no body: what the hot reads were built for;
+    None otherwise."""
+    if scope["method"] not in ("GET", "HEAD"):
+        return None
+    given = b""
+    for name, value in scope["headers"]:
+        if name in _NOT_HOT_HEADERS:
+            return None
+        if name == b"x-request-id":
+            given = value
+    return given
 
 
 class HotRead:
-    """A read that takes only the requests it was built for (`matches`); `HotReads` offers
-    it every request before the app's routing and passes every other on to the API's route
-    for the same path."""
+    """A read that takes only the requests it was built for (`matches`) and answers them
+    itself, as the app's whole stack would (`handle`); every other request goes on to the
+    API's route for the same path."""
 
     def __init__(self, path: str, settings: Settings) -> None:
         self.path = path  # the API route's template, for the metrics and the log line
         self.path_regex, _format, self.param_convertors = compile_path(path)
         self.settings = settings
 
-    def matches(self, scope: Scope) -> Scope | None:
-        """The scope's additions for a request this read takes, else None."""
+    def matches(self, scope: Scope) -> bool:
+        """Whether this read takes the request; if so, what it took is in the scope."""
         # Every request of the app is offered to the hot reads first: the path decides fastest.
         found = self.path_regex.match(get_route_path(scope))
-        if found is None or not _anonymous_plain_get(scope):
-            return None
+        if found is None:
+            return False
+        given_request_id = _anonymous_plain_read(scope)
+        if given_request_id is None:
+            return False
         params = {
             name: self.param_convertors[name].convert(value)
             for name, value in found.groupdict().items()
         }
         query = self.taken_query(params, scope["query_string"])
         if query is None:
-            return None
-        return {"path_params": params, TAKEN_QUERY: query, "route": self}
+            return False
+        scope.update(
+            {"path_params": params, TAKEN_QUERY: query, GIVEN_REQUEST_ID: given_request_id}
+        )
+        return True
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
+        """What the app's middleware does for every request (the request id in the context,
+        the log line, the route's latency; RequestContextMiddleware), around the answer;
+        HEAD answered like GET without the body (ConditionalGetMiddleware)."""
+        request_id = request_id_of(scope[GIVEN_REQUEST_ID])
+        started = time.perf_counter()
+        status = 500
+        with request_context(request_id):
+            try:
+                request = Request(scope, receive)
+                response, failure = await self._answered(request)
+                if scope.pop(REPLICA_READ_FAILED, False):
+                    # Its replica failed under the read: once more, which passes it over.
+                    response, failure = await self._answered(request)
+                status = response.status_code
+                headers = [*response.raw_headers, (b"x-request-id", request_id.encode())]
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                body = b"" if scope["method"] == "HEAD" else response.body
+                await send({"type": "http.response.body", "body": body})
+                if failure is not None:
+                    raise failure  # answered; the server logs it, as for any other route
+            finally:
+                request_served(self.path, scope, status, time.perf_counter() - started)
+
+    async def _answered(self, request: Request) -> tuple[Response, Exception | None]:
+        """The answer, and the error behind it if it is the app's last-resort one (a 500)."""
         try:
-            response = await self.answer(request, scope[TAKEN_QUERY])
+            return await self.answer(request, request.scope[TAKEN_QUERY]), None
         except Exception as error:
-            response = await _handled(request, error)
-        await response(scope, receive, send)
+            return await _handled(request, error)
 
     def taken_query(self, path_params: dict[str, Any], query_string: bytes) -> Any:
         """What `answer` needs of the request, or None to leave it to the API's route."""
@@ -193,39 +244,32 @@ class CoursePageHotRead(HotRead):
         return outline_response(outline, self.settings)
 
 
-async def _handled(request: Request, error: Exception) -> Response:
-    """`error` answered by the app's handler for it, as Starlette's ExceptionMiddleware would
-    (the nearest class up the error's MRO); anything the app leaves to its last-resort
-    handler (a handler for `Exception`: a 500) goes on up to that one."""
+async def _handled(request: Request, error: Exception) -> tuple[Response, Exception | None]:
+    """`error` answered by the app's handler for it, as Starlette's exception layers would
+    (the nearest class up the error's MRO); with the error itself when that handler is the
+    last-resort one (for `Exception`: a 500), which Starlette raises on after answering."""
     handlers = request.app.exception_handlers
     for kind in type(error).__mro__:
-        if kind is Exception:
-            break
         handler = handlers.get(kind)
         if handler is not None:
-            return cast(Response, await handler(request, error))
+            response = cast(Response, await handler(request, error))
+            return response, error if kind is Exception else None
     raise error
 
 
 class HotReads:
-    """ASGI middleware, the innermost of the app's own: a request a hot read takes is
-    answered here, past the rest of the app's stack (its exception layer, routing); every
-    other goes on. What a hot read raises is answered by the app's exception handlers
-    (`_handled`), so a hot read's problem response is the API route's too."""
+    """The app's entrance for the hot reads (LearnHubAPI): a request one of them takes is
+    answered there, before any of the app's layers; every other goes to the app."""
 
-    def __init__(self, app: ASGIApp, reads: Sequence[HotRead]) -> None:
-        self.app = app
+    def __init__(self, reads: Sequence[HotRead]) -> None:
         self.reads = tuple(reads)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for read in self.reads:
-                taken = read.matches(scope)
-                if taken is not None:
-                    scope.update(taken)
-                    await read.handle(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
+    def read_for(self, scope: Scope) -> HotRead | None:
+        """The read that takes this request (what it took now in the scope), if any."""
+        for read in self.reads:
+            if read.matches(scope):
+                return read
+        return None
 
 
 def hot_reads_at(prefix: str, settings: Settings) -> list[HotRead]:

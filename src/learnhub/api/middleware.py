@@ -34,6 +34,44 @@ def _new_request_id() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
+def request_id_of(given: bytes) -> str:
+    """The client's `X-Request-Id` when it is a safe one, else a new id."""
+    text = given.decode("latin-1")
+    return text if _SAFE_REQUEST_ID.fullmatch(text) else _new_request_id()
+
+
+class request_context:  # lower case: used as a context-manager function would be
+    """The request's id and (not yet known) actor in `domain.context` while it is served,
+    for every log line written meanwhile. A class: a generator costs more, on every request."""
+
+    __slots__ = ("actor_token", "request_id", "request_token")
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+
+    def __enter__(self) -> None:
+        self.request_token = current_request_id.set(self.request_id)
+        self.actor_token = current_actor_id.set(None)
+
+    def __exit__(self, *_: object) -> None:
+        current_request_id.reset(self.request_token)
+        current_actor_id.reset(self.actor_token)
+
+
+def request_served(route: str, scope: Scope, status: int, elapsed: float) -> None:
+    """What every request leaves behind: its latency under its route's template, and the
+    access log line."""
+    request_duration(route, scope["method"], status).observe(elapsed)
+    log.info(
+        "request",
+        method=scope["method"],
+        route=route,
+        path=scope["path"],
+        status=status,
+        duration_ms=round(elapsed * 1000, 2),
+    )
+
+
 class RequestContextMiddleware:
     def __init__(
         self,
@@ -62,10 +100,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        given = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _SAFE_REQUEST_ID.fullmatch(given) else _new_request_id()
-        request_token = current_request_id.set(request_id)
-        actor_token = current_actor_id.set(None)
+        request_id = request_id_of(headers.get(b"x-request-id", b""))
         status = {"code": 500}
         started = time.perf_counter()
 
@@ -93,32 +128,21 @@ class RequestContextMiddleware:
         async def refused_receive() -> Message:
             raise HTTPException(413, refusal)  # before a byte of the body is read
 
-        try:
-            length = headers.get(b"content-length")
-            too_large = length is not None and (not length.isdigit() or int(length) > limit)
-            if too_large and not upload:
-                # Refused before routing: named by the route its path matches, not "unmatched".
-                refused_route = self._template_of_path(scope["path"])
-                response = problem(413, "payload_too_large", refusal)
-                await response(scope, receive, send_with_id)
-                return
-            await self.app(scope, refused_receive if too_large else limited_receive, send_with_id)
-        finally:
+        with request_context(request_id):
             try:
-                elapsed = time.perf_counter() - started
-                route = refused_route or self._route_template(scope)
-                request_duration(route, scope["method"], status["code"]).observe(elapsed)
-                log.info(
-                    "request",
-                    method=scope["method"],
-                    route=route,
-                    path=scope["path"],
-                    status=status["code"],
-                    duration_ms=round(elapsed * 1000, 2),
-                )
+                length = headers.get(b"content-length")
+                too_large = length is not None and (not length.isdigit() or int(length) > limit)
+                if too_large and not upload:
+                    # Refused before routing: named by the route its path matches.
+                    refused_route = self._template_of_path(scope["path"])
+                    response = problem(413, "payload_too_large", refusal)
+                    await response(scope, receive, send_with_id)
+                    return
+                receiving = refused_receive if too_large else limited_receive
+                await self.app(scope, receiving, send_with_id)
             finally:
-                current_request_id.reset(request_token)
-                current_actor_id.reset(actor_token)
+                route = refused_route or self._route_template(scope)
+                request_served(route, scope, status["code"], time.perf_counter() - started)
 
     def _template_of_path(self, path: str) -> str:
         for pattern, template in self.templates_by_path:
