@@ -1,0 +1,49 @@
+"""`python -m bench.asgi_cpu` stays alive: it serves the course page in process, app and raw
+baseline alike, and reports a rate and a CPU time per request (the numbers themselves live
+in bench/RESULTS.md; a test machine is too noisy to judge them)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from bench.harness import Config
+
+from bench import harness
+from tests.support.databases import PG_ADMIN_DSN, _admin
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORT = re.compile(r"^(app|raw): [0-9,]+ req/s, [0-9.]+ us of CPU per request$")
+
+
+@pytest.mark.postgres_only
+async def test_the_in_process_benchmark_reports_both_sides() -> None:
+    admin = await _admin()  # skips, or fails when PostgreSQL is required, if unreachable
+    await admin.close()
+    async with harness.throwaway_database("learnhub_bench_cpu") as url:
+        await harness.prepare_standard(url, Config.smoke_config())
+        for side, flags in (("app", []), ("raw", ["--raw"])):
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.asgi_cpu",
+                "--database-url",
+                url,
+                "--seconds",
+                "0.5",
+                "--clients",
+                "2",
+                *flags,
+                cwd=ROOT,
+                env={**os.environ, "LEARNHUB_BENCH_PG_ADMIN_DSN": PG_ADMIN_DSN},
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+            assert proc.returncode == 0, err.decode()[-4000:]
+            report = out.decode().strip().splitlines()[-1]
+            assert REPORT.match(report) and report.startswith(side), report
