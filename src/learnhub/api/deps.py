@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import re
 import time
@@ -364,13 +363,8 @@ NO_STORE = "no-store"
 def shared_cache_control(settings: Settings) -> str:
     """`Cache-Control` of a page that is the same for every anonymous caller: any cache may
     keep it (`http_cache_*` settings bound for how long before asking again)."""
-    return _shared_cache_control(
-        settings.http_cache_max_age_seconds, settings.http_cache_stale_while_revalidate_seconds
-    )
-
-
-@functools.lru_cache(maxsize=16)  # written on every catalog and course page: built once
-def _shared_cache_control(max_age: int, stale: int) -> str:
+    max_age = settings.http_cache_max_age_seconds
+    stale = settings.http_cache_stale_while_revalidate_seconds
     return f"public, max-age={max_age}, stale-while-revalidate={stale}"
 
 
