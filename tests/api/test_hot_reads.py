@@ -15,16 +15,20 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.middleware.gzip import GZipMiddleware
 from structlog.testing import capture_logs
 
 from learnhub.api import hot_reads
+from learnhub.api.app import LearnHubAPI, create_app
 from learnhub.config import Settings
 from learnhub.db.driver_reads import PooledDriverConnection
 from learnhub.db.engine import create_session_factory
 from learnhub.db.uow import DriverReadUnitOfWork
 from learnhub.logging import request_context
+from learnhub.services.catalog import CatalogService
 from tests.api.conftest import Account, LoginAs, create_account, login
+from tests.api.conftest import test_settings as settings_for
 from tests.api.test_query_counts import COURSES, make_course
 
 # Headers that differ between two answers to the same request by nature.
@@ -317,50 +321,82 @@ async def test_a_request_with_a_body_goes_to_the_api_route(
 
 
 @pytest.mark.parametrize("settings_overrides", [{"log_level": "info"}])
-async def test_an_unexpected_error_in_a_hot_read_is_the_apps_500(
-    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+async def test_an_unexpected_error_is_the_same_500_both_ways(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch, served_hot: list[str]
 ) -> None:
-    """The app's last-resort answer (a problem, logged), then raised on to the server, as
-    Starlette's error layer does for any route; counted and logged as a 500."""
+    """The app's last-resort answer (a problem, its log line with the traceback and the
+    request id, once: not raised on for the server to print it again), counted and logged as
+    a 500, whether a hot read or the API's route met the error."""
 
-    async def broken(self: Any, request: Any, taken: Any) -> Any:
-        raise RuntimeError("a bug in a hot read")
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("a bug under the catalog")
 
-    monkeypatch.setattr(hot_reads.CatalogHotRead, "answer", broken)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    monkeypatch.setattr(CatalogService, "catalog", broken)
+    # Raised out of the app, the error would fail the request here (httpx re-raises it).
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         with capture_logs(processors=[request_context]) as logs:
-            answer = await client.get(COURSES)
-    assert answer.status_code == 500
-    assert answer.headers["content-type"] == "application/problem+json"
-    assert answer.json()["type"].endswith("internal_error")
-    assert answer.headers["x-request-id"]
+            hot = await client.get(COURSES)
+            full = await client.get(COURSES, headers={"Authorization": ""})
+    assert served_hot == [COURSES], "the first request was the hot read's"
+    for answer in (hot, full):
+        assert answer.status_code == 500
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["type"].endswith("internal_error")
+    assert hot.content == full.content
     errors = [e for e in logs if e.get("event") == "unhandled_error"]
-    assert errors and errors[0]["error"] == "RuntimeError"
+    assert [(e["error"], e["request_id"], e["exc_info"]) for e in errors] == [
+        ("RuntimeError", hot.headers["x-request-id"], True),
+        ("RuntimeError", full.headers["x-request-id"], True),
+    ]
     access = [e for e in logs if e.get("event") == "request"]
-    assert [(e["route"], e["status"]) for e in access] == [(COURSES, 500)]
-    with pytest.raises(RuntimeError, match="a bug in a hot read"):
-        await app(*_asgi_get(COURSES))
+    assert [(e["route"], e["status"]) for e in access] == [(COURSES, 500), (COURSES, 500)]
 
 
-def _asgi_get(path: str) -> tuple[dict[str, Any], Any, Any]:
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"test")],
-        "scheme": "http",
-        "server": ("test", 80),
-        "client": ("127.0.0.1", 5000),
-    }
+async def test_a_request_with_a_chunked_body_goes_to_the_api_route(
+    client: httpx.AsyncClient, served_hot: list[str]
+) -> None:
+    async def chunks() -> Any:
+        yield b"{}"
 
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+    answer = await client.request("GET", COURSES, content=chunks())
+    assert answer.request.headers["transfer-encoding"] == "chunked"
+    assert answer.status_code == 200 and served_hot == []
 
-    async def send(_message: dict[str, Any]) -> None:
-        pass
 
-    return scope, receive, send
+@pytest.mark.parametrize("settings_overrides", [{"log_level": "info"}])
+async def test_a_hot_head_is_logged_and_counted_as_head(
+    client: httpx.AsyncClient, served_hot: list[str]
+) -> None:
+    def count(metrics: str) -> float:
+        prefix = f'learnhub_http_request_duration_seconds_count{{method="HEAD",route="{COURSES}"'
+        lines = [line for line in metrics.splitlines() if line.startswith(prefix)]
+        return sum(float(line.rsplit(" ", 1)[1]) for line in lines)
+
+    before = count((await client.get("/metrics")).text)
+    with capture_logs(processors=[request_context]) as logs:
+        head = await client.head(COURSES)
+    assert head.status_code == 200 and served_hot == [COURSES]
+    assert count((await client.get("/metrics")).text) == before + 1
+    access = [e for e in logs if e.get("event") == "request"]
+    assert [(e["method"], e["route"], e["status"]) for e in access] == [("HEAD", COURSES, 200)]
+
+
+async def test_a_middleware_the_hot_reads_do_not_cover_turns_them_off(
+    db_url: str,
+    session_factory: async_sessionmaker[AsyncSession],
+    served_hot: list[str],
+) -> None:
+    """A deployer's middleware (compression here) must see every request: with one added,
+    the hot reads stand aside and the API's route answers."""
+    application = create_app(settings_for(db_url))
+    assert isinstance(application, LearnHubAPI) and application.hot_reads is not None
+    application.add_middleware(GZipMiddleware, minimum_size=10)
+    assert application.hot_reads is None
+    async with application.router.lifespan_context(application):
+        application.state.session_factory = session_factory
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answer = await client.get(COURSES, headers={"Accept-Encoding": "gzip"})
+    assert answer.status_code == 200 and answer.headers["content-encoding"] == "gzip"
+    assert served_hot == []

@@ -100,6 +100,17 @@ def _engine_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+# The app's own middleware: what each does for a request, a hot read does for itself.
+_MIDDLEWARE_HOT_READS_COVER = frozenset(
+    {
+        RequestContextMiddleware,
+        ConditionalGetMiddleware,
+        CommitPositionMiddleware,
+        ReplicaReadRetryMiddleware,
+    }
+)
+
+
 class LearnHubAPI(FastAPI):
     """FastAPI with the hot reads at its door (api/hot_reads.py): a request one of them takes
     is answered before any layer of the app; each layer (FastAPI's own, Starlette's error
@@ -108,6 +119,15 @@ class LearnHubAPI(FastAPI):
     Every other request goes through the whole app."""
 
     hot_reads: hot_reads.HotReads | None = None
+
+    def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
+        """A middleware the hot reads do not do the work of (CORS, compression, tracing
+        added by a deployer) would never see their requests: they are turned off then, and
+        every request goes through the whole app."""
+        if middleware_class not in _MIDDLEWARE_HOT_READS_COVER and self.hot_reads is not None:
+            log.warning("hot_reads_off", reason=f"{middleware_class.__name__} is installed")
+            self.hot_reads = None
+        super().add_middleware(middleware_class, *args, **kwargs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.hot_reads is not None:

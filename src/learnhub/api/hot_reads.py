@@ -4,7 +4,7 @@ request dependency solving and parameter validation, and past every layer of the
 That machinery cost about 160 us of a catalog request's 1.2 ms on one core (bench/RESULTS.md,
 "Hot reads at the stack's limit"), for requests whose whole input is a few query parameters;
 the app's layers around it (FastAPI's, Starlette's error layer, the app's middleware) another
-20 us of the course page's 300. `HotReads` offers each request to the hot reads at the app's
+15-24 us of the course page's 210-330. `HotReads` offers each request to the hot reads at the app's
 door (`LearnHubAPI` in api/app.py). Each takes only requests in the shape it was built for:
 no credentials, no conditional header, no body, and only query parameters whose values it
 can check by the rules the API declares (the shared patterns below). Any other request goes
@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette._utils import get_route_path  # the path the routes match (root_path off)
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import compile_path
@@ -40,9 +41,10 @@ from starlette.types import Receive, Scope, Send
 from learnhub.api.deps import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, read_unit_of_work
 from learnhub.api.middleware import (
     REPLICA_READ_FAILED,
-    request_context,
+    last_resort_handler,
     request_id_of,
     request_served,
+    serving_request,
 )
 from learnhub.api.routers.courses import (
     CATALOG_SORT_PATTERN,
@@ -179,27 +181,24 @@ class HotRead:
         request_id = request_id_of(scope[GIVEN_REQUEST_ID])
         started = time.perf_counter()
         status = 500
-        with request_context(request_id):
+        with serving_request(request_id):
             try:
                 request = Request(scope, receive)
-                response, failure = await self._answered(request)
+                response = await self._answered(request)
                 if scope.pop(REPLICA_READ_FAILED, False):
                     # Its replica failed under the read: once more, which passes it over.
-                    response, failure = await self._answered(request)
+                    response = await self._answered(request)
                 status = response.status_code
                 headers = [*response.raw_headers, (b"x-request-id", request_id.encode())]
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 body = b"" if scope["method"] == "HEAD" else response.body
                 await send({"type": "http.response.body", "body": body})
-                if failure is not None:
-                    raise failure  # answered; the server logs it, as for any other route
             finally:
                 request_served(self.path, scope, status, time.perf_counter() - started)
 
-    async def _answered(self, request: Request) -> tuple[Response, Exception | None]:
-        """The answer, and the error behind it if it is the app's last-resort one (a 500)."""
+    async def _answered(self, request: Request) -> Response:
         try:
-            return await self.answer(request, request.scope[TAKEN_QUERY]), None
+            return await self.answer(request, request.scope[TAKEN_QUERY])
         except Exception as error:
             return await _handled(request, error)
 
@@ -244,17 +243,21 @@ class CoursePageHotRead(HotRead):
         return outline_response(outline, self.settings)
 
 
-async def _handled(request: Request, error: Exception) -> tuple[Response, Exception | None]:
-    """`error` answered by the app's handler for it, as Starlette's exception layers would
-    (the nearest class up the error's MRO); with the error itself when that handler is the
-    last-resort one (for `Exception`: a 500), which Starlette raises on after answering."""
+async def _handled(request: Request, error: Exception) -> Response:
+    """`error` answered by the app's handler for it, as the app's layers would answer it:
+    a handler for an HTTP error's status first, then the nearest class up the error's MRO
+    (Starlette's exception layer), else the last-resort handler's 500, as
+    RequestContextMiddleware answers it."""
     handlers = request.app.exception_handlers
+    handler = handlers.get(error.status_code) if isinstance(error, HTTPException) else None
     for kind in type(error).__mro__:
+        if handler is not None or kind is Exception:
+            break
         handler = handlers.get(kind)
-        if handler is not None:
-            response = cast(Response, await handler(request, error))
-            return response, error if kind is Exception else None
-    raise error
+    handler = handler or last_resort_handler(request.app)
+    if handler is None:
+        raise error
+    return cast(Response, await handler(request, error))
 
 
 class HotReads:

@@ -6,8 +6,12 @@ from __future__ import annotations
 import random
 import re
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from learnhub.api.problems import problem
@@ -40,7 +44,7 @@ def request_id_of(given: bytes) -> str:
     return text if _SAFE_REQUEST_ID.fullmatch(text) else _new_request_id()
 
 
-class request_context:  # lower case: used as a context-manager function would be
+class serving_request:  # lower case: used as a context-manager function would be
     """The request's id and (not yet known) actor in `domain.context` while it is served,
     for every log line written meanwhile. A class: a generator costs more, on every request."""
 
@@ -56,6 +60,13 @@ class request_context:  # lower case: used as a context-manager function would b
     def __exit__(self, *_: object) -> None:
         current_request_id.reset(self.request_token)
         current_actor_id.reset(self.actor_token)
+
+
+def last_resort_handler(app: Any) -> Callable[[Request, Exception], Awaitable[Response]] | None:
+    """The app's handler for an error nothing else handles (registered for `Exception`, or
+    for 500), as Starlette's ServerErrorMiddleware finds it."""
+    handlers = app.exception_handlers
+    return handlers.get(Exception) or handlers.get(500)  # type: ignore[no-any-return]
 
 
 def request_served(route: str, scope: Scope, status: int, elapsed: float) -> None:
@@ -101,12 +112,12 @@ class RequestContextMiddleware:
             return
         headers = dict(scope["headers"])
         request_id = request_id_of(headers.get(b"x-request-id", b""))
-        status = {"code": 500}
+        status = {"code": 500, "started": False}
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                status["code"], status["started"] = message["status"], True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
@@ -128,7 +139,7 @@ class RequestContextMiddleware:
         async def refused_receive() -> Message:
             raise HTTPException(413, refusal)  # before a byte of the body is read
 
-        with request_context(request_id):
+        with serving_request(request_id):
             try:
                 length = headers.get(b"content-length")
                 too_large = length is not None and (not length.isdigit() or int(length) > limit)
@@ -140,6 +151,15 @@ class RequestContextMiddleware:
                     return
                 receiving = refused_receive if too_large else limited_receive
                 await self.app(scope, receiving, send_with_id)
+            except Exception as error:
+                # Answered here, not by Starlette's error layer outside: the 500 carries the
+                # request id, and so does its handler's log line, which holds the traceback
+                # (the one record of it: not raised on for the server to print again).
+                handler = last_resort_handler(scope["app"])
+                if handler is None or status["started"] or scope["app"].debug:
+                    raise
+                answer = await handler(Request(scope), error)
+                await answer(scope, receive, send_with_id)
             finally:
                 route = refused_route or self._route_template(scope)
                 request_served(route, scope, status["code"], time.perf_counter() - started)
