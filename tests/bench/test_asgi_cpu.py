@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from bench.harness import Config
 
 from bench import harness
 from tests.support.databases import PG_ADMIN_DSN, _admin
@@ -25,7 +24,7 @@ async def test_the_in_process_benchmark_reports_both_sides() -> None:
     admin = await _admin()  # skips, or fails when PostgreSQL is required, if unreachable
     await admin.close()
     async with harness.throwaway_database("learnhub_bench_cpu") as url:
-        await harness.prepare_standard(url, Config.smoke_config())
+        await harness.prepare_standard(url, harness.Config.smoke_config())
         for side, flags in (("app", []), ("raw", ["--raw"])):
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -43,7 +42,12 @@ async def test_the_in_process_benchmark_reports_both_sides() -> None:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
             )
-            out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+            try:
+                out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+            finally:
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
             assert proc.returncode == 0, err.decode()[-4000:]
             report = out.decode().strip().splitlines()[-1]
             assert REPORT.match(report) and report.startswith(side), report
