@@ -310,3 +310,17 @@ async def test_course_page_and_enrolling_come_back_after_login(client, login_as:
     twice = await client.post(f"{here}/enrol", data={"csrf_token": await token_for(client, here)})
     assert "Already enrolled in this course." in assert_page(twice, 409)
     assert (await client.get("/courses/no-such-course")).status_code == 404
+
+
+async def test_an_address_no_route_serves_is_a_page_for_a_browser(client):
+    """A mistyped link or an old bookmark shows a page; the API's paths and clients that do
+    not ask for HTML keep the problem response."""
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    page = await client.get("/no-such-page", headers=browser)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "There is no page at this address." in page.text
+    assert 'href="/"' in page.text
+    for path, headers in (("/no-such-page", {}), ("/api/v1/no-such-thing", browser)):
+        problem = await client.get(path, headers=headers)
+        assert problem.status_code == 404, path
+        assert problem.headers["content-type"] == "application/problem+json", path

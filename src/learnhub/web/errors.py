@@ -57,6 +57,12 @@ def page_message(error: DomainError) -> str:
     return sentence(error.message)
 
 
+def wants_a_page(request: Request) -> bool:
+    """A browser's request outside the API: it asks for HTML."""
+    path = request.url.path
+    return "text/html" in request.headers.get("accept", "") and not path.startswith("/api/")
+
+
 def back_path(request: Request) -> str:
     """Where a browser goes back to after logging in again: the page itself for a read,
     the page the form was on for a form."""
@@ -110,6 +116,11 @@ def install(app: FastAPI) -> None:
         if is_web(request) and exc.status_code == 413:
             principal = getattr(request.state, "web_principal", None)
             return render(request, "error.html", principal, 413, message=sentence(exc.detail))
+        if exc.status_code == 404 and request.scope.get("route") is None and wants_a_page(request):
+            # An address no route serves, asked by a browser (a mistyped link, an old
+            # bookmark): a page, not problem JSON. The API's paths stay problems.
+            message = "There is no page at this address."
+            return render(request, "not_found.html", None, 404, message=message)
         answer = api_http_error(request, exc)
         return answer if isinstance(answer, Response) else await answer
 
