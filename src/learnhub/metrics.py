@@ -15,6 +15,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 # Set by `learnhub serve` for its worker processes (cli/serve.py): each worker writes its
@@ -121,6 +123,17 @@ def count_committed_actions(actions: list[tuple[str, str]]) -> None:
         counter = ACTION_COUNTERS.get(action)
         if counter is not None:
             counter.labels(entity=entity).inc()
+
+
+def families(metric: MetricWrapperBase) -> list[Metric]:
+    """`metric`'s values as a scrape shows them (for the admin's health page): this
+    process's, or, under `serve --workers N`, every worker's together."""
+    if not os.environ.get(MULTIPROCESS_DIR):
+        return list(metric.collect())
+    names = {family.name for family in metric.describe()}
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return [family for family in registry.collect() if family.name in names]
 
 
 def exposition() -> tuple[bytes, str]:

@@ -20,7 +20,13 @@ from learnhub.db.instrumentation import RECENT_SLOW_QUERIES, SlowQuery
 from learnhub.db.uow import AbstractUnitOfWork
 from learnhub.domain.permissions import AUDIT_READ, USERS_MANAGE
 from learnhub.domain.principal import Principal
-from learnhub.metrics import DB_QUERY_DURATION, HARD_DELETES, RESTORES, SOFT_DELETES
+from learnhub.metrics import (
+    DB_QUERY_DURATION,
+    HARD_DELETES,
+    RESTORES,
+    SOFT_DELETES,
+    families,
+)
 from learnhub.metrics import VERSION_CONFLICTS as CONFLICTS
 from learnhub.repositories.audit_check import AuditCheckRepository
 from learnhub.services.base import BaseService
@@ -80,7 +86,7 @@ class TableTime:
 class SystemHealth:
     outbox_backlog: int
     audit: AuditHealth | None  # None: `learnhub audit watch` has not checked yet
-    # counter -> entity type -> count, since this process started
+    # counter -> entity type -> count, since the server started (every worker's together)
     counters: dict[str, dict[str, int]]
     slow_queries: list[SlowQuery]  # newest first
     table_times: list[TableTime]  # the most time-consuming first
@@ -90,7 +96,7 @@ class SystemHealth:
 
 def by_entity(counter: Counter) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for metric in counter.collect():
+    for metric in families(counter):
         for sample in metric.samples:
             if sample.name.endswith("_total"):
                 entity = sample.labels.get("entity", "-")
@@ -100,7 +106,7 @@ def by_entity(counter: Counter) -> dict[str, int]:
 
 def statement_times() -> list[TableTime]:
     totals: dict[tuple[str, str], list[float]] = {}
-    for metric in DB_QUERY_DURATION.collect():
+    for metric in families(DB_QUERY_DURATION):
         for sample in metric.samples:
             if sample.name.endswith(("_count", "_sum")):
                 key = (sample.labels["operation"], sample.labels["table"])
