@@ -125,15 +125,20 @@ def count_committed_actions(actions: list[tuple[str, str]]) -> None:
             counter.labels(entity=entity).inc()
 
 
-def families(metric: MetricWrapperBase) -> list[Metric]:
-    """`metric`'s values as a scrape shows them (for the admin's health page): this
-    process's, or, under `serve --workers N`, every worker's together."""
+def families(*metrics: MetricWrapperBase) -> dict[MetricWrapperBase, list[Metric]]:
+    """Each metric's values as a scrape shows them (for the admin's health page): this
+    process's, or, under `serve --workers N`, every worker's together, read from the
+    workers' files in one pass (they hold every metric: a pass per metric cost a page
+    load 0.8 s with two busy workers)."""
     if not os.environ.get(MULTIPROCESS_DIR):
-        return list(metric.collect())
-    names = {family.name for family in metric.describe()}
+        return {metric: list(metric.collect()) for metric in metrics}
     registry = CollectorRegistry()
     MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return [family for family in registry.collect() if family.name in names]
+    by_name = {family.name: family for family in registry.collect()}
+    return {
+        metric: [by_name[f.name] for f in metric.describe() if f.name in by_name]
+        for metric in metrics
+    }
 
 
 def exposition() -> tuple[bytes, str]:

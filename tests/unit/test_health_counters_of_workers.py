@@ -21,10 +21,11 @@ for _ in range({statements}):
 
 PAGE = """
 import json
-from learnhub.metrics import SOFT_DELETES
+from learnhub.metrics import DB_QUERY_DURATION, SOFT_DELETES, families
 from learnhub.services.health import by_entity, statement_times
-times = [(t.operation, t.table, t.statements) for t in statement_times()]
-print(json.dumps({"deletes": by_entity(SOFT_DELETES), "times": times}))
+shown = families(SOFT_DELETES, DB_QUERY_DURATION)
+times = [(t.operation, t.table, t.statements) for t in statement_times(shown[DB_QUERY_DURATION])]
+print(json.dumps({"deletes": by_entity(shown[SOFT_DELETES]), "times": times}))
 """
 
 

@@ -324,3 +324,13 @@ async def test_an_address_no_route_serves_is_a_page_for_a_browser(client):
         problem = await client.get(path, headers=headers)
         assert problem.status_code == 404, path
         assert problem.headers["content-type"] == "application/problem+json", path
+
+
+async def test_behind_a_root_path_the_apis_paths_keep_the_problem(app: FastAPI):
+    browser = {"Accept": "text/html"}
+    transport = httpx.ASGITransport(app=app, root_path="/lh")
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        problem = await client.get("/lh/api/v1/no-such-thing", headers=browser)
+        page = await client.get("/lh/no-such-page", headers=browser)
+    assert problem.headers["content-type"] == "application/problem+json"
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")

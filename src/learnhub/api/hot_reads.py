@@ -27,7 +27,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qsl
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,6 +41,7 @@ from starlette.types import Receive, Scope, Send
 from learnhub.api.deps import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, read_unit_of_work
 from learnhub.api.middleware import (
     REPLICA_READ_FAILED,
+    answered_by,
     last_resort_handler,
     request_id_of,
     request_served,
@@ -257,7 +258,7 @@ async def _handled(request: Request, error: Exception) -> Response:
     handler = handler or last_resort_handler(request.app)
     if handler is None:
         raise error
-    return cast(Response, await handler(request, error))
+    return await answered_by(handler, request, error)
 
 
 class HotReads:

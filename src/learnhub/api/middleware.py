@@ -7,8 +7,10 @@ import random
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
+from starlette._utils import is_async_callable
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -67,6 +69,14 @@ def last_resort_handler(app: Any) -> Callable[[Request, Exception], Awaitable[Re
     for 500), as Starlette's ServerErrorMiddleware finds it."""
     handlers = app.exception_handlers
     return handlers.get(Exception) or handlers.get(500)  # type: ignore[no-any-return]
+
+
+async def answered_by(handler: Any, request: Request, error: Exception) -> Response:
+    """An exception handler's answer, async or not (Starlette runs a plain function in its
+    thread pool)."""
+    if is_async_callable(handler):
+        return cast(Response, await handler(request, error))
+    return cast(Response, await run_in_threadpool(handler, request, error))
 
 
 def request_served(route: str, scope: Scope, status: int, elapsed: float) -> None:
@@ -158,7 +168,7 @@ class RequestContextMiddleware:
                 handler = last_resort_handler(scope["app"])
                 if handler is None or status["started"] or scope["app"].debug:
                     raise
-                answer = await handler(Request(scope), error)
+                answer = await answered_by(handler, Request(scope), error)
                 await answer(scope, receive, send_with_id)
             finally:
                 route = refused_route or self._route_template(scope)

@@ -9,12 +9,13 @@ a `QueryPlans` callable, and without one the page says where to run the report i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from prometheus_client import Counter
+from prometheus_client.metrics_core import Metric
 
 from learnhub.db.instrumentation import RECENT_SLOW_QUERIES, SlowQuery
 from learnhub.db.uow import AbstractUnitOfWork
@@ -94,9 +95,9 @@ class SystemHealth:
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-def by_entity(counter: Counter) -> dict[str, int]:
+def by_entity(counter: list[Metric]) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for metric in families(counter):
+    for metric in counter:
         for sample in metric.samples:
             if sample.name.endswith("_total"):
                 entity = sample.labels.get("entity", "-")
@@ -104,9 +105,9 @@ def by_entity(counter: Counter) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def statement_times() -> list[TableTime]:
+def statement_times(statements: list[Metric]) -> list[TableTime]:
     totals: dict[tuple[str, str], list[float]] = {}
-    for metric in families(DB_QUERY_DURATION):
+    for metric in statements:
         for sample in metric.samples:
             if sample.name.endswith(("_count", "_sum")):
                 key = (sample.labels["operation"], sample.labels["table"])
@@ -141,11 +142,15 @@ class SystemHealthService(BaseService):
                 full=stored.full,
                 gaps=[(g.entity_type, str(g.entity_id), g.problem) for g in gaps],
             )
+        # Every worker's files, read in a thread: the loop serves other requests meanwhile.
+        shown = await asyncio.to_thread(
+            families, CONFLICTS, SOFT_DELETES, HARD_DELETES, RESTORES, DB_QUERY_DURATION
+        )
         counters = {
-            "Version conflicts": by_entity(CONFLICTS),
-            "Soft deletes": by_entity(SOFT_DELETES),
-            "Hard deletes": by_entity(HARD_DELETES),
-            "Restores": by_entity(RESTORES),
+            "Version conflicts": by_entity(shown[CONFLICTS]),
+            "Soft deletes": by_entity(shown[SOFT_DELETES]),
+            "Hard deletes": by_entity(shown[HARD_DELETES]),
+            "Restores": by_entity(shown[RESTORES]),
         }
         slow = list(reversed(RECENT_SLOW_QUERIES))[:SLOW_SHOWN]
         report: PlanReport | None = None
@@ -156,6 +161,6 @@ class SystemHealthService(BaseService):
             audit=audit,
             counters=counters,
             slow_queries=slow,
-            table_times=statement_times(),
+            table_times=statement_times(shown[DB_QUERY_DURATION]),
             plans=report,
         )

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
+from starlette._utils import get_route_path  # the path the routes match (root_path off)
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -59,7 +60,7 @@ def page_message(error: DomainError) -> str:
 
 def wants_a_page(request: Request) -> bool:
     """A browser's request outside the API: it asks for HTML."""
-    path = request.url.path
+    path = get_route_path(request.scope)  # behind a root path too
     return "text/html" in request.headers.get("accept", "") and not path.startswith("/api/")
 
 
