@@ -1,15 +1,15 @@
 """Catalog pages through the full app vs a minimal raw asyncpg + Starlette endpoint.
 
-`GET /api/v1/courses?sort=S&limit=20`, each sort's first page and the page after it, and the
+`GET /api/v1/courses?sort=S&limit=20`, each sort's first page and the page after it, the
 first course's page `GET /api/v1/courses/{slug}` (anonymous: its outline with sections,
 videos and quizzes; the raw side reads it in one statement, the sections as JSON built by
-PostgreSQL), on both, each under the same server (uvicorn with uvloop and httptools, and
-granian; one worker pinned to one core, no access log) in a subprocess on a loopback port,
-driven by the same load generator (wrk when installed, on the other core; else the harness's
-asyncio client) with the same connections and duration, rounds alternating between the two.
-Before timing, both answers must hold equal items and the same next cursor (equal bodies for
-the course page). Reports requests per second (target: app / raw >= 0.7) and wrk's p99
-latency (target: app / raw <= 1.5).
+PostgreSQL), and the pages of 1,000 courses requested in turn, on both, each under the same
+server (uvicorn with uvloop and httptools, and granian; one worker pinned to one core, no
+access log) in a subprocess on a loopback port, driven by the same load generator (wrk when
+installed, on the other core; else the harness's asyncio client) with the same connections
+and duration, rounds alternating between the two. Before timing, both answers must hold
+equal items and the same next cursor (equal bodies for the course pages). Reports requests
+per second (target: app / raw >= 0.7) and wrk's p99 latency (target: app / raw <= 1.5).
 
     python -m bench.catalog_http [--smoke] [--profile] [--database-url URL] [--course-page-only]
 
@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
+import asyncpg
 import httpx
 
 from bench import harness
@@ -35,6 +36,12 @@ SECRET = "bench-signing-secret-" + "x" * 32
 CURRENCY = "USD"  # bench/data.py prices every course in it
 # granian is measured on the rating pages only: the server's share is the same for all.
 GRANIAN_SORTS = ("rating",)
+# The course page of many courses in turn: four times as many as the app keeps written
+# (db/derived.py keeps 256 per process), so a request nearly always decodes its row and writes
+# its page afresh, as a spread of rarely read courses would; "course detail" is one popular
+# course, read again and again.
+COURSES_IN_TURN = 1000
+IN_TURN = "course pages in turn"
 
 
 def app_env(url: str, config: Config) -> dict[str, str]:
@@ -92,7 +99,13 @@ async def detail_path(app_url: str, raw_url: str) -> str:
     anonymous view: videos locked unless a free preview)."""
     async with httpx.AsyncClient(timeout=30) as client:
         first = (await client.get(app_url + FIRST.format(sort="rating"))).raise_for_status()
-        path = f"/api/v1/courses/{first.json()['items'][0]['slug']}"
+    path = f"/api/v1/courses/{first.json()['items'][0]['slug']}"
+    await same_course_page(app_url, raw_url, path)
+    return path
+
+
+async def same_course_page(app_url: str, raw_url: str, path: str) -> None:
+    async with httpx.AsyncClient(timeout=30) as client:
         app = (await client.get(app_url + path)).raise_for_status().json()
         raw = (await client.get(raw_url + path)).raise_for_status().json()
     if app != raw:
@@ -100,7 +113,24 @@ async def detail_path(app_url: str, raw_url: str) -> str:
             k: (app.get(k), raw.get(k)) for k in app.keys() | raw.keys() if app.get(k) != raw.get(k)
         }
         raise AssertionError(f"app and raw endpoint disagree on {path}: {diff}")
-    return path
+
+
+async def course_paths_in_turn(dsn: str, app_url: str, raw_url: str, count: int) -> list[str]:
+    """`count` published courses' pages (in the order of their ids, which bench/data.py
+    makes random), some of them checked alike on both sides."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        slugs = await connection.fetch(
+            "SELECT slug FROM courses WHERE status = 'published' AND deleted_at IS NULL"
+            " ORDER BY id LIMIT $1",
+            count,
+        )
+    finally:
+        await connection.close()
+    paths = [f"/api/v1/courses/{row['slug']}" for row in slugs]
+    for path in (paths[0], paths[len(paths) // 2], paths[-1]):
+        await same_course_page(app_url, raw_url, path)
+    return paths
 
 
 async def run(url: str, config: Config, *, course_page_only: bool = False) -> list[Result]:
@@ -125,13 +155,20 @@ async def run_server(url: str, config: Config, server: str, sorts: tuple[str, ..
     ):
         paths = await pages(app_base, raw_base, sorts)
         paths["course detail"] = await detail_path(app_base, raw_base)
+        in_turn = {
+            IN_TURN: await course_paths_in_turn(
+                dsn, app_base, raw_base, min(COURSES_IN_TURN, config.courses)
+            )
+        }
+        paths[IN_TURN] = in_turn[IN_TURN][0]
 
-        async def measure(base: str, path: str) -> harness.Load:
+        async def measure(base: str, path: str, turn: Sequence[str] = ()) -> harness.Load:
             result = await harness.load(
                 base + path,
                 connections=config.connections,
                 seconds=config.seconds,
                 tool=config.tool,
+                in_turn=turn,
             )
             if result.errors:
                 raise RuntimeError(f"{result.errors} failed requests against {base}{path}")
@@ -139,11 +176,15 @@ async def run_server(url: str, config: Config, server: str, sorts: tuple[str, ..
 
         results = []
         for label, path in paths.items():
+            turn = in_turn.get(label, ())
             # Warm both (connection pools, statement caches), untimed.
-            await measure(app_base, path)
-            await measure(raw_base, path)
+            await measure(app_base, path, turn)
+            await measure(raw_base, path, turn)
             loads = await harness.alternate(
-                {"app": partial(measure, app_base, path), "raw": partial(measure, raw_base, path)},
+                {
+                    "app": partial(measure, app_base, path, turn),
+                    "raw": partial(measure, raw_base, path, turn),
+                },
                 config.rounds,
             )
             results += catalog_results(server, label, loads, config)
@@ -168,9 +209,10 @@ def catalog_results(
         "app rounds: " + ", ".join(f"{v:.0f}" for v in rps["app"]),
         "raw rounds: " + ", ".join(f"{v:.0f}" for v in rps["raw"]),
     ]
-    what = (
-        "GET /api/v1/courses/{slug}" if label == "course detail" else f"GET /api/v1/courses {label}"
-    )
+    what = {
+        "course detail": "GET /api/v1/courses/{slug}",
+        IN_TURN: "GET /api/v1/courses/{slug}, courses in turn",
+    }.get(label, f"GET /api/v1/courses {label}")
     metric = f"{what} ({server})"
     results = [
         Result(

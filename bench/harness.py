@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import math
 import os
 import re
@@ -18,6 +19,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -285,20 +287,33 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-async def wrk(url: str, *, connections: int, seconds: float) -> Load:
-    """wrk (one thread) for `seconds` with `connections` keep-alive connections."""
-    proc = await asyncio.create_subprocess_exec(
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{max(1, round(seconds))}s",
-        "--latency",
-        url,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        preexec_fn=pin_off_server_core,
-    )
-    out, err = await proc.communicate()
+async def wrk(url: str, *, connections: int, seconds: float, in_turn: Sequence[str] = ()) -> Load:
+    """wrk (one thread) for `seconds` with `connections` keep-alive connections; with
+    `in_turn`, requests for those paths one after another (a Lua script) instead of `url`'s."""
+    with tempfile.TemporaryDirectory() as scratch:
+        script: list[str] = []
+        if in_turn:
+            lua = Path(scratch) / "in_turn.lua"
+            listed = ",\n".join(f'"{path}"' for path in in_turn)
+            lua.write_text(
+                f"local paths = {{\n{listed}\n}}\nlocal at = 0\n"
+                "request = function()\n  at = at % #paths + 1\n"
+                '  return wrk.format("GET", paths[at])\nend\n'
+            )
+            script = ["-s", str(lua)]
+        proc = await asyncio.create_subprocess_exec(
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--latency",
+            *script,
+            url,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            preexec_fn=pin_off_server_core,
+        )
+        out, err = await proc.communicate()
     text = out.decode()
     if proc.returncode != 0:
         raise RuntimeError(f"wrk failed: {err.decode()}")
@@ -327,23 +342,30 @@ def pin_off_server_core() -> None:
         os.sched_setaffinity(0, cores)
 
 
-async def python_load(url: str, *, connections: int, seconds: float) -> Load:
+async def python_load(
+    url: str, *, connections: int, seconds: float, in_turn: Sequence[str] = ()
+) -> Load:
     """A small asyncio HTTP/1.1 keep-alive client: `connections` connections each sending
-    GETs back to back for `seconds`. Lighter than an HTTP library, so the client costs
-    less of the shared CPU; used when wrk is not installed."""
+    GETs back to back for `seconds` (for `in_turn`'s paths one after another, if given).
+    Lighter than an HTTP library, so the client costs less of the shared CPU; used when wrk
+    is not installed."""
     match = re.match(r"http://([^:/]+):(\d+)(/.*)", url)
     if match is None:
         raise ValueError(url)
-    host, port, path = match.group(1), int(match.group(2)), match.group(3)
-    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+    host, port = match.group(1), int(match.group(2))
+    requests = [
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+        for path in (in_turn or [match.group(3)])
+    ]
     counts = [0, 0]  # ok, errors
     deadline = time.perf_counter() + seconds
 
     async def worker() -> None:
         reader, writer = await asyncio.open_connection(host, port)
+        turn = itertools.cycle(requests)
         try:
             while time.perf_counter() < deadline:
-                writer.write(request)
+                writer.write(next(turn))
                 head = await reader.readuntil(b"\r\n\r\n")
                 status = int(head.split(b" ", 2)[1])
                 length = re.search(rb"(?i)content-length:\s*(\d+)", head)
@@ -360,10 +382,18 @@ async def python_load(url: str, *, connections: int, seconds: float) -> Load:
     return Load(counts[0] / elapsed, counts[0] + counts[1], counts[1], "python")
 
 
-async def load(url: str, *, connections: int, seconds: float, tool: str = "auto") -> Load:
+async def load(
+    url: str,
+    *,
+    connections: int,
+    seconds: float,
+    tool: str = "auto",
+    in_turn: Sequence[str] = (),
+) -> Load:
+    """`url` under load; with `in_turn` (paths on `url`'s server), those paths in turn."""
     if tool == "wrk" or (tool == "auto" and wrk_available()):
-        return await wrk(url, connections=connections, seconds=seconds)
-    return await python_load(url, connections=connections, seconds=seconds)
+        return await wrk(url, connections=connections, seconds=seconds, in_turn=in_turn)
+    return await python_load(url, connections=connections, seconds=seconds, in_turn=in_turn)
 
 
 # ---- profiles ------------------------------------------------------------------------------

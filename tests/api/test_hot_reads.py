@@ -15,12 +15,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.middleware.gzip import GZipMiddleware
 from structlog.testing import capture_logs
 
 from learnhub.api import hot_reads
 from learnhub.api.app import LearnHubAPI, create_app
+from learnhub.api.routers import courses as courses_router
 from learnhub.config import Settings
 from learnhub.db.driver_reads import PooledDriverConnection
 from learnhub.db.engine import create_session_factory
@@ -400,3 +402,52 @@ async def test_a_middleware_the_hot_reads_do_not_cover_turns_them_off(
             answer = await client.get(COURSES, headers={"Accept-Encoding": "gzip"})
     assert answer.status_code == 200 and answer.headers["content-encoding"] == "gzip"
     assert served_hot == []
+
+
+@pytest.mark.postgres_only
+async def test_a_course_page_is_written_once_while_its_row_reads_the_same(
+    committed_client: httpx.AsyncClient,
+    committed_engine: AsyncEngine,
+    served_hot: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The statement runs on every request; decoding its row and writing the page's JSON
+    happen once per change of the row (db/derived.py), never serving an older page."""
+    written: list[str] = []
+    write = courses_router.course_outline_json
+
+    def spy_write(outline: Any) -> bytes:
+        written.append(outline.card.title)
+        return write(outline)
+
+    monkeypatch.setattr(courses_router, "course_outline_json", spy_write)
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(committed_engine.sync_engine, "before_cursor_execute", count)
+    try:
+        address = await create_account(create_session_factory(committed_engine), "instructor")
+        author = await login(committed_client, address)
+        title = f"Once {uuid.uuid4().hex[:8]}"
+        course_id = await make_course(committed_client, author, title, tags=["once"])
+        url = f"{COURSES}/{course_id}"
+        statements.clear()
+        pages = [await committed_client.get(url) for _ in range(3)]
+        assert len(served_hot) == 3 and len(statements) == 3, "one statement per request"
+        assert {page.content for page in pages} == {pages[0].content}
+        assert {page.headers["etag"] for page in pages} == {pages[0].headers["etag"]}
+        assert written == [title], "written once for three reads of the same row"
+        section = await committed_client.post(
+            f"{url}/sections", headers=author.headers, json={"title": "Added later"}
+        )
+        assert section.status_code == 201, section.text
+        after = await committed_client.get(url)
+        assert [s["title"] for s in after.json()["sections"]][-1] == "Added later"
+        assert after.headers["etag"] != pages[0].headers["etag"]
+        assert written == [title, title], "the changed row's page written afresh"
+        assert (await committed_client.get(url)).content == after.content
+        assert written == [title, title]
+    finally:
+        event.remove(committed_engine.sync_engine, "before_cursor_execute", count)

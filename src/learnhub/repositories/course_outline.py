@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Select, Text, bindparam, cast, func, liter
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Dialect
 
+from learnhub.db.derived import Derived
 from learnhub.db.driver_reads import (
     CompiledRead,
     ReadSource,
@@ -129,6 +130,14 @@ def outline_of(row: Sequence[Any]) -> CourseOutline:
     return CourseOutline(card=card_of(card_columns, postgres=True), sections=orjson.loads(sections))
 
 
+# The outlines of the courses read most recently, each reused while its row reads the same:
+# decoding a row is a pure function of it (db/derived.py). Shared by every request of the
+# process, so an outline is never changed once made (`course_outline_json` copies what it
+# writes).
+_OUTLINES_KEPT = 256
+_outlines: Derived[Sequence[Any], CourseOutline] = Derived(outline_of, _OUTLINES_KEPT)
+
+
 class CourseOutlineRepository:
     """The public course page in one statement, on PostgreSQL (`available`); elsewhere the
     ORM's detail loading (CourseRepository.get_detail) serves it. Reads from a session or
@@ -148,4 +157,4 @@ class CourseOutlineRepository:
         by_slug = not isinstance(key, uuid.UUID)
         read_for = functools.partial(outline_read, by_slug)
         rows = await source_rows(self.source, outline_statement(by_slug), read_for, {"key": key})
-        return outline_of(rows[0]) if rows else None
+        return _outlines.of(key, rows[0]) if rows else None

@@ -45,6 +45,7 @@ from learnhub.api.schemas.courses import (
     course_outline_json,
 )
 from learnhub.config import Settings
+from learnhub.db.derived import Derived
 from learnhub.domain.enums import DifficultyLevel
 from learnhub.models import Course
 from learnhub.repositories.course_catalog import CatalogPage
@@ -195,13 +196,24 @@ def catalog_response(cards: CatalogPage, settings: Settings) -> Response:
 def outline_response(outline: CourseOutline, settings: Settings) -> Response:
     """The anonymous course page, the same for every anonymous caller (a logged-in caller's
     may differ: locked videos or not, so caches key on the credentials too)."""
-    body = course_outline_json(outline)
+    body, tag = _outline_pages.of(outline.card.id, outline)
     headers = {
-        "ETag": etag(outline.card.version, representation_stamp(body)),
+        "ETag": tag,
         "Cache-Control": shared_cache_control(settings),
         "Vary": "Authorization",
     }
     return Response(body, media_type=JSON, headers=headers)
+
+
+def _outline_page(outline: CourseOutline) -> tuple[bytes, str]:
+    """A course page's JSON and its ETag."""
+    body = course_outline_json(outline)
+    return body, etag(outline.card.version, representation_stamp(body))
+
+
+# The pages of the courses read most recently, each written once per outline: the read model
+# hands out the same outline while the course's row reads the same (db/derived.py).
+_outline_pages: Derived[CourseOutline, tuple[bytes, str]] = Derived(_outline_page, 256)
 
 
 @router.post(
