@@ -132,9 +132,7 @@ def families(*metrics: MetricWrapperBase) -> dict[MetricWrapperBase, list[Metric
     load 0.8 s with two busy workers)."""
     if not os.environ.get(MULTIPROCESS_DIR):
         return {metric: list(metric.collect()) for metric in metrics}
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    by_name = {family.name: family for family in registry.collect()}
+    by_name = {family.name: family for family in _workers_registry().collect()}
     return {
         metric: [by_name[f.name] for f in metric.describe() if f.name in by_name]
         for metric in metrics
@@ -145,7 +143,12 @@ def exposition() -> tuple[bytes, str]:
     """The metrics as Prometheus reads them, with their content type: this process's, or,
     under `serve --workers N`, every worker's together (counters and histograms summed)."""
     if os.environ.get(MULTIPROCESS_DIR):
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry), CONTENT_TYPE_LATEST
+        return generate_latest(_workers_registry()), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def _workers_registry() -> CollectorRegistry:
+    """A registry that reads every worker's values from their files when collected."""
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from learnhub.models.user import UserSession
+from learnhub.services.catalog import CatalogService
 from learnhub.web import security
 from tests.api.conftest import PASSWORD, Account, LoginAs
 from tests.api.test_courses import make_course
@@ -334,3 +335,41 @@ async def test_behind_a_root_path_the_apis_paths_keep_the_problem(app: FastAPI):
         page = await client.get("/lh/no-such-page", headers=browser)
     assert problem.headers["content-type"] == "application/problem+json"
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "heading", "said"),
+    [
+        (RuntimeError("a bug under the catalog"), 500, "Something went wrong", "An unexpected"),
+        (ConnectionRefusedError(111, "refused"), 503, "Temporarily unavailable", "The database"),
+    ],
+)
+async def test_what_the_service_could_not_do_is_a_page_for_a_browser(
+    app: FastAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    status: int,
+    heading: str,
+    said: str,
+) -> None:
+    """An unexpected error, or the database out of reach, under a page: a page with the
+    status, what happened, and the request id to quote; the API keeps its problem."""
+
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(CatalogService, "catalog", broken)
+    # Raised out of the app, the error would fail the request here (httpx re-raises it).
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        page = await client.get("/", headers={"Accept": "text/html"})
+        problem = await client.get("/api/v1/courses", headers={"Accept": "text/html"})
+    assert page.status_code == status
+    assert page.headers["content-type"].startswith("text/html")
+    assert f"<h1>{heading}</h1>" in page.text
+    assert said in page.text
+    assert page.headers["x-request-id"] in page.text, "the reference to quote"
+    assert ("retry-after" in page.headers) == (status == 503)
+    assert problem.status_code == status
+    assert problem.headers["content-type"] == "application/problem+json"

@@ -192,6 +192,11 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     return problem(500, "internal_error", "an unexpected error occurred")
 
 
+# What the service could not do, rather than what the client asked wrongly: the web app
+# answers these with a page where a browser asked for one (web/errors.py).
+SERVICE_FAILURES: tuple[type[Exception], ...] = (DBAPIError, OSError, PoolTimeout, Exception)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -1,9 +1,14 @@
-"""Errors on the web app's routes become pages, never problem JSON and never a 500: a form's
-domain error shows the form again with its message, a session that ended goes to the login
-page, a refused CSRF check is a 403 page. Elsewhere the API's own handlers answer."""
+"""Errors on the web app's routes become pages, never problem JSON: a form's domain error
+shows the form again with its message, a session that ended goes to the login page, a
+refused CSRF check is a 403 page, and what the service could not do (an unexpected error,
+the database unavailable) a page with the API's status and a reference to quote. Elsewhere
+the API's own handlers answer."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
@@ -12,7 +17,9 @@ from starlette._utils import get_route_path  # the path the routes match (root_p
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from learnhub.api.problems import STATUS_BY_ERROR
+from learnhub.api.middleware import answered_by
+from learnhub.api.problems import SERVICE_FAILURES, STATUS_BY_ERROR
+from learnhub.domain.context import current_request_id
 from learnhub.domain.errors import ConcurrencyConflict, DomainError, NotFound, PermissionDenied
 from learnhub.web import security
 from learnhub.web.base import (
@@ -76,6 +83,33 @@ def back_path(request: Request) -> str:
     return security.local_path(referer.path + (f"?{referer.query}" if referer.query else ""))
 
 
+def _as_a_page(api_handler: Any) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handler(request: Request, exc: Exception) -> Response:
+        answer = await answered_by(api_handler, request, exc)
+        if not (is_web(request) or wants_a_page(request)):
+            return answer
+        try:
+            detail = str(json.loads(bytes(answer.body))["detail"])
+        except (ValueError, KeyError, TypeError):
+            detail = "the request could not be completed"
+        message = sentence(detail)
+        if answer.status_code >= 500:
+            message += " " + _TRY_AGAIN.format(reference=current_request_id.get() or "none")
+        principal = getattr(request.state, "web_principal", None)
+        page = render(request, "error.html", principal, answer.status_code, message=message)
+        if "retry-after" in answer.headers:
+            page.headers["Retry-After"] = answer.headers["retry-after"]
+        return page
+
+    return handler
+
+
+_TRY_AGAIN = (
+    "Nothing was lost on your side: try again in a moment. If it keeps happening, give the "
+    "administrators this reference: {reference}."
+)
+
+
 def install(app: FastAPI) -> None:
     api_domain_error = app.exception_handlers[DomainError]
 
@@ -125,6 +159,11 @@ def install(app: FastAPI) -> None:
         answer = api_http_error(request, exc)
         return answer if isinstance(answer, Response) else await answer
 
+    # What the service could not do (an unexpected error, the database down or refusing,
+    # the pool exhausted): the API's problem for API clients, a page for a browser, with the
+    # problem's status and headers (Retry-After) and the request id to quote.
+    for failure in SERVICE_FAILURES:
+        app.add_exception_handler(failure, _as_a_page(app.exception_handlers[failure]))
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(SessionEnded, session_ended)
