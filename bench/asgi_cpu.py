@@ -2,7 +2,8 @@
 no HTTP server and no load generator beside it: what the app's own code costs a request,
 without the server's share and with less of the machine's noise than req/s over HTTP.
 
-    python -m bench.asgi_cpu --database-url URL [--path PATH] [--seconds S] [--clients N] [--raw]
+    python -m bench.asgi_cpu --database-url URL [--path PATH | --courses-in-turn N]
+        [--seconds S] [--clients N] [--raw]
 
 Prints requests a second and the process's CPU time per request (`time.process_time`, the
 database's own time excluded). Meant for before/after comparisons of the app's code: run two
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import io
+import itertools
 import os
 import time
 from collections.abc import Callable
@@ -68,9 +70,10 @@ def _scope(path: str) -> dict[str, Any]:
     }
 
 
-async def measure(app: Any, path: str, seconds: float, clients: int) -> tuple[float, float]:
-    """(requests a second, CPU seconds per request) of `clients` concurrent callers."""
-    template = _scope(path)
+async def measure(app: Any, paths: list[str], seconds: float, clients: int) -> tuple[float, float]:
+    """(requests a second, CPU seconds per request) of `clients` concurrent callers, asking
+    for `paths` in turn."""
+    turn = itertools.cycle([_scope(path) for path in paths])
     statuses: set[int] = set()
 
     async def receive() -> dict[str, Any]:
@@ -83,6 +86,7 @@ async def measure(app: Any, path: str, seconds: float, clients: int) -> tuple[fl
     async def caller(until: float) -> int:
         done = 0
         while time.perf_counter() < until:
+            template = next(turn)
             await app({**template, "headers": list(template["headers"])}, receive, send)
             done += 1
         return done
@@ -96,7 +100,7 @@ async def measure(app: Any, path: str, seconds: float, clients: int) -> tuple[fl
     done = sum(await callers(seconds))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     if statuses != {200}:
-        raise RuntimeError(f"{path} answered {sorted(statuses)}, not only 200")
+        raise RuntimeError(f"{paths[0]}... answered {sorted(statuses)}, not only 200")
     return done / wall, cpu / done
 
 
@@ -104,7 +108,11 @@ async def main(args: argparse.Namespace) -> tuple[float, float]:
     app = _app(args.database_url, args.raw, args.clients)
     lifespan: Callable[[Any], Any] = app.router.lifespan_context
     async with lifespan(app):
-        return await measure(app, args.path, args.seconds, args.clients)
+        paths = [args.path]
+        if args.courses_in_turn:
+            # bench/data.py's course slugs: bench-0, bench-1, ...
+            paths = [f"/api/v1/courses/bench-{n}" for n in range(args.courses_in_turn)]
+        return await measure(app, paths, args.seconds, args.clients)
 
 
 if __name__ == "__main__":
@@ -114,6 +122,9 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--raw", action="store_true", help="the raw baseline, not the app")
+    parser.add_argument(
+        "--courses-in-turn", type=int, default=0, help="course pages of this many courses in turn"
+    )
     arguments = parser.parse_args()
     import uvloop
 

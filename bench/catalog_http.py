@@ -3,7 +3,7 @@
 `GET /api/v1/courses?sort=S&limit=20`, each sort's first page and the page after it, the
 first course's page `GET /api/v1/courses/{slug}` (anonymous: its outline with sections,
 videos and quizzes; the raw side reads it in one statement, the sections as JSON built by
-PostgreSQL), and the pages of 1,000 courses requested in turn, on both, each under the same
+PostgreSQL), and the pages of 1,024 courses requested in turn, on both, each under the same
 server (uvicorn with uvloop and httptools, and granian; one worker pinned to one core, no
 access log) in a subprocess on a loopback port, driven by the same load generator (wrk when
 installed, on the other core; else the harness's asyncio client) with the same connections
@@ -29,6 +29,7 @@ import httpx
 
 from bench import harness
 from bench.harness import Config, Result
+from learnhub.repositories.course_outline import OUTLINES_KEPT
 
 SORTS = ("rating", "enrollments", "newest", "price", "-price")
 FIRST = "/api/v1/courses?sort={sort}&limit=20"
@@ -36,11 +37,11 @@ SECRET = "bench-signing-secret-" + "x" * 32
 CURRENCY = "USD"  # bench/data.py prices every course in it
 # granian is measured on the rating pages only: the server's share is the same for all.
 GRANIAN_SORTS = ("rating",)
-# The course page of many courses in turn: four times as many as the app keeps written
-# (db/derived.py keeps 256 per process), so a request nearly always decodes its row and writes
-# its page afresh, as a spread of rarely read courses would; "course detail" is one popular
-# course, read again and again.
-COURSES_IN_TURN = 1000
+# The course page of many courses in turn: four times as many as the app keeps written per
+# process (db/derived.py), so a request nearly always decodes its row and writes its page
+# afresh, as a spread of rarely read courses would; "course detail" is one popular course,
+# read again and again.
+COURSES_IN_TURN = 4 * OUTLINES_KEPT
 IN_TURN = "course pages in turn"
 
 

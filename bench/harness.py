@@ -294,7 +294,7 @@ async def wrk(url: str, *, connections: int, seconds: float, in_turn: Sequence[s
         script: list[str] = []
         if in_turn:
             lua = Path(scratch) / "in_turn.lua"
-            listed = ",\n".join(f'"{path}"' for path in in_turn)
+            listed = ",\n".join(_lua_string(path) for path in in_turn)
             lua.write_text(
                 f"local paths = {{\n{listed}\n}}\nlocal at = 0\n"
                 "request = function()\n  at = at % #paths + 1\n"
@@ -325,6 +325,10 @@ async def wrk(url: str, *, connections: int, seconds: float, in_turn: Sequence[s
     if socket_errors:
         errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
     return Load(rps, total, errors, "wrk", p99_ms=wrk_p99_ms(text))
+
+
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def wrk_p99_ms(text: str) -> float | None:
@@ -360,9 +364,13 @@ async def python_load(
     counts = [0, 0]  # ok, errors
     deadline = time.perf_counter() + seconds
 
+    # One turn shared by every connection (one event loop: no lock), so that the paths are
+    # spread over the connections as wrk's one script spreads them; a turn per connection
+    # would ask each path once per connection, in a burst.
+    turn = itertools.cycle(requests)
+
     async def worker() -> None:
         reader, writer = await asyncio.open_connection(host, port)
-        turn = itertools.cycle(requests)
         try:
             while time.perf_counter() < deadline:
                 writer.write(next(turn))

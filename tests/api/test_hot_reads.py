@@ -28,6 +28,7 @@ from learnhub.db.driver_reads import PooledDriverConnection
 from learnhub.db.engine import create_session_factory
 from learnhub.db.uow import DriverReadUnitOfWork
 from learnhub.logging import request_context
+from learnhub.repositories import course_outline
 from learnhub.services.catalog import CatalogService
 from tests.api.conftest import Account, LoginAs, create_account, login
 from tests.api.conftest import test_settings as settings_for
@@ -421,6 +422,15 @@ async def test_a_course_page_is_written_once_while_its_row_reads_the_same(
         return write(outline)
 
     monkeypatch.setattr(courses_router, "course_outline_json", spy_write)
+    decoded: list[str] = []
+    decode = course_outline._outlines.derive
+
+    def spy_decode(row: Any) -> Any:
+        outline = decode(row)
+        decoded.append(outline.card.title)
+        return outline
+
+    monkeypatch.setattr(course_outline._outlines, "derive", spy_decode)
     statements: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -439,6 +449,12 @@ async def test_a_course_page_is_written_once_while_its_row_reads_the_same(
         assert {page.content for page in pages} == {pages[0].content}
         assert {page.headers["etag"] for page in pages} == {pages[0].headers["etag"]}
         assert written == [title], "written once for three reads of the same row"
+        assert decoded == [title], "decoded once for three reads of the same row"
+        # A write to another course moves the catalog generation, which the page does not
+        # show: its row still reads the same.
+        await make_course(committed_client, author, f"Other {title}", tags=["once"])
+        assert (await committed_client.get(url)).content == pages[0].content
+        assert decoded == [title] and written == [title]
         section = await committed_client.post(
             f"{url}/sections", headers=author.headers, json={"title": "Added later"}
         )
@@ -447,7 +463,8 @@ async def test_a_course_page_is_written_once_while_its_row_reads_the_same(
         assert [s["title"] for s in after.json()["sections"]][-1] == "Added later"
         assert after.headers["etag"] != pages[0].headers["etag"]
         assert written == [title, title], "the changed row's page written afresh"
+        assert decoded == [title, title]
         assert (await committed_client.get(url)).content == after.content
-        assert written == [title, title]
+        assert written == [title, title] and decoded == [title, title]
     finally:
         event.remove(committed_engine.sync_engine, "before_cursor_execute", count)

@@ -25,7 +25,8 @@ async def test_the_in_process_benchmark_reports_both_sides() -> None:
     await admin.close()
     async with harness.throwaway_database("learnhub_bench_cpu") as url:
         await harness.prepare_standard(url, harness.Config.smoke_config())
-        for side, flags in (("app", []), ("raw", ["--raw"])):
+        in_turn = ["--courses-in-turn", "50"]
+        for side, flags in (("app", []), ("raw", ["--raw"]), ("app", in_turn)):
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",

@@ -3,6 +3,8 @@ read the same, and only for a bounded number of keys."""
 
 from __future__ import annotations
 
+import pytest
+
 from learnhub.db.derived import Derived
 
 
@@ -58,3 +60,30 @@ def test_no_more_keys_are_kept_than_the_capacity_the_oldest_going_first() -> Non
     derived.of("a", ("a", 1))  # derived again; "b", kept longest, goes
     assert derive.asked == [("a", 1), ("b", 1), ("c", 1), ("a", 1)]
     assert len(derived) == 2
+
+
+def test_a_key_whose_source_changed_at_full_capacity_pushes_no_other_key_out() -> None:
+    derive = Counting()
+    derived = Derived(derive, capacity=2)
+    derived.of("a", ("a", 1))
+    derived.of("b", ("b", 1))
+    derived.of("a", ("a", 2))  # a change of a kept key: no room needed
+    derived.of("b", ("b", 1))
+    assert derive.asked == [("a", 1), ("b", 1), ("a", 2)]
+
+
+def test_an_equal_source_takes_the_kept_ones_place() -> None:
+    """The next request most likely gives the newer object again: kept, it is found by
+    identity, without comparing the two."""
+    derived = Derived(Counting(), capacity=2)
+    first = ("title", 1)
+    derived.of("a", first)
+    newer = ("title", int("1"))
+    assert newer is not first
+    derived.of("a", newer)
+    assert derived._kept["a"][0] is newer
+
+
+def test_a_derived_keeps_at_least_one_key() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        Derived(Counting(), capacity=0)

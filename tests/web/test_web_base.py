@@ -5,6 +5,7 @@ the same session rows as the API's tokens, the catalog and the course page, enro
 from __future__ import annotations
 
 import re
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,9 +14,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from learnhub.models.user import UserSession
 from learnhub.services.catalog import CatalogService
+from learnhub.services.user import UserService
 from learnhub.web import security
 from tests.api.conftest import PASSWORD, Account, LoginAs
 from tests.api.test_courses import make_course
@@ -342,6 +346,7 @@ async def test_behind_a_root_path_the_apis_paths_keep_the_problem(app: FastAPI):
     [
         (RuntimeError("a bug under the catalog"), 500, "Something went wrong", "An unexpected"),
         (ConnectionRefusedError(111, "refused"), 503, "Temporarily unavailable", "The database"),
+        (PoolTimeout("no connection within 30 s"), 503, "Temporarily unavailable", "overloaded"),
     ],
 )
 async def test_what_the_service_could_not_do_is_a_page_for_a_browser(
@@ -373,3 +378,27 @@ async def test_what_the_service_could_not_do_is_a_page_for_a_browser(
     assert ("retry-after" in page.headers) == (status == 503)
     assert problem.status_code == status
     assert problem.headers["content-type"] == "application/problem+json"
+    assert ("retry-after" in problem.headers) == (status == 503)
+
+
+async def test_a_rule_only_the_database_noticed_shows_the_form_again(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A duplicate no service caught (two sign-ups racing) is the form again with what went
+    wrong and what was typed, not an error page."""
+
+    async def racing(*_: Any, **__: Any) -> Any:
+        orig = sqlite3.IntegrityError("UNIQUE constraint failed: users.email")
+        raise IntegrityError("INSERT INTO users ...", {}, orig)
+
+    monkeypatch.setattr(UserService, "register", racing)
+    email = f"race-{uuid.uuid4().hex[:8]}@example.com"
+    form = {
+        "csrf_token": await token_for(client, "/register"),
+        "email": email,
+        "password": PASSWORD,
+        "display_name": "Racer",
+    }
+    text = assert_page(await client.post("/register", data=form), 409)
+    assert 'role="alert"' in text and email in text
+    assert 'name="display_name"' in text, "the form, shown again"

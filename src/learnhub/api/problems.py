@@ -127,13 +127,22 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+def broken_rule_of(exc: Exception) -> errors.DomainError | None:
+    """The domain error a database refusal stands for (a constraint the request broke: a
+    duplicate, a missing reference), if `exc` is one."""
+    if isinstance(exc, DBAPIError) and classify(exc) in INTEGRITY_KINDS:
+        return translate_integrity_error(exc)
+    return None
+
+
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     """A safety net for database errors no layer translated: bad input the database refused
     is the client's (4xx); an unreachable database is a 503; anything else stays a 500."""
     assert isinstance(exc, DBAPIError)
+    broken_rule = broken_rule_of(exc)
+    if broken_rule is not None:
+        return await _domain_error(request, broken_rule)
     kind = classify(exc)
-    if kind in INTEGRITY_KINDS:
-        return await _domain_error(request, translate_integrity_error(exc))
     if kind is DbError.INVALID_VALUE:
         return problem(422, "invalid_value", "the database refused a value as invalid")
     # A lock not granted in time (SQLite's busy timeout: another writer holds the database)
@@ -192,8 +201,9 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     return problem(500, "internal_error", "an unexpected error occurred")
 
 
-# What the service could not do, rather than what the client asked wrongly: the web app
-# answers these with a page where a browser asked for one (web/errors.py).
+# What the service could not do (and, for database errors, a rule the request broke that
+# no layer translated: `broken_rule_of`): the web app answers these with a page where a
+# browser asked for one (web/errors.py).
 SERVICE_FAILURES: tuple[type[Exception], ...] = (DBAPIError, OSError, PoolTimeout, Exception)
 
 

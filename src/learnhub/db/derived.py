@@ -3,9 +3,9 @@
 The course page's statement runs on every request (soft delete, visibility and every counter
 are read fresh each time); decoding its row and writing the page's JSON from it are pure
 functions of that row. Done once per change of the row instead of once per request, they
-left 18-21% of the course page's CPU (bench/RESULTS.md, "A popular course's page"). Nothing
-kept can be stale: a value is reused only for a source equal to the one it was derived from,
-compared on every request; anything else derives it afresh.
+saved 15-16% of the course page's CPU (bench/RESULTS.md, "A popular course's page written
+once per change"). Nothing kept can be stale: a value is reused only for a source equal to
+the one it was derived from, compared on every request; anything else derives it afresh.
 """
 
 from __future__ import annotations
@@ -18,22 +18,30 @@ Value = TypeVar("Value")
 
 
 class Derived(Generic[Source, Value]):
-    """`derive(source)` for the `capacity` keys read most recently, reused while the source
-    given for a key equals the one its value came from. The source must be immutable (rows,
-    tuples, frozen dataclasses) and so must the value: both are shared by every request
-    that reads the same."""
+    """`derive(source)` for up to `capacity` keys, reused while the source given for a key
+    equals the one its value came from. The source must be immutable (rows, tuples, frozen
+    dataclasses) and so must the value: both are shared by every request that reads the
+    same."""
 
     __slots__ = ("_kept", "capacity", "derive")
 
     def __init__(self, derive: Callable[[Source], Value], capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("a Derived keeps at least one key")
         self.derive = derive
         self.capacity = capacity
         self._kept: dict[Hashable, tuple[Source, Value]] = {}
 
     def of(self, key: Hashable, source: Source) -> Value:
         kept = self._kept.get(key)
-        if kept is not None and (kept[0] is source or kept[0] == source):
-            return kept[1]
+        if kept is not None:
+            if kept[0] is source:
+                return kept[1]
+            if kept[0] == source:
+                # Equal, not the same object: kept with this one, which the next request
+                # most likely gives again (the identity check then answers at once).
+                self._kept[key] = (source, kept[1])
+                return kept[1]
         value = self.derive(source)
         if kept is None and len(self._kept) >= self.capacity:
             # The key kept longest goes: insertion order, not recency (a hit moves nothing,

@@ -31,7 +31,13 @@ from learnhub.db.driver_reads import (
 )
 from learnhub.db.soft_delete import live
 from learnhub.models.course import Course, Quiz, QuizQuestion, Section, Video
-from learnhub.repositories.course_catalog import CatalogCard, Listed, card_of, catalog_select
+from learnhub.repositories.course_catalog import (
+    GENERATION_AT,
+    CatalogCard,
+    Listed,
+    card_of,
+    catalog_select,
+)
 
 EMPTY: ColumnElement[Any] = literal_column("'[]'::json")
 
@@ -43,6 +49,8 @@ class CourseOutline:
 
     card: CatalogCard
     sections: list[dict[str, Any]]
+    # The sections' JSON text's length: what keeping this outline (and its page) costs.
+    size: int
 
 
 def _json_list(entry: Any, order: Any, source: Any, *where: ColumnElement[bool]) -> Any:
@@ -127,15 +135,26 @@ def outline_of(row: Sequence[Any]) -> CourseOutline:
     orjson reads it exactly: its numbers are PostgreSQL integers (positions, versions,
     counts, seconds), never beyond the 64 bits where orjson would fall back to a float."""
     *card_columns, sections = row
-    return CourseOutline(card=card_of(card_columns, postgres=True), sections=orjson.loads(sections))
+    card = card_of(card_columns, postgres=True)
+    return CourseOutline(card=card, sections=orjson.loads(sections), size=len(sections))
 
 
-# The outlines of the courses read most recently, each reused while its row reads the same:
-# decoding a row is a pure function of it (db/derived.py). Shared by every request of the
-# process, so an outline is never changed once made (`course_outline_json` copies what it
-# writes).
-_OUTLINES_KEPT = 256
-_outlines: Derived[Sequence[Any], CourseOutline] = Derived(outline_of, _OUTLINES_KEPT)
+# Outlines kept per process, each reused while its course's row reads the same: decoding a
+# row is a pure function of it (db/derived.py). Shared by every request of the process, so
+# an outline is never changed once made (`course_outline_json` copies what it writes). A
+# course whose content is larger than LARGEST_KEPT is decoded for each request: kept, such
+# outlines could take hundreds of megabytes (a decoded outline is several times its text).
+OUTLINES_KEPT = 256
+LARGEST_KEPT = 64 * 1024
+_outlines: Derived[tuple[Any, ...], CourseOutline] = Derived(outline_of, OUTLINES_KEPT)
+
+
+def _kept_outline(key: uuid.UUID | str, row: Sequence[Any]) -> CourseOutline:
+    if len(row[-1]) > LARGEST_KEPT:
+        return outline_of(row)
+    # Compared without the catalog generation: it moves with every write to any course
+    # (an enrolment elsewhere), and the page does not show it.
+    return _outlines.of(key, (*row[:GENERATION_AT], None, *row[GENERATION_AT + 1 :]))
 
 
 class CourseOutlineRepository:
@@ -157,4 +176,4 @@ class CourseOutlineRepository:
         by_slug = not isinstance(key, uuid.UUID)
         read_for = functools.partial(outline_read, by_slug)
         rows = await source_rows(self.source, outline_statement(by_slug), read_for, {"key": key})
-        return _outlines.of(key, rows[0]) if rows else None
+        return _kept_outline(key, rows[0]) if rows else None

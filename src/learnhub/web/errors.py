@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette._utils import get_route_path  # the path the routes match (root_path off)
@@ -18,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from learnhub.api.middleware import answered_by
-from learnhub.api.problems import SERVICE_FAILURES, STATUS_BY_ERROR
+from learnhub.api.problems import SERVICE_FAILURES, STATUS_BY_ERROR, broken_rule_of
 from learnhub.domain.context import current_request_id
 from learnhub.domain.errors import ConcurrencyConflict, DomainError, NotFound, PermissionDenied
 from learnhub.web import security
@@ -33,6 +34,7 @@ from learnhub.web.base import (
 )
 
 WEB_TAG = "web"
+log = structlog.get_logger("learnhub.web")
 
 
 def is_web(request: Request) -> bool:
@@ -83,30 +85,51 @@ def back_path(request: Request) -> str:
     return security.local_path(referer.path + (f"?{referer.query}" if referer.query else ""))
 
 
-def _as_a_page(api_handler: Any) -> Callable[[Request, Exception], Awaitable[Response]]:
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def _as_a_page(api_handler: Any, domain_error: Handler) -> Handler:
+    """`api_handler`'s answer to what the service could not do, as a page for a browser: its
+    status and message, the request id to quote for a server error, its Retry-After. A rule
+    the request broke that only the database noticed (a duplicate) is a domain error, which
+    shows a form again with its message."""
+
     async def handler(request: Request, exc: Exception) -> Response:
-        answer = await answered_by(api_handler, request, exc)
         if not (is_web(request) or wants_a_page(request)):
-            return answer
+            return await answered_by(api_handler, request, exc)
+        broken_rule = broken_rule_of(exc)
+        if broken_rule is not None:
+            return await domain_error(request, broken_rule)
+        answer = await answered_by(api_handler, request, exc)
         try:
-            detail = str(json.loads(bytes(answer.body))["detail"])
-        except (ValueError, KeyError, TypeError):
-            detail = "the request could not be completed"
-        message = sentence(detail)
-        if answer.status_code >= 500:
-            message += " " + _TRY_AGAIN.format(reference=current_request_id.get() or "none")
-        principal = getattr(request.state, "web_principal", None)
-        page = render(request, "error.html", principal, answer.status_code, message=message)
-        if "retry-after" in answer.headers:
-            page.headers["Retry-After"] = answer.headers["retry-after"]
-        return page
+            return _failure_page(request, answer)
+        except Exception:
+            # The page itself failed (a template, the session): the API's answer, which
+            # needs nothing, rather than a second error.
+            log.exception("error_page_failed")
+            return answer
 
     return handler
 
 
+def _failure_page(request: Request, answer: Response) -> Response:
+    try:
+        detail = str(json.loads(bytes(answer.body))["detail"])
+    except (AttributeError, ValueError, KeyError, TypeError):
+        detail = "the request could not be completed"
+    message = sentence(detail)
+    if answer.status_code >= 500:
+        message += " " + _TRY_AGAIN.format(reference=current_request_id.get() or "none")
+    principal = getattr(request.state, "web_principal", None)
+    page = render(request, "error.html", principal, answer.status_code, message=message)
+    if "retry-after" in answer.headers:
+        page.headers["Retry-After"] = answer.headers["retry-after"]
+    return page
+
+
 _TRY_AGAIN = (
-    "Nothing was lost on your side: try again in a moment. If it keeps happening, give the "
-    "administrators this reference: {reference}."
+    "Try again in a moment. If it keeps happening, give the administrators this reference: "
+    "{reference}."
 )
 
 
@@ -163,7 +186,9 @@ def install(app: FastAPI) -> None:
     # the pool exhausted): the API's problem for API clients, a page for a browser, with the
     # problem's status and headers (Retry-After) and the request id to quote.
     for failure in SERVICE_FAILURES:
-        app.add_exception_handler(failure, _as_a_page(app.exception_handlers[failure]))
+        app.add_exception_handler(
+            failure, _as_a_page(app.exception_handlers[failure], domain_error)
+        )
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(SessionEnded, session_ended)
