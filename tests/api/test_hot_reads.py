@@ -23,12 +23,12 @@ from structlog.testing import capture_logs
 from learnhub.api import hot_reads
 from learnhub.api.app import LearnHubAPI, create_app
 from learnhub.api.routers import courses as courses_router
+from learnhub.api.schemas import courses as courses_schemas
 from learnhub.config import Settings
 from learnhub.db.driver_reads import PooledDriverConnection
 from learnhub.db.engine import create_session_factory
 from learnhub.db.uow import DriverReadUnitOfWork
 from learnhub.logging import request_context
-from learnhub.repositories import course_outline
 from learnhub.services.catalog import CatalogService
 from tests.api.conftest import Account, LoginAs, create_account, login
 from tests.api.conftest import test_settings as settings_for
@@ -412,7 +412,7 @@ async def test_a_course_page_is_written_once_while_its_row_reads_the_same(
     served_hot: list[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The statement runs on every request; decoding its row and writing the page's JSON
+    """The statement runs on every request; decoding its content and writing the page's JSON
     happen once per change of the row (db/derived.py), never serving an older page."""
     written: list[str] = []
     write = courses_router.course_outline_json
@@ -423,14 +423,13 @@ async def test_a_course_page_is_written_once_while_its_row_reads_the_same(
 
     monkeypatch.setattr(courses_router, "course_outline_json", spy_write)
     decoded: list[str] = []
-    decode = course_outline._outlines.derive
+    decode = courses_schemas.sections_of
 
-    def spy_decode(row: Any) -> Any:
-        outline = decode(row)
+    def spy_decode(outline: Any) -> Any:
         decoded.append(outline.card.title)
-        return outline
+        return decode(outline)
 
-    monkeypatch.setattr(course_outline._outlines, "derive", spy_decode)
+    monkeypatch.setattr(courses_schemas, "sections_of", spy_decode)
     statements: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:

@@ -52,3 +52,13 @@ async def test_the_in_process_benchmark_reports_both_sides() -> None:
             assert proc.returncode == 0, err.decode()[-4000:]
             report = out.decode().strip().splitlines()[-1]
             assert REPORT.match(report) and report.startswith(side), report
+
+
+def test_the_courses_in_turn_are_four_times_what_the_app_keeps() -> None:
+    """Else the "courses in turn" pages would be served from what the app keeps, and would
+    not measure pages written afresh."""
+    from bench.catalog_http import COURSES_IN_TURN
+
+    from learnhub.api.routers.courses import PAGES_KEPT
+
+    assert COURSES_IN_TURN >= 4 * PAGES_KEPT

@@ -1,12 +1,12 @@
 """What a hot read derives from its rows, kept while the rows read the same.
 
 The course page's statement runs on every request (soft delete, visibility and every counter
-are read fresh each time); decoding its row and writing the page's JSON from it are pure
-functions of that row. Done once per change of the row instead of once per request, they
-saved 15-16% of the course page's CPU (bench/RESULTS.md, "A popular course's page written
-once per change"). Nothing kept can be stale: a value is reused only for a source equal to
-the one it was derived from, compared on every request; anything else derives it afresh.
-"""
+are read fresh each time); writing the page's JSON from what it read is a pure function of
+that. Done once per change of the course instead of once per request, it saved 12-16% of a
+popular course page's CPU, and cost a page written afresh 6-8% (bench/RESULTS.md, "A course
+page written once per change"). Nothing kept can be stale: a value is reused only for a
+source equal to the one it was derived from, compared on every request; anything else
+derives it afresh."""
 
 from __future__ import annotations
 

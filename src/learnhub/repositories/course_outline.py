@@ -21,7 +21,6 @@ from sqlalchemy import ColumnElement, Select, Text, bindparam, cast, func, liter
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Dialect
 
-from learnhub.db.derived import Derived
 from learnhub.db.driver_reads import (
     CompiledRead,
     ReadSource,
@@ -31,13 +30,7 @@ from learnhub.db.driver_reads import (
 )
 from learnhub.db.soft_delete import live
 from learnhub.models.course import Course, Quiz, QuizQuestion, Section, Video
-from learnhub.repositories.course_catalog import (
-    GENERATION_AT,
-    CatalogCard,
-    Listed,
-    card_of,
-    catalog_select,
-)
+from learnhub.repositories.course_catalog import CatalogCard, Listed, card_of, catalog_select
 
 EMPTY: ColumnElement[Any] = literal_column("'[]'::json")
 
@@ -45,12 +38,19 @@ EMPTY: ColumnElement[Any] = literal_column("'[]'::json")
 @dataclass(frozen=True, slots=True)
 class CourseOutline:
     """A course page as the statement read it: the course as a catalog card, and its live
-    sections in order, each a dict with its live videos and quizzes in order."""
+    sections in order, each with its live videos and quizzes in order, as the JSON text
+    PostgreSQL wrote (`sections_of` decodes it). Equal outlines make equal pages: the card
+    holds every column but the catalog generation, which the page does not show."""
 
     card: CatalogCard
-    sections: list[dict[str, Any]]
-    # The sections' JSON text's length: what keeping this outline (and its page) costs.
-    size: int
+    sections_json: str
+
+
+def sections_of(outline: CourseOutline) -> list[dict[str, Any]]:
+    """The outline's sections, decoded. orjson reads them exactly: their numbers are
+    PostgreSQL integers (positions, versions, counts, seconds), never beyond the 64 bits
+    where orjson would fall back to a float."""
+    return orjson.loads(outline.sections_json)  # type: ignore[no-any-return]
 
 
 def _json_list(entry: Any, order: Any, source: Any, *where: ColumnElement[bool]) -> Any:
@@ -114,7 +114,7 @@ def _sections() -> Any:
 @functools.cache
 def outline_statement(by_slug: bool) -> Select[Any]:
     """The published course with this slug (or id), built once: the catalog card's columns
-    and the sections' JSON as one more column, as text: decoded by `outline_of` with orjson,
+    and the sections' JSON as one more column, as text: decoded by `sections_of` with orjson,
     not by the driver's codec for `json` (the standard library's decoder, three times the
     time)."""
     key = Course.slug == bindparam("key") if by_slug else Course.id == bindparam("key")
@@ -131,30 +131,9 @@ def outline_read(by_slug: bool, dialect: Dialect) -> CompiledRead:
 
 
 def outline_of(row: Sequence[Any]) -> CourseOutline:
-    """A row of `outline_statement`: the card's columns, then the sections' JSON text.
-    orjson reads it exactly: its numbers are PostgreSQL integers (positions, versions,
-    counts, seconds), never beyond the 64 bits where orjson would fall back to a float."""
+    """A row of `outline_statement`: the card's columns, then the sections' JSON text."""
     *card_columns, sections = row
-    card = card_of(card_columns, postgres=True)
-    return CourseOutline(card=card, sections=orjson.loads(sections), size=len(sections))
-
-
-# Outlines kept per process, each reused while its course's row reads the same: decoding a
-# row is a pure function of it (db/derived.py). Shared by every request of the process, so
-# an outline is never changed once made (`course_outline_json` copies what it writes). A
-# course whose content is larger than LARGEST_KEPT is decoded for each request: kept, such
-# outlines could take hundreds of megabytes (a decoded outline is several times its text).
-OUTLINES_KEPT = 256
-LARGEST_KEPT = 64 * 1024
-_outlines: Derived[tuple[Any, ...], CourseOutline] = Derived(outline_of, OUTLINES_KEPT)
-
-
-def _kept_outline(key: uuid.UUID | str, row: Sequence[Any]) -> CourseOutline:
-    if len(row[-1]) > LARGEST_KEPT:
-        return outline_of(row)
-    # Compared without the catalog generation: it moves with every write to any course
-    # (an enrolment elsewhere), and the page does not show it.
-    return _outlines.of(key, (*row[:GENERATION_AT], None, *row[GENERATION_AT + 1 :]))
+    return CourseOutline(card=card_of(card_columns, postgres=True), sections_json=sections)
 
 
 class CourseOutlineRepository:
@@ -176,4 +155,4 @@ class CourseOutlineRepository:
         by_slug = not isinstance(key, uuid.UUID)
         read_for = functools.partial(outline_read, by_slug)
         rows = await source_rows(self.source, outline_statement(by_slug), read_for, {"key": key})
-        return _kept_outline(key, rows[0]) if rows else None
+        return outline_of(rows[0]) if rows else None

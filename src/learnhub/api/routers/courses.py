@@ -49,7 +49,7 @@ from learnhub.db.derived import Derived
 from learnhub.domain.enums import DifficultyLevel
 from learnhub.models import Course
 from learnhub.repositories.course_catalog import CatalogPage
-from learnhub.repositories.course_outline import LARGEST_KEPT, OUTLINES_KEPT, CourseOutline
+from learnhub.repositories.course_outline import CourseOutline
 from learnhub.repositories.filters import CursorPagination
 from learnhub.services.audit import AuditService
 from learnhub.services.catalog import CatalogQuery, CatalogService
@@ -196,7 +196,7 @@ def catalog_response(cards: CatalogPage, settings: Settings) -> Response:
 def outline_response(outline: CourseOutline, settings: Settings) -> Response:
     """The anonymous course page, the same for every anonymous caller (a logged-in caller's
     may differ: locked videos or not, so caches key on the credentials too)."""
-    if outline.size > LARGEST_KEPT:
+    if len(outline.sections_json) > LARGEST_PAGE_KEPT:
         body, tag = _outline_page(outline)
     else:
         body, tag = _outline_pages.of(outline.card.id, outline)
@@ -214,9 +214,13 @@ def _outline_page(outline: CourseOutline) -> tuple[bytes, str]:
     return body, etag(outline.card.version, representation_stamp(body))
 
 
-# Course pages kept per process, each written once per outline: the read model hands out the
-# same outline while the course's row reads the same (db/derived.py), and keeps the same ones.
-_outline_pages: Derived[CourseOutline, tuple[bytes, str]] = Derived(_outline_page, OUTLINES_KEPT)
+# Course pages kept per process, each with the outline it was written from and reused while
+# the course's outline reads the same (db/derived.py): the card's columns and the sections'
+# text compared, nothing decoded. Larger pages are written for each request: 256 of them
+# kept could take a worker's memory.
+PAGES_KEPT = 256
+LARGEST_PAGE_KEPT = 64 * 1024
+_outline_pages: Derived[CourseOutline, tuple[bytes, str]] = Derived(_outline_page, PAGES_KEPT)
 
 
 @router.post(

@@ -21,7 +21,7 @@ from learnhub.domain.enums import CourseStatus, DifficultyLevel
 from learnhub.domain.value_objects import Price
 from learnhub.models import Course
 from learnhub.repositories.course_catalog import CatalogCard
-from learnhub.repositories.course_outline import CourseOutline
+from learnhub.repositories.course_outline import CourseOutline, sections_of
 
 # ISO 4217 codes (what `Price` accepts), listed in the OpenAPI document.
 CURRENCY_CODES = sorted(c.alpha_3 for c in pycountry.currencies)
@@ -213,7 +213,7 @@ def course_outline_json(outline: CourseOutline) -> bytes:
     model, as `catalog_page_json` does for the catalog; the videos locked by `VideoSummary`'s
     one rule. Tests compare it with the response model's JSON."""
     sections = []
-    for section in outline.sections:
+    for section in sections_of(outline):
         videos = [
             {**video, "locked": False, **VideoSummary.lock(is_preview=preview, full=False)}
             for video in section["videos"]
