@@ -455,5 +455,10 @@ async def test_a_course_page_is_written_once_while_its_row_reads_the_same(
         assert written == [title, title], "the changed row's page written afresh"
         assert (await committed_client.get(url)).content == after.content
         assert written == [title, title]
+        # A page larger than what is kept is written for every request.
+        monkeypatch.setattr(courses_router, "LARGEST_PAGE_KEPT", 0)
+        assert (await committed_client.get(url)).content == after.content
+        assert (await committed_client.get(url)).content == after.content
+        assert written == [title] * 4
     finally:
         event.remove(committed_engine.sync_engine, "before_cursor_execute", count)

@@ -72,18 +72,6 @@ def test_a_key_whose_source_changed_at_full_capacity_pushes_no_other_key_out() -
     assert derive.asked == [("a", 1), ("b", 1), ("a", 2)]
 
 
-def test_an_equal_source_takes_the_kept_ones_place() -> None:
-    """The next request most likely gives the newer object again: kept, it is found by
-    identity, without comparing the two."""
-    derived = Derived(Counting(), capacity=2)
-    first = ("title", 1)
-    derived.of("a", first)
-    newer = ("title", int("1"))
-    assert newer is not first
-    derived.of("a", newer)
-    assert derived._kept["a"][0] is newer
-
-
 def test_a_derived_keeps_at_least_one_key() -> None:
     with pytest.raises(ValueError, match="at least one"):
         Derived(Counting(), capacity=0)

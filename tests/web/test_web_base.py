@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from learnhub.models.user import UserSession
 from learnhub.services.catalog import CatalogService
 from learnhub.services.user import UserService
+from learnhub.web import errors as web_errors
 from learnhub.web import security
 from tests.api.conftest import PASSWORD, Account, LoginAs
 from tests.api.test_courses import make_course
@@ -402,3 +403,23 @@ async def test_a_rule_only_the_database_noticed_shows_the_form_again(
     text = assert_page(await client.post("/register", data=form), 409)
     assert 'role="alert"' in text and email in text
     assert 'name="display_name"' in text, "the form, shown again"
+
+
+async def test_an_error_page_that_fails_itself_leaves_the_apis_answer(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("a bug under the catalog")
+
+    def no_page(*_: Any) -> Any:
+        raise RuntimeError("the error page's template is broken")
+
+    monkeypatch.setattr(CatalogService, "catalog", broken)
+    monkeypatch.setattr(web_errors, "_failure_page", no_page)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        answer = await client.get("/", headers={"Accept": "text/html"})
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["x-request-id"]

@@ -202,19 +202,23 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
 
 
 # What the service could not do (and, for database errors, a rule the request broke that
-# no layer translated: `broken_rule_of`): the web app answers these with a page where a
-# browser asked for one (web/errors.py).
-SERVICE_FAILURES: tuple[type[Exception], ...] = (DBAPIError, OSError, PoolTimeout, Exception)
+# no layer translated: `broken_rule_of`), with the handler of each: the web app answers
+# these with a page where a browser asked for one (web/errors.py).
+_SERVICE_FAILURE_HANDLERS: dict[type[Exception], Any] = {
+    DBAPIError: _database_error,
+    OSError: _connection_error,
+    PoolTimeout: _pool_timeout,
+    Exception: _unexpected,
+}
+SERVICE_FAILURES = tuple(_SERVICE_FAILURE_HANDLERS)
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(DBAPIError, _database_error)
-    app.add_exception_handler(OSError, _connection_error)
-    app.add_exception_handler(PoolTimeout, _pool_timeout)
-    app.add_exception_handler(Exception, _unexpected)
+    for failure, handler in _SERVICE_FAILURE_HANDLERS.items():
+        app.add_exception_handler(failure, handler)
 
 
 def document_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:

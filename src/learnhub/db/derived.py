@@ -2,8 +2,8 @@
 
 The course page's statement runs on every request (soft delete, visibility and every counter
 are read fresh each time); writing the page's JSON from what it read is a pure function of
-that. Done once per change of the course instead of once per request, it saved 12-16% of a
-popular course page's CPU, and cost a page written afresh 6-8% (bench/RESULTS.md, "A course
+that. Done once per change of the course instead of once per request, it saved 12-13% of a
+popular course page's CPU, and cost a page written afresh 8% (bench/RESULTS.md, "A course
 page written once per change"). Nothing kept can be stale: a value is reused only for a
 source equal to the one it was derived from, compared on every request; anything else
 derives it afresh."""
@@ -34,14 +34,8 @@ class Derived(Generic[Source, Value]):
 
     def of(self, key: Hashable, source: Source) -> Value:
         kept = self._kept.get(key)
-        if kept is not None:
-            if kept[0] is source:
-                return kept[1]
-            if kept[0] == source:
-                # Equal, not the same object: kept with this one, which the next request
-                # most likely gives again (the identity check then answers at once).
-                self._kept[key] = (source, kept[1])
-                return kept[1]
+        if kept is not None and kept[0] == source:
+            return kept[1]
         value = self.derive(source)
         if kept is None and len(self._kept) >= self.capacity:
             # The key kept longest goes: insertion order, not recency (a hit moves nothing,

@@ -97,17 +97,18 @@ def _as_a_page(api_handler: Any, domain_error: Handler) -> Handler:
     async def handler(request: Request, exc: Exception) -> Response:
         if not (is_web(request) or wants_a_page(request)):
             return await answered_by(api_handler, request, exc)
-        broken_rule = broken_rule_of(exc)
-        if broken_rule is not None:
-            return await domain_error(request, broken_rule)
-        answer = await answered_by(api_handler, request, exc)
+        answer: Response | None = None
         try:
+            broken_rule = broken_rule_of(exc)
+            if broken_rule is not None:
+                return await domain_error(request, broken_rule)
+            answer = await answered_by(api_handler, request, exc)
             return _failure_page(request, answer)
         except Exception:
             # The page itself failed (a template, the session): the API's answer, which
             # needs nothing, rather than a second error.
             log.exception("error_page_failed")
-            return answer
+            return answer if answer is not None else await answered_by(api_handler, request, exc)
 
     return handler
 
