@@ -121,11 +121,16 @@ def _failure_page(request: Request, answer: Response) -> Response:
     message = sentence(detail)
     if answer.status_code >= 500:
         message += " " + _TRY_AGAIN.format(reference=current_request_id.get() or "none")
-    principal = getattr(request.state, "web_principal", None)
-    page = render(request, "error.html", principal, answer.status_code, message=message)
+    page = _error_page(request, answer.status_code, message)
     if "retry-after" in answer.headers:
         page.headers["Retry-After"] = answer.headers["retry-after"]
     return page
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    """error.html with `message`, for the caller the page's route knew (if it got that far)."""
+    principal = getattr(request.state, "web_principal", None)
+    return render(request, "error.html", principal, status, message=message)
 
 
 _TRY_AGAIN = (
@@ -140,8 +145,7 @@ def install(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
         if not is_web(request):
-            answer = api_domain_error(request, exc)
-            return answer if isinstance(answer, Response) else await answer
+            return await answered_by(api_domain_error, request, exc)
         principal = getattr(request.state, "web_principal", None)
         form = getattr(request.state, "form", None)
         if isinstance(form, FormFailure):
@@ -149,7 +153,7 @@ def install(app: FastAPI) -> None:
             return render(request, form.template, principal, status_of(exc), **context)
         if isinstance(exc, NotFound):
             return render(request, "not_found.html", principal, 404)
-        return render(request, "error.html", principal, status_of(exc), message=page_message(exc))
+        return _error_page(request, status_of(exc), page_message(exc))
 
     async def session_ended(request: Request, exc: Exception) -> Response:
         response = redirect(request, login_url(back_path(request), ended="1"))
@@ -173,15 +177,13 @@ def install(app: FastAPI) -> None:
         # that says so, not problem JSON.
         assert isinstance(exc, StarletteHTTPException)
         if is_web(request) and exc.status_code == 413:
-            principal = getattr(request.state, "web_principal", None)
-            return render(request, "error.html", principal, 413, message=sentence(exc.detail))
+            return _error_page(request, 413, sentence(exc.detail))
         if exc.status_code == 404 and request.scope.get("route") is None and wants_a_page(request):
             # An address no route serves, asked by a browser (a mistyped link, an old
             # bookmark): a page, not problem JSON. The API's paths stay problems.
             message = "There is no page at this address."
             return render(request, "not_found.html", None, 404, message=message)
-        answer = api_http_error(request, exc)
-        return answer if isinstance(answer, Response) else await answer
+        return await answered_by(api_http_error, request, exc)
 
     # What the service could not do (an unexpected error, the database down or refusing,
     # the pool exhausted): the API's problem for API clients, a page for a browser, with the
