@@ -36,11 +36,11 @@ SECRET = "bench-signing-secret-" + "x" * 32
 CURRENCY = "USD"  # bench/data.py prices every course in it
 # granian is measured on the rating pages only: the server's share is the same for all.
 GRANIAN_SORTS = ("rating",)
-# The course page of many courses in turn: four times as many as the app keeps written per
-# process (db/derived.py), so a request nearly always decodes its row and writes its page
-# afresh, as a spread of rarely read courses would; "course detail" is one popular course,
-# read again and again. Four times api/routers/courses.py's PAGES_KEPT, which a test holds
-# (tests/bench/test_asgi_cpu.py); not imported: the bench runs against older checkouts too.
+# The course page of many courses in turn: four times the pages a worker keeps written
+# (api/routers/courses.py's PAGES_KEPT; tests/bench/test_asgi_cpu.py holds the relation, as
+# importing it would break the bench on older checkouts), so a request nearly always writes
+# its page afresh, as a spread of rarely read courses would; "course detail" is one popular
+# course, read again and again.
 COURSES_IN_TURN = 1024
 IN_TURN = "course pages in turn"
 
