@@ -11,7 +11,7 @@ derives it afresh."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 Source = TypeVar("Source")
 Value = TypeVar("Value")
@@ -21,9 +21,15 @@ class Derived(Generic[Source, Value]):
     """`derive(source)` for up to `capacity` keys, reused while the source given for a key
     equals the one its value came from. The source must be immutable (rows, tuples, frozen
     dataclasses) and so must the value: both are shared by every request that reads the
-    same."""
+    same.
 
-    __slots__ = ("_kept", "capacity", "derive")
+    A key's value is kept from the second time it is derived while the key is remembered
+    as asked once (the last `capacity` such keys): a key asked once is not kept. A crawl
+    through every course then pushes no popular page out, and a page asked once costs no
+    keeping (what a kept value held is freed cold, when it is pushed out: 6 us of a page
+    written afresh, bench/RESULTS.md)."""
+
+    __slots__ = ("_asked_once", "_kept", "capacity", "derive")
 
     def __init__(self, derive: Callable[[Source], Value], capacity: int) -> None:
         if capacity < 1:
@@ -31,19 +37,31 @@ class Derived(Generic[Source, Value]):
         self.derive = derive
         self.capacity = capacity
         self._kept: dict[Hashable, tuple[Source, Value]] = {}
+        self._asked_once: dict[Hashable, None] = {}  # in order of asking, as a bounded set
 
     def of(self, key: Hashable, source: Source) -> Value:
         kept = self._kept.get(key)
         if kept is not None and kept[0] == source:
             return kept[1]
         value = self.derive(source)
-        if kept is None and len(self._kept) >= self.capacity:
+        if kept is None:
+            if key not in self._asked_once:
+                _remember(self._asked_once, key, self.capacity)
+                return value
+            del self._asked_once[key]
             # The key kept longest goes: insertion order, not recency (a hit moves nothing,
             # which would cost every request); a popular page is derived again at most
-            # once per `capacity` other pages read meanwhile.
-            self._kept.pop(next(iter(self._kept)), None)
+            # twice per `capacity` other pages kept meanwhile.
+            _remember(self._kept, key, self.capacity)
         self._kept[key] = (source, value)
         return value
 
     def __len__(self) -> int:
         return len(self._kept)
+
+
+def _remember(kept: dict[Hashable, Any], key: Hashable, capacity: int) -> None:
+    """Room for `key` in a dict bounded to `capacity` keys: the oldest goes if it is full."""
+    if len(kept) >= capacity:
+        kept.pop(next(iter(kept)), None)
+    kept[key] = None

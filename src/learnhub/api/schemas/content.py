@@ -3,7 +3,10 @@ callers who may see the outline only."""
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Self
 
 from pydantic import Field, StrictBool
@@ -48,13 +51,23 @@ class VideoSummary(Output):
         return out.model_copy(update=lock) if lock else out
 
     @classmethod
-    def lock(cls, *, is_preview: bool, full: bool) -> dict[str, Any]:
+    def lock(cls, *, is_preview: bool, full: bool) -> Mapping[str, Any]:
         """The one lock rule: what changes in a video's fields for a caller who may see the
         outline only (nothing for a free preview, or for a caller who sees it all)."""
         if full or is_preview:
-            return {}
-        hidden = {name: None for name in LOCKED_FIELDS if name in cls.model_fields}
-        return {**hidden, "locked": True}
+            return _NOTHING_CHANGES
+        return _locked_fields(cls)
+
+
+_NOTHING_CHANGES: Mapping[str, Any] = MappingProxyType({})
+
+
+@functools.cache
+def _locked_fields(model: type[VideoSummary]) -> Mapping[str, Any]:
+    """A locked video's changed fields, found once per model: every video of a course page
+    written afresh asks, and pydantic's `model_fields` takes a microsecond to read."""
+    hidden = {name: None for name in LOCKED_FIELDS if name in model.model_fields}
+    return MappingProxyType({**hidden, "locked": True})
 
 
 class VideoOut(VideoSummary):

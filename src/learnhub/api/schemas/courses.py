@@ -212,14 +212,11 @@ def course_outline_json(outline: CourseOutline) -> bytes:
     """The public course page (`CourseDetailOut`, outline only) straight from its read
     model, as `catalog_page_json` does for the catalog; the videos locked by `VideoSummary`'s
     one rule. Tests compare it with the response model's JSON."""
-    sections = []
-    for section in sections_of(outline):
-        videos = [
-            {**video, "locked": False, **VideoSummary.lock(is_preview=preview, full=False)}
-            for video in section["videos"]
-            for preview in (video["is_preview"],)
-        ]
-        sections.append({**section, "videos": videos})
+    sections = sections_of(outline)  # decoded afresh: ours to change in place
+    for section in sections:
+        for video in section["videos"]:
+            video["locked"] = False
+            video.update(VideoSummary.lock(is_preview=video["is_preview"], full=False))
     body = CourseOut.card_fields(outline.card) | {"sections": sections}
     return orjson.dumps(body, option=orjson.OPT_UTC_Z, default=_uuid_text)
 
