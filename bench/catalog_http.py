@@ -163,11 +163,13 @@ async def run_server(url: str, config: Config, server: str, sorts: tuple[str, ..
         }
         paths[IN_TURN] = in_turn[IN_TURN][0]
 
-        async def measure(base: str, path: str, turn: Sequence[str] = ()) -> harness.Load:
+        async def measure(
+            base: str, path: str, turn: Sequence[str] = (), seconds: float = config.seconds
+        ) -> harness.Load:
             result = await harness.load(
                 base + path,
                 connections=config.connections,
-                seconds=config.seconds,
+                seconds=seconds,
                 tool=config.tool,
                 in_turn=turn,
             )
@@ -179,8 +181,8 @@ async def run_server(url: str, config: Config, server: str, sorts: tuple[str, ..
         for label, path in paths.items():
             turn = in_turn.get(label, ())
             # Warm both (connection pools, statement caches), untimed.
-            await measure(app_base, path, turn)
-            await measure(raw_base, path, turn)
+            await measure(app_base, path, turn, config.warm_up_seconds)
+            await measure(raw_base, path, turn, config.warm_up_seconds)
             loads = await harness.alternate(
                 {
                     "app": partial(measure, app_base, path, turn),

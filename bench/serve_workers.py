@@ -26,14 +26,11 @@ async def run(url: str, config: Config) -> list[Result]:
         for workers in (1, 2):
             with learnhub_serve(url, harness.ROOT, workers=workers) as (base, _process, _log):
                 measure = partial(
-                    harness.load,
-                    base + PATH,
-                    connections=connections,
-                    seconds=config.seconds,
-                    tool=config.tool,
+                    harness.load, base + PATH, connections=connections, tool=config.tool
                 )
-                await measure()  # warm every worker's pool and caches, untimed
-                load = await measure()
+                # Warm every worker's pool and caches, untimed.
+                await measure(seconds=config.warm_up_seconds)
+                load = await measure(seconds=config.seconds)
                 if load.errors:
                     raise RuntimeError(f"{load.errors} failed requests with {workers} workers")
                 rates["1 worker" if workers == 1 else "2 workers"].append(load.requests_per_second)

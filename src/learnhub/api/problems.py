@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -59,16 +61,36 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"/problems/{code}",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "code": code,
-    }
-    if detail:
-        body["detail"] = detail
-    body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return Problem(status, code, detail, headers or {}, extra).response()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem before it is written: the API writes it as RFC 9457 JSON (`response`), the
+    web app as a page (web/errors.py), from the same status, detail and headers."""
+
+    status: int
+    code: str
+    detail: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def response(self) -> JSONResponse:
+        body: dict[str, Any] = {
+            "type": f"/problems/{self.code}",
+            "title": HTTPStatus(self.status).phrase,
+            "status": self.status,
+            "code": self.code,
+        }
+        if self.detail:
+            body["detail"] = self.detail
+        body.update({k: v for k, v in self.extra.items() if v is not None})
+        return JSONResponse(
+            body,
+            status_code=self.status,
+            media_type=PROBLEM_JSON,
+            headers=dict(self.headers) or None,
+        )
 
 
 def status_for(exc: errors.DomainError) -> int:
@@ -78,16 +100,19 @@ def status_for(exc: errors.DomainError) -> int:
     return 400
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, errors.DomainError)
-    status = status_for(exc)
+def domain_problem(exc: errors.DomainError) -> Problem:
     headers = {}
     if isinstance(exc, errors.NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, errors.TooManyRequests | errors.ServiceUnavailable):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     safe = {k: v for k, v in exc.details.items() if isinstance(v, str | int | float | bool)}
-    return problem(status, exc.code, exc.message, headers=headers or None, **safe)
+    return Problem(status_for(exc), exc.code, exc.message, headers, safe)
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.DomainError)
+    return domain_problem(exc).response()
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -135,90 +160,98 @@ def broken_rule_of(exc: Exception) -> errors.DomainError | None:
     return None
 
 
-async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+def _database_problem(exc: Exception) -> Problem:
     """A safety net for database errors no layer translated: bad input the database refused
     is the client's (4xx); an unreachable database is a 503; anything else stays a 500."""
     assert isinstance(exc, DBAPIError)
     broken_rule = broken_rule_of(exc)
     if broken_rule is not None:
-        return await _domain_error(request, broken_rule)
+        return domain_problem(broken_rule)
     kind = classify(exc)
     if kind is DbError.INVALID_VALUE:
-        return problem(422, "invalid_value", "the database refused a value as invalid")
+        return Problem(422, "invalid_value", "the database refused a value as invalid")
     # A lock not granted in time (SQLite's busy timeout: another writer holds the database)
     # passes like an outage: retry later.
     if kind in (DbError.UNAVAILABLE, DbError.LOCK_TIMEOUT):
         log.warning("database_unavailable", error=type(exc.orig).__name__)
-        return _unavailable()
+        return _UNAVAILABLE
     # PostgreSQL rolled the whole transaction back because a concurrent one touched the same
     # rows (a deadlock, a serialization failure): nothing was written, the same request may
     # pass when retried. A 409 says "your request collided", Retry-After says "try again".
     if kind is DbError.SERIALIZATION_FAILURE:
         log.warning("database_transaction_collided", error=type(exc.orig).__name__)
-        return problem(
+        return Problem(
             409,
             "concurrent_update",
             "another request changed the same data at the same time; nothing was saved, retry",
-            headers={"Retry-After": "1"},
+            {"Retry-After": "1"},
         )
     # The statement outran statement_timeout: the database is too busy for it right now.
     if kind is DbError.STATEMENT_TIMEOUT:
         log.warning("database_statement_timeout", error=type(exc.orig).__name__)
-        return problem(
+        return Problem(
             503,
             "query_timeout",
             "the database took too long to answer; nothing was saved, retry later",
-            headers={"Retry-After": "5"},
+            {"Retry-After": "5"},
         )
-    return await _unexpected(request, exc)
+    return _unexpected_problem(exc)
 
 
-async def _connection_error(_request: Request, exc: Exception) -> JSONResponse:
+def _connection_problem(exc: Exception) -> Problem:
     """A network failure below the driver's error types: asyncpg lets the socket's own
     ConnectionRefusedError (or a reset, or a timeout) out of connect when PostgreSQL is down.
     Unhandled, it became a 500 and uvicorn then dropped the keep-alive connection."""
     log.warning("database_unavailable", error=type(exc).__name__)
-    return _unavailable()
+    return _UNAVAILABLE
 
 
-async def _pool_timeout(_request: Request, exc: Exception) -> JSONResponse:
+def _pool_timeout_problem(exc: Exception) -> Problem:
     """No pooled connection freed up within the pool timeout: the service is overloaded
     (the load run at 200 users on two busy cores saw it), so retry later, not a 500."""
     log.warning("database_pool_exhausted", error=type(exc).__name__)
-    return problem(
-        503, "service_unavailable", "the service is overloaded", headers={"Retry-After": "5"}
-    )
+    return Problem(503, "service_unavailable", "the service is overloaded", {"Retry-After": "5"})
 
 
-def _unavailable() -> JSONResponse:
-    return problem(
-        503, "service_unavailable", "the database is unavailable", headers={"Retry-After": "5"}
-    )
+_UNAVAILABLE = Problem(
+    503, "service_unavailable", "the database is unavailable", {"Retry-After": "5"}
+)
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+def _unexpected_problem(exc: Exception) -> Problem:
     log.exception("unhandled_error", error=type(exc).__name__)
-    return problem(500, "internal_error", "an unexpected error occurred")
+    return Problem(500, "internal_error", "an unexpected error occurred")
 
 
 # What the service could not do (and, for database errors, a rule the request broke that
-# no layer translated: `broken_rule_of`), with the handler of each: the web app answers
+# no layer translated: `broken_rule_of`), with the problem each is: the web app answers
 # these with a page where a browser asked for one (web/errors.py).
-_SERVICE_FAILURE_HANDLERS: dict[type[Exception], Any] = {
-    DBAPIError: _database_error,
-    OSError: _connection_error,
-    PoolTimeout: _pool_timeout,
-    Exception: _unexpected,
+_FAILURE_PROBLEMS: dict[type[Exception], Callable[[Exception], Problem]] = {
+    DBAPIError: _database_problem,
+    OSError: _connection_problem,
+    PoolTimeout: _pool_timeout_problem,
+    Exception: _unexpected_problem,
 }
-SERVICE_FAILURES = tuple(_SERVICE_FAILURE_HANDLERS)
+SERVICE_FAILURES = tuple(_FAILURE_PROBLEMS)
+
+
+def failure_problem(exc: Exception) -> Problem:
+    """The problem `exc` is, by its most specific class in the table (as Starlette picks an
+    exception handler); logged as it is found, once."""
+    kind = next(cls for cls in type(exc).__mro__ if cls in _FAILURE_PROBLEMS)
+    return _FAILURE_PROBLEMS[kind](exc)
+
+
+async def _service_failure(_request: Request, exc: Exception) -> JSONResponse:
+    return failure_problem(exc).response()
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for failure, handler in _SERVICE_FAILURE_HANDLERS.items():
-        app.add_exception_handler(failure, handler)
+    for failure in SERVICE_FAILURES:
+        app.add_exception_handler(failure, _service_failure)
 
 
 def document_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:

@@ -6,9 +6,7 @@ the API's own handlers answer."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
@@ -19,7 +17,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from learnhub.api.middleware import answered_by
-from learnhub.api.problems import SERVICE_FAILURES, STATUS_BY_ERROR, broken_rule_of
+from learnhub.api.problems import (
+    SERVICE_FAILURES,
+    Problem,
+    broken_rule_of,
+    failure_problem,
+    status_for,
+)
 from learnhub.domain.context import current_request_id
 from learnhub.domain.errors import ConcurrencyConflict, DomainError, NotFound, PermissionDenied
 from learnhub.web import security
@@ -40,10 +44,6 @@ log = structlog.get_logger("learnhub.web")
 def is_web(request: Request) -> bool:
     route = request.scope.get("route")
     return isinstance(route, APIRoute) and WEB_TAG in (route.tags or [])
-
-
-def status_of(error: DomainError) -> int:
-    return next((status for kind, status in STATUS_BY_ERROR if isinstance(error, kind)), 400)
 
 
 def sentence(message: str) -> str:
@@ -88,42 +88,37 @@ def back_path(request: Request) -> str:
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
-def _as_a_page(api_handler: Any, domain_error: Handler) -> Handler:
-    """`api_handler`'s answer to what the service could not do, as a page for a browser: its
-    status and message, the request id to quote for a server error, its Retry-After. A rule
-    the request broke that only the database noticed (a duplicate) is a domain error, which
-    shows a form again with its message."""
+def _as_a_page(domain_error: Handler) -> Handler:
+    """What the service could not do, as a page for a browser and the API's problem for
+    anyone else: the problem's status and detail, the request id to quote for a server
+    error, its Retry-After. A rule the request broke that only the database noticed (a
+    duplicate) is a domain error, which shows a form again with its message."""
 
     async def handler(request: Request, exc: Exception) -> Response:
         if not (is_web(request) or wants_a_page(request)):
-            return await answered_by(api_handler, request, exc)
-        answer: Response | None = None
+            return failure_problem(exc).response()
+        broken_rule = broken_rule_of(exc)
+        if broken_rule is not None:
+            return await domain_error(request, broken_rule)
+        problem = failure_problem(exc)
         try:
-            broken_rule = broken_rule_of(exc)
-            if broken_rule is not None:
-                return await domain_error(request, broken_rule)
-            answer = await answered_by(api_handler, request, exc)
-            return _failure_page(request, answer)
+            return _failure_page(request, problem)
         except Exception:
             # The page itself failed (a template, the session): the API's answer, which
             # needs nothing, rather than a second error.
             log.exception("error_page_failed")
-            return answer if answer is not None else await answered_by(api_handler, request, exc)
+            return problem.response()
 
     return handler
 
 
-def _failure_page(request: Request, answer: Response) -> Response:
-    try:
-        detail = str(json.loads(bytes(answer.body))["detail"])
-    except (AttributeError, ValueError, KeyError, TypeError):
-        detail = "the request could not be completed"
-    message = sentence(detail)
-    if answer.status_code >= 500:
+def _failure_page(request: Request, problem: Problem) -> Response:
+    message = sentence(problem.detail or "the request could not be completed")
+    if problem.status >= 500:
         message += " " + _TRY_AGAIN.format(reference=current_request_id.get() or "none")
-    page = _error_page(request, answer.status_code, message)
-    if "retry-after" in answer.headers:
-        page.headers["Retry-After"] = answer.headers["retry-after"]
+    page = _error_page(request, problem.status, message)
+    if "Retry-After" in problem.headers:
+        page.headers["Retry-After"] = problem.headers["Retry-After"]
     return page
 
 
@@ -150,10 +145,10 @@ def install(app: FastAPI) -> None:
         form = getattr(request.state, "form", None)
         if isinstance(form, FormFailure):
             context = {**form.context, "error": page_message(exc)}
-            return render(request, form.template, principal, status_of(exc), **context)
+            return render(request, form.template, principal, status_for(exc), **context)
         if isinstance(exc, NotFound):
             return render(request, "not_found.html", principal, 404)
-        return _error_page(request, status_of(exc), page_message(exc))
+        return _error_page(request, status_for(exc), page_message(exc))
 
     async def session_ended(request: Request, exc: Exception) -> Response:
         response = redirect(request, login_url(back_path(request), ended="1"))
@@ -189,9 +184,7 @@ def install(app: FastAPI) -> None:
     # the pool exhausted): the API's problem for API clients, a page for a browser, with the
     # problem's status and headers (Retry-After) and the request id to quote.
     for failure in SERVICE_FAILURES:
-        app.add_exception_handler(
-            failure, _as_a_page(app.exception_handlers[failure], domain_error)
-        )
+        app.add_exception_handler(failure, _as_a_page(domain_error))
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(SessionEnded, session_ended)
