@@ -332,6 +332,26 @@ async def test_an_address_no_route_serves_is_a_page_for_a_browser(client):
         assert problem.headers["content-type"] == "application/problem+json", path
 
 
+async def test_a_logged_in_browser_keeps_its_navigation_on_the_missing_page(
+    client, login_as: LoginAs
+):
+    browser = {"Accept": "text/html"}
+    logged_out = assert_page(await client.get("/no-such-page", headers=browser), 404)
+    assert 'href="/login"' in logged_out and "Log out" not in logged_out
+    admin, student = await login_as("admin"), await login_as()
+    await logged_in(client, student)
+    page = assert_page(await client.get("/no-such-page", headers=browser), 404)
+    assert "There is no page at this address." in page
+    assert "Log out" in page and 'href="/login"' not in page
+    # A session that ended since: the page shows the logged-out navigation, never an error.
+    suspended = await client.patch(
+        f"/api/v1/users/{student.id}", headers=admin.headers, json={"status": "suspended"}
+    )
+    assert suspended.status_code == 200, suspended.text
+    ended = assert_page(await client.get("/no-such-page", headers=browser), 404)
+    assert 'href="/login"' in ended and "Log out" not in ended
+
+
 async def test_behind_a_root_path_the_apis_paths_keep_the_problem(app: FastAPI):
     browser = {"Accept": "text/html"}
     transport = httpx.ASGITransport(app=app, root_path="/lh")

@@ -16,6 +16,7 @@ from starlette._utils import get_route_path  # the path the routes match (root_p
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from learnhub.api.deps import read_unit_of_work
 from learnhub.api.middleware import answered_by
 from learnhub.api.problems import (
     SERVICE_FAILURES,
@@ -26,6 +27,7 @@ from learnhub.api.problems import (
 )
 from learnhub.domain.context import current_request_id
 from learnhub.domain.errors import ConcurrencyConflict, DomainError, NotFound, PermissionDenied
+from learnhub.domain.principal import Principal
 from learnhub.web import security
 from learnhub.web.base import (
     CsrfRefused,
@@ -35,6 +37,7 @@ from learnhub.web.base import (
     login_url,
     redirect,
     render,
+    web_caller_or_none,
 )
 
 WEB_TAG = "web"
@@ -128,6 +131,20 @@ def _error_page(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", principal, status, message=message)
 
 
+async def _browser_caller(request: Request) -> Principal | None:
+    """Who is logged in in this browser, for a page whose request reached no page route
+    (which reads it otherwise): its navigation shows them, not the logged-out one. A session
+    that ended counts as logged out; if the caller cannot be read, the page still is."""
+    if not request.cookies.get(security.SESSION_COOKIE):
+        return None
+    try:
+        async with read_unit_of_work(request) as uow:
+            return await web_caller_or_none(request, uow)
+    except Exception:
+        log.warning("error_page_caller_unread", exc_info=True)
+        return None
+
+
 _TRY_AGAIN = (
     "Try again in a moment. If it keeps happening, give the administrators this reference: "
     "{reference}."
@@ -177,7 +194,8 @@ def install(app: FastAPI) -> None:
             # An address no route serves, asked by a browser (a mistyped link, an old
             # bookmark): a page, not problem JSON. The API's paths stay problems.
             message = "There is no page at this address."
-            return render(request, "not_found.html", None, 404, message=message)
+            caller = await _browser_caller(request)
+            return render(request, "not_found.html", caller, 404, message=message)
         return await answered_by(api_http_error, request, exc)
 
     # What the service could not do (an unexpected error, the database down or refusing,
