@@ -181,8 +181,8 @@ async def run_server(url: str, config: Config, server: str, sorts: tuple[str, ..
         for label, path in paths.items():
             turn = in_turn.get(label, ())
             # Warm both (connection pools, statement caches), untimed.
-            await measure(app_base, path, turn, config.warm_up_seconds)
-            await measure(raw_base, path, turn, config.warm_up_seconds)
+            await measure(app_base, path, turn, config.warm_up_seconds or config.seconds)
+            await measure(raw_base, path, turn, config.warm_up_seconds or config.seconds)
             loads = await harness.alternate(
                 {
                     "app": partial(measure, app_base, path, turn),

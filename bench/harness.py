@@ -504,7 +504,7 @@ class Config:
 
     smoke: bool = False
     seconds: float = 10.0  # per load round
-    warm_seconds: float | None = None  # the untimed warm-up before a load; None: `seconds`
+    warm_up_seconds: float | None = None  # the untimed warm-up before a load; None: `seconds`
     rounds: int = 3
     connections: int = 16
     samples: int = 2000  # latency samples per side
@@ -517,16 +517,12 @@ class Config:
     profile: bool = False
     profile_dir: Path = ROOT / "bench" / "profiles"
 
-    @property
-    def warm_up_seconds(self) -> float:
-        return self.seconds if self.warm_seconds is None else self.warm_seconds
-
     @classmethod
     def smoke_config(cls, **overrides: object) -> Config:
         values: dict[str, object] = {
             "smoke": True,
             "seconds": 1.0,
-            "warm_seconds": 0.25,  # the smoke checks that each load runs, not its numbers
+            "warm_up_seconds": 0.25,  # the smoke checks that each load runs, not its numbers
             "rounds": 1,
             "connections": 4,
             "samples": 60,

@@ -29,7 +29,7 @@ async def run(url: str, config: Config) -> list[Result]:
                     harness.load, base + PATH, connections=connections, tool=config.tool
                 )
                 # Warm every worker's pool and caches, untimed.
-                await measure(seconds=config.warm_up_seconds)
+                await measure(seconds=config.warm_up_seconds or config.seconds)
                 load = await measure(seconds=config.seconds)
                 if load.errors:
                     raise RuntimeError(f"{load.errors} failed requests with {workers} workers")

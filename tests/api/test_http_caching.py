@@ -58,6 +58,9 @@ class Watcher:
         self.cache: dict[str, Cached] = {}
 
     async def snapshot(self) -> None:
+        # Each page is read twice here (the fetch, then the conditional request): on
+        # PostgreSQL the app keeps a course page from its second reading (db/derived.py), so
+        # every write after this is checked against a kept page, the case that could go stale.
         for name, url in self.urls.items():
             self.cache[name] = cached = await fetch(self.client, url)
             if cached.status == 200:

@@ -333,7 +333,7 @@ async def test_an_address_no_route_serves_is_a_page_for_a_browser(client):
 
 
 async def test_a_logged_in_browser_keeps_its_navigation_on_the_missing_page(
-    client, login_as: LoginAs
+    client, login_as: LoginAs, monkeypatch: pytest.MonkeyPatch
 ):
     browser = {"Accept": "text/html"}
     logged_out = assert_page(await client.get("/no-such-page", headers=browser), 404)
@@ -348,8 +348,23 @@ async def test_a_logged_in_browser_keeps_its_navigation_on_the_missing_page(
         f"/api/v1/users/{student.id}", headers=admin.headers, json={"status": "suspended"}
     )
     assert suspended.status_code == 200, suspended.text
-    ended = assert_page(await client.get("/no-such-page", headers=browser), 404)
-    assert 'href="/login"' in ended and "Log out" not in ended
+    ended = await client.get("/no-such-page", headers=browser)
+    assert 'href="/login"' in assert_page(ended, 404) and "Log out" not in ended.text
+    assert "max-age=0" in cookie_header(ended, security.SESSION_COOKIE).lower()
+
+
+async def test_the_missing_page_is_answered_when_its_caller_cannot_be_read(
+    client, login_as: LoginAs, monkeypatch: pytest.MonkeyPatch
+):
+    await logged_in(client, await login_as())
+
+    def unavailable(_request: Any) -> Any:
+        raise ConnectionRefusedError("the database is down")
+
+    monkeypatch.setattr(web_errors, "read_unit_of_work", unavailable)
+    page = await client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert "There is no page at this address." in assert_page(page, 404)
+    assert 'href="/login"' in page.text and "Log out" not in page.text
 
 
 async def test_behind_a_root_path_the_apis_paths_keep_the_problem(app: FastAPI):
@@ -423,6 +438,16 @@ async def test_a_rule_only_the_database_noticed_shows_the_form_again(
     text = assert_page(await client.post("/register", data=form), 409)
     assert 'role="alert"' in text and email in text
     assert 'name="display_name"' in text, "the form, shown again"
+
+    # The form itself failing to show: the API's answer, the same 409, not a second error.
+    def no_page(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("the form's template is broken")
+
+    monkeypatch.setattr(web_errors, "render", no_page)
+    form["csrf_token"] = await token_for(client, "/register")
+    answer = await client.post("/register", data=form)
+    assert answer.status_code == 409, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
 
 
 async def test_an_error_page_that_fails_itself_leaves_the_apis_answer(

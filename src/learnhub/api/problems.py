@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from types import MappingProxyType
 from typing import Any
 
 import structlog
@@ -67,13 +68,18 @@ def problem(
 @dataclass(frozen=True)
 class Problem:
     """A problem before it is written: the API writes it as RFC 9457 JSON (`response`), the
-    web app as a page (web/errors.py), from the same status, detail and headers."""
+    web app as a page (web/errors.py), from the same status, detail and headers. Shared
+    (one instance may answer every request of its kind), so read-only throughout."""
 
     status: int
     code: str
     detail: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)  # more members of the body
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
+        object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
 
     def response(self) -> JSONResponse:
         body: dict[str, Any] = {
@@ -84,13 +90,20 @@ class Problem:
         }
         if self.detail:
             body["detail"] = self.detail
-        body.update({k: v for k, v in self.extra.items() if v is not None})
+        # An extra member never replaces one of the problem's own (a domain error's details
+        # are free-form).
+        body.update(
+            {k: v for k, v in self.extra.items() if v is not None and k not in _OWN_MEMBERS}
+        )
         return JSONResponse(
             body,
             status_code=self.status,
             media_type=PROBLEM_JSON,
             headers=dict(self.headers) or None,
         )
+
+
+_OWN_MEMBERS = frozenset({"type", "title", "status", "code", "detail"})
 
 
 def status_for(exc: errors.DomainError) -> int:
@@ -224,34 +237,33 @@ def _unexpected_problem(exc: Exception) -> Problem:
 
 
 # What the service could not do (and, for database errors, a rule the request broke that
-# no layer translated: `broken_rule_of`), with the problem each is: the web app answers
-# these with a page where a browser asked for one (web/errors.py).
-_FAILURE_PROBLEMS: dict[type[Exception], Callable[[Exception], Problem]] = {
+# no layer translated: `broken_rule_of`), with the problem each is, found for the class the
+# app registers it under: the web app answers these with a page where a browser asked for
+# one (web/errors.py).
+FAILURE_PROBLEMS: dict[type[Exception], Callable[[Exception], Problem]] = {
     DBAPIError: _database_problem,
     OSError: _connection_problem,
     PoolTimeout: _pool_timeout_problem,
+    # The last resort (Starlette's ServerErrorMiddleware, RequestContextMiddleware): a 500.
     Exception: _unexpected_problem,
 }
-SERVICE_FAILURES = tuple(_FAILURE_PROBLEMS)
 
 
-def failure_problem(exc: Exception) -> Problem:
-    """The problem `exc` is, by its most specific class in the table (as Starlette picks an
-    exception handler); logged as it is found, once."""
-    kind = next(cls for cls in type(exc).__mro__ if cls in _FAILURE_PROBLEMS)
-    return _FAILURE_PROBLEMS[kind](exc)
+def answering(problem_of: Callable[[Exception], Problem]) -> Any:
+    """An exception handler answering `problem_of(exc)` as problem JSON."""
 
+    async def handler(_request: Request, exc: Exception) -> JSONResponse:
+        return problem_of(exc).response()
 
-async def _service_failure(_request: Request, exc: Exception) -> JSONResponse:
-    return failure_problem(exc).response()
+    return handler
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for failure in SERVICE_FAILURES:
-        app.add_exception_handler(failure, _service_failure)
+    for failure, problem_of in FAILURE_PROBLEMS.items():
+        app.add_exception_handler(failure, answering(problem_of))
 
 
 def document_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:

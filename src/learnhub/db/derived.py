@@ -21,13 +21,13 @@ class Derived(Generic[Source, Value]):
     """`derive(source)` for up to `capacity` keys, reused while the source given for a key
     equals the one its value came from. The source must be immutable (rows, tuples, frozen
     dataclasses) and so must the value: both are shared by every request that reads the
-    same.
+    same. Called from one thread (the event loop's): nothing in it awaits or locks.
 
     A key's value is kept from the second time it is derived while the key is remembered
     as asked once (the last `capacity` such keys): a key asked once is not kept. A crawl
     through every course then pushes no popular page out, and a page asked once costs no
-    keeping (what a kept value held is freed cold, when it is pushed out: 6 us of a page
-    written afresh, bench/RESULTS.md)."""
+    keeping (what a kept value held is freed cold, when it is pushed out: about 6 us of a
+    course page written afresh, bench/RESULTS.md)."""
 
     __slots__ = ("_asked_once", "_kept", "capacity", "derive")
 
@@ -45,14 +45,13 @@ class Derived(Generic[Source, Value]):
             return kept[1]
         value = self.derive(source)
         if kept is None:
-            if key not in self._asked_once:
-                _remember(self._asked_once, key, self.capacity)
+            if self._asked_once.pop(key, _ABSENT) is _ABSENT:
+                _make_room(self._asked_once, self.capacity)
+                self._asked_once[key] = None
                 return value
-            del self._asked_once[key]
             # The key kept longest goes: insertion order, not recency (a hit moves nothing,
-            # which would cost every request); a popular page is derived again at most
-            # twice per `capacity` other pages kept meanwhile.
-            _remember(self._kept, key, self.capacity)
+            # which would cost every request).
+            _make_room(self._kept, self.capacity)
         self._kept[key] = (source, value)
         return value
 
@@ -60,8 +59,10 @@ class Derived(Generic[Source, Value]):
         return len(self._kept)
 
 
-def _remember(kept: dict[Hashable, Any], key: Hashable, capacity: int) -> None:
-    """Room for `key` in a dict bounded to `capacity` keys: the oldest goes if it is full."""
-    if len(kept) >= capacity:
-        kept.pop(next(iter(kept)), None)
-    kept[key] = None
+_ABSENT = object()
+
+
+def _make_room(bounded: dict[Hashable, Any], capacity: int) -> None:
+    """Room for one more key in a dict of at most `capacity` keys: the oldest goes."""
+    if len(bounded) >= capacity:
+        bounded.pop(next(iter(bounded)), None)

@@ -47,9 +47,10 @@ class CourseOutline:
 
 
 def sections_of(outline: CourseOutline) -> list[dict[str, Any]]:
-    """The outline's sections, decoded. orjson reads them exactly: their numbers are
-    PostgreSQL integers (positions, versions, counts, seconds), never beyond the 64 bits
-    where orjson would fall back to a float."""
+    """The outline's sections, decoded afresh on every call: the caller owns what it gets
+    and may change it (the course page locks its videos in place). orjson reads them
+    exactly: their numbers are PostgreSQL integers (positions, versions, counts, seconds),
+    never beyond the 64 bits where orjson would fall back to a float."""
     return orjson.loads(outline.sections_json)  # type: ignore[no-any-return]
 
 

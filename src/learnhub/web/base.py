@@ -86,8 +86,9 @@ async def web_caller(request: Request, uow: Uow) -> Principal | None:
 
 
 async def web_caller_or_none(request: Request, uow: Uow) -> Principal | None:
-    """For the login and register pages: a session that ended counts as logged out (and its
-    cookie goes), so they never send the browser to themselves in a loop."""
+    """For the login and register pages (and the missing page): a session that ended counts
+    as logged out (and its cookie goes), so they never send the browser to themselves in a
+    loop."""
     try:
         return await web_caller(request, uow)
     except SessionEnded:

@@ -18,13 +18,7 @@ from starlette.responses import Response
 
 from learnhub.api.deps import read_unit_of_work
 from learnhub.api.middleware import answered_by
-from learnhub.api.problems import (
-    SERVICE_FAILURES,
-    Problem,
-    broken_rule_of,
-    failure_problem,
-    status_for,
-)
+from learnhub.api.problems import FAILURE_PROBLEMS, Problem, broken_rule_of, status_for
 from learnhub.domain.context import current_request_id
 from learnhub.domain.errors import ConcurrencyConflict, DomainError, NotFound, PermissionDenied
 from learnhub.domain.principal import Principal
@@ -91,20 +85,20 @@ def back_path(request: Request) -> str:
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
-def _as_a_page(domain_error: Handler) -> Handler:
+def _as_a_page(problem_of: Callable[[Exception], Problem], domain_error: Handler) -> Handler:
     """What the service could not do, as a page for a browser and the API's problem for
     anyone else: the problem's status and detail, the request id to quote for a server
     error, its Retry-After. A rule the request broke that only the database noticed (a
     duplicate) is a domain error, which shows a form again with its message."""
 
     async def handler(request: Request, exc: Exception) -> Response:
+        problem = problem_of(exc)
         if not (is_web(request) or wants_a_page(request)):
-            return failure_problem(exc).response()
-        broken_rule = broken_rule_of(exc)
-        if broken_rule is not None:
-            return await domain_error(request, broken_rule)
-        problem = failure_problem(exc)
+            return problem.response()
         try:
+            broken_rule = broken_rule_of(exc)
+            if broken_rule is not None:
+                return await domain_error(request, broken_rule)
             return _failure_page(request, problem)
         except Exception:
             # The page itself failed (a template, the session): the API's answer, which
@@ -201,8 +195,8 @@ def install(app: FastAPI) -> None:
     # What the service could not do (an unexpected error, the database down or refusing,
     # the pool exhausted): the API's problem for API clients, a page for a browser, with the
     # problem's status and headers (Retry-After) and the request id to quote.
-    for failure in SERVICE_FAILURES:
-        app.add_exception_handler(failure, _as_a_page(domain_error))
+    for failure, problem_of in FAILURE_PROBLEMS.items():
+        app.add_exception_handler(failure, _as_a_page(problem_of, domain_error))
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(SessionEnded, session_ended)
