@@ -13,9 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import Depends, FastAPI, Query
 from fastapi.routing import APIRoute
+from learnhub.api.query_parameters import known_query_only, one_value_per_query_parameter
 
-from learnhub.api.deps import known_query_only
 from learnhub.api.schemas.common import PageOut
 from learnhub.domain.enums import CourseStatus
 from learnhub.models import Course
@@ -318,6 +319,41 @@ async def test_unknown_query_parameters_are_refused_naming_the_allowed_ones(clie
     assert len(lists) >= 7, [r.path for r in lists]
     for route in lists:
         assert known_query_only in [d.dependency for d in route.dependencies], route.path
+
+
+async def test_a_query_parameter_given_twice_is_refused_naming_it(client, login_as):
+    """Not answered for the last value: the client asked for two things at once."""
+    for query, repeated in (
+        ("sort=newest&sort=rating", [["query", "sort"]]),
+        ("limit=5&limit=50&q=x&q=y", [["query", "limit"], ["query", "q"]]),
+    ):
+        body = assert_problem(await client.get(f"{COURSES}?{query}"), 422, "validation_error")
+        assert [error["loc"] for error in body["errors"]] == repeated, body
+        assert {e["type"] for e in body["errors"]} == {"repeated_parameter"}
+    # The same on a route that is not a list, and on a learner's route.
+    learner = await login_as()
+    mine = await client.get("/api/v1/users/me/enrollments?limit=5&limit=6", headers=learner.headers)
+    assert assert_problem(mine, 422, "validation_error")["errors"][0]["loc"] == ["query", "limit"]
+    # One value each, or a parameter no route declares (unknown ones are another rule's).
+    assert (await client.get(f"{COURSES}?sort=newest&limit=5")).status_code == 200
+    assert_problem(await client.get(f"{COURSES}?zz=1&zz=2"), 422, "invalid_value")
+
+
+async def test_a_route_that_takes_a_list_takes_repeats():
+    probe = FastAPI(dependencies=[Depends(one_value_per_query_parameter)])
+
+    @probe.get("/probe")
+    async def listed(tag: list[str] | None = Query(None), sort: str = "a") -> dict[str, Any]:
+        return {"tag": tag, "sort": sort}
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=probe), base_url="http://test"
+    ) as probing:
+        taken = await probing.get("/probe?tag=a&tag=b&sort=x")
+        assert taken.json() == {"tag": ["a", "b"], "sort": "x"}
+        refused = await probing.get("/probe?tag=a&sort=x&sort=y")
+        assert refused.status_code == 422
+        assert [e["loc"] for e in refused.json()["detail"]] == [["query", "sort"]]
 
 
 async def test_difficulty_price_tag_and_instructor_filters(client, login_as):

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,6 +31,7 @@ from learnhub.api.middleware import (
     ReplicaReadRetryMiddleware,
     RequestContextMiddleware,
 )
+from learnhub.api.query_parameters import one_value_per_query_parameter
 from learnhub.api.routers import (
     attempts,
     audit,
@@ -239,7 +240,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = [(ops.router, ""), *((r.router, API_PREFIX) for r in areas)]
     routers += [(r, "") for r in web.routers()]
     for router, prefix in routers:
-        app.include_router(router, prefix=prefix)
+        # The API's routes refuse a query parameter given twice that they take once.
+        refused = [Depends(one_value_per_query_parameter)] if prefix == API_PREFIX else None
+        app.include_router(router, prefix=prefix, dependencies=refused)
         templates.update({id(r): prefix + getattr(r, "path", "") for r in router.routes})
         for route in router.routes:
             if isinstance(route, APIRoute):

@@ -7,7 +7,8 @@ import uuid
 
 from fastapi import APIRouter, Body, status
 
-from learnhub.api.deps import Caller, KnownQueryOnly, Limit, Uow, WriteCaller, WriteUow
+from learnhub.api.deps import Caller, Limit, Uow, WriteCaller, WriteUow
+from learnhub.api.query_parameters import KnownQueryOnly
 from learnhub.api.schemas.attempts import (
     AnswerReviewOut,
     AnswersIn,

@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AfterValidator, AwareDatetime
 
-from learnhub.api.deps import Caller, KnownQueryOnly, Limit, Uow
+from learnhub.api.deps import Caller, Limit, Uow
+from learnhub.api.query_parameters import KnownQueryOnly
 from learnhub.api.schemas.audit import AuditEntryOut
 from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.domain.enums import AuditAction

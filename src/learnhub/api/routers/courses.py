@@ -15,7 +15,6 @@ from learnhub.api.deps import (
     Caller,
     IfMatch,
     IfNoneMatch,
-    KnownQueryOnly,
     Limit,
     MaybeCaller,
     Uow,
@@ -26,6 +25,7 @@ from learnhub.api.deps import (
     versioned,
 )
 from learnhub.api.middleware import none_match
+from learnhub.api.query_parameters import KnownQueryOnly
 from learnhub.api.schemas import examples as ex
 from learnhub.api.schemas.audit import AuditEntryOut
 from learnhub.api.schemas.common import (

@@ -6,7 +6,8 @@ import uuid
 
 from fastapi import APIRouter, Request, status
 
-from learnhub.api.deps import Caller, KnownQueryOnly, Limit, Uow
+from learnhub.api.deps import Caller, Limit, Uow
+from learnhub.api.query_parameters import KnownQueryOnly
 from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.learning import (
     CourseProgressOut,

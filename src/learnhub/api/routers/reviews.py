@@ -9,13 +9,13 @@ from fastapi import APIRouter, Response, status
 from learnhub.api.deps import (
     Caller,
     IfMatch,
-    KnownQueryOnly,
     Limit,
     MaybeCaller,
     Uow,
     set_etag,
     versioned,
 )
+from learnhub.api.query_parameters import KnownQueryOnly
 from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, Deleted, PageOut
 from learnhub.api.schemas.reviews import ReviewIn, ReviewOut, ReviewPatch
 from learnhub.models.learning import Review

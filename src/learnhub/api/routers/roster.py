@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from learnhub.api.deps import Caller, KnownQueryOnly, Limit, Uow
+from learnhub.api.deps import Caller, Limit, Uow
+from learnhub.api.query_parameters import KnownQueryOnly
 from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut
 from learnhub.api.schemas.learning import RosterEntryOut, RosterUser
 from learnhub.repositories.filters import CursorPagination

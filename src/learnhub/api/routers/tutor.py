@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 
-from learnhub.api.deps import Caller, KnownQueryOnly, Limit, Uow
+from learnhub.api.deps import Caller, Limit, Uow
+from learnhub.api.query_parameters import KnownQueryOnly
 from learnhub.api.schemas.common import PROBLEM_RESPONSES, Cursor, PageOut, Problem
 from learnhub.api.schemas.tutor import (
     ConversationCourse,

@@ -12,7 +12,6 @@ from learnhub.api.deps import (
     NO_STORE,
     Caller,
     IfMatch,
-    KnownQueryOnly,
     Limit,
     MaybeCaller,
     Uow,
@@ -20,6 +19,7 @@ from learnhub.api.deps import (
     set_etag,
     versioned,
 )
+from learnhub.api.query_parameters import KnownQueryOnly
 from learnhub.api.schemas.common import (
     NO_CONTROL_PATTERN,
     PROBLEM_RESPONSES,
