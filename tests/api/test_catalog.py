@@ -15,8 +15,8 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI, Query
 from fastapi.routing import APIRoute
-from learnhub.api.query_parameters import known_query_only, one_value_per_query_parameter
 
+from learnhub.api.query_parameters import known_query_only, one_value_per_query_parameter
 from learnhub.api.schemas.common import PageOut
 from learnhub.domain.enums import CourseStatus
 from learnhub.models import Course
