@@ -4,9 +4,8 @@ The course page's statement runs on every request (soft delete, visibility and e
 are read fresh each time); writing the page's JSON from what it read is a pure function of
 that. Done once per change of the course instead of once per request, it saved 12-13% of a
 popular course page's CPU (bench/RESULTS.md, "A course page written once per change").
-Nothing kept can be stale: a value is reused only for a
-source equal to the one it was derived from, compared on every request; anything else
-derives it afresh."""
+Nothing kept can be stale: a value is reused only for a source equal to the one it was
+derived from, compared on every request; anything else derives it afresh."""
 
 from __future__ import annotations
 
