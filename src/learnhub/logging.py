@@ -9,6 +9,7 @@ import logging
 import sys
 import threading
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TextIO, cast
@@ -37,14 +38,23 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
         _utc_timestamp if json else structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     _route_standard_logging(numeric_level, context, renderer)
+    processors: list[structlog.typing.Processor] = [
+        *context,
+        structlog.processors.format_exc_info,
+        renderer,
+    ]
     structlog.configure(
-        processors=[*context, structlog.processors.format_exc_info, renderer],
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         # Lines leave whole (PrintLogger writes the line and its newline apart: with
         # unbuffered output several workers' lines interleaved), gathered per loop turn.
         logger_factory=structlog.WriteLoggerFactory(_STDOUT),
         # Not cached: loggers pick up reconfiguration (tests capture logs this way).
         cache_logger_on_first_use=False,
+    )
+    global _service_chain
+    _service_chain = (
+        _ServiceChain.of(structlog.get_config()) if numeric_level <= logging.INFO else None
     )
 
 
@@ -123,12 +133,46 @@ def _plain(value: object) -> object:
     return repr(value)
 
 
+@dataclass(frozen=True, slots=True)
+class _ServiceChain:
+    """The structlog configuration `configure_logging` put in force (at info or below): its
+    processor list, what that list held then, and its logger."""
+
+    processors: list[structlog.typing.Processor]  # the list structlog holds
+    held: list[structlog.typing.Processor]  # a copy of what it held then
+    logger_factory: Any
+    wrapper_class: Any
+    logger: Any
+
+    @classmethod
+    def of(cls, config: dict[str, Any]) -> _ServiceChain:
+        processors, factory = config["processors"], config["logger_factory"]
+        return cls(processors, list(processors), factory, config["wrapper_class"], factory())
+
+    def in_force(self, config: dict[str, Any]) -> bool:
+        processors = config["processors"]
+        return (
+            processors is self.processors
+            and processors == self.held
+            and config["logger_factory"] is self.logger_factory
+            and config["wrapper_class"] is self.wrapper_class
+        )
+
+
+_service_chain: _ServiceChain | None = None
+
+
 class HotLogger:
-    """A logger for a line written on every request: bound once per structlog
-    configuration, where `structlog.get_logger()`'s lazy proxy builds a new bound logger for
-    each line (10 us of the access log line's 30). A new configuration (`configure_logging`,
-    `log_to_stderr`) is picked up at the next line; structlog's `capture_logs` changes the
-    processor list in place, which a bound logger sees."""
+    """A logger for a line written on every request.
+
+    Under the service's own configuration (`configure_logging`, at info or below) the line
+    runs through structlog's configured processors to its logger directly, as structlog's
+    bound logger would run it, without a bound logger around them: the bound logger's own
+    layers cost 9-18 us of a course page's CPU under load (bench/RESULTS.md). Under any other
+    configuration (another level, `log_to_stderr`, the console renderer, `capture_logs`,
+    which changes the processor list in place) the line goes through a bound logger, bound
+    once per configuration: `structlog.get_logger()`'s lazy proxy builds a new one for each
+    line. A new configuration is picked up at the next line."""
 
     def __init__(self, name: str) -> None:
         self._proxy = structlog.get_logger(name)
@@ -137,6 +181,17 @@ class HotLogger:
 
     def info(self, event: str, **values: Any) -> None:
         config = structlog.get_config()
+        chain = _service_chain
+        if chain is not None and chain.in_force(config):
+            values["event"] = event
+            line: Any = values
+            try:
+                for processor in chain.held:
+                    line = processor(chain.logger, "info", line)
+            except structlog.DropEvent:
+                return
+            chain.logger.info(line)
+            return
         configuration = (
             id(config["processors"]),
             config["logger_factory"],

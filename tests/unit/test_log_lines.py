@@ -195,3 +195,57 @@ def test_standard_library_records_are_written_as_json_lines(
     assert line["event"] == "Pool disposed. x" and line["level"] == "warning"
     assert line["logger"] == "sqlalchemy.pool.impl.QueuePool"
     assert line["request_id"] == "req-std" and line["timestamp"].endswith("Z")
+
+
+def _without_timestamp(call: str) -> dict[str, object]:
+    line = json.loads(call)
+    assert line.pop("timestamp").endswith("Z")
+    return dict(line)
+
+
+@pytest.mark.usefixtures("configured")
+def test_the_access_line_reads_as_structlogs_own_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under the service's configuration the access line runs the configured processors
+    without a bound logger around them: it reads exactly as structlog's bound logger writes
+    the same line, in one write with its newline."""
+    request_token = current_request_id.set("req-same")
+    stdout = Writes()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    values = {"method": "GET", "route": "/api/v1/courses/{course_id}", "status": 200}
+    try:
+        HotLogger("learnhub.access").info("request", **values, duration_ms=1.25)
+        structlog.get_logger("learnhub.access").info("request", **values, duration_ms=1.25)
+    finally:
+        monkeypatch.undo()
+        current_request_id.reset(request_token)
+    assert len(stdout.calls) == 2 and all(c.count("\n") == 1 for c in stdout.calls)
+    hot, bound = (_without_timestamp(call) for call in stdout.calls)
+    assert hot == bound
+    assert list(hot) == list(bound), "the same keys in the same order"
+    assert hot["request_id"] == "req-same" and hot["level"] == "info"
+
+
+def test_the_access_line_keeps_the_configured_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    saved = structlog.get_config()
+    stdout = Writes()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    access = HotLogger("learnhub.access")
+    try:
+        configure_logging("warning")
+        access.info("request", status=200)
+        configure_logging("info")
+        access.info("request", status=201)
+    finally:
+        monkeypatch.undo()
+        structlog.configure(**saved)
+    assert [json.loads(call)["status"] for call in stdout.calls] == [201]
+
+
+@pytest.mark.usefixtures("configured")
+def test_captured_logs_hold_the_access_line() -> None:
+    """structlog's `capture_logs` (which changes the configured processor list in place)
+    gets the access line."""
+    access = HotLogger("learnhub.access")
+    with structlog.testing.capture_logs() as captured:
+        access.info("request", status=200)
+    assert captured == [{"event": "request", "status": 200, "log_level": "info"}]

@@ -125,3 +125,15 @@ def media_course_id(key: str) -> uuid.UUID:
     course_id = parse_id(media_key(key).split("/")[1])
     assert course_id is not None  # media_key checked it
     return course_id
+
+
+# What a locked video leaves out (SPEC 5): where to watch it, and what it says.
+LOCKED_VIDEO_FIELDS = ("url", "transcript")
+
+
+def video_locked(*, is_preview: bool, full: bool) -> bool:
+    """The one lock rule (SPEC 5): a caller who may see a course's content in full (enrolled,
+    its instructor, an admin) sees every video; one who may see the outline only sees a
+    video locked unless it is a free preview. The API's views, the player and the public
+    course page's statement (repositories/course_outline.py) all ask this."""
+    return not (full or is_preview)

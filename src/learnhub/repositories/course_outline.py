@@ -4,8 +4,9 @@ videos and quizzes in ONE statement, the content as JSON built by PostgreSQL.
 What an anonymous caller sees of a course is its outline (services/course_access.py: a
 published course's outline is public, nothing else exists for them), so the statement
 selects by the catalog's own `Listed` rule and `live()` on every table it reads, like the
-catalog (course_catalog.py). Videos come with their url and preview flag: the lock (url
-hidden unless a free preview) is applied by the API's one rule (`VideoSummary`), not here.
+catalog (course_catalog.py). Its videos are as that caller sees them: locked by the one lock
+rule (domain.course_rules.video_locked), asked here for both values of a video's preview
+flag, so that the page is written without decoding its sections (`_outline_only_video`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-from sqlalchemy import ColumnElement, Select, Text, bindparam, cast, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal_column,
+    null,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Dialect
 
@@ -29,6 +42,7 @@ from learnhub.db.driver_reads import (
     source_rows,
 )
 from learnhub.db.soft_delete import live
+from learnhub.domain.course_rules import LOCKED_VIDEO_FIELDS, video_locked
 from learnhub.models.course import Course, Quiz, QuizQuestion, Section, Video
 from learnhub.repositories.course_catalog import CatalogCard, Listed, card_of, catalog_select
 
@@ -38,20 +52,13 @@ EMPTY: ColumnElement[Any] = literal_column("'[]'::json")
 @dataclass(frozen=True, slots=True)
 class CourseOutline:
     """A course page as the statement read it: the course as a catalog card, and its live
-    sections in order, each with its live videos and quizzes in order, as the JSON text
-    PostgreSQL wrote (`sections_of` decodes it). Equal outlines make equal pages: the card
-    holds every column but the catalog generation, which the page does not show."""
+    sections in order, each with its live videos (locked for a caller who may see the
+    outline only) and quizzes in order, as the JSON text PostgreSQL wrote. Equal outlines
+    make equal pages: the card holds every column but the catalog generation, which the page
+    does not show."""
 
     card: CatalogCard
     sections_json: str
-
-
-def sections_of(outline: CourseOutline) -> list[dict[str, Any]]:
-    """The outline's sections, decoded afresh on every call: the caller owns what it gets
-    and may change it (the course page locks its videos in place). orjson reads them
-    exactly: their numbers are PostgreSQL integers (positions, versions, counts, seconds),
-    never beyond the 64 bits where orjson would fall back to a float."""
-    return orjson.loads(outline.sections_json)  # type: ignore[no-any-return]
 
 
 def _json_list(entry: Any, order: Any, source: Any, *where: ColumnElement[bool]) -> Any:
@@ -83,13 +90,35 @@ def _object(**fields: Any) -> Any:
     return func.json_build_object(*arguments)
 
 
+def _outline_only_video() -> Any:
+    """A video as a caller who may see the outline only sees it. The one lock rule
+    (`video_locked`) is asked for both values of the preview flag when the statement is
+    built, and PostgreSQL picks the answer for each video; the fields a locked video leaves
+    out are null in it. Its keys in the order of the API's `VideoSummary`."""
+    locked = case(
+        (Video.is_preview, _sql_bool(video_locked(is_preview=True, full=False))),
+        else_=_sql_bool(video_locked(is_preview=False, full=False)),
+    )
+    fields = {
+        "id": Video.id, "title": Video.title, "url": Video.url,
+        "duration_seconds": Video.duration_seconds, "position": Video.position,
+        "version": Video.version, "is_preview": Video.is_preview,
+    }  # fmt: skip
+    shown = {
+        name: case((locked, null()), else_=column) if name in LOCKED_VIDEO_FIELDS else column
+        for name, column in fields.items()
+    }
+    return _object(**shown, locked=locked)
+
+
+def _sql_bool(value: bool) -> ColumnElement[bool]:
+    """A constant written into the statement (`true`/`false`), not a parameter to bind."""
+    return true() if value else false()
+
+
 def _sections() -> Any:
     question_count = live_question_count()
-    video = _object(
-        id=Video.id, title=Video.title, url=Video.url,
-        duration_seconds=Video.duration_seconds, position=Video.position,
-        version=Video.version, is_preview=Video.is_preview,
-    )  # fmt: skip
+    video = _outline_only_video()
     quiz = _object(
         id=Quiz.id, title=Quiz.title, position=Quiz.position,
         pass_mark=Quiz.pass_mark, max_attempts=Quiz.max_attempts,
@@ -115,9 +144,8 @@ def _sections() -> Any:
 @functools.cache
 def outline_statement(by_slug: bool) -> Select[Any]:
     """The published course with this slug (or id), built once: the catalog card's columns
-    and the sections' JSON as one more column, as text: decoded by `sections_of` with orjson,
-    not by the driver's codec for `json` (the standard library's decoder, three times the
-    time)."""
+    and the sections' JSON as one more column, as text: written into the page as it is, not
+    decoded by the driver's codec for `json` (the standard library's decoder)."""
     key = Course.slug == bindparam("key") if by_slug else Course.id == bindparam("key")
     return (
         catalog_select(True)

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 
 from learnhub.db.uow import AbstractUnitOfWork
+from learnhub.domain.course_rules import video_locked
 from learnhub.domain.errors import NotEnrolled, NotFound
 from learnhub.domain.principal import Principal
 from learnhub.models.course import Course, Video
@@ -98,7 +99,7 @@ class PlayerService(BaseService):
         video = next((v for v in videos_in_order(view.course) if v.id == video_id), None)
         if video is None:
             raise NotFound("Video", video_id)
-        if not view.access.full and not video.is_preview:
+        if video_locked(is_preview=video.is_preview, full=view.access.full):
             raise NotEnrolled("enrol in the course to watch this video")
         progress = await self._learner_progress(principal, view.course, view.access)
         duration = float(video.duration_seconds)

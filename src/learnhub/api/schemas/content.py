@@ -15,7 +15,7 @@ from learnhub.api.schemas import examples as ex
 from learnhub.api.schemas.common import Input, Output, Position, Seconds, Text, Version, Words
 from learnhub.api.schemas.examples import example
 from learnhub.api.schemas.quizzes import QuizOutline
-from learnhub.domain.course_rules import VIDEO_URL_PATTERN
+from learnhub.domain.course_rules import LOCKED_VIDEO_FIELDS, VIDEO_URL_PATTERN, video_locked
 from learnhub.models import Section, Video
 
 # A video's address: http(s), no white space (what the service checks).
@@ -52,9 +52,9 @@ class VideoSummary(Output):
 
     @classmethod
     def lock(cls, *, is_preview: bool, full: bool) -> Mapping[str, Any]:
-        """The one lock rule: what changes in a video's fields for a caller who may see the
-        outline only (nothing for a free preview, or for a caller who sees it all)."""
-        if full or is_preview:
+        """What the one lock rule (`video_locked`) changes in a video's fields: nothing for a
+        free preview, or for a caller who sees it all."""
+        if not video_locked(is_preview=is_preview, full=full):
             return _NOTHING_CHANGES
         return _locked_fields(cls)
 
@@ -66,7 +66,7 @@ _NOTHING_CHANGES: Mapping[str, Any] = MappingProxyType({})
 def _locked_fields(model: type[VideoSummary]) -> Mapping[str, Any]:
     """A locked video's changed fields, found once per model: every video of a course page
     written afresh asks, and pydantic's `model_fields` takes a microsecond to read."""
-    hidden = {name: None for name in LOCKED_FIELDS if name in model.model_fields}
+    hidden = {name: None for name in LOCKED_VIDEO_FIELDS if name in model.model_fields}
     return MappingProxyType({**hidden, "locked": True})
 
 
@@ -78,10 +78,6 @@ class VideoOut(VideoSummary):
     section_id: uuid.UUID
     # null when `locked`
     transcript: str | None
-
-
-# What a locked video leaves out.
-LOCKED_FIELDS = ("url", "transcript")
 
 
 class SectionOut(Output):
