@@ -88,13 +88,14 @@ _CARD_SCALARS = len(CARD_COLUMNS)
 
 
 @functools.cache
-def catalog_select(postgres: bool) -> Select[Any]:
+def catalog_select(postgres: bool, *, generation: bool = True) -> Select[Any]:
     """The catalog cards' columns: the course's own, then its tags (by name) and its
     objectives (in order), each aggregated in a correlated sub-select, and its instructor's
     display name by a join (one primary-key lookup per card of the page, in the same
-    statement). Soft-deleted rows are filtered here explicitly: the statement runs as Core,
-    outside the ORM's global filter; a soft-deleted instructor leaves the name NULL, the card
-    stays."""
+    statement), then the catalog generation unless `generation` is false (a course page
+    does not show it). Soft-deleted rows are filtered here explicitly: the statement runs as
+    Core, outside the ORM's global filter; a soft-deleted instructor leaves the name NULL,
+    the card stays."""
     tags = (
         select(_ordered(Tag.name, Tag.name, postgres=postgres))
         .select_from(course_tags.join(Tag, Tag.id == course_tags.c.tag_id))
@@ -117,7 +118,7 @@ def catalog_select(postgres: bool) -> Select[Any]:
             tags.label("tags"),
             objectives.label("objectives"),
             User.display_name.label("instructor_name"),
-            GENERATION.label("catalog_generation"),
+            *([GENERATION.label("catalog_generation")] if generation else []),
         )
         .select_from(instructor)
         .where(live(Course))
@@ -125,7 +126,8 @@ def catalog_select(postgres: bool) -> Select[Any]:
 
 
 def card_of(row: Sequence[Any], *, postgres: bool) -> CatalogCard:
-    """A row of `catalog_select` (and what a search adds after it) as a card."""
+    """A row of `catalog_select` (and what a search adds after it) as a card; a row
+    without the catalog generation ends with the instructor's name."""
     return CatalogCard(  # type: ignore[call-arg]  # the row holds the fields in order
         *row[:_CARD_SCALARS],
         _unpacked(row[_CARD_SCALARS], postgres=postgres),

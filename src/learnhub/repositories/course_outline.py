@@ -54,8 +54,8 @@ class CourseOutline:
     """A course page as the statement read it: the course as a catalog card, and its live
     sections in order, each with its live videos (locked for a caller who may see the
     outline only) and quizzes in order, as the JSON text PostgreSQL wrote. Equal outlines
-    make equal pages: the card holds every column but the catalog generation, which the page
-    does not show."""
+    make equal pages: the card holds every column the page shows (the statement does not
+    read the catalog generation)."""
 
     card: CatalogCard
     sections_json: str
@@ -148,7 +148,7 @@ def outline_statement(by_slug: bool) -> Select[Any]:
     decoded by the driver's codec for `json` (the standard library's decoder)."""
     key = Course.slug == bindparam("key") if by_slug else Course.id == bindparam("key")
     return (
-        catalog_select(True)
+        catalog_select(True, generation=False)
         .add_columns(cast(_sections(), Text).label("sections"))
         .where(Listed().clause(), key)
     )
