@@ -17,6 +17,35 @@ from tests.support.databases import PG_ADMIN_DSN, _admin
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = re.compile(r"^(app|raw): [0-9,]+ req/s, [0-9.]+ us of CPU per request$")
+ABLATION_REPORT = re.compile(r"^without [a-z-]+: [0-9,]+ req/s, [0-9.]+ us of CPU per request$")
+
+
+async def _report(module: str, url: str, *flags: str) -> str:
+    """The last line `python -m <module>` printed, run briefly on `url`."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        "--database-url",
+        url,
+        "--seconds",
+        "0.5",
+        "--clients",
+        "2",
+        *flags,
+        cwd=ROOT,
+        env={**os.environ, "LEARNHUB_BENCH_PG_ADMIN_DSN": PG_ADMIN_DSN},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, err.decode()[-4000:]
+    return out.decode().strip().splitlines()[-1]
 
 
 @pytest.mark.postgres_only
@@ -27,31 +56,15 @@ async def test_the_in_process_benchmark_reports_both_sides() -> None:
         await harness.prepare_standard(url, harness.Config.smoke_config())
         in_turn = ["--courses-in-turn", "50"]
         for side, flags in (("app", []), ("raw", ["--raw"]), ("app", in_turn)):
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bench.asgi_cpu",
-                "--database-url",
-                url,
-                "--seconds",
-                "0.5",
-                "--clients",
-                "2",
-                *flags,
-                cwd=ROOT,
-                env={**os.environ, "LEARNHUB_BENCH_PG_ADMIN_DSN": PG_ADMIN_DSN},
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            try:
-                out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-            finally:
-                if proc.returncode is None:
-                    proc.kill()
-                    await proc.wait()
-            assert proc.returncode == 0, err.decode()[-4000:]
-            report = out.decode().strip().splitlines()[-1]
+            report = await _report("bench.asgi_cpu", url, *flags)
             assert REPORT.match(report) and report.startswith(side), report
+        # Each part the ablation switches off still exists to be switched off (it refuses
+        # to run otherwise), and the app still answers every page with it off.
+        from bench.ablation import PARTS
+
+        for part in PARTS:
+            report = await _report("bench.ablation", url, "--without", part, *in_turn)
+            assert ABLATION_REPORT.match(report) and f"without {part}:" in report, report
 
 
 def test_the_courses_in_turn_are_four_times_what_the_app_keeps() -> None:
