@@ -165,14 +165,15 @@ _service_chain: _ServiceChain | None = None
 class HotLogger:
     """A logger for a line written on every request.
 
-    Under the service's own configuration (`configure_logging`, at info or below) the line
-    runs through structlog's configured processors to its logger directly, as structlog's
-    bound logger would run it, without a bound logger around them: the bound logger's own
-    layers cost 9-18 us of a course page's CPU under load (bench/RESULTS.md). Under any other
-    configuration (another level, `log_to_stderr`, the console renderer, `capture_logs`,
-    which changes the processor list in place) the line goes through a bound logger, bound
-    once per configuration: `structlog.get_logger()`'s lazy proxy builds a new one for each
-    line. A new configuration is picked up at the next line."""
+    Under the service's own configuration (`configure_logging` at info or below, JSON or
+    console lines) the line runs through structlog's configured processors to its logger
+    directly, as structlog's bound logger runs it, without a bound logger around them: the
+    bound logger's own layers cost a course page under load more than the processors do
+    (bench/RESULTS.md, "the access line without a bound logger"). Under any other
+    configuration (another level, `log_to_stderr`, `capture_logs`, which changes the
+    processor list in place) the line goes through a bound logger, bound once per
+    configuration: `structlog.get_logger()`'s lazy proxy builds a new one for each line. A
+    new configuration is picked up at the next line."""
 
     def __init__(self, name: str) -> None:
         self._proxy = structlog.get_logger(name)

@@ -18,8 +18,9 @@ from enum import Enum
 import pytest
 import structlog
 
+import learnhub.logging as logging_module
 from learnhub.domain.context import current_actor_id, current_request_id
-from learnhub.logging import HotLogger, _Current, configure_logging
+from learnhub.logging import HotLogger, _Current, _ServiceChain, configure_logging
 
 
 class Writes:
@@ -212,14 +213,16 @@ def test_the_access_line_reads_as_structlogs_own_line(monkeypatch: pytest.Monkey
     stdout = Writes()
     monkeypatch.setattr(sys, "stdout", stdout)
     values = {"method": "GET", "route": "/api/v1/courses/{course_id}", "status": 200}
+    access = HotLogger("learnhub.access")
     try:
-        HotLogger("learnhub.access").info("request", **values, duration_ms=1.25)
+        access.info("request", **values, duration_ms=1.25)
         structlog.get_logger("learnhub.access").info("request", **values, duration_ms=1.25)
     finally:
         monkeypatch.undo()
         current_request_id.reset(request_token)
     assert len(stdout.calls) == 2 and all(c.count("\n") == 1 for c in stdout.calls)
     hot, bound = (_without_timestamp(call) for call in stdout.calls)
+    assert access._bound is None, "the line was written without a bound logger"
     assert hot == bound
     assert list(hot) == list(bound), "the same keys in the same order"
     assert hot["request_id"] == "req-same" and hot["level"] == "info"
@@ -235,6 +238,9 @@ def test_the_access_line_keeps_the_configured_level(monkeypatch: pytest.MonkeyPa
         access.info("request", status=200)
         configure_logging("info")
         access.info("request", status=201)
+        # The level raised afterwards, the service's processors kept: no line either.
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+        access.info("request", status=202)
     finally:
         monkeypatch.undo()
         structlog.configure(**saved)
@@ -249,3 +255,27 @@ def test_captured_logs_hold_the_access_line() -> None:
     with structlog.testing.capture_logs() as captured:
         access.info("request", status=200)
     assert captured == [{"event": "request", "status": 200, "log_level": "info"}]
+
+
+@pytest.mark.usefixtures("configured")
+def test_a_processor_of_the_service_may_drop_the_access_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """structlog's contract: a processor that raises DropEvent drops the line, on the direct
+    path as on a bound logger's."""
+
+    def drop_probes(_logger: object, _method: str, event: dict[str, object]) -> object:
+        if event.get("path") == "/health":
+            raise structlog.DropEvent
+        return event
+
+    structlog.get_config()["processors"].insert(0, drop_probes)
+    monkeypatch.setattr(logging_module, "_service_chain", _ServiceChain.of(structlog.get_config()))
+    stdout = Writes()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    access = HotLogger("learnhub.access")
+    access.info("request", path="/health", status=200)
+    access.info("request", path="/api/v1/courses", status=200)
+    monkeypatch.undo()
+    assert access._bound is None, "the direct path ran"
+    assert [json.loads(call)["path"] for call in stdout.calls] == ["/api/v1/courses"]

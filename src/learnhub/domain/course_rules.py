@@ -134,6 +134,7 @@ LOCKED_VIDEO_FIELDS = ("url", "transcript")
 def video_locked(*, is_preview: bool, full: bool) -> bool:
     """The one lock rule (SPEC 5): a caller who may see a course's content in full (enrolled,
     its instructor, an admin) sees every video; one who may see the outline only sees a
-    video locked unless it is a free preview. The API's views, the player and the public
-    course page's statement (repositories/course_outline.py) all ask this."""
+    video locked unless it is a free preview. The API's views and ETags, the player and its
+    page, the media files' access and the public course page's statement
+    (repositories/course_outline.py) all ask this."""
     return not (full or is_preview)

@@ -125,15 +125,15 @@ def catalog_select(postgres: bool, *, generation: bool = True) -> Select[Any]:
     )
 
 
-def card_of(row: Sequence[Any], *, postgres: bool) -> CatalogCard:
-    """A row of `catalog_select` (and what a search adds after it) as a card; a row
-    without the catalog generation ends with the instructor's name."""
+def card_of(row: Sequence[Any], *, postgres: bool, generation: bool = True) -> CatalogCard:
+    """A row of `catalog_select(postgres, generation=generation)` (and what a search adds
+    after it) as a card."""
     return CatalogCard(  # type: ignore[call-arg]  # the row holds the fields in order
         *row[:_CARD_SCALARS],
         _unpacked(row[_CARD_SCALARS], postgres=postgres),
         _unpacked(row[_CARD_SCALARS + 1], postgres=postgres),
-        row[_CARD_SCALARS + 2],  # the instructor's name; the generation follows
-        *row[GENERATION_AT + 1 :],
+        row[_CARD_SCALARS + 2],  # the instructor's name; the generation may follow
+        *row[GENERATION_AT + 1 if generation else GENERATION_AT :],
     )
 
 

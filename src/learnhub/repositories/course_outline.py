@@ -162,7 +162,8 @@ def outline_read(by_slug: bool, dialect: Dialect) -> CompiledRead:
 def outline_of(row: Sequence[Any]) -> CourseOutline:
     """A row of `outline_statement`: the card's columns, then the sections' JSON text."""
     *card_columns, sections = row
-    return CourseOutline(card=card_of(card_columns, postgres=True), sections_json=sections)
+    card = card_of(card_columns, postgres=True, generation=False)
+    return CourseOutline(card=card, sections_json=sections)
 
 
 class CourseOutlineRepository:

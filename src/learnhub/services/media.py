@@ -5,12 +5,12 @@ free preview video of that course plays it."""
 
 from __future__ import annotations
 
-from learnhub.domain.course_rules import MEDIA_URL_PREFIX, media_course_id
+from learnhub.domain.course_rules import MEDIA_URL_PREFIX, media_course_id, video_locked
 from learnhub.domain.errors import InvalidValue, NotFound, PermissionDenied
 from learnhub.domain.principal import Principal
 from learnhub.models.course import Video
 from learnhub.repositories.course import CourseRepository, VideoRepository
-from learnhub.repositories.filters import Eq
+from learnhub.repositories.filters import Eq, In
 from learnhub.services.base import BaseService
 from learnhub.services.course_access import CourseAccessService
 
@@ -33,13 +33,16 @@ class MediaAccessService(BaseService):
         if course is None or access is None:
             raise NotFound("Media", key)
         if access.full:
-            return
-        previews = await self.uow.repo(VideoRepository).count(
+            return  # the course's every file, played by a video or not yet
+        # A video of the course that plays the file and that the one lock rule leaves
+        # unlocked for this caller (its preview flags asked of the rule, not restated).
+        unlocked = [flag for flag in (True, False) if not video_locked(is_preview=flag, full=False)]
+        playing = await self.uow.repo(VideoRepository).count(
             [
                 Eq(Video.course_id, course_id),
                 Eq(Video.url, MEDIA_URL_PREFIX + key),
-                Eq(Video.is_preview, True),
+                In(Video.is_preview, unlocked),
             ]
         )
-        if not previews:
+        if not playing:
             raise PermissionDenied("enrol in the course to watch its videos")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from learnhub.db.uow import AbstractUnitOfWork
 from learnhub.domain.course_rules import video_locked
@@ -44,6 +45,11 @@ class PlayerView:
     @property
     def records_progress(self) -> bool:
         return self.progress is not None
+
+    def may_watch(self, video: Any) -> bool:
+        """Whether this caller may play `video` of the course (a video or its summary), by
+        the one lock rule."""
+        return not video_locked(is_preview=video.is_preview, full=self.access.full)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from learnhub.api.schemas.quizzes import (
     QuizSummary,
     quiz_out,
 )
+from learnhub.domain.course_rules import video_locked
 from learnhub.domain.quiz_rules import OptionSpec, QuestionSpec, QuizSpec
 from learnhub.services.course_access import ContentAccess
 from learnhub.services.course_content import (
@@ -223,7 +224,8 @@ async def get_video(
     course's outline get it with `locked: true`, `url: null` and `transcript: null`."""
     video, access = await ContentAuthoringService(uow).get_video(caller, video_id)
     response.headers["Vary"] = "Authorization"
-    set_etag(response, video.version, None if access.full or video.is_preview else "locked")
+    locked = video_locked(is_preview=video.is_preview, full=access.full)
+    set_etag(response, video.version, "locked" if locked else None)
     return VideoOut.of(video, full=access.full)
 
 

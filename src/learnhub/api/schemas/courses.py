@@ -212,9 +212,9 @@ def course_outline_json(outline: CourseOutline) -> bytes:
     """The public course page (`CourseDetailOut`, outline only) straight from its read
     model, as `catalog_page_json` does for the catalog: the card's JSON, and the sections as
     PostgreSQL wrote them (their videos already locked by the one lock rule), put in as
-    they are. Decoding them to lock the videos here and encoding them again cost 16-21 us of
-    a page's CPU under load (bench/RESULTS.md). Tests compare the page with the response
-    model's JSON."""
+    they are. Decoding them to lock the videos here and encoding them again was most of the
+    36 us a page's writing cost under load (bench/RESULTS.md, bench/ablation.py). Tests
+    compare the page with the response model's JSON."""
     card = orjson.dumps(
         CourseOut.card_fields(outline.card), option=orjson.OPT_UTC_Z, default=_uuid_text
     )
