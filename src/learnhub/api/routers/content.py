@@ -26,7 +26,6 @@ from learnhub.api.schemas.quizzes import (
     QuizSummary,
     quiz_out,
 )
-from learnhub.domain.course_rules import video_locked
 from learnhub.domain.quiz_rules import OptionSpec, QuestionSpec, QuizSpec
 from learnhub.services.course_access import ContentAccess
 from learnhub.services.course_content import (
@@ -224,9 +223,9 @@ async def get_video(
     course's outline get it with `locked: true`, `url: null` and `transcript: null`."""
     video, access = await ContentAuthoringService(uow).get_video(caller, video_id)
     response.headers["Vary"] = "Authorization"
-    locked = video_locked(is_preview=video.is_preview, full=access.full)
-    set_etag(response, video.version, "locked" if locked else None)
-    return VideoOut.of(video, full=access.full)
+    out = VideoOut.of(video, full=access.full)
+    set_etag(response, video.version, "locked" if out.locked else None)
+    return out
 
 
 @router.patch("/videos/{video_id}", summary="Edit a video")
